@@ -1,0 +1,116 @@
+"""The evaluation pipeline: load → score → rank → award → leadership, one cluster at a time."""
+
+from __future__ import annotations
+
+from collections.abc import Mapping
+from decimal import Decimal
+from types import MappingProxyType
+from typing import Any
+
+import attrs
+
+from .awards import CouncilItem, TitleOutcome, award_cluster, proposed_titles
+from .decimals import engine_context
+from .expressions import EvalContext
+from .leadership import LeadershipResult, choose_leadership
+from .model import Cluster, Dataset, PluginInfo, Policy
+from .plugins import engine_version
+from .ranking import Placed, rank_cluster
+from .scoring import UnitScore, score_unit
+
+
+@attrs.frozen(kw_only=True)
+class UnitResult:
+    """One unit's outcome: place, score, band, proposals and everything that explains them."""
+
+    id: str
+    name: str
+    cluster: str
+    rank: int
+    tied: bool
+    total: Decimal
+    band: str | None
+    proposed: tuple[str, ...]
+    placed: Placed
+    titles: tuple[TitleOutcome, ...]
+
+    @property
+    def score(self) -> UnitScore:
+        return self.placed.score
+
+
+@attrs.frozen(kw_only=True)
+class ClusterResult:
+    id: str
+    name: str
+    year: int
+    units: tuple[UnitResult, ...]          # in rank order
+    leadership: LeadershipResult | None
+    council: tuple[CouncilItem, ...]
+
+
+@attrs.frozen(kw_only=True)
+class Result:
+    """The outcome of evaluating a policy on a dataset, with its provenance."""
+
+    engine_version: str
+    policy: Policy
+    data_file: str
+    data_sha256: str
+    plugins: tuple[PluginInfo, ...]
+    clusters: tuple[ClusterResult, ...]
+
+    def unit(self, unit_id: str) -> UnitResult | None:
+        return next((u for c in self.clusters for u in c.units if u.id == unit_id), None)
+
+
+def history_contexts(cluster: Cluster) -> dict[str, EvalContext]:
+    """Per unit, the earlier years as expression environments (band, titles, total, rank, fields)."""
+    by_unit: dict[str, dict[int, Mapping[str, Any]]] = {u.id: {} for u in cluster.units}
+    for record in cluster.history:
+        env: dict[str, Any] = dict(record.fields)
+        env["titles"] = record.titles
+        env["year"] = Decimal(record.year)
+        if record.band is not None:
+            env["band"] = record.band
+        by_unit[record.unit][record.year] = MappingProxyType(env)
+    return {unit: EvalContext(year=cluster.year, history=MappingProxyType(dict(sorted(years.items()))))
+            for unit, years in by_unit.items()}
+
+
+def evaluate_cluster(policy: Policy, cluster: Cluster) -> ClusterResult:
+    scores = [score_unit(policy, unit, cluster.year) for unit in cluster.units]
+    placed = rank_cluster(scores, policy.ranking)
+    size = Decimal(len(placed))
+    for place in placed:
+        env = place.score.env
+        assert isinstance(env, dict)
+        env.update(rank=Decimal(place.rank), cluster_size=size, tied=place.tied)
+    outcomes, council = award_cluster(policy, cluster, placed, history_contexts(cluster))
+    units = tuple(
+        UnitResult(
+            id=p.score.unit.id, name=p.score.unit.name, cluster=cluster.id, rank=p.rank, tied=p.tied,
+            total=p.score.total, band=p.score.band,
+            proposed=proposed_titles(policy, outcomes[p.score.unit.id]),
+            placed=p, titles=tuple(outcomes[p.score.unit.id]),
+        )
+        for p in placed
+    )
+    return ClusterResult(
+        id=cluster.id, name=cluster.name, year=cluster.year, units=units,
+        leadership=choose_leadership(policy.leadership, cluster, placed), council=tuple(council),
+    )
+
+
+def evaluate(policy: Policy, data: Dataset) -> Result:
+    """Evaluate every cluster of ``data`` under ``policy``; pure, deterministic, exact.
+
+    :raises EvaluationError: a rule failed at run time for a unit (division by zero…).
+    :raises PluginError: a plugin raised or broke its contract.
+    """
+    with engine_context():
+        clusters = tuple(evaluate_cluster(policy, cluster) for cluster in data.clusters)
+    return Result(
+        engine_version=engine_version(), policy=policy, data_file=data.file,
+        data_sha256=data.sha256, plugins=policy.plugin_info, clusters=clusters,
+    )

@@ -1,0 +1,651 @@
+"""Type checking of parsed expressions and their compilation to plain Python closures.
+
+Every node becomes a closure ``fn(env, ctx)``; evaluation is one call of the root closure, with
+no tree walk and no handler lookup. Literal-only subtrees are folded at compile time in the
+engine's decimal context (:data:`thidua_rules.decimals.ENGINE_CONTEXT`); a fold that fails
+(``1 / 0``) is a compile-time :class:`~thidua_rules.errors.ExpressionError`.
+"""
+
+from __future__ import annotations
+
+import decimal
+import operator
+from collections.abc import Callable, Mapping
+from typing import Any
+
+import attrs
+
+from ..decimals import engine_context
+from ..errors import (
+    ExpressionError,
+    ExpressionRuntimeError,
+    ExpressionTypeError,
+    UnknownName,
+    did_you_mean,
+)
+from .nodes import (
+    Binary,
+    Bool,
+    BoolOp,
+    Call,
+    Compare,
+    IfElse,
+    ListLiteral,
+    Name,
+    Node,
+    Number,
+    String,
+    Unary,
+)
+from .parser import parse
+
+TYPES = ("number", "bool", "text", "list")
+PARAM_TYPES = (*TYPES, "any")
+HISTORY_KINDS = ("including_current",)
+
+#: How messages name a required type ("must be a number", "needs true/false").
+_WORDS = {"number": "a number", "bool": "true/false", "text": "text", "list": "a list",
+          "any": "any value"}
+
+Fn = Callable[[Mapping[str, Any], Any], Any]
+
+
+def _check_type(allowed: tuple[str, ...]) -> Callable[[Any, attrs.Attribute[Any], Any], None]:
+    def check(_instance: Any, attribute: attrs.Attribute[Any], value: Any) -> None:
+        values = value if attribute.name == "params" else (value,)
+        for item in values:
+            if item not in allowed:
+                raise ValueError(f"{attribute.name}: unknown type '{item}', expected one of "
+                                 f"{', '.join(allowed)}")
+
+    return check
+
+
+@attrs.frozen
+class NameInfo:
+    """A variable visible to expressions: its type and, for enum-like text, its allowed values."""
+
+    type: str = attrs.field(validator=_check_type(TYPES))
+    values: tuple[str, ...] | None = attrs.field(
+        default=None, converter=attrs.converters.optional(tuple)
+    )
+
+
+def _check_history(_instance: Any, _attribute: attrs.Attribute[Any], value: Any) -> None:
+    if value is not None and value not in HISTORY_KINDS:
+        raise ValueError(f"history: expected None or one of {', '.join(HISTORY_KINDS)}, got {value!r}")
+
+
+@attrs.frozen(kw_only=True)
+class FunctionSpec:
+    """A function policies may call (the expression allow-list).
+
+    Normal functions are called ``impl(*values)``. A history function
+    (``history="including_current"``) is called ``impl(env, ctx, cond, *values)`` where
+    ``cond(env)`` evaluates its first argument (a condition) against any year's env and raises
+    ``KeyError`` when that env lacks a name the condition reads. An ``impl`` reports a bad
+    argument by raising ``ValueError(message)``; it becomes an
+    :class:`~thidua_rules.errors.ExpressionRuntimeError` pointing at the call.
+    """
+
+    name: str
+    impl: Callable[..., Any]
+    params: tuple[str, ...] = attrs.field(converter=tuple, validator=_check_type(PARAM_TYPES))
+    returns: str = attrs.field(validator=_check_type(TYPES))
+    variadic: bool = False
+    history: str | None = attrs.field(default=None, validator=_check_history)
+    doc: str = ""
+    plugin: str = "builtin"
+
+
+@attrs.frozen
+class EvalContext:
+    """The current year and the unit's earlier years (year -> that year's env)."""
+
+    year: int
+    history: Mapping[int, Mapping[str, Any]]
+
+
+@attrs.frozen(eq=False)
+class CompiledExpression:
+    """A checked expression, ready to evaluate against many environments."""
+
+    source: str
+    type: str
+    names: frozenset[str]
+    _fn: Fn = attrs.field(repr=False, alias="fn")
+    _parts: tuple[CompiledExpression, ...] = attrs.field(default=(), repr=False, alias="parts")
+
+    def evaluate(self, env: Mapping[str, Any], ctx: EvalContext | None = None) -> Any:
+        """The value for ``env`` (numbers as Decimal); history functions need ``ctx``."""
+        return self._fn(env, ctx)
+
+    def conjuncts(self) -> tuple[CompiledExpression, ...]:
+        """The top-level ``and`` operands, each compiled on its own; ``(self,)`` otherwise."""
+        return self._parts or (self,)
+
+
+def compile_expression(
+    source: str,
+    *,
+    names: Mapping[str, NameInfo],
+    functions: Mapping[str, FunctionSpec],
+    history_names: Mapping[str, NameInfo] | None = None,
+    expect: str | None = None,
+) -> CompiledExpression:
+    """Parse, type-check and compile ``source``; raise an ExpressionError subclass if it is bad."""
+    if expect is not None and expect not in TYPES:
+        raise ValueError(f"expect: unknown type '{expect}'")
+    root = parse(source)
+    compiler = _Compiler(source, names, functions, history_names or {})
+    result = compiler.compile(root)
+    if expect is not None and result.type != expect:
+        raise ExpressionTypeError(f"expected {_WORDS[expect]}, got {result.type}", source,
+                                  root.start, root.end)
+    return _build(source, source, root, result, compiler)
+
+
+def _build(source: str, text: str, node: Node, result: _Typed,
+           compiler: _Compiler) -> CompiledExpression:
+    parts: tuple[CompiledExpression, ...] = ()
+    if isinstance(node, BoolOp) and node.op == "and":
+        parts = tuple(
+            _build(source, source[op.start : op.end].strip(), op, compiler.compile(op), compiler)
+            for op in node.operands
+        )
+    return CompiledExpression(text, result.type, result.names, fn=result.fn, parts=parts)
+
+
+# ---------------------------------------------------------------- compiled nodes
+
+
+@attrs.define(slots=True)
+class _Typed:
+    """A compiled node: static type, closure, names read and, for literal-only trees, the value."""
+
+    type: str
+    fn: Fn
+    names: frozenset[str] = frozenset()
+    const: bool = False
+    value: Any = None
+    elem: str | None = None  # element type of a list literal, when known
+
+
+def _constant(type_: str, value: Any, elem: str | None = None) -> _Typed:
+    def fn(env: Mapping[str, Any], ctx: Any) -> Any:
+        return value
+
+    return _Typed(type_, fn, frozenset(), True, value, elem)
+
+
+def _arith_message(exc: BaseException) -> str:
+    if isinstance(exc, ZeroDivisionError):
+        return "division by zero"
+    causes = exc.args[0] if exc.args and isinstance(exc.args[0], list) else ()
+    if decimal.DivisionUndefined in causes or decimal.DivisionByZero in causes:
+        return "division by zero"
+    if isinstance(exc, decimal.Overflow) or decimal.Overflow in causes:
+        return "arithmetic overflow"
+    return "invalid arithmetic"
+
+
+_ARITH_ERRORS = (decimal.DecimalException, ZeroDivisionError)
+_CALL_ERRORS = (ValueError, decimal.DecimalException, ZeroDivisionError)
+
+_ARITH = {"+": operator.add, "-": operator.sub, "*": operator.mul, "/": operator.truediv}
+
+
+def _contains(item: Any, collection: Any) -> bool:
+    return item in collection
+
+
+def _not_contains(item: Any, collection: Any) -> bool:
+    return item not in collection
+
+
+_COMPARE = {"==": operator.eq, "!=": operator.ne, "<": operator.lt, "<=": operator.le,
+            ">": operator.gt, ">=": operator.ge, "in": _contains, "not in": _not_contains}
+
+
+class _Compiler:
+    def __init__(self, source: str, names: Mapping[str, NameInfo],
+                 functions: Mapping[str, FunctionSpec], history_names: Mapping[str, NameInfo]):
+        self.source = source
+        self.functions = functions
+        self.history_names = history_names
+        self.scope: Mapping[str, NameInfo] = names
+        self.current = names
+        self.in_history: str | None = None  # the history function whose condition is compiled
+        self.done: dict[int, _Typed] = {}
+
+    # ------------------------------------------------------------ helpers
+
+    def type_error(self, message: str, node: Node) -> ExpressionTypeError:
+        return ExpressionTypeError(message, self.source, node.start, node.end)
+
+    def fold(self, result: _Typed, children: list[_Typed], node: Node) -> _Typed:
+        """Replace a node whose children are all literals by its value."""
+        if not all(child.const for child in children):
+            return result
+        try:
+            with engine_context():
+                value = result.fn({}, None)
+        except ExpressionRuntimeError as exc:
+            raise ExpressionError(exc.message, self.source, exc.start, exc.end) from exc
+        except Exception:  # a plugin function that fails oddly: leave it to run time
+            return result
+        return _constant(result.type, value, result.elem)
+
+    def compile(self, node: Node) -> _Typed:
+        key = id(node)
+        if key not in self.done:
+            self.done[key] = self._compile(node)
+        return self.done[key]
+
+    def _compile(self, node: Node) -> _Typed:
+        if isinstance(node, Number):
+            return _constant("number", node.value)
+        if isinstance(node, String):
+            return _constant("text", node.value)
+        if isinstance(node, Bool):
+            return _constant("bool", node.value)
+        if isinstance(node, Name):
+            return self.name(node)
+        if isinstance(node, ListLiteral):
+            return self.list_literal(node)
+        if isinstance(node, Unary):
+            return self.unary(node)
+        if isinstance(node, Binary):
+            return self.binary(node)
+        if isinstance(node, BoolOp):
+            return self.bool_op(node)
+        if isinstance(node, Compare):
+            return self.compare(node)
+        if isinstance(node, IfElse):
+            return self.if_else(node)
+        if isinstance(node, Call):
+            return self.call(node)
+        raise TypeError(f"not an expression node: {node!r}")  # pragma: no cover
+
+    # ------------------------------------------------------------ leaves
+
+    def name(self, node: Name) -> _Typed:
+        info = self.scope.get(node.name)
+        if info is None:
+            message = f"unknown name '{node.name}'"
+            if node.name in self.history_names:
+                message += (" (it can only be used in the condition of a history function such "
+                            "as consecutive_years())")
+            else:
+                message += did_you_mean(node.name, self.scope)
+            raise UnknownName(message, self.source, node.start, node.end)
+        return _Typed(info.type, operator.itemgetter(node.name), frozenset({node.name}))  # type: ignore[arg-type]
+
+    def list_literal(self, node: ListLiteral) -> _Typed:
+        items = [self.compile(item) for item in node.items]
+        elem = items[0].type if items else None
+        for item, child in zip(items, node.items):
+            if item.type != elem:
+                raise self.type_error(
+                    f"list items must all have the same type, got {elem} and {item.type}", child)
+        fns = tuple(item.fn for item in items)
+
+        def fn(env: Mapping[str, Any], ctx: Any) -> Any:
+            return tuple([f(env, ctx) for f in fns])
+
+        names = frozenset().union(*(item.names for item in items))
+        return self.fold(_Typed("list", fn, names, elem=elem), items, node)
+
+    # ------------------------------------------------------------ operators
+
+    def unary(self, node: Unary) -> _Typed:
+        operand = self.compile(node.operand)
+        f = operand.fn
+        if node.op == "not":
+            if operand.type != "bool":
+                raise self.type_error(f"'not' needs a true/false operand, got {operand.type}",
+                                      node.operand)
+
+            def not_(env: Mapping[str, Any], ctx: Any) -> Any:
+                return not f(env, ctx)
+
+            return self.fold(_Typed("bool", not_, operand.names), [operand], node)
+        if operand.type != "number":
+            raise self.type_error(f"cannot apply '{node.op}' to {operand.type}", node.operand)
+        if node.op == "+":
+            return operand
+        source, start, end = self.source, node.start, node.end
+
+        def negate(env: Mapping[str, Any], ctx: Any) -> Any:
+            try:
+                return -f(env, ctx)
+            except _ARITH_ERRORS as exc:
+                raise ExpressionRuntimeError(_arith_message(exc), source, start, end) from exc
+
+        return self.fold(_Typed("number", negate, operand.names), [operand], node)
+
+    def binary(self, node: Binary) -> _Typed:
+        left, right = self.compile(node.left), self.compile(node.right)
+        if left.type != "number" or right.type != "number":
+            culprit: Node = node
+            if left.type == "number":
+                culprit = node.right
+            elif right.type == "number":
+                culprit = node.left
+            raise self.type_error(f"cannot apply '{node.op}' to {left.type} and {right.type}",
+                                  culprit)
+        names = left.names | right.names
+        if node.op == "/" and right.const and not right.value and not left.const:
+            raise ExpressionError("division by zero", self.source, node.start, node.end)
+        return self.fold(_Typed("number", self.arith_fn(node, left, right), names),
+                         [left, right], node)
+
+    def arith_fn(self, node: Binary, left: _Typed, right: _Typed) -> Fn:
+        op = _ARITH[node.op]
+        lf, rf = left.fn, right.fn
+        source, start, end = self.source, node.start, node.end
+        if node.op == "/" and not right.const:
+
+            def divide(env: Mapping[str, Any], ctx: Any) -> Any:
+                a = lf(env, ctx)
+                b = rf(env, ctx)
+                if not b:
+                    raise ExpressionRuntimeError("division by zero", source, start, end)
+                try:
+                    return a / b
+                except _ARITH_ERRORS as exc:
+                    raise ExpressionRuntimeError(_arith_message(exc), source, start, end) from exc
+
+            return divide
+        if right.const and not left.const:
+            c = right.value
+
+            def arith_const(env: Mapping[str, Any], ctx: Any) -> Any:
+                try:
+                    return op(lf(env, ctx), c)
+                except _ARITH_ERRORS as exc:
+                    raise ExpressionRuntimeError(_arith_message(exc), source, start, end) from exc
+
+            return arith_const
+
+        def arith(env: Mapping[str, Any], ctx: Any) -> Any:
+            try:
+                return op(lf(env, ctx), rf(env, ctx))
+            except _ARITH_ERRORS as exc:
+                raise ExpressionRuntimeError(_arith_message(exc), source, start, end) from exc
+
+        return arith
+
+    def bool_op(self, node: BoolOp) -> _Typed:
+        operands = [self.compile(child) for child in node.operands]
+        for result, child in zip(operands, node.operands):
+            if result.type != "bool":
+                raise self.type_error(f"'{node.op}' needs true/false operands, got {result.type}",
+                                      child)
+        fns = tuple(result.fn for result in operands)
+        names = frozenset().union(*(result.names for result in operands))
+        if node.op == "and":
+            if len(fns) == 2:
+                a, b = fns
+
+                def and2(env: Mapping[str, Any], ctx: Any) -> Any:
+                    return a(env, ctx) and b(env, ctx)
+
+                fn = and2
+            else:
+
+                def and_(env: Mapping[str, Any], ctx: Any) -> Any:
+                    for f in fns:
+                        if not f(env, ctx):
+                            return False
+                    return True
+
+                fn = and_
+        elif len(fns) == 2:
+            a, b = fns
+
+            def or2(env: Mapping[str, Any], ctx: Any) -> Any:
+                return a(env, ctx) or b(env, ctx)
+
+            fn = or2
+        else:
+
+            def or_(env: Mapping[str, Any], ctx: Any) -> Any:
+                for f in fns:
+                    if f(env, ctx):
+                        return True
+                return False
+
+            fn = or_
+        return self.fold(_Typed("bool", fn, names), operands, node)
+
+    def compare(self, node: Compare) -> _Typed:
+        operands = [self.compile(child) for child in node.operands]
+        for i, op in enumerate(node.ops):
+            self.check_pair(op, node.operands[i], operands[i], node.operands[i + 1],
+                            operands[i + 1])
+        names = frozenset().union(*(result.names for result in operands))
+        return self.fold(_Typed("bool", self.compare_fn(node, operands), names), operands, node)
+
+    def check_pair(self, op: str, left_node: Node, left: _Typed, right_node: Node,
+                   right: _Typed) -> None:
+        pair = Node(start=left_node.start, end=right_node.end)
+        if op in ("==", "!="):
+            if left.type != right.type:
+                raise self.type_error(f"cannot apply '{op}' to {left.type} and {right.type}", pair)
+            self.check_value(left_node, right_node)
+            self.check_value(right_node, left_node)
+        elif op in ("in", "not in"):
+            if right.type != "list":
+                raise self.type_error(f"'{op}' needs a list on the right, got {right.type}",
+                                      right_node)
+            if right.elem is not None and left.type != right.elem:
+                raise self.type_error(f"cannot look for {left.type} in a list of {right.elem}",
+                                      pair)
+            if isinstance(right_node, ListLiteral):
+                for item in right_node.items:
+                    self.check_value(left_node, item)
+            else:
+                self.check_value(right_node, left_node)
+        elif left.type != "number" or right.type != "number":
+            culprit = pair
+            if left.type == "number":
+                culprit = right_node
+            elif right.type == "number":
+                culprit = left_node
+            raise self.type_error(f"cannot apply '{op}' to {left.type} and {right.type}", culprit)
+
+    def check_value(self, name: Node, literal: Node) -> None:
+        """A string literal compared with an enum-like name must be one of its values."""
+        if not isinstance(name, Name) or not isinstance(literal, String):
+            return
+        info = self.scope.get(name.name)
+        if info is None or info.values is None or literal.value in info.values:
+            return
+        raise self.type_error(
+            f"'{literal.value}' is not a value of '{name.name}'"
+            f"{did_you_mean(literal.value, info.values)}", literal)
+
+    def compare_fn(self, node: Compare, operands: list[_Typed]) -> Fn:
+        ops = [_COMPARE[op] for op in node.ops]
+        fns = [result.fn for result in operands]
+        # Constant lists on the right of ``in`` become sets (their items are hashable).
+        rights: list[Any] = []
+        for op_name, result in zip(node.ops, operands[1:]):
+            if result.const and op_name in ("in", "not in"):
+                rights.append(frozenset(result.value))
+            else:
+                rights.append(result if result.const else None)
+        if len(ops) == 1:
+            op, lf, rf = ops[0], fns[0], fns[1]
+            right = rights[0]
+            if right is not None:
+                c = right if isinstance(right, frozenset) else right.value
+                if node.ops[0] == "in":
+
+                    def in_set(env: Mapping[str, Any], ctx: Any) -> Any:
+                        return lf(env, ctx) in c
+
+                    return in_set
+                if node.ops[0] == "not in":
+
+                    def not_in_set(env: Mapping[str, Any], ctx: Any) -> Any:
+                        return lf(env, ctx) not in c
+
+                    return not_in_set
+
+                def compare_const(env: Mapping[str, Any], ctx: Any) -> Any:
+                    return op(lf(env, ctx), c)
+
+                return compare_const
+
+            def compare2(env: Mapping[str, Any], ctx: Any) -> Any:
+                return op(lf(env, ctx), rf(env, ctx))
+
+            return compare2
+        first = fns[0]
+        steps = tuple(zip(ops, fns[1:]))
+
+        def chain(env: Mapping[str, Any], ctx: Any) -> Any:
+            a = first(env, ctx)
+            for op, f in steps:
+                b = f(env, ctx)
+                if not op(a, b):
+                    return False
+                a = b
+            return True
+
+        return chain
+
+    def if_else(self, node: IfElse) -> _Typed:
+        body, condition, orelse = (self.compile(node.body), self.compile(node.condition),
+                                   self.compile(node.orelse))
+        if condition.type != "bool":
+            raise self.type_error(f"the condition of 'if' needs true/false, got {condition.type}",
+                                  node.condition)
+        if body.type != orelse.type:
+            raise self.type_error(
+                f"both sides of 'if ... else' must have the same type, got {body.type} and "
+                f"{orelse.type}", node)
+        elem = body.elem if body.elem == orelse.elem else None
+        b, c, o = body.fn, condition.fn, orelse.fn
+
+        def if_else(env: Mapping[str, Any], ctx: Any) -> Any:
+            return b(env, ctx) if c(env, ctx) else o(env, ctx)
+
+        names = body.names | condition.names | orelse.names
+        return self.fold(_Typed(body.type, if_else, names, elem=elem), [body, condition, orelse],
+                         node)
+
+    # ------------------------------------------------------------ calls
+
+    def call(self, node: Call) -> _Typed:
+        name = node.name
+        spec = self.functions.get(name)
+        if spec is None:
+            raise UnknownName(f"unknown function '{name}'{did_you_mean(name, self.functions)}",
+                              self.source, node.start, node.start + len(name))
+        count, params = len(node.args), spec.params
+        if spec.variadic:
+            if count < len(params):
+                raise self.type_error(f"{name}() takes at least {_arguments(len(params))}", node)
+        elif count != len(params):
+            raise self.type_error(f"{name}() takes {_arguments(len(params))}, got {count}", node)
+        if spec.history is not None:
+            return self.history_call(node, spec)
+        args = [self.compile(arg) for arg in node.args]
+        for i, (arg, child) in enumerate(zip(args, node.args)):
+            self.check_argument(spec, i, arg, child)
+        names = frozenset().union(*(arg.names for arg in args))
+        result = _Typed(spec.returns, self.call_fn(node, spec, args), names)
+        return self.fold(result, args, node) if args else result
+
+    def check_argument(self, spec: FunctionSpec, i: int, arg: _Typed, child: Node) -> None:
+        params = spec.params
+        wanted = params[i] if i < len(params) else (params[-1] if params else "any")
+        if wanted != "any" and arg.type != wanted:
+            raise self.type_error(
+                f"argument {i + 1} of {spec.name}() must be {_WORDS[wanted]}, got {arg.type}", child)
+
+    def call_fn(self, node: Call, spec: FunctionSpec, args: list[_Typed]) -> Fn:
+        impl = spec.impl
+        source, start, end = self.source, node.start, node.end
+        fns = tuple(arg.fn for arg in args)
+        if len(fns) == 1:
+            (a,) = fns
+
+            def call1(env: Mapping[str, Any], ctx: Any) -> Any:
+                try:
+                    return impl(a(env, ctx))
+                except _CALL_ERRORS as exc:
+                    raise _call_error(exc, source, start, end) from exc
+
+            return call1
+        if len(fns) == 2:
+            a, b = fns
+
+            def call2(env: Mapping[str, Any], ctx: Any) -> Any:
+                try:
+                    return impl(a(env, ctx), b(env, ctx))
+                except _CALL_ERRORS as exc:
+                    raise _call_error(exc, source, start, end) from exc
+
+            return call2
+
+        def call(env: Mapping[str, Any], ctx: Any) -> Any:
+            try:
+                return impl(*[f(env, ctx) for f in fns])
+            except _CALL_ERRORS as exc:
+                raise _call_error(exc, source, start, end) from exc
+
+        return call
+
+    def history_call(self, node: Call, spec: FunctionSpec) -> _Typed:
+        name = node.name
+        if self.in_history is not None:
+            raise self.type_error(
+                f"{name}() cannot be used inside the condition of {self.in_history}()", node)
+        if not node.args:
+            raise self.type_error(f"{name}() needs a condition as its first argument", node)
+        saved = self.scope
+        self.scope = {**self.history_names, **self.current}
+        self.in_history = name
+        try:
+            condition = self.compile(node.args[0])
+        finally:
+            self.scope = saved
+            self.in_history = None
+        if condition.type != "bool":
+            raise self.type_error(
+                f"argument 1 of {name}() must be true/false, got {condition.type}", node.args[0])
+        others = [self.compile(arg) for arg in node.args[1:]]
+        for i, (arg, child) in enumerate(zip(others, node.args[1:]), start=1):
+            self.check_argument(spec, i, arg, child)
+        impl, cond_fn = spec.impl, condition.fn
+        fns = tuple(arg.fn for arg in others)
+        source, start, end = self.source, node.start, node.end
+        missing = f"{name}() needs the unit's history"
+
+        def history(env: Mapping[str, Any], ctx: Any) -> Any:
+            if ctx is None:
+                raise ExpressionRuntimeError(missing, source, start, end)
+
+            def cond(year_env: Mapping[str, Any]) -> Any:
+                return cond_fn(year_env, ctx)
+
+            try:
+                return impl(env, ctx, cond, *[f(env, ctx) for f in fns])
+            except _CALL_ERRORS as exc:
+                raise _call_error(exc, source, start, end) from exc
+
+        names = condition.names.union(*(arg.names for arg in others))
+        return _Typed(spec.returns, history, names)
+
+
+def _arguments(count: int) -> str:
+    return f"{count} argument" if count == 1 else f"{count} arguments"
+
+
+def _call_error(exc: BaseException, source: str, start: int, end: int) -> ExpressionRuntimeError:
+    message = str(exc) if isinstance(exc, ValueError) else _arith_message(exc)
+    return ExpressionRuntimeError(message, source, start, end)

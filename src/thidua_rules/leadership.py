@@ -1,0 +1,61 @@
+"""Next year's cluster leader (cụm trưởng) and deputy (cụm phó)."""
+
+from __future__ import annotations
+
+from collections.abc import Sequence
+
+import attrs
+
+from .model import Cluster, Leadership
+from .ranking import Placed
+
+
+@attrs.frozen(kw_only=True)
+class LeadershipResult:
+    year: int
+    leader: str | None
+    deputy: str | None
+    method: str
+    reason: str
+
+
+def choose_leadership(rule: Leadership | None, cluster: Cluster,
+                      placed: Sequence[Placed]) -> LeadershipResult | None:
+    """Apply the policy's leadership rule to one cluster.
+
+    ``rotation``: the leader is the unit after this year's leader in the rotation (the cluster's
+    own ``rotation`` if it gives one, else the policy's), the deputy the one after that; this is
+    the rotating annual practice of clusters (domain.md §8.1). ``rank``: the best-ranked unit
+    leads and the next one deputises; a shared rank is left to the conference.
+    """
+    if rule is None:
+        return None
+    year = cluster.year + 1
+    if rule.method == "rank":
+        top = [p for p in placed if p.rank == 1]
+        if len(top) != 1:
+            return LeadershipResult(year=year, leader=None, deputy=None, method="rank",
+                                    reason=f"{len(top)} units share rank 1: the conference elects the leader")
+        second = [p for p in placed if p.rank == 2]
+        deputy = second[0].score.unit.id if len(second) == 1 else None
+        reason = "the best-ranked unit leads, the next deputises"
+        if len(second) > 1:
+            reason += f"; {len(second)} units share rank 2: the conference elects the deputy"
+        return LeadershipResult(year=year, leader=top[0].score.unit.id, deputy=deputy, method="rank",
+                                reason=reason)
+    ids = {p.score.unit.id for p in placed}
+    rotation = [u for u in (cluster.rotation or rule.rotation) if u in ids]
+    if not rotation:
+        return LeadershipResult(year=year, leader=None, deputy=None, method="rotation",
+                                reason="no unit of this cluster is in the rotation")
+    if cluster.leader is None:
+        leader = rotation[0]
+        reason = "no leader recorded for this year: the rotation starts at its first unit"
+    elif cluster.leader not in rotation:
+        return LeadershipResult(year=year, leader=None, deputy=None, method="rotation",
+                                reason=f"this year's leader '{cluster.leader}' is not in the rotation")
+    else:
+        leader = rotation[(rotation.index(cluster.leader) + 1) % len(rotation)]
+        reason = f"the unit after '{cluster.leader}' in the rotation"
+    deputy = rotation[(rotation.index(leader) + 1) % len(rotation)] if len(rotation) > 1 else None
+    return LeadershipResult(year=year, leader=leader, deputy=deputy, method="rotation", reason=reason)

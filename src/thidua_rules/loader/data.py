@@ -1,0 +1,417 @@
+"""Unit data (TOML, JSON, CSV, JSON lines) → a checked :class:`~thidua_rules.model.Dataset`."""
+
+from __future__ import annotations
+
+import csv
+import io
+import json
+import re
+from collections.abc import Iterable, Mapping
+from decimal import Decimal, InvalidOperation
+from pathlib import Path
+from typing import Any
+
+from ..decimals import engine_context
+from ..errors import ExpressionRuntimeError, Issue, PolicyError, did_you_mean
+from ..extensions import type_name
+from ..model import Ballot, Cluster, Dataset, HistoryRecord, InputField, Policy, Unit, Value, frozen_mapping
+from ..tomlfmt import join_path, toml_value
+from .common import UNIT_ID, Issues, item_path, parse_toml, read_bytes, sha256, take
+
+FORMATS = {".toml": "toml", ".json": "json", ".csv": "csv", ".jsonl": "jsonl", ".ndjson": "jsonl"}
+CLUSTER_KEYS = {
+    "id": ("str", True), "name": ("str", False), "year": ("int", False),
+    "leader": ("str", False), "deputy": ("str", False), "rotation": ("str_list", False),
+    "note": ("str", False), "source": ("str", False),
+}
+_INT = re.compile(r"[+-]?\d+")
+_DEC = re.compile(r"[+-]?(\d+(\.\d*)?|\.\d+)")
+TRUE_WORDS = {"true", "1", "yes", "có", "co", "x"}
+FALSE_WORDS = {"false", "0", "no", "không", "khong", ""}
+
+
+def load_data(path: str | Path, policy: Policy, *, display: str | None = None,
+              format: str | None = None) -> Dataset:
+    """Read and check a data file against ``policy``; raise :class:`PolicyError` with every problem."""
+    shown = display or str(path)
+    kind = format or FORMATS.get(Path(path).suffix.lower())
+    if kind is None:
+        raise PolicyError([Issue(file=shown, message="unknown data format; use a .toml, .json, .csv "
+                                 "or .jsonl file (or --data-format)")])
+    return parse_data(read_bytes(path, shown), policy, file=shown, format=kind)
+
+
+def parse_data(data: bytes, policy: Policy, *, file: str = "<data>", format: str = "toml") -> Dataset:
+    issues = Issues(file)
+    if format == "toml":
+        raw = parse_toml(data, file)
+    elif format == "json":
+        raw = _parse_json(data, file)
+        if not isinstance(raw, dict):
+            raise PolicyError([Issue(file=file, message="expected a JSON object at the top")])
+    elif format in ("csv", "jsonl"):
+        rows = _csv_rows(data, file) if format == "csv" else _jsonl_rows(data, file)
+        raw = _rows_to_clusters(rows, policy, issues)
+    else:
+        raise PolicyError([Issue(file=file, message=f"unknown data format '{format}'")])
+    clusters = DataChecker(policy, issues, text_values=(format == "csv")).clusters(raw)
+    issues.raise_if_any()
+    return Dataset(file=file, sha256=content_digest(clusters), clusters=clusters)
+
+
+def content_digest(clusters: tuple[Cluster, ...]) -> str:
+    """SHA-256 of the data's canonical content: the same units, ballots and history give the same
+    digest whatever their order in the file or the file's format (TOML, JSON, CSV)."""
+    def plain(v: Any) -> Any:
+        if isinstance(v, Decimal):
+            return f"{v.normalize():f}" if v else "0"
+        if isinstance(v, tuple):
+            return [plain(x) for x in v]
+        if isinstance(v, Mapping):
+            return {k: plain(x) for k, x in sorted(v.items())}
+        return v
+
+    canonical = [
+        {
+            "id": c.id, "name": c.name, "year": c.year, "leader": c.leader, "deputy": c.deputy,
+            "rotation": list(c.rotation),
+            "units": [{"id": u.id, "name": u.name, "values": plain(u.values)} for u in c.units],
+            "ballots": [{"title": b.title, "voters": b.voters, "yes": plain(b.yes)} for b in c.ballots],
+            "history": [{"unit": h.unit, "year": h.year, "band": h.band, "titles": list(h.titles),
+                         "fields": plain(h.fields)} for h in c.history],
+        }
+        for c in clusters
+    ]
+    text = json.dumps(canonical, ensure_ascii=False, sort_keys=True, separators=(",", ":"))
+    return sha256(text.encode("utf-8"))
+
+
+def _parse_json(data: bytes, file: str) -> Any:
+    try:
+        return json.loads(data.decode("utf-8"), parse_float=Decimal)
+    except UnicodeDecodeError as exc:
+        raise PolicyError([Issue(file=file, message=f"not UTF-8 text (byte {exc.start})")]) from None
+    except json.JSONDecodeError as exc:
+        raise PolicyError([Issue(file=file, line=exc.lineno, column=exc.colno,
+                                 message=f"JSON syntax: {exc.msg}")]) from None
+
+
+def _csv_rows(data: bytes, file: str) -> list[tuple[str, dict[str, Any]]]:
+    try:
+        text = data.decode("utf-8-sig")
+    except UnicodeDecodeError as exc:
+        raise PolicyError([Issue(file=file, message=f"not UTF-8 text (byte {exc.start})")]) from None
+    reader = csv.DictReader(io.StringIO(text, newline=""), strict=True)
+    rows = []
+    try:
+        for row in reader:
+            if None in row:
+                raise PolicyError([Issue(file=file, line=reader.line_num,
+                                         message="more cells than header columns")])
+            rows.append((f"line {reader.line_num}", {k: v for k, v in row.items() if v not in (None, "")}))
+    except csv.Error as exc:
+        raise PolicyError([Issue(file=file, line=reader.line_num, message=f"CSV syntax: {exc}")]) from None
+    return rows
+
+
+def _jsonl_rows(data: bytes, file: str) -> list[tuple[str, dict[str, Any]]]:
+    rows = []
+    for number, line in enumerate(data.decode("utf-8", errors="strict").splitlines(), start=1):
+        if not line.strip():
+            continue
+        try:
+            row = json.loads(line, parse_float=Decimal)
+        except json.JSONDecodeError as exc:
+            raise PolicyError([Issue(file=file, line=number, column=exc.colno,
+                                     message=f"JSON syntax: {exc.msg}")]) from None
+        if not isinstance(row, dict):
+            raise PolicyError([Issue(file=file, line=number, message="expected one JSON object per line")])
+        rows.append((f"line {number}", row))
+    return rows
+
+
+def _rows_to_clusters(rows: list[tuple[str, dict[str, Any]]], policy: Policy,
+                      issues: Issues) -> dict[str, Any]:
+    """Flat unit rows (each naming its ``cluster``) → the ``clusters`` structure of a TOML file."""
+    clusters: dict[str, dict[str, Any]] = {}
+    for where, row in rows:
+        cluster_id = row.pop("cluster", None)
+        if not isinstance(cluster_id, str) or not cluster_id:
+            issues.add(where, "missing 'cluster' (the id of the unit's cluster)")
+            continue
+        cluster = clusters.setdefault(cluster_id, {"id": cluster_id, "units": []})
+        cluster["units"].append(row)
+    return {"clusters": [clusters[c] for c in sorted(clusters)]}
+
+
+class DataChecker:
+    """Checks the data structure against the policy and converts values to their input types."""
+
+    def __init__(self, policy: Policy, issues: Issues, *, text_values: bool) -> None:
+        self.policy = policy
+        self.issues = issues
+        self.text_values = text_values
+        self.inputs = {f.id: f for f in policy.inputs}
+        self.title_ids = {t.id: t for t in policy.titles}
+        self.band_ids = [b.id for b in policy.bands]
+        self.unit_ids: set[str] = set()
+
+    def clusters(self, raw: dict[str, Any]) -> tuple[Cluster, ...]:
+        if "clusters" in raw:
+            top = take(self.issues, "", raw, {"clusters": ("table_list", True)})
+            if top is None or "clusters" not in top:
+                return ()
+            items = [(item_path("clusters", i, c), c, c) for i, c in enumerate(top["clusters"])]
+        else:
+            top = take(self.issues, "", raw, {"cluster": ("table", True), "units": ("table_list", True),
+                                              "votes": ("table_list", False), "history": ("table_list", False)})
+            if top is None or "cluster" not in top:
+                return ()
+            items = [("cluster", top["cluster"], top)]
+        seen: set[str] = set()
+        result = []
+        for path, meta, body in items:
+            cluster = self.cluster(path, meta, body, nested=meta is body)
+            if cluster is None:
+                continue
+            if cluster.id in seen:
+                self.issues.add(f"{path}.id", f"duplicate cluster id '{cluster.id}'")
+                continue
+            seen.add(cluster.id)
+            result.append(cluster)
+        return tuple(sorted(result, key=lambda c: c.id))
+
+    def cluster(self, path: str, meta: Any, body: Mapping[str, Any], *, nested: bool) -> Cluster | None:
+        extra = ("units", "votes", "history") if nested else ()
+        values = take(self.issues, path, meta, CLUSTER_KEYS, extra=extra)
+        if values is None or "id" not in values:
+            return None
+        year = values.get("year", self.policy.year)
+        if year is None:
+            self.issues.add(path, "missing key 'year' (the policy gives none either)")
+            year = 0
+        elif self.policy.year is not None and year != self.policy.year:
+            self.issues.add(f"{path}.year", f"the data is for {year} but the policy is for {self.policy.year}")
+        base = path if nested else ""
+        units_raw = body.get("units", [])
+        if not isinstance(units_raw, list) or not units_raw:
+            self.issues.add(join_path(base, "units") if base else "units", "expected at least one unit")
+            units_raw = []
+        units = [u for i, item in enumerate(units_raw)
+                 if (u := self.unit(item_path(join_path(base, "units"), i, item), item, values["id"], year))]
+        ids = {u.id for u in units}
+        for key_name in ("leader", "deputy"):
+            if key_name in values and values[key_name] not in ids:
+                self.issues.add(f"{path}.{key_name}", self.unknown_unit(values[key_name], ids))
+        rotation = tuple(values.get("rotation", ()))
+        for i, unit_id in enumerate(rotation):
+            if unit_id not in ids:
+                self.issues.add(f"{path}.rotation[{i}]", self.unknown_unit(unit_id, ids))
+        ballots = self.ballots(join_path(base, "votes"), body.get("votes", []), ids)
+        history = self.history(join_path(base, "history"), body.get("history", []), ids, year)
+        return Cluster(
+            id=values["id"], name=values.get("name", values["id"]), year=year,
+            leader=values.get("leader"), deputy=values.get("deputy"), rotation=rotation,
+            units=tuple(sorted(units, key=lambda u: u.id)), ballots=ballots, history=history,
+        )
+
+    def unknown_unit(self, unit_id: str, ids: Iterable[str]) -> str:
+        return f"unknown unit '{unit_id}'{did_you_mean(unit_id, ids)}"
+
+    def unit(self, path: str, item: Any, cluster: str, year: int) -> Unit | None:
+        if not isinstance(item, dict):
+            self.issues.add(path, f"expected a table, got {type_name(item)}")
+            return None
+        unit_id, name = item.get("id"), item.get("name")
+        ok = True
+        if not isinstance(unit_id, str) or not UNIT_ID.fullmatch(unit_id):
+            self.issues.add(path, "missing key 'id'" if unit_id is None else
+                            f"unit id {toml_value(unit_id)} must be lower-case letters, digits, '-', '_' and '.'")
+            ok = False
+        elif unit_id in self.unit_ids:
+            self.issues.add(f"{path}.id", f"duplicate unit id '{unit_id}'")
+            ok = False
+        else:
+            self.unit_ids.add(unit_id)
+        if name is not None and not isinstance(name, str):
+            self.issues.add(f"{path}.name", f"expected a string, got {type_name(name)}")
+        values = self.fields(path, item, skip={"id", "name"}, require=True)
+        if values is None or not ok:
+            return None
+        values_with_year = {**values, "year": Decimal(year)}
+        for check in self.policy.checks:
+            try:
+                with engine_context():
+                    held = check.rule.evaluate(values_with_year)
+            except ExpressionRuntimeError as exc:
+                self.issues.add(path, f"check '{check.id}': {exc.message}")
+                continue
+            if not held:
+                seen = ", ".join(f"{n} = {toml_value(values[n])}" for n in sorted(check.rule.names) if n in values)
+                message = f": {check.message}" if check.message else ""
+                self.issues.add(path, f"check '{check.id}' failed{message} ({seen})")
+        return Unit(id=unit_id, name=name if isinstance(name, str) else unit_id, cluster=cluster,
+                    values=frozen_mapping(values))
+
+    def fields(self, path: str, item: Mapping[str, Any], *, skip: set[str],
+               require: bool) -> dict[str, Value] | None:
+        values: dict[str, Value] = {}
+        ok = True
+        for key_name, raw in item.items():
+            if key_name in skip:
+                continue
+            field = self.inputs.get(key_name)
+            if field is None:
+                self.issues.add(join_path(path, key_name), f"unknown field '{key_name}'"
+                                f"{did_you_mean(key_name, [*self.inputs, *skip])}")
+                ok = False
+                continue
+            value, problem = self.convert(field, raw)
+            if problem:
+                self.issues.add(join_path(path, key_name), problem)
+                ok = False
+            else:
+                values[key_name] = value
+        if require:
+            for field in self.inputs.values():
+                if field.id in item:
+                    continue
+                if field.default is not None:
+                    values[field.id], _ = self.convert(field, field.default)
+                elif field.required:
+                    label = f" ({field.label})" if field.label else ""
+                    self.issues.add(path, f"missing field '{field.id}'{label}")
+                    ok = False
+        return values if ok else None
+
+    def convert(self, field: InputField, raw: Any) -> tuple[Value, str]:
+        """``raw`` as the field's type, or an error message."""
+        value: Value
+        if self.text_values and isinstance(raw, str) and field.type != "text" and field.type != "enum":
+            text = raw.strip()
+            if field.type == "integer" and _INT.fullmatch(text):
+                raw = int(text)
+            elif field.type == "decimal" and _DEC.fullmatch(text):
+                raw = Decimal(text)
+            elif field.type == "boolean" and text.lower() in TRUE_WORDS | FALSE_WORDS:
+                raw = text.lower() in TRUE_WORDS
+        kind = field.type
+        if kind == "integer":
+            if isinstance(raw, bool) or not isinstance(raw, int):
+                if isinstance(raw, Decimal) and raw == raw.to_integral_value():
+                    return Decimal(0), f"expected a whole number, got {toml_value(raw)} (write {int(raw)})"
+                return Decimal(0), f"expected a whole number, got {type_name(raw)}"
+            value = Decimal(raw)
+        elif kind == "decimal":
+            if isinstance(raw, bool) or not isinstance(raw, int | Decimal):
+                return Decimal(0), f"expected a number, got {type_name(raw)}"
+            try:
+                value = Decimal(raw)
+            except InvalidOperation:  # pragma: no cover - parse_float gives finite decimals
+                return Decimal(0), f"expected a number, got {type_name(raw)}"
+            if not value.is_finite():
+                return Decimal(0), f"expected a finite number, got {toml_value(raw)}"
+        elif kind == "boolean":
+            if not isinstance(raw, bool):
+                return False, f"expected true or false, got {type_name(raw)}"
+            return raw, ""
+        elif kind == "enum":
+            if not isinstance(raw, str):
+                return "", f"expected one of {', '.join(field.values)}, got {type_name(raw)}"
+            if raw not in field.values:
+                return "", (f"'{raw}' is not allowed{did_you_mean(raw, field.values)}; "
+                            f"expected one of {', '.join(field.values)}")
+            return raw, ""
+        else:
+            if not isinstance(raw, str):
+                return "", f"expected a string, got {type_name(raw)}"
+            return raw, ""
+        if field.min is not None and value < field.min:
+            return value, f"expected a number >= {toml_value(field.min)}, got {toml_value(raw)}"
+        if field.max is not None and value > field.max:
+            return value, f"expected a number <= {toml_value(field.max)}, got {toml_value(raw)}"
+        return value, ""
+
+    def ballots(self, path: str, items: Any, ids: set[str]) -> tuple[Ballot, ...]:
+        if not isinstance(items, list):
+            self.issues.add(path, f"expected an array of tables, got {type_name(items)}")
+            return ()
+        ballots: dict[str, Ballot] = {}
+        for i, item in enumerate(items):
+            where = f"{path}[{i}]"
+            values = take(self.issues, where, item, {
+                "title": ("str", True), "voters": ("int", True), "yes": ("table", True),
+                "note": ("str", False), "source": ("str", False)})
+            if not values or {"title", "voters", "yes"} - set(values):
+                continue
+            title_id, voters = values["title"], values["voters"]
+            where = f"{where}(title={title_id})"
+            title = self.title_ids.get(title_id)
+            if title is None:
+                self.issues.add(f"{where}.title", f"unknown title '{title_id}'{did_you_mean(title_id, self.title_ids)}")
+                continue
+            if not title.takes_vote:
+                self.issues.add(f"{where}.title", f"title '{title_id}' takes no vote (its policy entry has no 'votes')")
+                continue
+            if title_id in ballots:
+                self.issues.add(f"{where}.title", f"a second ballot for title '{title_id}'")
+                continue
+            if voters < 1:
+                self.issues.add(f"{where}.voters", f"expected at least 1 voter, got {voters}")
+                continue
+            yes: dict[str, int] = {}
+            for unit_id, count in values["yes"].items():
+                key_path = join_path(f"{where}.yes", unit_id)
+                if unit_id not in ids:
+                    self.issues.add(key_path, self.unknown_unit(unit_id, ids))
+                elif isinstance(count, bool) or not isinstance(count, int) or count < 0:
+                    self.issues.add(key_path, f"expected a count of votes >= 0, got {type_name(count)}")
+                elif count > voters:
+                    self.issues.add(key_path, f"{count} yes-votes but only {voters} voters")
+                else:
+                    yes[unit_id] = count
+            ballots[title_id] = Ballot(title=title_id, voters=voters, yes=frozen_mapping(yes))
+        return tuple(ballots[t] for t in sorted(ballots))
+
+    def history(self, path: str, items: Any, ids: set[str], year: int) -> tuple[HistoryRecord, ...]:
+        if not isinstance(items, list):
+            self.issues.add(path, f"expected an array of tables, got {type_name(items)}")
+            return ()
+        records: dict[tuple[str, int], HistoryRecord] = {}
+        for i, item in enumerate(items):
+            where = f"{path}[{i}]"
+            values = take(self.issues, where, item, {
+                "unit": ("str", True), "year": ("int", True), "band": ("str", False),
+                "titles": ("str_list", False), "total": ("number", False), "rank": ("int", False),
+                "note": ("str", False), "source": ("str", False)}, extra=self.inputs)
+            if not values or {"unit", "year"} - set(values):
+                continue
+            unit_id, record_year = values["unit"], values["year"]
+            where = f"{where}(unit={unit_id})"
+            if unit_id not in ids:
+                self.issues.add(f"{where}.unit", self.unknown_unit(unit_id, ids))
+                continue
+            if record_year >= year:
+                self.issues.add(f"{where}.year", f"history is for earlier years, {record_year} is not before {year}")
+                continue
+            if (unit_id, record_year) in records:
+                self.issues.add(where, f"a second record of '{unit_id}' for {record_year}")
+                continue
+            band = values.get("band")
+            if band is not None and self.band_ids and band not in self.band_ids:
+                self.issues.add(f"{where}.band", f"unknown band '{band}'{did_you_mean(band, self.band_ids)}")
+            for j, title_id in enumerate(values.get("titles", [])):
+                if title_id not in self.title_ids:
+                    self.issues.add(f"{where}.titles[{j}]",
+                                    f"unknown title '{title_id}'{did_you_mean(title_id, self.title_ids)}")
+            extra_fields = {k: v for k, v in item.items() if k in self.inputs}
+            fields = self.fields(where, extra_fields, skip=set(), require=False) or {}
+            if "total" in values:
+                fields["total"] = Decimal(values["total"])
+            if "rank" in values:
+                fields["rank"] = Decimal(values["rank"])
+            records[(unit_id, record_year)] = HistoryRecord(
+                unit=unit_id, year=record_year, band=band, titles=tuple(sorted(values.get("titles", ()))),
+                fields=frozen_mapping(fields),
+            )
+        return tuple(records[k] for k in sorted(records))

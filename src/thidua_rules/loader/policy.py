@@ -1,0 +1,499 @@
+"""Policy TOML → a compiled, checked :class:`~thidua_rules.model.Policy`."""
+
+from __future__ import annotations
+
+from collections.abc import Mapping
+from decimal import Decimal
+from functools import partial
+from pathlib import Path
+from typing import Any
+
+import pluggy
+
+from ..errors import ExpressionError, PluginError, PolicyError, did_you_mean
+from ..expressions import FunctionSpec, NameInfo, compile_expression
+from ..extensions import CompileContext, MethodSpec, TitleCheckSpec
+from ..model import (
+    Adjustment,
+    Band,
+    Check,
+    Criterion,
+    Group,
+    InputField,
+    Leadership,
+    Policy,
+    Quota,
+    RankKey,
+    Title,
+    TitleCheck,
+)
+from ..plugins import collect, make_plugin_manager, plugin_info
+from .common import Issues, check_id, item_path, parse_toml, read_bytes, sha256, take
+
+TOP_LEVEL = {
+    "policy": "table", "inputs": "table", "checks": "table_list", "groups": "table_list",
+    "criteria": "table_list", "scoring": "table", "bonuses": "table_list",
+    "deductions": "table_list", "bands": "table_list", "ranking": "table",
+    "titles": "table_list", "leadership": "table",
+}
+INPUT_TYPES = ("integer", "decimal", "boolean", "enum", "text")
+#: Names the engine computes; an input may not take one of them.
+RESERVED = frozenset({
+    "year", "score", "bonus", "deduction", "total", "zero_criteria", "band", "rank",
+    "cluster_size", "tied", "titles", "group", "criterion", "input",
+})
+QUOTA_ROUNDING = ("floor", "ceil", "half_up")
+DOC_KEYS = {"source": ("str", False), "note": ("str", False)}
+
+
+def load_policy(path: str | Path, *, display: str | None = None,
+                extra_plugins: tuple[tuple[str, object], ...] = ()) -> Policy:
+    """Read and compile a policy file; raise :class:`PolicyError` with every problem found."""
+    shown = display or str(path)
+    data = read_bytes(path, shown)
+    return parse_policy(data, file=shown, extra_plugins=extra_plugins)
+
+
+def parse_policy(data: bytes, *, file: str = "<policy>",
+                 extra_plugins: tuple[tuple[str, object], ...] = ()) -> Policy:
+    raw = parse_toml(data, file)
+    return PolicyCompiler(file, sha256(data), extra_plugins).compile(raw)
+
+
+def name_info_of(field: InputField) -> NameInfo:
+    if field.type in ("integer", "decimal"):
+        return NameInfo("number")
+    if field.type == "boolean":
+        return NameInfo("bool")
+    return NameInfo("text", field.values or None)
+
+
+class PolicyCompiler:
+    """One use: walks the TOML tables in document order, compiling as it goes."""
+
+    def __init__(self, file: str, digest: str, extra_plugins: tuple[tuple[str, object], ...]) -> None:
+        self.issues = Issues(file)
+        self.file = file
+        self.digest = digest
+        self.extra_plugins = extra_plugins
+        self.functions: dict[str, FunctionSpec] = {}
+        self.methods: dict[str, MethodSpec] = {}
+        self.checks: dict[str, TitleCheckSpec] = {}
+        self.pm: pluggy.PluginManager | None = None
+
+    # -- helpers --------------------------------------------------------------------------
+
+    def compile_at(self, names: Mapping[str, NameInfo], history: Mapping[str, NameInfo] | None,
+                   source: str, *, expect: str) -> Any:
+        return compile_expression(source, names=names, functions=self.functions,
+                                  history_names=history, expect=expect)
+
+    def expr(self, path: str, source: Any, names: Mapping[str, NameInfo], *, expect: str,
+             history: Mapping[str, NameInfo] | None = None) -> Any:
+        if not isinstance(source, str):
+            return None
+        try:
+            return self.compile_at(names, history, source, expect=expect)
+        except ExpressionError as exc:
+            self.issues.add(path, exc.message, exc.caret_lines())
+            return None
+
+    def context(self, path: str, names: Mapping[str, NameInfo], inputs: Mapping[str, InputField],
+                titles: tuple[str, ...] = (),
+                history: Mapping[str, NameInfo] | None = None) -> CompileContext:
+        return CompileContext(
+            path=path,
+            report=self.issues.add,
+            compile_expression=partial(self.compile_at, names, history),
+            inputs=inputs,
+            titles=titles,
+        )
+
+    def number_at_least(self, path: str, value: Decimal | int | None, minimum: int) -> Decimal | None:
+        if value is None:
+            return None
+        number = Decimal(value)
+        if number < minimum:
+            self.issues.add(path, f"expected a number >= {minimum}, got {number}")
+            return None
+        return number
+
+    # -- the whole file -------------------------------------------------------------------
+
+    def compile(self, raw: dict[str, Any]) -> Policy:
+        top = take(self.issues, "", raw, {k: (kind, False) for k, kind in TOP_LEVEL.items()})
+        assert top is not None
+        meta = take(self.issues, "policy", raw.get("policy", {}), {
+            "id": ("str", True), "name": ("str", True), "year": ("int", False),
+            "precision": ("int", False), "plugins": ("str_list", False),
+            "description": ("str", False), **DOC_KEYS,
+        }) if "policy" in raw else None
+        if "policy" not in raw:
+            self.issues.add("", "missing table [policy] (with id and name)")
+            meta = {}
+        meta = meta or {}
+        policy_id = check_id(self.issues, "policy", meta.get("id"), set(), "policy")
+        precision = meta.get("precision", 2)
+        if not 0 <= precision <= 10:
+            self.issues.add("policy.precision", f"expected a whole number from 0 to 10, got {precision}")
+            precision = 2
+        plugin_names = tuple(meta.get("plugins", ()))
+        self.load_plugins(plugin_names)
+
+        inputs = self.compile_inputs(top.get("inputs", {}))
+        input_names = {f.id: name_info_of(f) for f in inputs.values()}
+        unit_names = {**input_names, "year": NameInfo("number")}
+
+        checks = self.compile_checks(top.get("checks", []), unit_names)
+        groups = self.compile_groups(top.get("groups", []))
+        criteria = self.compile_criteria(top.get("criteria", []), groups, unit_names, inputs)
+        scoring = take(self.issues, "scoring", top.get("scoring", {}), {
+            "bonus_max": ("number", False), "deduction_max": ("number", False),
+            "total_max": ("number", False),
+        }) or {}
+        bonuses = self.compile_adjustments("bonuses", "bonus", top.get("bonuses", []), unit_names)
+        deductions = self.compile_adjustments("deductions", "deduction", top.get("deductions", []), unit_names)
+
+        score_names = dict(unit_names)
+        for name in ("score", "bonus", "deduction", "total", "zero_criteria"):
+            score_names[name] = NameInfo("number")
+        for prefix, items in (("group", groups), ("criterion", criteria),
+                              ("bonus", bonuses), ("deduction", deductions)):
+            for item_id in items:
+                score_names[f"{prefix}.{item_id}"] = NameInfo("number")
+        bands = self.compile_bands(top.get("bands", []), score_names)
+        band_ids = tuple(b.id for b in bands)
+        title_names = {
+            **score_names,
+            "band": NameInfo("text", band_ids or None),
+            "rank": NameInfo("number"),
+            "cluster_size": NameInfo("number"),
+            "tied": NameInfo("bool"),
+        }
+        history_names = {
+            **input_names,
+            "band": NameInfo("text", band_ids or None),
+            "titles": NameInfo("list"),
+            "total": NameInfo("number"),
+            "rank": NameInfo("number"),
+        }
+        ranking = self.compile_ranking(top.get("ranking"), groups, criteria, bonuses, deductions, inputs)
+        titles = self.compile_titles(top.get("titles", []), title_names, history_names, inputs)
+        leadership = self.compile_leadership(top.get("leadership"))
+
+        self.issues.raise_if_any()
+        assert self.pm is not None
+        return Policy(
+            id=policy_id or "",
+            name=meta.get("name", ""),
+            year=meta.get("year"),
+            precision=precision,
+            file=self.file,
+            sha256=self.digest,
+            plugins=tuple(sorted(set(plugin_names))),
+            inputs=tuple(inputs.values()),
+            checks=checks,
+            groups=tuple(groups.values()),
+            criteria=tuple(criteria.values()),
+            bonuses=tuple(bonuses.values()),
+            deductions=tuple(deductions.values()),
+            bonus_max=self.number_at_least("scoring.bonus_max", scoring.get("bonus_max"), 0),
+            deduction_max=self.number_at_least("scoring.deduction_max", scoring.get("deduction_max"), 0),
+            total_max=self.number_at_least("scoring.total_max", scoring.get("total_max"), 0),
+            bands=bands,
+            ranking=ranking,
+            titles=titles,
+            leadership=leadership,
+            plugin_info=plugin_info(self.pm),
+        )
+
+    def load_plugins(self, names: tuple[str, ...]) -> None:
+        try:
+            self.pm = make_plugin_manager(names=names, extra=self.extra_plugins)
+            self.functions = collect(self.pm, "register_functions", "function")
+            self.methods = collect(self.pm, "register_criterion_methods", "criterion method")
+            self.checks = collect(self.pm, "register_title_checks", "title check")
+        except PluginError as exc:
+            self.issues.add("policy.plugins", str(exc))
+            self.issues.raise_if_any()
+
+    # -- sections --------------------------------------------------------------------------
+
+    def compile_inputs(self, table: Mapping[str, Any]) -> dict[str, InputField]:
+        fields: dict[str, InputField] = {}
+        for field_id, spec in table.items():
+            path = f"inputs.{field_id}" if check_id(Issues(""), "", field_id, set(), "") else f'inputs."{field_id}"'
+            if not check_id(self.issues, path, field_id, set(), "input") or field_id in RESERVED:
+                if field_id in RESERVED:
+                    self.issues.add(path, f"'{field_id}' is computed by the engine; choose another name")
+                continue
+            values = take(self.issues, path, spec, {
+                "type": ("str", True), "label": ("str", False), "min": ("number", False),
+                "max": ("number", False), "values": ("str_list", False),
+                "required": ("bool", False), "default": ("any", False), **DOC_KEYS,
+            })
+            if values is None or "type" not in values:
+                continue
+            kind = values["type"]
+            if kind not in INPUT_TYPES:
+                self.issues.add(f"{path}.type", f"unknown type '{kind}'{did_you_mean(kind, INPUT_TYPES)};"
+                                f" expected one of {', '.join(INPUT_TYPES)}")
+                continue
+            if kind == "enum" and not values.get("values"):
+                self.issues.add(path, "an enum needs 'values', e.g. values = [\"tot\", \"kha\"]")
+            if kind != "enum" and "values" in values:
+                self.issues.add(f"{path}.values", f"only an enum has 'values', this input is {kind}")
+            if kind not in ("integer", "decimal"):
+                for bound in ("min", "max"):
+                    if bound in values:
+                        self.issues.add(f"{path}.{bound}", f"only a number has '{bound}', this input is {kind}")
+            elif kind == "integer":
+                for bound in ("min", "max"):
+                    if bound in values and not isinstance(values[bound], int):
+                        self.issues.add(f"{path}.{bound}", f"expected a whole number for an integer input, got {values[bound]}")
+            if "min" in values and "max" in values and values["min"] > values["max"]:
+                self.issues.add(path, f"min {values['min']} is greater than max {values['max']}")
+            fields[field_id] = InputField(
+                id=field_id, type=kind, label=values.get("label", ""),
+                min=Decimal(values["min"]) if "min" in values else None,
+                max=Decimal(values["max"]) if "max" in values else None,
+                values=tuple(values.get("values", ())), required=values.get("required", True),
+                default=values.get("default"),
+            )
+        return fields
+
+    def compile_checks(self, items: list[Any], names: Mapping[str, NameInfo]) -> tuple[Check, ...]:
+        checks, seen = [], set[str]()
+        for i, item in enumerate(items):
+            path = item_path("checks", i, item)
+            values = take(self.issues, path, item, {
+                "id": ("str", True), "rule": ("str", True), "message": ("str", False), **DOC_KEYS})
+            if values is None:
+                continue
+            check_id_ = check_id(self.issues, path, values.get("id"), seen, "check")
+            rule = self.expr(f"{path}.rule", values.get("rule"), names, expect="bool")
+            if check_id_ and rule is not None:
+                checks.append(Check(id=check_id_, rule=rule, message=values.get("message", "")))
+        return tuple(checks)
+
+    def compile_groups(self, items: list[Any]) -> dict[str, Group]:
+        groups: dict[str, Group] = {}
+        seen: set[str] = set()
+        for i, item in enumerate(items):
+            path = item_path("groups", i, item)
+            values = take(self.issues, path, item, {
+                "id": ("str", True), "name": ("str", False), "max": ("number", False), **DOC_KEYS})
+            if values is None:
+                continue
+            group_id = check_id(self.issues, path, values.get("id"), seen, "group")
+            maximum = self.number_at_least(f"{path}.max", values.get("max"), 0)
+            if group_id:
+                groups[group_id] = Group(id=group_id, name=values.get("name", group_id), max=maximum)
+        return groups
+
+    def compile_criteria(self, items: list[Any], groups: Mapping[str, Group],
+                         names: Mapping[str, NameInfo],
+                         inputs: Mapping[str, InputField]) -> dict[str, Criterion]:
+        criteria: dict[str, Criterion] = {}
+        seen: set[str] = set()
+        common = {
+            "id": ("str", True), "group": ("str", bool(groups)), "name": ("str", False),
+            "points": ("number", True), "method": ("str", True), "gate": ("str", False), **DOC_KEYS,
+        }
+        for i, item in enumerate(items):
+            path = item_path("criteria", i, item)
+            method = self.methods.get(item.get("method")) if isinstance(item, dict) else None
+            values = take(self.issues, path, item, common, extra=method.keys if method else ())
+            if values is None:
+                continue
+            criterion_id = check_id(self.issues, path, values.get("id"), seen, "criterion")
+            group_id = values.get("group", "")
+            if group_id and group_id not in groups:
+                self.issues.add(f"{path}.group", f"unknown group '{group_id}'{did_you_mean(group_id, groups)}")
+            points = self.number_at_least(f"{path}.points", values.get("points"), 0)
+            method_name = values.get("method")
+            if method_name is not None and method is None:
+                self.issues.add(f"{path}.method", f"unknown method '{method_name}'"
+                                f"{did_you_mean(method_name, self.methods)}; "
+                                f"expected one of {', '.join(self.methods)}")
+                continue
+            if method is None:
+                continue
+            for key_name, required in method.keys.items():
+                if required and key_name not in item:
+                    self.issues.add(path, f"missing key '{key_name}' (method '{method.name}')")
+            gate = self.expr(f"{path}.gate", values.get("gate"), names, expect="bool")
+            ctx = self.context(path, names, inputs)
+            scorer = method.compile(dict(item), ctx) if not ctx.failed else None
+            reads = set(gate.names) if gate else set()
+            for key_name in method.keys:
+                if isinstance(item.get(key_name), str) and not ctx.failed:
+                    try:
+                        reads |= set(compile_expression(item[key_name], names=names,
+                                                        functions=self.functions).names)
+                    except ExpressionError:
+                        pass
+            if criterion_id and points is not None and scorer is not None:
+                criteria[criterion_id] = Criterion(
+                    id=criterion_id, group=group_id, name=values.get("name", criterion_id),
+                    points=points, method=method.name, scorer=scorer, gate=gate,
+                    reads=tuple(sorted(n for n in reads if n in inputs)),
+                    method_plugin=method.plugin, source=values.get("source", ""),
+                )
+        return criteria
+
+    def compile_adjustments(self, section: str, kind: str, items: list[Any],
+                            names: Mapping[str, NameInfo]) -> dict[str, Adjustment]:
+        adjustments: dict[str, Adjustment] = {}
+        seen: set[str] = set()
+        for i, item in enumerate(items):
+            path = item_path(section, i, item)
+            values = take(self.issues, path, item, {
+                "id": ("str", True), "name": ("str", False), "formula": ("str", True),
+                "max": ("number", False), "when": ("str", False), **DOC_KEYS})
+            if values is None:
+                continue
+            item_id = check_id(self.issues, path, values.get("id"), seen, kind)
+            formula = self.expr(f"{path}.formula", values.get("formula"), names, expect="number")
+            when = self.expr(f"{path}.when", values.get("when"), names, expect="bool")
+            maximum = self.number_at_least(f"{path}.max", values.get("max"), 0)
+            if item_id and formula is not None:
+                adjustments[item_id] = Adjustment(id=item_id, kind=kind, name=values.get("name", item_id),
+                                                  formula=formula, max=maximum, when=when)
+        return adjustments
+
+    def compile_bands(self, items: list[Any], names: Mapping[str, NameInfo]) -> tuple[Band, ...]:
+        bands: list[Band] = []
+        seen: set[str] = set()
+        for i, item in enumerate(items):
+            path = item_path("bands", i, item)
+            values = take(self.issues, path, item, {
+                "id": ("str", True), "name": ("str", False), "min": ("number", True),
+                "when": ("str", False), **DOC_KEYS})
+            if values is None:
+                continue
+            band_id = check_id(self.issues, path, values.get("id"), seen, "band")
+            when = self.expr(f"{path}.when", values.get("when"), names, expect="bool")
+            if band_id and "min" in values:
+                minimum = Decimal(values["min"])
+                if bands and minimum > bands[-1].min:
+                    self.issues.add(f"{path}.min", f"bands are tried in order, so list them from the highest "
+                                    f"minimum down: {minimum} is above the {bands[-1].min} of '{bands[-1].id}'")
+                bands.append(Band(id=band_id, name=values.get("name", band_id), min=minimum, when=when))
+        return tuple(bands)
+
+    def compile_ranking(self, table: Any, groups: Mapping[str, Any], criteria: Mapping[str, Any],
+                        bonuses: Mapping[str, Any], deductions: Mapping[str, Any],
+                        inputs: Mapping[str, InputField]) -> tuple[RankKey, ...]:
+        if table is None:
+            return (RankKey("total"),)
+        values = take(self.issues, "ranking", table, {"order": ("array", False), "ties": ("str", False)})
+        if values is None:
+            return (RankKey("total"),)
+        if values.get("ties", "shared") != "shared":
+            self.issues.add("ranking.ties", f"unknown tie rule '{values['ties']}'; expected 'shared' "
+                            "(units still equal after the chain share a rank and are flagged)")
+        known = {"total": True, "score": True, "bonus": True, "deduction": True}
+        known |= {f"group.{g}": True for g in groups} | {f"criterion.{c}": True for c in criteria}
+        known |= {f"bonus.{b}": True for b in bonuses} | {f"deduction.{d}": True for d in deductions}
+        known |= {f"input.{f.id}": True for f in inputs.values() if f.type in ("integer", "decimal")}
+        keys: list[RankKey] = []
+        for i, entry in enumerate(values.get("order", ["total"])):
+            path = f"ranking.order[{i}]"
+            if isinstance(entry, dict):
+                spec = take(self.issues, path, entry, {"key": ("str", True), "direction": ("str", False)})
+                if not spec or "key" not in spec:
+                    continue
+                name, direction = spec["key"], spec.get("direction", "desc")
+                if direction not in ("desc", "asc"):
+                    self.issues.add(f"{path}.direction", f"expected 'desc' or 'asc', got \"{direction}\"")
+                    continue
+            elif isinstance(entry, str):
+                name, direction = entry, "desc"
+            else:
+                self.issues.add(path, "expected a key such as \"total\" or { key = \"input.x\", direction = \"asc\" }")
+                continue
+            if name not in known:
+                self.issues.add(path, f"unknown ranking key '{name}'{did_you_mean(name, known)}")
+                continue
+            keys.append(RankKey(name, direction == "desc"))
+        return tuple(keys) or (RankKey("total"),)
+
+    def compile_titles(self, items: list[Any], names: Mapping[str, NameInfo],
+                       history: Mapping[str, NameInfo],
+                       inputs: Mapping[str, InputField]) -> tuple[Title, ...]:
+        titles: list[Title] = []
+        seen: set[str] = set()
+        check_keys: dict[str, str] = {}
+        for spec in self.checks.values():
+            for key_name in spec.keys:
+                if key_name in check_keys:
+                    raise PolicyError([])  # pragma: no cover - two plugins claiming a key
+                check_keys[key_name] = spec.name
+        for i, item in enumerate(items):
+            path = item_path("titles", i, item)
+            values = take(self.issues, path, item, {
+                "id": ("str", True), "name": ("str", False), "ladder": ("str", False),
+                "quota": ("table", False), **DOC_KEYS}, extra=check_keys)
+            if values is None:
+                continue
+            title_id = check_id(self.issues, path, values.get("id"), seen, "title")
+            quota = self.compile_quota(f"{path}.quota", values["quota"]) if "quota" in values else None
+            runners: list[TitleCheck] = []
+            declared = tuple(t.id for t in titles)
+            for spec in sorted(self.checks.values(), key=lambda s: (s.stage, s.plugin, s.name)):
+                ctx = self.context(path, names, inputs, declared, history)
+                run = spec.compile(dict(item), ctx)
+                if run is not None and not ctx.failed:
+                    runners.append(TitleCheck(name=spec.name, stage=spec.stage, plugin=spec.plugin, run=run))
+            if title_id:
+                titles.append(Title(
+                    id=title_id, name=values.get("name", title_id), ladder=values.get("ladder"),
+                    quota=quota, takes_vote="votes" in item, checks=tuple(runners),
+                    source=values.get("source", ""),
+                ))
+        return tuple(titles)
+
+    def compile_quota(self, path: str, table: Mapping[str, Any]) -> Quota | None:
+        values = take(self.issues, path, table, {
+            "count": ("int", False), "share": ("number", False), "rounding": ("str", False)})
+        if values is None:
+            return None
+        if ("count" in values) == ("share" in values):
+            self.issues.add(path, "give exactly one of 'count' or 'share'")
+            return None
+        if "count" in values:
+            if values["count"] < 0:
+                self.issues.add(f"{path}.count", f"expected a count >= 0, got {values['count']}")
+                return None
+            if "rounding" in values:
+                self.issues.add(f"{path}.rounding", "'rounding' goes with 'share', not 'count'")
+            return Quota(count=values["count"])
+        share = Decimal(values["share"])
+        if not 0 <= share <= 1:
+            self.issues.add(f"{path}.share", f"expected a share between 0 and 1, got {share}")
+            return None
+        rounding = values.get("rounding", "floor")
+        if rounding not in QUOTA_ROUNDING:
+            self.issues.add(f"{path}.rounding", f"unknown rounding '{rounding}'"
+                            f"{did_you_mean(rounding, QUOTA_ROUNDING)}; expected floor, ceil or half_up")
+            return None
+        return Quota(share=share, rounding=rounding)
+
+    def compile_leadership(self, table: Any) -> Leadership | None:
+        if table is None:
+            return None
+        values = take(self.issues, "leadership", table, {
+            "method": ("str", True), "rotation": ("str_list", False), **DOC_KEYS})
+        if values is None or "method" not in values:
+            return None
+        method = values["method"]
+        if method not in ("rotation", "rank"):
+            self.issues.add("leadership.method", f"unknown method '{method}'"
+                            f"{did_you_mean(method, ['rotation', 'rank'])}; expected 'rotation' or 'rank'")
+            return None
+        rotation = tuple(values.get("rotation", ()))
+        if len(set(rotation)) != len(rotation):
+            dup = sorted({u for u in rotation if rotation.count(u) > 1})
+            self.issues.add("leadership.rotation", f"unit '{dup[0]}' appears twice")
+        return Leadership(method=method, rotation=rotation)

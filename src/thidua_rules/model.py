@@ -1,0 +1,246 @@
+"""Frozen domain values: the compiled policy, the unit data, and nothing that does I/O."""
+
+from __future__ import annotations
+
+from collections.abc import Callable, Mapping
+from decimal import Decimal
+from types import MappingProxyType
+from typing import TYPE_CHECKING, Any
+
+import attrs
+
+if TYPE_CHECKING:
+    from .expressions import CompiledExpression
+
+Value = Decimal | bool | str | tuple[str, ...]
+
+
+def frozen_mapping(value: Mapping[str, Any] | None = None) -> Mapping[str, Any]:
+    """A read-only mapping with keys in sorted order, so iteration never depends on input order."""
+    return MappingProxyType(dict(sorted((value or {}).items())))
+
+
+# ---------------------------------------------------------------- policy
+
+
+@attrs.frozen(kw_only=True)
+class InputField:
+    """One typed field every unit supplies (``[inputs]``)."""
+
+    id: str
+    type: str  # integer | decimal | boolean | enum | text
+    label: str = ""
+    min: Decimal | None = None
+    max: Decimal | None = None
+    values: tuple[str, ...] = ()
+    required: bool = True
+    default: Value | None = None
+
+
+@attrs.frozen(kw_only=True)
+class Check:
+    """A cross-field rule a policy author declares (``[[checks]]``), e.g. advanced <= members."""
+
+    id: str
+    rule: CompiledExpression
+    message: str
+
+
+@attrs.frozen(kw_only=True)
+class Group:
+    """A group of criteria (nhóm tiêu chí) whose summed score is capped at ``max``."""
+
+    id: str
+    name: str
+    max: Decimal | None
+
+
+@attrs.frozen(kw_only=True)
+class Criterion:
+    """One line of the scoring table (tiêu chí chấm điểm).
+
+    ``scorer(env)`` returns the raw points and the facts the explanation shows; the engine
+    applies the gate, clamps to ``[0, points]`` and rounds half-up to the policy precision.
+    """
+
+    id: str
+    group: str
+    name: str
+    points: Decimal
+    method: str
+    scorer: Callable[[Mapping[str, Any]], tuple[Decimal, Mapping[str, Any]]]
+    gate: CompiledExpression | None = None
+    reads: tuple[str, ...] = ()
+    method_plugin: str = "builtin"
+    source: str = ""
+
+
+@attrs.frozen(kw_only=True)
+class Adjustment:
+    """A bonus (điểm thưởng) or deduction (điểm trừ) item with its own cap."""
+
+    id: str
+    kind: str  # bonus | deduction
+    name: str
+    formula: CompiledExpression
+    max: Decimal | None = None
+    when: CompiledExpression | None = None
+
+
+@attrs.frozen(kw_only=True)
+class Band:
+    """A classification band (mức độ hoàn thành nhiệm vụ): the first one reached wins."""
+
+    id: str
+    name: str
+    min: Decimal
+    when: CompiledExpression | None = None
+
+
+@attrs.frozen
+class RankKey:
+    """One key of the ranking chain; ``descending`` puts the larger value first."""
+
+    key: str
+    descending: bool = True
+
+
+@attrs.frozen(kw_only=True)
+class Quota:
+    """How many units of a cluster may be proposed for a title."""
+
+    count: int | None = None
+    share: Decimal | None = None
+    rounding: str = "floor"  # floor | ceil | half_up
+
+
+@attrs.frozen(kw_only=True)
+class TitleCheck:
+    """A per-unit condition of a title, contributed by a plugin (built-ins included).
+
+    ``run(unit_view)`` returns ``(passed, reason, seen)``: ``reason`` explains a failure and
+    ``seen`` the values the check looked at.
+    """
+
+    name: str
+    stage: int
+    plugin: str
+    run: Callable[[Any], tuple[bool, str, Mapping[str, Any]]]
+
+
+@attrs.frozen(kw_only=True)
+class Title:
+    """A title (danh hiệu) or commendation (hình thức khen thưởng) rule."""
+
+    id: str
+    name: str
+    ladder: str | None = None
+    quota: Quota | None = None
+    takes_vote: bool = False
+    checks: tuple[TitleCheck, ...] = ()
+    source: str = ""
+
+
+@attrs.frozen(kw_only=True)
+class Leadership:
+    """How next year's cluster leader (cụm trưởng) and deputy (cụm phó) are chosen."""
+
+    method: str  # rotation | rank
+    rotation: tuple[str, ...] = ()
+
+
+@attrs.frozen(kw_only=True)
+class PluginInfo:
+    """Provenance of one plugin that took part in a run."""
+
+    name: str
+    distribution: str
+    version: str
+    hooks: tuple[str, ...]
+
+
+@attrs.frozen(kw_only=True)
+class Policy:
+    """A compiled policy: everything needed to evaluate many units, checked once."""
+
+    id: str
+    name: str
+    year: int | None
+    precision: int
+    file: str
+    sha256: str
+    plugins: tuple[str, ...]
+    inputs: tuple[InputField, ...]
+    checks: tuple[Check, ...]
+    groups: tuple[Group, ...]
+    criteria: tuple[Criterion, ...]
+    bonuses: tuple[Adjustment, ...]
+    deductions: tuple[Adjustment, ...]
+    bonus_max: Decimal | None
+    deduction_max: Decimal | None
+    total_max: Decimal | None
+    bands: tuple[Band, ...]
+    ranking: tuple[RankKey, ...]
+    titles: tuple[Title, ...]
+    leadership: Leadership | None
+    plugin_info: tuple[PluginInfo, ...] = ()
+
+    def input(self, field_id: str) -> InputField:
+        return next(f for f in self.inputs if f.id == field_id)
+
+
+# ---------------------------------------------------------------- data
+
+
+@attrs.frozen(kw_only=True)
+class Unit:
+    """A member unit of a cluster with its year's figures (``values``, keyed by input id)."""
+
+    id: str
+    name: str
+    cluster: str
+    values: Mapping[str, Value]
+
+
+@attrs.frozen(kw_only=True)
+class Ballot:
+    """Yes-votes per unit for one title at the cluster conference."""
+
+    title: str
+    voters: int
+    yes: Mapping[str, int]
+
+
+@attrs.frozen(kw_only=True)
+class HistoryRecord:
+    """One earlier year of one unit, from the cluster's book (sổ theo dõi)."""
+
+    unit: str
+    year: int
+    band: str | None = None
+    titles: tuple[str, ...] = ()
+    fields: Mapping[str, Value] = attrs.field(factory=frozen_mapping)
+
+
+@attrs.frozen(kw_only=True)
+class Cluster:
+    """An emulation cluster (cụm / khối thi đua) and its year."""
+
+    id: str
+    name: str
+    year: int
+    leader: str | None = None
+    deputy: str | None = None
+    rotation: tuple[str, ...] = ()
+    units: tuple[Unit, ...] = ()
+    ballots: tuple[Ballot, ...] = ()
+    history: tuple[HistoryRecord, ...] = ()
+
+
+@attrs.frozen(kw_only=True)
+class Dataset:
+    """One or many clusters, as loaded from a data file."""
+
+    file: str
+    sha256: str
+    clusters: tuple[Cluster, ...]

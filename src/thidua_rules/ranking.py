@@ -1,0 +1,75 @@
+"""Ranking inside a cluster: the policy's key chain, shared ranks for full ties, explained neighbours."""
+
+from __future__ import annotations
+
+from collections.abc import Sequence
+from decimal import Decimal
+
+import attrs
+
+from .collation import vi_sort_key
+from .model import RankKey
+from .scoring import UnitScore
+
+
+@attrs.frozen(kw_only=True)
+class Separation:
+    """Why two neighbours in the ranking are in this order: the first key that differs."""
+
+    unit: str
+    key: str | None          # None: equal on every key (a shared rank)
+    this: Decimal | None
+    other: Decimal | None
+
+
+@attrs.frozen(kw_only=True)
+class Placed:
+    """One unit's place in its cluster."""
+
+    score: UnitScore
+    rank: int
+    tied: bool
+    above: Separation | None
+    below: Separation | None
+
+
+def key_value(score: UnitScore, key: str) -> Decimal:
+    """The value of a ranking key (``total``, ``group.x``, ``criterion.x``, ``input.x``…)."""
+    name = key[len("input."):] if key.startswith("input.") else key
+    value = score.env[name]
+    assert isinstance(value, Decimal)
+    return value
+
+
+def rank_cluster(scores: Sequence[UnitScore], keys: Sequence[RankKey]) -> tuple[Placed, ...]:
+    """Order units by the key chain (each key descending unless declared ascending).
+
+    Units equal on every key share a rank (1, 2, 2, 4) and are flagged; among them the listing
+    order is Vietnamese alphabetical order of the name, then the id — a listing order only, never
+    a decision.
+    """
+    def chain(score: UnitScore) -> tuple[Decimal, ...]:
+        return tuple(-key_value(score, k.key) if k.descending else key_value(score, k.key) for k in keys)
+
+    ordered = sorted(scores, key=lambda s: (chain(s), vi_sort_key(s.unit.name), s.unit.id))
+    chains = [chain(s) for s in ordered]
+    ranks: list[int] = []
+    for i in range(len(ordered)):
+        ranks.append(ranks[-1] if i and chains[i] == chains[i - 1] else i + 1)
+
+    def separation(i: int, j: int) -> Separation:
+        for k in keys:
+            a, b = key_value(ordered[i], k.key), key_value(ordered[j], k.key)
+            if a != b:
+                return Separation(unit=ordered[j].unit.id, key=k.key, this=a, other=b)
+        return Separation(unit=ordered[j].unit.id, key=None, this=None, other=None)
+
+    placed = []
+    for i, score in enumerate(ordered):
+        tied = (i > 0 and ranks[i - 1] == ranks[i]) or (i + 1 < len(ordered) and ranks[i + 1] == ranks[i])
+        placed.append(Placed(
+            score=score, rank=ranks[i], tied=tied,
+            above=separation(i, i - 1) if i > 0 else None,
+            below=separation(i, i + 1) if i + 1 < len(ordered) else None,
+        ))
+    return tuple(placed)

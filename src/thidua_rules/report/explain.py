@@ -1,0 +1,72 @@
+"""`thidua explain`: one unit's explanation as readable text."""
+
+from __future__ import annotations
+
+from typing import Any
+
+from ..engine import Result
+from .document import build_document
+
+
+def _seen(seen: dict[str, Any]) -> str:
+    return ", ".join(f"{k} = {v}" for k, v in seen.items())
+
+
+def explain_unit(result: Result, unit_id: str) -> str:
+    doc = build_document(result)
+    unit = next(u for u in doc["units"] if u["id"] == unit_id)
+    policy = result.policy
+    names = {c.id: c.name for c in policy.criteria}
+    title_names = {t.id: t.name for t in policy.titles}
+    ex = unit["explanation"]
+    tied = " (shared)" if unit["tied"] else ""
+    out = [f"{unit['name']} ({unit['id']}), cluster {unit['cluster']}",
+           f"rank {unit['rank']}{tied}, total {unit['total']}, band {unit['band'] or '-'}",
+           f"proposed: {', '.join(unit['proposed']) or '-'}", "", "criteria:"]
+    for c in ex["criteria"]:
+        line = f"  {c['id']} ({names[c['id']]}): {c['score']} of {c['points']} [{c['method']}]"
+        details = []
+        if c["inputs"]:
+            details.append(_seen(c["inputs"]))
+        if c["gated"]:
+            details.append("gate failed: 0")
+        elif c["capped"]:
+            details.append(f"raw {c['raw']} kept within [0, {c['points']}]")
+        elif c["raw"] != c["score"]:
+            details.append(f"raw {c['raw']} rounded half-up")
+        out.append(line + (f"; {'; '.join(details)}" if details else ""))
+    for g in ex["groups"]:
+        cap = f" (sum {g['sum']} capped at {g['max']})" if g["capped"] else ""
+        out.append(f"  group {g['id']}: {g['score']}{cap}")
+    out.append(f"  criteria total: {ex['score']}")
+    for kind, items, agg in (("bonus", ex["bonuses"], ex["bonus"]), ("deduction", ex["deductions"], ex["deduction"])):
+        for a in items:
+            cap = f" (raw {a['raw']}, item cap {a['max']})" if a["capped"] else ""
+            out.append(f"  {kind} {a['id']}: {a['score']}{cap}" + (f"; {_seen(a['inputs'])}" if a["inputs"] else ""))
+        cap = f" (sum {agg['sum']} capped at {agg['max']})" if agg["sum"] != agg["applied"] else ""
+        out.append(f"  {kind} applied: {agg['applied']}{cap}")
+    out.append(f"  total: {unit['total']}")
+    out.append(f"band: {unit['band'] or '-'}" + (f" (minimum {ex['band']['min']})" if ex["band"]["min"] else ""))
+    for skipped in ex["band"]["skipped"]:
+        out.append(f"  not {skipped['band']}: '{skipped['failed']}' is false")
+    out.append("ranking:")
+    for side in ("above", "below"):
+        sep = ex["ranking"][side]
+        if sep is None:
+            continue
+        if sep["key"] is None:
+            out.append(f"  {side} {sep['unit']}: equal on every ranking key (shared rank)")
+        else:
+            out.append(f"  {side} {sep['unit']}: separated by {sep['key']} ({sep['this']} vs {sep['other']})")
+    out.append("titles:")
+    for t in ex["titles"]:
+        out.append(f"  {t['id']} ({title_names[t['id']]}): {t['status']}")
+        for c in t["checks"]:
+            mark = "ok" if c["passed"] else "FAILED"
+            reason = f": {c['reason']}" if c["reason"] else ""
+            seen = f" [{_seen(c['seen'])}]" if c["seen"] else ""
+            out.append(f"    {c['check']} {mark}{reason}{seen}")
+        if "quota" in t:
+            q = t["quota"]
+            out.append(f"    quota: place {q['place']} of limit {q['limit']} (raw {q['raw']})")
+    return "\n".join(out) + "\n"

@@ -1,0 +1,109 @@
+"""A Vietnamese-labelled Markdown report: ranking, proposals per title, leadership, council items."""
+
+from __future__ import annotations
+
+from typing import Any
+
+from ..engine import Result
+
+STATUS_VI = {
+    "proposed": "đề nghị",
+    "held": "đạt (đề nghị danh hiệu cao hơn)",
+    "failed": "không đạt",
+    "over_quota": "đạt điều kiện nhưng ngoài chỉ tiêu",
+    "undecided": "đồng hạng tại ngưỡng chỉ tiêu, chờ Hội đồng quyết định",
+}
+
+
+def _cell(text: str) -> str:
+    return text.replace("|", "\\|").replace("\n", " ")
+
+
+def render_markdown(doc: dict[str, Any], result: Result) -> str:
+    policy = result.policy
+    title_name = {t.id: t.name for t in policy.titles}
+    band_name = {b.id: b.name for b in policy.bands}
+    criterion_name = {c.id: c.name for c in policy.criteria}
+    units = {u["id"]: u for u in doc["units"]}
+    unit_name = {u["id"]: u["name"] for u in doc["units"]}
+
+    def who(unit_id: str | None) -> str:
+        return "—" if unit_id is None else f"{unit_name.get(unit_id, unit_id)} (`{unit_id}`)"
+
+    out = ["# Kết quả chấm điểm, xếp hạng và đề nghị khen thưởng", "",
+           f"**{policy.name}** (`{policy.id}`)", ""]
+    for cluster in doc["clusters"]:
+        out += [f"## {cluster['name']} — năm {cluster['year']}", "",
+                "### Bảng xếp hạng", "",
+                "| Hạng | Đơn vị | Tổng điểm | Xếp loại | Đề nghị |",
+                "|---:|---|---:|---|---|"]
+        for unit_id in cluster["ranking"]:
+            u = units[unit_id]
+            rank = f"{u['rank']} (đồng hạng)" if u["tied"] else str(u["rank"])
+            proposed = "; ".join(title_name[t] for t in u["proposed"]) or "—"
+            band = band_name.get(u["band"], "—") if u["band"] else "—"
+            out.append(f"| {rank} | {_cell(u['name'])} | {u['total']} | {_cell(band)} | {_cell(proposed)} |")
+        out += ["", "### Đề nghị danh hiệu thi đua, hình thức khen thưởng", ""]
+        for title in policy.titles:
+            names = [unit_name[i] for i in cluster["ranking"] if title.id in units[i]["proposed"]]
+            out.append(f"- **{title.name}**: {', '.join(names) if names else 'không có đơn vị'}")
+        lead = cluster["leadership"]
+        if lead:
+            out += ["", f"### Cụm trưởng, cụm phó năm {lead['year']}", "",
+                    f"- Cụm trưởng: {who(lead['leader'])}",
+                    f"- Cụm phó: {who(lead['deputy'])}",
+                    f"- Căn cứ: {lead['reason']}"]
+        out += ["", "### Nội dung cần Hội đồng Thi đua – Khen thưởng quyết định", ""]
+        if cluster["council"]:
+            for item in cluster["council"]:
+                out.append(f"- **{title_name[item['title']]}**: "
+                           f"{', '.join(who(u) for u in item['units'])} — {item['reason']}")
+        else:
+            out.append("Không có.")
+        out += ["", "### Giải trình theo đơn vị", ""]
+        for unit_id in cluster["ranking"]:
+            u = units[unit_id]
+            ex = u["explanation"]
+            out += [f"#### {u['rank']}. {u['name']} — {u['total']} điểm", "",
+                    "| Tiêu chí | Điểm chuẩn | Điểm | Ghi chú |", "|---|---:|---:|---|"]
+            for c in ex["criteria"]:
+                notes = ", ".join(f"{k} = {v}" for k, v in c["inputs"].items())
+                if c["gated"]:
+                    notes += "; không đạt điều kiện, 0 điểm"
+                if c["capped"]:
+                    notes += f"; chưa làm tròn {c['raw']}, giới hạn trong [0, {c['points']}]"
+                out.append(f"| {_cell(criterion_name[c['id']])} | {c['points']} | {c['score']} | {_cell(notes)} |")
+            out.append("")
+            out.append(f"- Điểm các tiêu chí: {ex['score']}; điểm thưởng: {ex['bonus']['applied']}; "
+                       f"điểm trừ: {ex['deduction']['applied']}; tổng: {u['total']}")
+            band = band_name.get(u["band"], "—") if u["band"] else "không xếp loại"
+            out.append(f"- Xếp loại: {band}")
+            above, below = ex["ranking"]["above"], ex["ranking"]["below"]
+            if above:
+                out.append(f"- So với `{above['unit']}` (xếp trên): {_separation_vi(above)}")
+            if below:
+                out.append(f"- So với `{below['unit']}` (xếp dưới): {_separation_vi(below)}")
+            for t in ex["titles"]:
+                line = f"- {title_name[t['id']]}: {STATUS_VI[t['status']]}"
+                failed = next((c for c in t["checks"] if not c["passed"]), None)
+                if failed:
+                    line += f" — {failed['check']}: {failed['reason']}"
+                if "quota" in t and t["status"] != "failed":
+                    line += f" (thứ tự {t['quota']['place']} / chỉ tiêu {t['quota']['limit']})"
+                out.append(line)
+            out.append("")
+    prov = doc["provenance"]
+    out += ["## Nguồn gốc kết quả", "",
+            f"- Phần mềm: thidua_rules {prov['engine_version']}",
+            f"- Bảng điểm: `{prov['policy']['id']}`, SHA-256 `{prov['policy']['sha256']}`",
+            f"- Dữ liệu: SHA-256 `{prov['data']['sha256']}`"]
+    for plugin in prov["plugins"]:
+        out.append(f"- Plugin: `{plugin['name']}` ({plugin['distribution']} {plugin['version']}): "
+                   f"{', '.join(plugin['hooks'])}")
+    return "\n".join(out) + "\n"
+
+
+def _separation_vi(sep: dict[str, Any]) -> str:
+    if sep["key"] is None:
+        return "bằng nhau trên mọi tiêu chí xếp hạng (đồng hạng)"
+    return f"khác ở `{sep['key']}`: {sep['this']} so với {sep['other']}"

@@ -1,0 +1,75 @@
+"""Rendering the document in each output format, and writing files atomically."""
+
+from __future__ import annotations
+
+import json
+import os
+import tempfile
+from collections.abc import Callable
+from pathlib import Path
+from typing import Any
+
+import tomli_w
+
+from ..engine import Result
+from .document import build_document
+
+
+def to_json(result: Result) -> str:
+    """Canonical JSON: sorted keys, two-space indent, UTF-8 text, decimals as strings, final newline."""
+    return json.dumps(build_document(result), ensure_ascii=False, sort_keys=True, indent=2) + "\n"
+
+
+def _drop_none(data: Any) -> Any:
+    """TOML has no null: absent values are left out."""
+    if isinstance(data, dict):
+        return {k: _drop_none(v) for k, v in sorted(data.items()) if v is not None}
+    if isinstance(data, list):
+        return [_drop_none(v) for v in data]
+    return data
+
+
+def to_toml(result: Result) -> str:
+    return tomli_w.dumps(_drop_none(build_document(result)))
+
+
+def to_markdown(result: Result) -> str:
+    from .markdown import render_markdown
+
+    return render_markdown(build_document(result), result)
+
+
+def to_table(result: Result) -> str:
+    from .table import render_table
+
+    return render_table(build_document(result))
+
+
+FORMATS: dict[str, Callable[[Result], str]] = {
+    "json": to_json,
+    "markdown": to_markdown,
+    "table": to_table,
+    "toml": to_toml,
+}
+
+
+def render(result: Result, fmt: str) -> str:
+    return FORMATS[fmt](result)
+
+
+def write_atomic(path: str | Path, text: str) -> None:
+    """Write UTF-8 text with LF endings so that the file is either complete or untouched.
+
+    A temporary file in the same folder is written, flushed and renamed over the target.
+    """
+    target = Path(path)
+    fd, tmp = tempfile.mkstemp(prefix=f".{target.name}.", suffix=".tmp", dir=target.parent or ".")
+    try:
+        with os.fdopen(fd, "w", encoding="utf-8", newline="\n") as handle:
+            handle.write(text)
+            handle.flush()
+            os.fsync(handle.fileno())
+        os.replace(tmp, target)
+    except BaseException:
+        Path(tmp).unlink(missing_ok=True)
+        raise
