@@ -1,10 +1,4 @@
-"""Type checking of parsed expressions and their compilation to plain Python closures.
-
-Every node becomes a closure ``fn(env, ctx)``; evaluation is one call of the root closure, with
-no tree walk and no handler lookup. Literal-only subtrees are folded at compile time in the
-engine's decimal context (:data:`thidua_rules.decimals.ENGINE_CONTEXT`); a fold that fails
-(``1 / 0``) is a compile-time :class:`~thidua_rules.errors.ExpressionError`.
-"""
+"""Type checking of parsed expressions and their compilation to plain Python closures."""
 
 from __future__ import annotations
 
@@ -38,6 +32,11 @@ from .nodes import (
     Unary,
 )
 from .parser import parse
+
+# Every node becomes a closure ``fn(env, ctx)``; evaluation is one call of the root closure, with
+# no tree walk and no handler lookup. Literal-only subtrees are folded at compile time in the
+# engine's decimal context (``decimals.ENGINE_CONTEXT``); a fold that fails (``1 / 0``, a constant
+# zero divisor, ``round(1, 30)``) is a compile-time ExpressionError instead of a run-time one.
 
 TYPES = ("number", "bool", "text", "list")
 PARAM_TYPES = (*TYPES, "any")
@@ -73,7 +72,8 @@ class NameInfo:
 
 def _check_history(_instance: Any, _attribute: attrs.Attribute[Any], value: Any) -> None:
     if value is not None and value not in HISTORY_KINDS:
-        raise ValueError(f"history: expected None or one of {', '.join(HISTORY_KINDS)}, got {value!r}")
+        raise ValueError(
+            f"history: expected None or one of {', '.join(HISTORY_KINDS)}, got {value!r}")
 
 
 @attrs.frozen(kw_only=True)
@@ -279,7 +279,12 @@ class _Compiler:
             else:
                 message += did_you_mean(node.name, self.scope)
             raise UnknownName(message, self.source, node.start, node.end)
-        return _Typed(info.type, operator.itemgetter(node.name), frozenset({node.name}))  # type: ignore[arg-type]
+        key = node.name
+
+        def lookup(env: Mapping[str, Any], ctx: Any) -> Any:
+            return env[key]
+
+        return _Typed(info.type, lookup, frozenset({key}))
 
     def list_literal(self, node: ListLiteral) -> _Typed:
         items = [self.compile(item) for item in node.items]
@@ -469,30 +474,23 @@ class _Compiler:
     def compare_fn(self, node: Compare, operands: list[_Typed]) -> Fn:
         ops = [_COMPARE[op] for op in node.ops]
         fns = [result.fn for result in operands]
-        # Constant lists on the right of ``in`` become sets (their items are hashable).
-        rights: list[Any] = []
-        for op_name, result in zip(node.ops, operands[1:]):
-            if result.const and op_name in ("in", "not in"):
-                rights.append(frozenset(result.value))
-            else:
-                rights.append(result if result.const else None)
         if len(ops) == 1:
-            op, lf, rf = ops[0], fns[0], fns[1]
-            right = rights[0]
-            if right is not None:
-                c = right if isinstance(right, frozenset) else right.value
-                if node.ops[0] == "in":
+            op, lf, rf, right = ops[0], fns[0], fns[1], operands[1]
+            if right.const and not operands[0].const:
+                c = right.value
+                if node.ops[0] in ("in", "not in"):
+                    c = _as_set(c)
+                    if node.ops[0] == "in":
 
-                    def in_set(env: Mapping[str, Any], ctx: Any) -> Any:
-                        return lf(env, ctx) in c
+                        def in_const(env: Mapping[str, Any], ctx: Any) -> Any:
+                            return lf(env, ctx) in c
 
-                    return in_set
-                if node.ops[0] == "not in":
+                        return in_const
 
-                    def not_in_set(env: Mapping[str, Any], ctx: Any) -> Any:
+                    def not_in_const(env: Mapping[str, Any], ctx: Any) -> Any:
                         return lf(env, ctx) not in c
 
-                    return not_in_set
+                    return not_in_const
 
                 def compare_const(env: Mapping[str, Any], ctx: Any) -> Any:
                     return op(lf(env, ctx), c)
@@ -565,7 +563,8 @@ class _Compiler:
         wanted = params[i] if i < len(params) else (params[-1] if params else "any")
         if wanted != "any" and arg.type != wanted:
             raise self.type_error(
-                f"argument {i + 1} of {spec.name}() must be {_WORDS[wanted]}, got {arg.type}", child)
+                f"argument {i + 1} of {spec.name}() must be {_WORDS[wanted]}, got {arg.type}",
+                child)
 
     def call_fn(self, node: Call, spec: FunctionSpec, args: list[_Typed]) -> Fn:
         impl = spec.impl
@@ -640,6 +639,14 @@ class _Compiler:
 
         names = condition.names.union(*(arg.names for arg in others))
         return _Typed(spec.returns, history, names)
+
+
+def _as_set(items: Any) -> Any:
+    """A constant list as a set for fast ``in`` (its items are hashable), else unchanged."""
+    try:
+        return frozenset(items)
+    except TypeError:
+        return items
 
 
 def _arguments(count: int) -> str:

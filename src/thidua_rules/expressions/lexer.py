@@ -31,7 +31,7 @@ _SPACE = " \t\r\n"
 
 @attrs.frozen
 class Token:
-    """One token: ``kind`` is number, string, name, keyword, op or end; ``text`` is the source slice."""
+    """One token: ``kind`` is number, string, name, keyword, op or end; ``text`` its source."""
 
     kind: str
     text: str
@@ -89,7 +89,8 @@ def _number(source: str, pos: int) -> Token:
             hint = f": write {_plain(Decimal(text))}"
         raise ExpressionSyntaxError(f"exponent notation is not allowed{hint}", source, pos,
                                     exponent.end())
-    if end < len(source) and (source[end].isascii() and (source[end].isalnum() or source[end] == "_")):
+    follower = source[end : end + 1]
+    if follower and follower.isascii() and (follower.isalnum() or follower == "_"):
         tail = _WORD_TAIL.match(source, end)
         assert tail is not None
         raise ExpressionSyntaxError(f"invalid number '{source[pos:tail.end()]}'", source, pos,
@@ -118,7 +119,8 @@ def _string(source: str, pos: int) -> Token:
             escaped = source[i + 1]
             if escaped not in _ESCAPES:
                 raise ExpressionSyntaxError(
-                    f"unsupported escape '\\{escaped}' in string (only \\\\, \\' and \\\" are allowed)",
+                    f"unsupported escape '\\{escaped}' in string "
+                    "(only \\\\, \\' and \\\" are allowed)",
                     source, i, i + 2,
                 )
             chars.append(_ESCAPES[escaped])

@@ -46,11 +46,12 @@ MAX_DEPTH = 32
 MAX_NODES = 500
 
 _COMPARE_OPS = frozenset({"==", "!=", "<", "<=", ">", ">="})
-_HINTS = {"=": " (use '==' to compare)", "&&": " (use 'and')", "||": " (use 'or')", "!": " (use 'not')"}
+_HINTS = {"=": " (use '==' to compare)", "&&": " (use 'and')", "||": " (use 'or')",
+          "!": " (use 'not')"}
 
 
 def parse(source: str) -> Node:
-    """Parse ``source`` into a tree; raise :class:`ExpressionSyntaxError` with the offending span."""
+    """Parse ``source`` into a tree; raise :class:`ExpressionSyntaxError` at the offending span."""
     if len(source) > MAX_LENGTH:
         raise ExpressionSyntaxError(f"expression is longer than {MAX_LENGTH} characters", source,
                                     MAX_LENGTH, len(source))

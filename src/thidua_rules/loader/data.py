@@ -199,7 +199,9 @@ class DataChecker:
             units_raw = []
         units = [u for i, item in enumerate(units_raw)
                  if (u := self.unit(item_path(join_path(base, "units"), i, item), item, values["id"], year))]
-        ids = {u.id for u in units}
+        # Every well-formed id counts as known, even of a unit with bad fields: one mistake, one message.
+        ids = {item["id"] for item in units_raw
+               if isinstance(item, dict) and isinstance(item.get("id"), str) and UNIT_ID.fullmatch(item["id"])}
         for key_name in ("leader", "deputy"):
             if key_name in values and values[key_name] not in ids:
                 self.issues.add(f"{path}.{key_name}", self.unknown_unit(values[key_name], ids))

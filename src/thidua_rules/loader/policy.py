@@ -28,7 +28,7 @@ from ..model import (
     TitleCheck,
 )
 from ..plugins import collect, make_plugin_manager, plugin_info
-from .common import Issues, check_id, item_path, parse_toml, read_bytes, sha256, take
+from .common import UNIT_ID, Issues, check_id, item_path, parse_toml, read_bytes, sha256, take
 
 TOP_LEVEL = {
     "policy": "table", "inputs": "table", "checks": "table_list", "groups": "table_list",
@@ -80,6 +80,13 @@ class PolicyCompiler:
         self.methods: dict[str, MethodSpec] = {}
         self.checks: dict[str, TitleCheckSpec] = {}
         self.pm: pluggy.PluginManager | None = None
+        #: ids that appear in the file even where their entry has errors, so that a reference to
+        #: them is not reported a second time as unknown.
+        self.declared: dict[str, set[str]] = {}
+
+    def declare(self, section: str, item: Any) -> None:
+        if isinstance(item, dict) and isinstance(item.get("id"), str):
+            self.declared.setdefault(section, set()).add(item["id"])
 
     # -- helpers --------------------------------------------------------------------------
 
@@ -132,7 +139,7 @@ class PolicyCompiler:
             self.issues.add("", "missing table [policy] (with id and name)")
             meta = {}
         meta = meta or {}
-        policy_id = check_id(self.issues, "policy", meta.get("id"), set(), "policy")
+        policy_id = check_id(self.issues, "policy", meta.get("id"), set(), "policy", UNIT_ID)
         precision = meta.get("precision", 2)
         if not 0 <= precision <= 10:
             self.issues.add("policy.precision", f"expected a whole number from 0 to 10, got {precision}")
@@ -142,6 +149,8 @@ class PolicyCompiler:
 
         inputs = self.compile_inputs(top.get("inputs", {}))
         input_names = {f.id: name_info_of(f) for f in inputs.values()}
+        for broken in sorted(self.declared.get("inputs", set()) - set(inputs)):
+            input_names[broken] = NameInfo("number")  # reported already; keep later names quiet
         unit_names = {**input_names, "year": NameInfo("number")}
 
         checks = self.compile_checks(top.get("checks", []), unit_names)
@@ -157,12 +166,12 @@ class PolicyCompiler:
         score_names = dict(unit_names)
         for name in ("score", "bonus", "deduction", "total", "zero_criteria"):
             score_names[name] = NameInfo("number")
-        for prefix, items in (("group", groups), ("criterion", criteria),
-                              ("bonus", bonuses), ("deduction", deductions)):
-            for item_id in items:
+        for prefix, section, items in (("group", "groups", groups), ("criterion", "criteria", criteria),
+                                       ("bonus", "bonuses", bonuses), ("deduction", "deductions", deductions)):
+            for item_id in sorted({*items, *self.declared.get(section, set())}):
                 score_names[f"{prefix}.{item_id}"] = NameInfo("number")
         bands = self.compile_bands(top.get("bands", []), score_names)
-        band_ids = tuple(b.id for b in bands)
+        band_ids = tuple(b.id for b in bands) + tuple(sorted(self.declared.get("bands", set()) - {b.id for b in bands}))
         title_names = {
             **score_names,
             "band": NameInfo("text", band_ids or None),
@@ -232,6 +241,7 @@ class PolicyCompiler:
                 "max": ("number", False), "values": ("str_list", False),
                 "required": ("bool", False), "default": ("any", False), **DOC_KEYS,
             })
+            self.declared.setdefault("inputs", set()).add(field_id)
             if values is None or "type" not in values:
                 continue
             kind = values["type"]
@@ -281,6 +291,7 @@ class PolicyCompiler:
         seen: set[str] = set()
         for i, item in enumerate(items):
             path = item_path("groups", i, item)
+            self.declare("groups", item)
             values = take(self.issues, path, item, {
                 "id": ("str", True), "name": ("str", False), "max": ("number", False), **DOC_KEYS})
             if values is None:
@@ -303,12 +314,15 @@ class PolicyCompiler:
         for i, item in enumerate(items):
             path = item_path("criteria", i, item)
             method = self.methods.get(item.get("method")) if isinstance(item, dict) else None
-            values = take(self.issues, path, item, common, extra=method.keys if method else ())
+            self.declare("criteria", item)
+            # With no known method, any method's keys are allowed: the method is what is wrong.
+            method_keys = method.keys if method else {k for m in self.methods.values() for k in m.keys}
+            values = take(self.issues, path, item, common, extra=method_keys)
             if values is None:
                 continue
             criterion_id = check_id(self.issues, path, values.get("id"), seen, "criterion")
             group_id = values.get("group", "")
-            if group_id and group_id not in groups:
+            if group_id and group_id not in groups and group_id not in self.declared.get("groups", set()):
                 self.issues.add(f"{path}.group", f"unknown group '{group_id}'{did_you_mean(group_id, groups)}")
             points = self.number_at_least(f"{path}.points", values.get("points"), 0)
             method_name = values.get("method")
@@ -348,6 +362,7 @@ class PolicyCompiler:
         seen: set[str] = set()
         for i, item in enumerate(items):
             path = item_path(section, i, item)
+            self.declare(section, item)
             values = take(self.issues, path, item, {
                 "id": ("str", True), "name": ("str", False), "formula": ("str", True),
                 "max": ("number", False), "when": ("str", False), **DOC_KEYS})
@@ -367,6 +382,7 @@ class PolicyCompiler:
         seen: set[str] = set()
         for i, item in enumerate(items):
             path = item_path("bands", i, item)
+            self.declare("bands", item)
             values = take(self.issues, path, item, {
                 "id": ("str", True), "name": ("str", False), "min": ("number", True),
                 "when": ("str", False), **DOC_KEYS})
@@ -394,7 +410,8 @@ class PolicyCompiler:
             self.issues.add("ranking.ties", f"unknown tie rule '{values['ties']}'; expected 'shared' "
                             "(units still equal after the chain share a rank and are flagged)")
         known = {"total": True, "score": True, "bonus": True, "deduction": True}
-        known |= {f"group.{g}": True for g in groups} | {f"criterion.{c}": True for c in criteria}
+        known |= {f"group.{g}": True for g in {*groups, *self.declared.get("groups", set())}}
+        known |= {f"criterion.{c}": True for c in {*criteria, *self.declared.get("criteria", set())}}
         known |= {f"bonus.{b}": True for b in bonuses} | {f"deduction.{d}": True for d in deductions}
         known |= {f"input.{f.id}": True for f in inputs.values() if f.type in ("integer", "decimal")}
         keys: list[RankKey] = []

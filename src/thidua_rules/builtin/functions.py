@@ -1,0 +1,129 @@
+"""Built-in expression functions: the default allow-list every policy can call."""
+
+from __future__ import annotations
+
+import decimal
+from collections.abc import Callable, Mapping
+from decimal import Decimal
+from typing import Any
+
+from ..expressions import EvalContext, FunctionSpec
+from ..hookspecs import hookimpl
+
+ZERO = Decimal(0)
+MAX_PLACES = 28
+#: ``_QUANTA[n]`` is 10**-n, exactly.
+_QUANTA = tuple(Decimal((0, (1,), -places)) for places in range(MAX_PLACES + 1))
+
+Env = Mapping[str, Any]
+Condition = Callable[[Env], Any]
+
+
+def _min(*values: Decimal) -> Decimal:
+    return min(values)
+
+
+def _max(*values: Decimal) -> Decimal:
+    return max(values)
+
+
+def _abs(value: Decimal) -> Decimal:
+    return value.copy_abs()
+
+
+def _whole(value: Decimal) -> bool:
+    return value == value.to_integral_value()
+
+
+def _unsigned_zero(value: Decimal) -> Decimal:
+    """``-0`` (from rounding a small negative number) shown as ``0``."""
+    return value if value else value.copy_abs()
+
+
+def _round(value: Decimal, places: Decimal) -> Decimal:
+    if not (0 <= places <= MAX_PLACES and _whole(places)):
+        raise ValueError(f"round() needs a whole number of places from 0 to {MAX_PLACES}")
+    return _unsigned_zero(value.quantize(_QUANTA[int(places)], rounding=decimal.ROUND_HALF_UP))
+
+
+def _floor(value: Decimal) -> Decimal:
+    return _unsigned_zero(value.to_integral_value(rounding=decimal.ROUND_FLOOR))
+
+
+def _ceil(value: Decimal) -> Decimal:
+    return _unsigned_zero(value.to_integral_value(rounding=decimal.ROUND_CEILING))
+
+
+def _clamp(value: Decimal, low: Decimal, high: Decimal) -> Decimal:
+    if low > high:
+        raise ValueError("clamp() needs lo <= hi")
+    if value < low:
+        return low
+    if value > high:
+        return high
+    return value
+
+
+def _held(cond: Condition, env: Env) -> bool:
+    """Whether the condition holds in ``env``; an env lacking a name it reads counts as not held."""
+    try:
+        return cond(env) is True
+    except KeyError:
+        return False
+
+
+def _consecutive_years(env: Env, ctx: EvalContext | None, cond: Condition) -> Decimal:
+    if ctx is None:
+        raise ValueError("consecutive_years() needs the unit's history")
+    if not _held(cond, env):
+        return ZERO
+    count, year = 1, ctx.year - 1
+    while (past := ctx.history.get(year)) is not None and _held(cond, past):
+        count += 1
+        year -= 1
+    return Decimal(count)
+
+
+def _count_years(env: Env, ctx: EvalContext | None, cond: Condition, years: Decimal) -> Decimal:
+    if ctx is None:
+        raise ValueError("count_years() needs the unit's history")
+    if not (years >= 1 and _whole(years)):
+        raise ValueError("count_years() needs a whole number of years, at least 1")
+    first = ctx.year - int(years) + 1
+    count = 1 if _held(cond, env) else 0
+    for year, past in ctx.history.items():
+        if first <= year < ctx.year and _held(cond, past):
+            count += 1
+    return Decimal(count)
+
+
+BUILTIN_FUNCTIONS: tuple[FunctionSpec, ...] = (
+    FunctionSpec(name="abs", impl=_abs, params=("number",), returns="number",
+                 doc="abs(x): the absolute value of x"),
+    FunctionSpec(name="ceil", impl=_ceil, params=("number",), returns="number",
+                 doc="ceil(x): the smallest whole number not below x"),
+    FunctionSpec(name="clamp", impl=_clamp, params=("number", "number", "number"),
+                 returns="number", doc="clamp(x, lo, hi): x limited to the range lo..hi"),
+    FunctionSpec(name="consecutive_years", impl=_consecutive_years, params=("bool",),
+                 returns="number", history="including_current",
+                 doc="consecutive_years(cond): years in a row, ending this year, in which cond "
+                     "held"),
+    FunctionSpec(name="count_years", impl=_count_years, params=("bool", "number"),
+                 returns="number", history="including_current",
+                 doc="count_years(cond, n): in how many of the last n years (this one included) "
+                     "cond held"),
+    FunctionSpec(name="floor", impl=_floor, params=("number",), returns="number",
+                 doc="floor(x): the largest whole number not above x"),
+    FunctionSpec(name="max", impl=_max, params=("number",), returns="number", variadic=True,
+                 doc="max(x, ...): the largest of one or more numbers"),
+    FunctionSpec(name="min", impl=_min, params=("number",), returns="number", variadic=True,
+                 doc="min(x, ...): the smallest of one or more numbers"),
+    FunctionSpec(name="round", impl=_round, params=("number", "number"), returns="number",
+                 doc="round(x, n): x rounded half-up to n decimal places (0 to 28)"),
+)
+
+
+@hookimpl
+def register_functions(register: Callable[[FunctionSpec], None]) -> None:
+    for spec in BUILTIN_FUNCTIONS:
+        register(spec)

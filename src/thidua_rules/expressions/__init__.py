@@ -1,0 +1,7 @@
+"""A small, safe expression language for policy files: parse, type-check, compile to closures."""
+
+from __future__ import annotations
+
+from .compiler import CompiledExpression, EvalContext, FunctionSpec, NameInfo, compile_expression
+
+__all__ = ["CompiledExpression", "EvalContext", "FunctionSpec", "NameInfo", "compile_expression"]
