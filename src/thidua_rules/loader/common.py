@@ -25,9 +25,11 @@ class Issues:
     def __init__(self, file: str) -> None:
         self.file = file
         self.items: list[Issue] = []
+        #: The line being checked, for row-based files (CSV, JSON lines) where lines are known.
+        self.line: int | None = None
 
     def add(self, path: str, message: str, detail: tuple[str, ...] = ()) -> None:
-        self.items.append(Issue(file=self.file, path=path, message=message, detail=detail))
+        self.items.append(Issue(file=self.file, path=path, message=message, detail=detail, line=self.line))
 
     def __bool__(self) -> bool:
         return bool(self.items)

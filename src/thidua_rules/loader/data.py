@@ -24,6 +24,9 @@ CLUSTER_KEYS = {
     "leader": ("str", False), "deputy": ("str", False), "rotation": ("str_list", False),
     "note": ("str", False), "source": ("str", False),
 }
+#: Key under which a row of a CSV or JSON-lines file keeps its line number (never a string, so
+#: it cannot clash with a field name).
+LINE: Any = object()
 _INT = re.compile(r"[+-]?\d+")
 _DEC = re.compile(r"[+-]?(\d+(\.\d*)?|\.\d+)")
 TRUE_WORDS = {"true", "1", "yes", "có", "co", "x"}
@@ -96,7 +99,7 @@ def _parse_json(data: bytes, file: str) -> Any:
                                  message=f"JSON syntax: {exc.msg}")]) from None
 
 
-def _csv_rows(data: bytes, file: str) -> list[tuple[str, dict[str, Any]]]:
+def _csv_rows(data: bytes, file: str) -> list[tuple[int, dict[str, Any]]]:
     try:
         text = data.decode("utf-8-sig")
     except UnicodeDecodeError as exc:
@@ -108,13 +111,13 @@ def _csv_rows(data: bytes, file: str) -> list[tuple[str, dict[str, Any]]]:
             if None in row:
                 raise PolicyError([Issue(file=file, line=reader.line_num,
                                          message="more cells than header columns")])
-            rows.append((f"line {reader.line_num}", {k: v for k, v in row.items() if v not in (None, "")}))
+            rows.append((reader.line_num, {k: v for k, v in row.items() if v not in (None, "")}))
     except csv.Error as exc:
         raise PolicyError([Issue(file=file, line=reader.line_num, message=f"CSV syntax: {exc}")]) from None
     return rows
 
 
-def _jsonl_rows(data: bytes, file: str) -> list[tuple[str, dict[str, Any]]]:
+def _jsonl_rows(data: bytes, file: str) -> list[tuple[int, dict[str, Any]]]:
     rows = []
     for number, line in enumerate(data.decode("utf-8", errors="strict").splitlines(), start=1):
         if not line.strip():
@@ -126,20 +129,23 @@ def _jsonl_rows(data: bytes, file: str) -> list[tuple[str, dict[str, Any]]]:
                                      message=f"JSON syntax: {exc.msg}")]) from None
         if not isinstance(row, dict):
             raise PolicyError([Issue(file=file, line=number, message="expected one JSON object per line")])
-        rows.append((f"line {number}", row))
+        rows.append((number, row))
     return rows
 
 
-def _rows_to_clusters(rows: list[tuple[str, dict[str, Any]]], policy: Policy,
+def _rows_to_clusters(rows: list[tuple[int, dict[str, Any]]], policy: Policy,
                       issues: Issues) -> dict[str, Any]:
     """Flat unit rows (each naming its ``cluster``) → the ``clusters`` structure of a TOML file."""
     clusters: dict[str, dict[str, Any]] = {}
-    for where, row in rows:
+    for line, row in rows:
         cluster_id = row.pop("cluster", None)
         if not isinstance(cluster_id, str) or not cluster_id:
-            issues.add(where, "missing 'cluster' (the id of the unit's cluster)")
+            issues.line = line
+            issues.add("", "missing 'cluster' (the id of the unit's cluster)")
+            issues.line = None
             continue
         cluster = clusters.setdefault(cluster_id, {"id": cluster_id, "units": []})
+        row[LINE] = line
         cluster["units"].append(row)
     return {"clusters": [clusters[c] for c in sorted(clusters)]}
 
@@ -198,7 +204,8 @@ class DataChecker:
             self.issues.add(join_path(base, "units") if base else "units", "expected at least one unit")
             units_raw = []
         units = [u for i, item in enumerate(units_raw)
-                 if (u := self.unit(item_path(join_path(base, "units"), i, item), item, values["id"], year))]
+                 if (u := self.unit(self.unit_path(join_path(base, "units"), i, item), item, values["id"], year))]
+        self.issues.line = None
         # Every well-formed id counts as known, even of a unit with bad fields: one mistake, one message.
         ids = {item["id"] for item in units_raw
                if isinstance(item, dict) and isinstance(item.get("id"), str) and UNIT_ID.fullmatch(item["id"])}
@@ -216,6 +223,13 @@ class DataChecker:
             leader=values.get("leader"), deputy=values.get("deputy"), rotation=rotation,
             units=tuple(sorted(units, key=lambda u: u.id)), ballots=ballots, history=history,
         )
+
+    def unit_path(self, array_path: str, index: int, item: Any) -> str:
+        """Where a unit is: its key path in TOML/JSON; its line and id in a row-based file."""
+        if isinstance(item, dict) and LINE in item:
+            self.issues.line = item[LINE]
+            return f"units(id={item.get('id')})"
+        return item_path(array_path, index, item)
 
     def unknown_unit(self, unit_id: str, ids: Iterable[str]) -> str:
         return f"unknown unit '{unit_id}'{did_you_mean(unit_id, ids)}"
@@ -237,11 +251,11 @@ class DataChecker:
             self.unit_ids.add(unit_id)
         if name is not None and not isinstance(name, str):
             self.issues.add(f"{path}.name", f"expected a string, got {type_name(name)}")
-        values = self.fields(path, item, skip={"id", "name"}, require=True)
-        if values is None or not ok:
-            return None
+        values, fields_ok = self.fields(path, item, skip={"id", "name", LINE}, require=True)
         values_with_year = {**values, "year": Decimal(year)}
         for check in self.policy.checks:
+            if not check.rule.names <= values_with_year.keys():
+                continue  # a field it reads is already reported
             try:
                 with engine_context():
                     held = check.rule.evaluate(values_with_year)
@@ -252,11 +266,15 @@ class DataChecker:
                 seen = ", ".join(f"{n} = {toml_value(values[n])}" for n in sorted(check.rule.names) if n in values)
                 message = f": {check.message}" if check.message else ""
                 self.issues.add(path, f"check '{check.id}' failed{message} ({seen})")
+                fields_ok = False
+        if not (ok and fields_ok):
+            return None
         return Unit(id=unit_id, name=name if isinstance(name, str) else unit_id, cluster=cluster,
                     values=frozen_mapping(values))
 
-    def fields(self, path: str, item: Mapping[str, Any], *, skip: set[str],
-               require: bool) -> dict[str, Value] | None:
+    def fields(self, path: str, item: Mapping[str, Any], *, skip: set[Any],
+               require: bool) -> tuple[dict[str, Value], bool]:
+        """The item's well-typed input values, and whether every field was fine."""
         values: dict[str, Value] = {}
         ok = True
         for key_name, raw in item.items():
@@ -265,7 +283,7 @@ class DataChecker:
             field = self.inputs.get(key_name)
             if field is None:
                 self.issues.add(join_path(path, key_name), f"unknown field '{key_name}'"
-                                f"{did_you_mean(key_name, [*self.inputs, *skip])}")
+                                f"{did_you_mean(key_name, [*self.inputs, *(k for k in skip if isinstance(k, str))])}")
                 ok = False
                 continue
             value, problem = self.convert(field, raw)
@@ -284,7 +302,7 @@ class DataChecker:
                     label = f" ({field.label})" if field.label else ""
                     self.issues.add(path, f"missing field '{field.id}'{label}")
                     ok = False
-        return values if ok else None
+        return values, ok
 
     def convert(self, field: InputField, raw: Any) -> tuple[Value, str]:
         """``raw`` as the field's type, or an error message."""
@@ -407,7 +425,7 @@ class DataChecker:
                     self.issues.add(f"{where}.titles[{j}]",
                                     f"unknown title '{title_id}'{did_you_mean(title_id, self.title_ids)}")
             extra_fields = {k: v for k, v in item.items() if k in self.inputs}
-            fields = self.fields(where, extra_fields, skip=set(), require=False) or {}
+            fields, _ = self.fields(where, extra_fields, skip=set(), require=False)
             if "total" in values:
                 fields["total"] = Decimal(values["total"])
             if "rank" in values:
