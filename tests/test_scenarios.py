@@ -162,7 +162,8 @@ def test_leadership_by_rank_leaves_a_tie_to_the_conference(policy):
     out = run(policy, data([unit("a"), unit("b")]))
     assert out["leadership"][0] == {"cluster": "c1", "year": 2025, "leader": None, "deputy": None,
                                     "method": "rank",
-                                    "reason": "2 units share rank 1: the conference elects the leader"}
+                                    "reason": "2 units share rank 1: the conference elects the leader",
+                                    "previous_leader": None}
 
 
 def test_many_clusters_rank_and_award_separately_and_ignore_order(policy):

@@ -17,6 +17,7 @@ class LeadershipResult:
     deputy: str | None
     method: str
     reason: str
+    previous_leader: str | None = None
 
 
 def choose_leadership(rule: Leadership | None, cluster: Cluster,
@@ -58,4 +59,5 @@ def choose_leadership(rule: Leadership | None, cluster: Cluster,
         leader = rotation[(rotation.index(cluster.leader) + 1) % len(rotation)]
         reason = f"the unit after '{cluster.leader}' in the rotation"
     deputy = rotation[(rotation.index(leader) + 1) % len(rotation)] if len(rotation) > 1 else None
-    return LeadershipResult(year=year, leader=leader, deputy=deputy, method="rotation", reason=reason)
+    return LeadershipResult(year=year, leader=leader, deputy=deputy, method="rotation", reason=reason,
+                            previous_leader=cluster.leader)

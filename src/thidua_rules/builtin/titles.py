@@ -54,6 +54,9 @@ def compile_when(table: Mapping[str, Any], ctx: CompileContext) -> Runner | None
         for part in parts:
             if not part.evaluate(view.env, view.eval_context):
                 seen = {name: view.env[name] for name in sorted(part.names) if name in view.env}
+                # Show what each call in the failing part gave, e.g. consecutive_years(...) = 1.
+                for call in part.calls():
+                    seen[call.source] = call.evaluate(view.env, view.eval_context)
                 return False, f"'{part.source}' is false", seen
         seen = {name: view.env[name] for name in sorted(expression.names) if name in view.env}
         return True, "", seen

@@ -115,6 +115,7 @@ class CompiledExpression:
     names: frozenset[str]
     _fn: Fn = attrs.field(repr=False, alias="fn")
     _parts: tuple[CompiledExpression, ...] = attrs.field(default=(), repr=False, alias="parts")
+    _calls: tuple[CompiledExpression, ...] = attrs.field(default=(), repr=False, alias="calls")
 
     def evaluate(self, env: Mapping[str, Any], ctx: EvalContext | None = None) -> Any:
         """The value for ``env`` (numbers as Decimal); history functions need ``ctx``."""
@@ -123,6 +124,11 @@ class CompiledExpression:
     def conjuncts(self) -> tuple[CompiledExpression, ...]:
         """The top-level ``and`` operands, each compiled on its own; ``(self,)`` otherwise."""
         return self._parts or (self,)
+
+    def calls(self) -> tuple[CompiledExpression, ...]:
+        """The outermost function calls in the expression, each compiled on its own, so that an
+        explanation can show the value a call gave (``consecutive_years(...) = 1``)."""
+        return self._calls
 
 
 def compile_expression(
@@ -153,7 +159,27 @@ def _build(source: str, text: str, node: Node, result: _Typed,
             _build(source, source[op.start : op.end].strip(), op, compiler.compile(op), compiler)
             for op in node.operands
         )
-    return CompiledExpression(text, result.type, result.names, fn=result.fn, parts=parts)
+    calls = tuple(
+        CompiledExpression(source[call.start : call.end], typed.type, typed.names, fn=typed.fn)
+        for call in _outer_calls(node)
+        if call is not node
+        for typed in (compiler.compile(call),)
+    )
+    return CompiledExpression(text, result.type, result.names, fn=result.fn, parts=parts, calls=calls)
+
+
+def _outer_calls(node: Node) -> list[Call]:
+    """Function calls not nested inside another call, in source order."""
+    if isinstance(node, Call):
+        return [node]
+    found: list[Call] = []
+    for field in attrs.fields(type(node)):
+        value = getattr(node, field.name)
+        children = value if isinstance(value, tuple) else (value,)
+        for child in children:
+            if isinstance(child, Node):
+                found.extend(_outer_calls(child))
+    return found
 
 
 # ---------------------------------------------------------------- compiled nodes

@@ -55,7 +55,7 @@ def _leadership(cluster: ClusterResult) -> dict[str, Any]:
     lead = cluster.leadership
     assert lead is not None
     return {"year": lead.year, "leader": lead.leader, "deputy": lead.deputy, "method": lead.method,
-            "reason": lead.reason}
+            "reason": lead.reason, "previous_leader": lead.previous_leader}
 
 
 def _cluster(policy: Policy, cluster: ClusterResult) -> dict[str, Any]:

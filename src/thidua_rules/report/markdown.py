@@ -52,7 +52,7 @@ def render_markdown(doc: dict[str, Any], result: Result) -> str:
             out += ["", f"### Cụm trưởng, cụm phó năm {lead['year']}", "",
                     f"- Cụm trưởng: {who(lead['leader'])}",
                     f"- Cụm phó: {who(lead['deputy'])}",
-                    f"- Căn cứ: {lead['reason']}"]
+                    f"- Căn cứ: {_leadership_vi(lead)}"]
         out += ["", "### Nội dung cần Hội đồng Thi đua – Khen thưởng quyết định", ""]
         if cluster["council"]:
             for item in cluster["council"]:
@@ -88,6 +88,8 @@ def render_markdown(doc: dict[str, Any], result: Result) -> str:
                 failed = next((c for c in t["checks"] if not c["passed"]), None)
                 if failed:
                     line += f" — {failed['check']}: {failed['reason']}"
+                    if failed["seen"]:
+                        line += f" ({', '.join(f'{k} = {v}' for k, v in failed['seen'].items())})"
                 if "quota" in t and t["status"] != "failed":
                     line += f" (thứ tự {t['quota']['place']} / chỉ tiêu {t['quota']['limit']})"
                 out.append(line)
@@ -101,6 +103,19 @@ def render_markdown(doc: dict[str, Any], result: Result) -> str:
         out.append(f"- Plugin: `{plugin['name']}` ({plugin['distribution']} {plugin['version']}): "
                    f"{', '.join(plugin['hooks'])}")
     return "\n".join(out) + "\n"
+
+
+def _leadership_vi(lead: dict[str, Any]) -> str:
+    if lead["method"] == "rank":
+        if lead["leader"] is None:
+            return "nhiều đơn vị đồng hạng nhất: Hội nghị Cụm bầu cụm trưởng"
+        return "đơn vị xếp hạng nhất làm cụm trưởng, đơn vị xếp thứ hai làm cụm phó"
+    if lead["leader"] is None:
+        return f"không xác định được theo thứ tự luân phiên ({lead['reason']})"
+    if lead["previous_leader"] is None:
+        return "chưa ghi cụm trưởng năm nay: bắt đầu từ đơn vị đầu tiên trong thứ tự luân phiên"
+    return (f"luân phiên: đơn vị kế tiếp sau cụm trưởng năm {lead['year'] - 1} "
+            f"(`{lead['previous_leader']}`) trong thứ tự luân phiên của Cụm")
 
 
 def _separation_vi(sep: dict[str, Any]) -> str:
