@@ -35,6 +35,7 @@ class InputField:
     values: tuple[str, ...] = ()
     required: bool = True
     default: Value | None = None
+    plugin: str | None = None  # a derived input: computed by this plugin's ``derive_inputs``
 
 
 @attrs.frozen(kw_only=True)
@@ -73,6 +74,7 @@ class Criterion:
     reads: tuple[str, ...] = ()
     method_plugin: str = "builtin"
     source: str = ""
+    override: str | None = None  # the plugin whose ``score_criterion`` may replace the score
 
 
 @attrs.frozen(kw_only=True)
@@ -184,6 +186,10 @@ class Policy:
     titles: tuple[Title, ...]
     leadership: Leadership | None
     plugin_info: tuple[PluginInfo, ...] = ()
+    #: ``[plugin.<name>]`` sections, deeply read-only, keyed by plugin name.
+    plugin_config: Mapping[str, Any] = attrs.field(factory=frozen_mapping)
+    #: Calls the run-time hooks of the loaded plugins (``thidua_rules.plugins.PluginRuntime``).
+    runtime: Any = attrs.field(default=None, eq=False, repr=False)
 
     def input(self, field_id: str) -> InputField:
         return next(f for f in self.inputs if f.id == field_id)
@@ -235,6 +241,8 @@ class Cluster:
     units: tuple[Unit, ...] = ()
     ballots: tuple[Ballot, ...] = ()
     history: tuple[HistoryRecord, ...] = ()
+    #: ``[plugin_data.<plugin>]`` sections, deeply read-only, keyed by plugin name.
+    plugin_data: Mapping[str, Any] = attrs.field(factory=frozen_mapping)
 
 
 @attrs.frozen(kw_only=True)

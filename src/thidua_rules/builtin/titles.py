@@ -59,6 +59,8 @@ def compile_when(table: Mapping[str, Any], ctx: CompileContext) -> Runner | None
                     seen[call.source] = call.evaluate(view.env, view.eval_context)
                 return False, f"'{part.source}' is false", seen
         seen = {name: view.env[name] for name in sorted(expression.names) if name in view.env}
+        for call in expression.calls():
+            seen[call.source] = call.evaluate(view.env, view.eval_context)
         return True, "", seen
 
     return run

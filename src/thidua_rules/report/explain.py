@@ -2,14 +2,21 @@
 
 from __future__ import annotations
 
+from decimal import Decimal
 from typing import Any
 
 from ..engine import Result
 from .document import build_document
 
 
+def _show(value: Any) -> str:
+    if isinstance(value, list):
+        return "[" + ", ".join(_show(v) for v in value) + "]"
+    return str(value)
+
+
 def _seen(seen: dict[str, Any]) -> str:
-    return ", ".join(f"{k} = {v}" for k, v in seen.items())
+    return ", ".join(f"{k} = {_show(v)}" for k, v in seen.items())
 
 
 def explain_unit(result: Result, unit_id: str) -> str:
@@ -32,7 +39,7 @@ def explain_unit(result: Result, unit_id: str) -> str:
             details.append("gate failed: 0")
         elif c["capped"]:
             details.append(f"raw {c['raw']} kept within [0, {c['points']}]")
-        elif c["raw"] != c["score"]:
+        elif Decimal(c["raw"]) != Decimal(c["score"]):
             details.append(f"raw {c['raw']} rounded half-up")
         out.append(line + (f"; {'; '.join(details)}" if details else ""))
     for g in ex["groups"]:

@@ -89,7 +89,7 @@ def render_markdown(doc: dict[str, Any], result: Result) -> str:
                 if failed:
                     line += f" — {failed['check']}: {failed['reason']}"
                     if failed["seen"]:
-                        line += f" ({', '.join(f'{k} = {v}' for k, v in failed['seen'].items())})"
+                        line += f" ({', '.join(f'{k} = {_show(v)}' for k, v in failed['seen'].items())})"
                 if "quota" in t and t["status"] != "failed":
                     line += f" (thứ tự {t['quota']['place']} / chỉ tiêu {t['quota']['limit']})"
                 out.append(line)
@@ -103,6 +103,12 @@ def render_markdown(doc: dict[str, Any], result: Result) -> str:
         out.append(f"- Plugin: `{plugin['name']}` ({plugin['distribution']} {plugin['version']}): "
                    f"{', '.join(plugin['hooks'])}")
     return "\n".join(out) + "\n"
+
+
+def _show(value: Any) -> str:
+    if isinstance(value, list):
+        return "[" + ", ".join(str(v) for v in value) + "]"
+    return str(value)
 
 
 def _leadership_vi(lead: dict[str, Any]) -> str:
