@@ -65,3 +65,11 @@ def test_python_dash_m_and_usage_errors_exit_2():
     ok = subprocess.run([sys.executable, "-m", "thidua_rules", "validate", str(EXAMPLE_POLICY)],
                         capture_output=True, text=True)
     assert (ok.returncode, ok.stdout) == (0, "ok: bca-cum8 (6 criteria, 5 titles)\n")
+
+
+def test_readme_shows_the_real_output_of_the_first_command(example_result):
+    """The README's sample output is exactly what `thidua evaluate` prints for the example."""
+    readme = (ROOT / "README.md").read_text(encoding="utf-8")
+    start = readme.index("The first prints:\n\n```\n") + len("The first prints:\n\n```\n")
+    shown = readme[start : readme.index("```", start)]
+    assert shown == render(example_result, "table").rstrip("\n") + "\n"

@@ -39,6 +39,10 @@ def build_parser() -> argparse.ArgumentParser:
     va.add_argument("data", nargs="?")
     va.add_argument("--data-format", choices=["toml", "json", "csv", "jsonl"])
 
+    te = commands.add_parser("test", help="run the test cases kept beside policies (*.tests.toml)")
+    te.add_argument("paths", nargs="*", default=["policies"],
+                    help="test files, policies (their .tests.toml) or folders (default: policies)")
+
     ex = commands.add_parser("explain", help="explain every point and decision for one unit")
     ex.add_argument("policy")
     ex.add_argument("data")
@@ -66,6 +70,10 @@ def _run(args: argparse.Namespace) -> int:
     from .report import render, write_atomic
     from .report.explain import explain_unit
 
+    if args.command == "test":
+        from .policytest import run as run_tests
+
+        return run_tests(args.paths, sys.stdout)
     policy = load_policy(args.policy)
     if args.command == "validate":
         counts = f"{len(policy.criteria)} criteria, {len(policy.titles)} titles"

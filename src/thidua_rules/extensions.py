@@ -10,7 +10,7 @@ import attrs
 
 if TYPE_CHECKING:
     from .expressions import CompiledExpression
-    from .model import Ballot, Value
+    from .model import Ballot, InputField, Unit, Value
 
 
 @attrs.frozen(kw_only=True)
@@ -65,6 +65,38 @@ class TitleView:
     pending: frozenset[str]
     ballot: Ballot | None
     eval_context: Any
+    unit_data: Unit | None = None
+
+
+@attrs.frozen(kw_only=True)
+class PolicyContext:
+    """What ``validate_policy_section`` may check a plugin's section against: read-only.
+
+    :param plugin: The plugin whose section this is.
+    :param inputs: Every input field by id (:class:`~thidua_rules.InputField`).
+    :param derived: The inputs the policy declares with ``plugin = "<this plugin>"``, sorted.
+    :param criteria: Criterion ids in policy order.
+    :param bands: Band ids, highest first.
+    :param titles: Title ids in policy order.
+    """
+
+    plugin: str
+    inputs: Mapping[str, InputField]
+    derived: tuple[str, ...]
+    criteria: tuple[str, ...]
+    bands: tuple[str, ...]
+    titles: tuple[str, ...]
+
+
+def deep_freeze(value: Any) -> Any:
+    """A read-only copy of TOML data: tables become sorted mapping proxies, arrays tuples."""
+    from types import MappingProxyType
+
+    if isinstance(value, Mapping):
+        return MappingProxyType({k: deep_freeze(v) for k, v in sorted(value.items())})
+    if isinstance(value, list | tuple):
+        return tuple(deep_freeze(v) for v in value)
+    return value
 
 
 @attrs.define

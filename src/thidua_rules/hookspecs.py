@@ -8,8 +8,13 @@ from typing import TYPE_CHECKING
 import pluggy
 
 if TYPE_CHECKING:
+    from collections.abc import Mapping
+    from decimal import Decimal
+    from typing import Any
+
     from .expressions import FunctionSpec
-    from .extensions import MethodSpec, TitleCheckSpec
+    from .extensions import MethodSpec, PolicyContext, TitleCheckSpec
+    from .model import Cluster, Criterion, Unit, Value
 
 #: Marker for hook specifications (used only in this module).
 hookspec = pluggy.HookspecMarker("thidua_rules")
@@ -82,4 +87,206 @@ def register_title_checks(register: Callable[[TitleCheckSpec], None]) -> None:
     (stage 30); quotas are applied afterwards, per cluster, in rank order.
 
     .. versionadded:: 0.1
+    """
+
+
+@hookspec
+def validate_policy_section(
+    section: Mapping[str, Any], policy: PolicyContext, report: Callable[[str, str], None]
+) -> None:
+    """Check the policy's ``[plugin.<name>]`` table, the section this plugin owns.
+
+    Called once per policy load, after every other section is compiled, for each loaded plugin
+    in sorted plugin-name order; each plugin gets only its own section (an empty mapping when
+    the policy has none, so a plugin can insist on a key). The same section, unchanged, is the
+    ``config`` of this plugin's run-time hooks.
+
+    :param section: The plugin's own ``[plugin.<name>]`` table, deeply read-only (tables are
+        mappings, arrays tuples, numbers ``Decimal`` or ``int``).
+    :param policy: What the section may refer to: input fields, derived inputs of this plugin,
+        criteria, bands (highest first) and titles (:class:`~thidua_rules.PolicyContext`).
+    :param report: ``report(key, message)`` records one problem at ``plugin.<name>.<key>``
+        (``key=""`` for the section itself). Report every problem; the loader prints them all
+        with the rest of the file's problems, one line each.
+    :returns: Nothing; problems go through ``report``.
+
+    Result rule: every implementation is called. Determinism: look only at ``section`` and
+    ``policy``. A plugin that raises gets one issue naming the plugin and the hook.
+
+    Example::
+
+        @hookimpl
+        def validate_policy_section(section, policy, report):
+            for key in sorted(set(section) - {"band_caps"}):
+                report(key, f"unknown key '{key}'")
+
+    .. versionadded:: 0.2
+    """
+
+
+@hookspec
+def validate_plugin_data(
+    section: Mapping[str, Any], cluster: Cluster, config: Mapping[str, Any],
+    report: Callable[[str, str], None],
+) -> None:
+    """Check the data file's ``[plugin_data.<name>]`` table of one cluster.
+
+    Called once per cluster while the data file is loaded, after the cluster's units are
+    checked, for each loaded plugin in sorted plugin-name order (with an empty mapping when the
+    cluster has no section for it). The section is later the ``data`` of ``derive_inputs``.
+
+    :param section: The plugin's own ``plugin_data`` table for this cluster, deeply read-only.
+    :param cluster: The cluster as loaded (its ``units`` give the known unit ids), read-only.
+    :param config: The plugin's ``[plugin.<name>]`` policy section (empty mapping if none).
+    :param report: ``report(key, message)`` records one problem at
+        ``plugin_data.<name>.<key>`` of the cluster; every problem of the file is printed at once.
+    :returns: Nothing; problems go through ``report``.
+
+    Result rule: every implementation is called. Determinism: look only at the arguments.
+
+    Example::
+
+        @hookimpl
+        def validate_plugin_data(section, cluster, config, report):
+            ids = {u.id for u in cluster.units}
+            for unit_id in sorted(set(section.get("scores", {})) - ids):
+                report(f"scores.{unit_id}", f"unknown unit '{unit_id}'")
+
+    .. versionadded:: 0.2
+    """
+
+
+@hookspec
+def derive_inputs(
+    unit: Unit, env: Mapping[str, Value], names: tuple[str, ...],
+    data: Mapping[str, Any], config: Mapping[str, Any],
+) -> Mapping[str, Value]:
+    """Compute the unit's derived inputs before any criterion is scored.
+
+    Called once per unit, before scoring, for each loaded plugin that the policy's ``[inputs]``
+    names in ``plugin = "<name>"``, in sorted plugin-name order; a later plugin sees the values
+    of an earlier one in ``env``. The policy declares every derived input (type, bounds) so
+    that expressions using it are name- and type-checked at load time.
+
+    :param unit: The unit (frozen; ``unit.values`` holds its data-file inputs).
+    :param env: Read-only names visible so far: the inputs, ``year`` and earlier derived inputs.
+    :param names: The inputs the policy declares with ``plugin = "<this plugin>"``, sorted;
+        the result must hold exactly these.
+    :param data: This plugin's ``[plugin_data.<name>]`` section of the unit's cluster (empty
+        mapping if none), deeply read-only.
+    :param config: The plugin's ``[plugin.<name>]`` policy section (empty mapping if none).
+    :returns: A mapping of each name in ``names`` to its value: ``Decimal`` for ``integer``
+        and ``decimal`` inputs (never ``float`` or ``int``), ``bool`` for ``boolean``, ``str``
+        for ``enum`` and ``text``. Values are checked against the declared type and bounds.
+
+    Result rule: all implementations are called; a name can only be declared for one plugin.
+    Determinism: depend only on the arguments; the explanation lists each derived value with
+    the plugin that produced it.
+
+    Example::
+
+        @hookimpl
+        def derive_inputs(unit, env, names, data, config):
+            return {"share_advanced": env["members_advanced"] / env["members"]}
+
+    .. versionadded:: 0.2
+    """
+
+
+@hookspec(firstresult=True)
+def score_criterion(
+    unit: Unit, criterion: Criterion, env: Mapping[str, Value], config: Mapping[str, Any],
+) -> tuple[Decimal, Mapping[str, Any]] | None:
+    """Score one criterion for one unit in place of its method (a unit-specific override).
+
+    Called for each unit and each criterion whose policy entry says ``override = "<name>"``,
+    and only on that plugin: the policy declares who owns the criterion, so no two plugins
+    ever compete and registration order never matters. Not called when the criterion's gate
+    fails.
+
+    :param unit: The unit being scored (frozen).
+    :param criterion: The criterion as loaded from the policy (frozen): ``id``, ``points``,
+        ``method``.
+    :param env: Read-only names visible to the criterion: inputs, derived inputs and ``year``.
+    :param config: The plugin's ``[plugin.<name>]`` policy section (empty mapping if none).
+    :returns: ``None`` to defer to the criterion's method, or ``(points, facts)``: the raw
+        ``Decimal`` points (clamped to ``[0, points]`` and rounded like any method's) and a
+        mapping of plain facts (Decimal, int, str, bool) shown in the explanation.
+
+    Result rule: first result (only the owner is called). Determinism: depend only on the
+    arguments; the explanation names the plugin as ``override``.
+
+    Example::
+
+        @hookimpl
+        def score_criterion(unit, criterion, env, config):
+            if unit.id in config.get("exempt", ()):
+                return criterion.points, {"reason": "exempt by decision 12/QD"}
+            return None
+
+    .. versionadded:: 0.2
+    """
+
+
+@hookspec
+def cap_band(
+    unit: Unit, env: Mapping[str, Value], bands: tuple[str, ...], config: Mapping[str, Any],
+) -> tuple[str, str] | None:
+    """Set a ceiling on the unit's classification band (e.g. for a disciplined head).
+
+    Called once per unit after its total is known and before its band is chosen, for each
+    loaded plugin in sorted plugin-name order. The unit then gets the first band, at or below
+    the lowest ceiling returned, whose ``min`` it reaches and whose ``when`` holds.
+
+    :param unit: The unit (frozen).
+    :param env: Read-only scores and inputs: everything a band's ``when`` can read.
+    :param bands: The policy's band ids, highest first.
+    :param config: The plugin's ``[plugin.<name>]`` policy section (empty mapping if none).
+    :returns: ``None`` for no ceiling, or ``(band_id, reason)``: the highest band the unit may
+        have and why, e.g. ``("tot", "head reprimanded (khiển trách)")``.
+
+    Result rule: all implementations are called; the lowest ceiling wins, whatever the order.
+    Determinism: depend only on the arguments; every ceiling is in the explanation.
+
+    Example::
+
+        @hookimpl
+        def cap_band(unit, env, bands, config):
+            if env["head_discipline"] == "canh_cao":
+                return "hoan_thanh", "head warned (cảnh cáo)"
+            return None
+
+    .. versionadded:: 0.2
+    """
+
+
+@hookspec
+def veto_title(
+    unit: Unit, title: str, env: Mapping[str, Value], config: Mapping[str, Any],
+) -> str | None:
+    """Veto one title for one unit, with a reason (a check the TOML cannot express).
+
+    Called for each title and unit after the title's own checks (``requires``, ``when``,
+    ``votes``) pass and before its quota, for each loaded plugin in sorted plugin-name order;
+    it is a title check named ``veto`` (stage 40) owned by the plugin.
+
+    :param unit: The unit (frozen).
+    :param title: The title id.
+    :param env: Read-only names a title's ``when`` can read (scores, band, rank, inputs).
+    :param config: The plugin's ``[plugin.<name>]`` policy section (empty mapping if none).
+    :returns: ``None`` to let the title through, or a non-empty reason, which the explanation
+        shows with the plugin's name.
+
+    Result rule: all implementations are called until one vetoes; any veto fails the title.
+    Determinism: depend only on the arguments.
+
+    Example::
+
+        @hookimpl
+        def veto_title(unit, title, env, config):
+            if title == "co_thi_dua_bca" and env["under_inspection"]:
+                return "under inspection (ND152 Art. 4 k4)"
+            return None
+
+    .. versionadded:: 0.2
     """

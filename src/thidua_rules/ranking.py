@@ -51,8 +51,22 @@ def rank_cluster(scores: Sequence[UnitScore], keys: Sequence[RankKey]) -> tuple[
     def chain(score: UnitScore) -> tuple[Decimal, ...]:
         return tuple(-key_value(score, k.key) if k.descending else key_value(score, k.key) for k in keys)
 
-    ordered = sorted(scores, key=lambda s: (chain(s), vi_sort_key(s.unit.name), s.unit.id))
-    chains = [chain(s) for s in ordered]
+    # Sort by the chain alone, then order each run of equal chains by name and id: the same
+    # order as one sort by (chain, name, id), but the collation key is built only for ties.
+    keyed = sorted(((chain(s), s) for s in scores), key=lambda item: item[0])
+    ordered: list[UnitScore] = []
+    chains: list[tuple[Decimal, ...]] = []
+    start = 0
+    while start < len(keyed):
+        end = start + 1
+        while end < len(keyed) and keyed[end][0] == keyed[start][0]:
+            end += 1
+        run = [s for _, s in keyed[start:end]]
+        if len(run) > 1:
+            run.sort(key=lambda s: (vi_sort_key(s.unit.name), s.unit.id))
+        ordered.extend(run)
+        chains.extend(keyed[start][0] for _ in run)
+        start = end
     ranks: list[int] = []
     for i in range(len(ordered)):
         ranks.append(ranks[-1] if i and chains[i] == chains[i - 1] else i + 1)

@@ -3,12 +3,13 @@
 from __future__ import annotations
 
 from collections.abc import Mapping
-from decimal import Decimal
+from decimal import ROUND_HALF_UP, Decimal
+from functools import lru_cache
 from typing import Any
 
 import attrs
 
-from .decimals import ZERO, round_half_up
+from .decimals import ENGINE_CONTEXT, ZERO, quantum
 from .errors import EvaluationError, ExpressionRuntimeError
 from .model import Adjustment, Policy, Unit, Value
 
@@ -63,6 +64,25 @@ class UnitScore:
     env: Mapping[str, Value]
 
 
+#: Quantizing with this context gives the digits ``decimals.round_half_up`` gives (the same
+#: precision, traps and explicit half-up rounding) without entering a local context per number.
+#: A private copy, because quantizing records flags in the context it is given.
+_CONTEXT = ENGINE_CONTEXT.copy()
+
+
+@lru_cache(maxsize=16)
+def rounder(places: int) -> Any:
+    """``round_half_up(value, places)`` as a one-argument function, built once per precision."""
+    q = quantum(places)
+    quantize = Decimal.quantize
+    context = _CONTEXT
+
+    def round_(value: Decimal) -> Decimal:
+        return quantize(value, q, ROUND_HALF_UP, context)
+
+    return round_
+
+
 def _run(what: str, unit: Unit, policy: Policy, fn: Any, *args: Any) -> Any:
     """Call a compiled rule; a run-time failure names the policy file, the rule and the unit."""
     try:
@@ -80,6 +100,7 @@ def _run(what: str, unit: Unit, policy: Policy, fn: Any, *args: Any) -> Any:
 def _adjust(policy: Policy, unit: Unit, env: dict[str, Value], items: tuple[Adjustment, ...],
             kind: str) -> tuple[AdjustmentScore, ...]:
     scores = []
+    round_ = rounder(policy.precision)
     for item in items:
         what = f"{kind} '{item.id}'"
         applies = item.when is None or _run(f"{what} when", unit, policy, item.when.evaluate, env)
@@ -87,7 +108,7 @@ def _adjust(policy: Policy, unit: Unit, env: dict[str, Value], items: tuple[Adju
         clamped = max(raw, ZERO)
         if item.max is not None:
             clamped = min(clamped, item.max)
-        score = round_half_up(clamped, policy.precision)
+        score = round_(clamped)
         scores.append(AdjustmentScore(id=item.id, applies=bool(applies), raw=raw, score=score,
                                       capped=clamped != raw))
     return tuple(scores)
@@ -100,6 +121,7 @@ def score_unit(policy: Policy, unit: Unit, year: int) -> UnitScore:
     env["year"] = Decimal(year)
     criteria = []
     by_group: dict[str, Decimal] = {}
+    round_ = rounder(policy.precision)
     for criterion in policy.criteria:
         what = f"criterion '{criterion.id}'"
         gated = criterion.gate is not None and not _run(f"{what} gate", unit, policy,
@@ -109,7 +131,7 @@ def score_unit(policy: Policy, unit: Unit, year: int) -> UnitScore:
         else:
             raw, facts = _run(what, unit, policy, criterion.scorer, env)
         clamped = min(max(raw, ZERO), criterion.points)
-        score = round_half_up(clamped, policy.precision)
+        score = round_(clamped)
         criteria.append(CriterionScore(id=criterion.id, raw=raw, score=score, gated=gated,
                                        capped=clamped != raw, facts=facts))
         by_group[criterion.group] = by_group.get(criterion.group, ZERO) + score

@@ -12,7 +12,14 @@ import pluggy
 
 from ..errors import ExpressionError, PluginError, PolicyError, did_you_mean
 from ..expressions import FunctionSpec, NameInfo, compile_expression
-from ..extensions import CompileContext, MethodSpec, TitleCheckSpec
+from ..extensions import (
+    CompileContext,
+    MethodSpec,
+    PolicyContext,
+    TitleCheckSpec,
+    deep_freeze,
+    type_name,
+)
 from ..model import (
     Adjustment,
     Band,
@@ -27,14 +34,24 @@ from ..model import (
     Title,
     TitleCheck,
 )
-from ..plugins import collect, make_plugin_manager, plugin_info
+from ..plugins import (
+    PluginFault,
+    PluginRuntime,
+    collect,
+    implementers,
+    invoke,
+    loaded_plugins,
+    make_plugin_manager,
+    plugin_info,
+)
+from ..tomlfmt import toml_key
 from .common import UNIT_ID, Issues, check_id, item_path, parse_toml, read_bytes, sha256, take
 
 TOP_LEVEL = {
     "policy": "table", "inputs": "table", "checks": "table_list", "groups": "table_list",
     "criteria": "table_list", "scoring": "table", "bonuses": "table_list",
     "deductions": "table_list", "bands": "table_list", "ranking": "table",
-    "titles": "table_list", "leadership": "table",
+    "titles": "table_list", "leadership": "table", "plugin": "table",
 }
 INPUT_TYPES = ("integer", "decimal", "boolean", "enum", "text")
 #: Names the engine computes; an input may not take one of them.
@@ -80,6 +97,7 @@ class PolicyCompiler:
         self.methods: dict[str, MethodSpec] = {}
         self.checks: dict[str, TitleCheckSpec] = {}
         self.pm: pluggy.PluginManager | None = None
+        self.runtime: PluginRuntime | None = None
         #: ids that appear in the file even where their entry has errors, so that a reference to
         #: them is not reported a second time as unknown.
         self.declared: dict[str, set[str]] = {}
@@ -152,8 +170,10 @@ class PolicyCompiler:
         for broken in sorted(self.declared.get("inputs", set()) - set(inputs)):
             input_names[broken] = NameInfo("number")  # reported already; keep later names quiet
         unit_names = {**input_names, "year": NameInfo("number")}
+        # [[checks]] run while the data loads, before plugins derive their inputs.
+        check_names = {n: i for n, i in unit_names.items() if n not in inputs or not inputs[n].plugin}
 
-        checks = self.compile_checks(top.get("checks", []), unit_names)
+        checks = self.compile_checks(top.get("checks", []), check_names)
         groups = self.compile_groups(top.get("groups", []))
         criteria = self.compile_criteria(top.get("criteria", []), groups, unit_names, inputs)
         scoring = take(self.issues, "scoring", top.get("scoring", {}), {
@@ -171,6 +191,12 @@ class PolicyCompiler:
             for item_id in sorted({*items, *self.declared.get(section, set())}):
                 score_names[f"{prefix}.{item_id}"] = NameInfo("number")
         bands = self.compile_bands(top.get("bands", []), score_names)
+        plugin_config = self.plugin_sections(top.get("plugin", {}))
+        self.runtime = PluginRuntime(
+            self.pm, file=self.file, config=plugin_config, bands=tuple(b.id for b in bands),
+            derived={name: tuple(f for f in inputs.values() if f.plugin == name)
+                     for name in sorted({f.plugin for f in inputs.values() if f.plugin})},
+        ) if self.pm is not None else None
         band_ids = tuple(b.id for b in bands) + tuple(sorted(self.declared.get("bands", set()) - {b.id for b in bands}))
         title_names = {
             **score_names,
@@ -189,6 +215,7 @@ class PolicyCompiler:
         ranking = self.compile_ranking(top.get("ranking"), groups, criteria, bonuses, deductions, inputs)
         titles = self.compile_titles(top.get("titles", []), title_names, history_names, inputs)
         leadership = self.compile_leadership(top.get("leadership"))
+        self.validate_plugin_sections(plugin_config, inputs, criteria, bands, titles)
 
         self.issues.raise_if_any()
         assert self.pm is not None
@@ -214,6 +241,8 @@ class PolicyCompiler:
             titles=titles,
             leadership=leadership,
             plugin_info=plugin_info(self.pm),
+            plugin_config=plugin_config,
+            runtime=self.runtime,
         )
 
     def load_plugins(self, names: tuple[str, ...]) -> None:
@@ -225,6 +254,61 @@ class PolicyCompiler:
         except PluginError as exc:
             self.issues.add("policy.plugins", str(exc))
             self.issues.raise_if_any()
+
+    def plugin_named(self, path: str, name: str, hook: str, key: str) -> bool:
+        """Whether ``name`` is a loaded plugin implementing ``hook``; report it if not."""
+        assert self.pm is not None
+        loaded = loaded_plugins(self.pm)
+        if name not in loaded:
+            self.issues.add(path, f"unknown plugin '{name}'{did_you_mean(name, loaded)}; "
+                            f"name it in [policy] plugins to use it in '{key}'")
+            return False
+        if name not in implementers(self.pm, hook):
+            self.issues.add(path, f"plugin '{name}' does not implement hook '{hook}', "
+                            f"which '{key}' needs")
+            return False
+        return True
+
+    def plugin_sections(self, table: Mapping[str, Any]) -> Mapping[str, Any]:
+        """The ``[plugin.<name>]`` tables, one per loaded plugin, deeply read-only."""
+        assert self.pm is not None
+        loaded = loaded_plugins(self.pm)
+        sections: dict[str, Any] = {}
+        for name, section in table.items():
+            path = f"plugin.{toml_key(name)}"
+            if name not in loaded:
+                self.issues.add(path, f"unknown plugin '{name}'{did_you_mean(name, loaded)}; "
+                                "a [plugin.<name>] section needs the plugin in [policy] plugins")
+            elif not isinstance(section, dict):
+                self.issues.add(path, f"expected a table, got {type_name(section)}")
+            else:
+                sections[name] = section
+        return deep_freeze(sections)
+
+    def validate_plugin_sections(self, config: Mapping[str, Any], inputs: Mapping[str, InputField],
+                                 criteria: Mapping[str, Criterion], bands: tuple[Band, ...],
+                                 titles: tuple[Title, ...]) -> None:
+        """Offer each loaded plugin its own section; every problem becomes an issue."""
+        assert self.pm is not None
+        for name, impl in implementers(self.pm, "validate_policy_section").items():
+            if name not in loaded_plugins(self.pm):
+                continue
+            base = f"plugin.{toml_key(name)}"
+
+            def report(key: str, message: str, _base: str = base) -> None:
+                self.issues.add(f"{_base}.{key}" if key else _base, str(message))
+
+            context = PolicyContext(
+                plugin=name, inputs=deep_freeze(inputs),
+                derived=tuple(sorted(f.id for f in inputs.values() if f.plugin == name)),
+                criteria=tuple(criteria), bands=tuple(b.id for b in bands),
+                titles=tuple(t.id for t in titles),
+            )
+            try:
+                invoke(impl, {"section": config.get(name, deep_freeze({})), "policy": context,
+                              "report": report})
+            except PluginFault as exc:
+                self.issues.add(base, f"plugin '{name}' hook 'validate_policy_section': {exc.message}")
 
     # -- sections --------------------------------------------------------------------------
 
@@ -239,11 +323,20 @@ class PolicyCompiler:
             values = take(self.issues, path, spec, {
                 "type": ("str", True), "label": ("str", False), "min": ("number", False),
                 "max": ("number", False), "values": ("str_list", False),
-                "required": ("bool", False), "default": ("any", False), **DOC_KEYS,
+                "required": ("bool", False), "default": ("any", False), "plugin": ("str", False),
+                **DOC_KEYS,
             })
             self.declared.setdefault("inputs", set()).add(field_id)
             if values is None or "type" not in values:
                 continue
+            derived_by = values.get("plugin")
+            if derived_by is not None:
+                if not self.plugin_named(f"{path}.plugin", derived_by, "derive_inputs", path):
+                    derived_by = None
+                for key_name in ("required", "default"):
+                    if key_name in values:
+                        self.issues.add(f"{path}.{key_name}", f"a derived input (computed by plugin "
+                                        f"'{values['plugin']}') takes no '{key_name}'")
             kind = values["type"]
             if kind not in INPUT_TYPES:
                 self.issues.add(f"{path}.type", f"unknown type '{kind}'{did_you_mean(kind, INPUT_TYPES)};"
@@ -268,7 +361,7 @@ class PolicyCompiler:
                 min=Decimal(values["min"]) if "min" in values else None,
                 max=Decimal(values["max"]) if "max" in values else None,
                 values=tuple(values.get("values", ())), required=values.get("required", True),
-                default=values.get("default"),
+                default=values.get("default"), plugin=derived_by,
             )
         return fields
 
@@ -309,7 +402,8 @@ class PolicyCompiler:
         seen: set[str] = set()
         common = {
             "id": ("str", True), "group": ("str", bool(groups)), "name": ("str", False),
-            "points": ("number", True), "method": ("str", True), "gate": ("str", False), **DOC_KEYS,
+            "points": ("number", True), "method": ("str", True), "gate": ("str", False),
+            "override": ("str", False), **DOC_KEYS,
         }
         for i, item in enumerate(items):
             path = item_path("criteria", i, item)
@@ -337,6 +431,10 @@ class PolicyCompiler:
                 if required and key_name not in item:
                     self.issues.add(path, f"missing key '{key_name}' (method '{method.name}')")
             gate = self.expr(f"{path}.gate", values.get("gate"), names, expect="bool")
+            override = values.get("override")
+            if override is not None and not self.plugin_named(f"{path}.override", override,
+                                                              "score_criterion", f"{path}.override"):
+                override = None
             ctx = self.context(path, names, inputs)
             scorer = method.compile(dict(item), ctx) if not ctx.failed else None
             reads = set(gate.names) if gate else set()
@@ -353,6 +451,7 @@ class PolicyCompiler:
                     points=points, method=method.name, scorer=scorer, gate=gate,
                     reads=tuple(sorted(n for n in reads if n in inputs)),
                     method_plugin=method.plugin, source=values.get("source", ""),
+                    override=override,
                 )
         return criteria
 
@@ -463,6 +562,10 @@ class PolicyCompiler:
                 run = spec.compile(dict(item), ctx)
                 if run is not None and not ctx.failed:
                     runners.append(TitleCheck(name=spec.name, stage=spec.stage, plugin=spec.plugin, run=run))
+            if self.runtime is not None:
+                for plugin, impl in self.runtime.vetoers:
+                    runners.append(TitleCheck(name="veto", stage=40, plugin=plugin,
+                                              run=self.runtime.veto_check(plugin, impl)))
             if title_id:
                 titles.append(Title(
                     id=title_id, name=values.get("name", title_id), ladder=values.get("ladder"),

@@ -3,10 +3,10 @@
 from __future__ import annotations
 
 from collections.abc import Mapping
-from decimal import Decimal
+from decimal import ROUND_HALF_UP, Decimal
 from typing import Any
 
-from ..decimals import fmt, plain
+from ..decimals import ENGINE_CONTEXT, fmt, plain, quantum
 from ..engine import ClusterResult, Result, UnitResult
 from ..model import Policy
 
@@ -15,6 +15,11 @@ FORMAT_VERSION = "thidua-result/1"
 
 def value(v: Any) -> Any:
     """A fact as the document holds it: Decimal → exact string, tuples → lists, rest as is."""
+    kind = type(v)
+    if kind is Decimal:  # the common exact types first, by identity: same result, less work
+        return plain(v)
+    if kind is str or kind is bool or kind is int or v is None:
+        return v
     if isinstance(v, bool) or v is None or isinstance(v, int | str):
         return v
     if isinstance(v, Decimal):
@@ -71,69 +76,115 @@ def _cluster(policy: Policy, cluster: ClusterResult) -> dict[str, Any]:
     }
 
 
+class _Plan:
+    """What the document of every unit under one policy shares, formatted once per policy."""
+
+    def __init__(self, policy: Policy) -> None:
+        p = policy.precision
+        self.policy = policy
+        q = quantum(p)
+        # Half-up to the policy precision in a private copy of the engine context: the same
+        # digits as decimals.fmt, without entering a local context for every number.
+        context = ENGINE_CONTEXT.copy()
+        quantize = Decimal.quantize
+
+        def fmt_fast(v: Decimal) -> str:
+            return f"{quantize(v, q, ROUND_HALF_UP, context):f}"
+
+        self.fmt = fmt_fast
+        self.criteria = tuple(
+            (spec.group or None, spec.method, fmt_fast(spec.points), spec.reads,
+             None if spec.method_plugin.startswith("thidua_rules.") else spec.method_plugin)
+            for spec in policy.criteria)
+        self.groups = tuple(fmt_fast(spec.max) if spec.max is not None else None for spec in policy.groups)
+        self.bonuses = tuple((fmt_fast(s.max) if s.max is not None else None, tuple(sorted(s.formula.names)))
+                             for s in policy.bonuses)
+        self.deductions = tuple((fmt_fast(s.max) if s.max is not None else None, tuple(sorted(s.formula.names)))
+                                for s in policy.deductions)
+        self.band_min = {b.id: fmt_fast(b.min) for b in reversed(policy.bands)}
+        self.bonus_max = _opt(policy.bonus_max, p)
+        self.deduction_max = _opt(policy.deduction_max, p)
+        self.total_max = _opt(policy.total_max, p)
+
+
+_PLANS: dict[int, _Plan] = {}
+
+
+def _plan(policy: Policy) -> _Plan:
+    plan = _PLANS.get(id(policy))
+    if plan is None or plan.policy is not policy:
+        if len(_PLANS) > 16:
+            _PLANS.clear()
+        plan = _PLANS[id(policy)] = _Plan(policy)
+    return plan
+
+
 def _unit(policy: Policy, unit: UnitResult) -> dict[str, Any]:
-    p = policy.precision
+    plan = _plan(policy)
+    f = plan.fmt
     score = unit.score
     env = score.env
     criteria = []
-    for spec, c in zip(policy.criteria, score.criteria, strict=True):
-        criteria.append({
-            "id": c.id, "group": spec.group or None, "method": spec.method, "points": fmt(spec.points, p),
-            "inputs": {name: value(env[name]) for name in spec.reads},
-            "facts": value(c.facts), "raw": plain(c.raw), "score": fmt(c.score, p),
+    for (group, method, points, reads, plugin), c in zip(plan.criteria, score.criteria, strict=True):
+        entry = {
+            "id": c.id, "group": group, "method": method, "points": points,
+            "inputs": {name: value(env[name]) for name in reads},
+            "facts": value(c.facts), "raw": plain(c.raw), "score": f(c.score),
             "gated": c.gated, "capped": c.capped,
-            **({"plugin": spec.method_plugin} if not spec.method_plugin.startswith("thidua_rules.") else {}),
-        })
-    groups = [{"id": g.id, "sum": fmt(g.sum, p), "max": fmt(spec.max, p) if spec.max is not None else None,
-               "score": fmt(g.score, p), "capped": g.capped}
-              for spec, g in zip(policy.groups, score.groups, strict=True)]
+        }
+        if plugin is not None:
+            entry["plugin"] = plugin
+        criteria.append(entry)
+    groups = [{"id": g.id, "sum": f(g.sum), "max": group_max, "score": f(g.score), "capped": g.capped}
+              for group_max, g in zip(plan.groups, score.groups, strict=True)]
 
     def adjustments(specs: Any, items: Any) -> list[dict[str, Any]]:
-        return [{"id": a.id, "applies": a.applies, "raw": plain(a.raw), "score": fmt(a.score, p),
-                 "max": fmt(spec.max, p) if spec.max is not None else None, "capped": a.capped,
-                 "inputs": {n: value(env[n]) for n in sorted(spec.formula.names) if n in env}}
-                for spec, a in zip(specs, items, strict=True)]
+        return [{"id": a.id, "applies": a.applies, "raw": plain(a.raw), "score": f(a.score),
+                 "max": item_max, "capped": a.capped,
+                 "inputs": {n: value(env[n]) for n in names if n in env}}
+                for (item_max, names), a in zip(specs, items, strict=True)]
 
-    band_spec = next((b for b in policy.bands if b.id == score.band), None)
     band = {
         "id": score.band,
-        "min": fmt(band_spec.min, p) if band_spec else None,
+        "min": plan.band_min.get(score.band) if score.band is not None else None,
         "skipped": [{"band": b, "failed": src} for b, src in score.band_skipped],
     }
     placed = unit.placed
     ranking = {"rank": unit.rank, "tied": unit.tied,
-               "above": _separation(placed.above, p), "below": _separation(placed.below, p)}
+               "above": _separation(placed.above, f), "below": _separation(placed.below, f)}
     titles = []
     for outcome in unit.titles:
-        entry: dict[str, Any] = {
-            "id": outcome.title, "status": outcome.status,
-            "checks": [{"check": c.check, "passed": c.passed, "reason": c.reason, "seen": value(c.seen),
-                        **({"plugin": c.plugin} if not c.plugin.startswith("thidua_rules.") else {})}
-                       for c in outcome.checks],
-        }
+        checks = []
+        for c in outcome.checks:
+            check = {"check": c.check, "passed": c.passed, "reason": c.reason, "seen": value(c.seen)}
+            if not c.plugin.startswith("thidua_rules."):
+                check["plugin"] = c.plugin
+            checks.append(check)
+        entry = {"id": outcome.title, "status": outcome.status, "checks": checks}
         if outcome.quota_limit is not None:
             entry["quota"] = {"limit": outcome.quota_limit, "raw": plain(outcome.quota_raw or Decimal(0)),
                               "place": outcome.place}
         titles.append(entry)
+    total = f(unit.total)
     return {
         "id": unit.id,
         "name": unit.name,
         "cluster": unit.cluster,
         "rank": unit.rank,
         "tied": unit.tied,
-        "total": fmt(unit.total, p),
+        "total": total,
         "band": unit.band,
         "proposed": list(unit.proposed),
         "explanation": {
             "criteria": criteria,
             "groups": groups,
-            "score": fmt(score.score, p),
-            "bonuses": adjustments(policy.bonuses, score.bonuses),
-            "bonus": {"sum": fmt(score.bonus_sum, p), "max": _opt(policy.bonus_max, p), "applied": fmt(score.bonus, p)},
-            "deductions": adjustments(policy.deductions, score.deductions),
-            "deduction": {"sum": fmt(score.deduction_sum, p), "max": _opt(policy.deduction_max, p),
-                          "applied": fmt(score.deduction, p)},
-            "total": {"raw": fmt(score.total_raw, p), "max": _opt(policy.total_max, p), "total": fmt(score.total, p)},
+            "score": f(score.score),
+            "bonuses": adjustments(plan.bonuses, score.bonuses),
+            "bonus": {"sum": f(score.bonus_sum), "max": plan.bonus_max, "applied": f(score.bonus)},
+            "deductions": adjustments(plan.deductions, score.deductions),
+            "deduction": {"sum": f(score.deduction_sum), "max": plan.deduction_max,
+                          "applied": f(score.deduction)},
+            "total": {"raw": f(score.total_raw), "max": plan.total_max, "total": f(score.total)},
             "band": band,
             "ranking": ranking,
             "titles": titles,
@@ -145,9 +196,9 @@ def _opt(v: Decimal | None, places: int) -> str | None:
     return None if v is None else fmt(v, places)
 
 
-def _separation(sep: Any, places: int) -> dict[str, Any] | None:
+def _separation(sep: Any, f: Any) -> dict[str, Any] | None:
     if sep is None:
         return None
     return {"unit": sep.unit, "key": sep.key,
-            "this": None if sep.this is None else fmt(sep.this, places),
-            "other": None if sep.other is None else fmt(sep.other, places)}
+            "this": None if sep.this is None else f(sep.this),
+            "other": None if sep.other is None else f(sep.other)}

@@ -2,7 +2,6 @@
 
 from __future__ import annotations
 
-import json
 import os
 import tempfile
 from collections.abc import Callable
@@ -13,11 +12,12 @@ import tomli_w
 
 from ..engine import Result
 from .document import build_document
+from .jsontext import indented
 
 
 def to_json(result: Result) -> str:
     """Canonical JSON: sorted keys, two-space indent, UTF-8 text, decimals as strings, final newline."""
-    return json.dumps(build_document(result), ensure_ascii=False, sort_keys=True, indent=2) + "\n"
+    return indented(build_document(result)) + "\n"
 
 
 def _drop_none(data: Any) -> Any:

@@ -1,0 +1,227 @@
+"""`thidua test`: test cases that policy authors keep beside a policy, with a pass/fail summary and coverage.
+
+A test file ``<policy stem>.tests.toml`` sits beside its policy::
+
+    policy = "cum8-2022.toml"              # optional; default: the file name without ".tests"
+
+    [[cases]]
+    name = "the 2022 outcome"
+    data = "../examples/cum8-2022/units.toml"   # a data file (relative to this file) …
+    # … or the data inline, in the data-file shape: [cases.inline.cluster], [[cases.inline.units]]
+
+    [cases.expect.units.cuc-cntt]
+    total = "102.00"                       # the totals as the outputs print them
+    rank = 1
+    band = "xuat_sac"
+    proposed = ["co_thi_dua_chinh_phu", "bang_khen_bo_truong"]
+    titles = { co_thi_dua_bca = "held" }   # status of single titles
+
+    [cases.expect.leadership.cum8]
+    leader = "vien-khcn"
+    deputy = "cuc-vt-cy"
+
+    [cases.expect]
+    council = [{ title = "co", units = ["b", "c"] }]   # items left to the council
+
+A case may instead expect an error: ``error = "check 'x' failed"`` passes when evaluating the
+case fails with a message containing that text.
+
+Coverage counts what the cases exercised: each criterion scoring above 0 for some unit, each
+band given to some unit, each title won by some unit, and each title check deciding a failure
+for some unit (so every condition was seen to matter).
+"""
+
+from __future__ import annotations
+
+from collections.abc import Iterable, Sequence
+from pathlib import Path
+from typing import Any
+
+import attrs
+import tomli_w
+
+from .engine import Result, evaluate
+from .errors import Issue, PolicyError, ThiduaError
+from .loader import load_policy, parse_data
+from .loader.common import Issues, item_path, parse_toml, read_bytes, take
+from .model import Policy
+from .report import build_document
+
+UNIT_KEYS = {"total": "str", "rank": "int", "band": "str", "proposed": "str_list",
+             "titles": "table", "tied": "bool"}
+
+
+@attrs.frozen
+class CaseResult:
+    file: str
+    name: str
+    failures: tuple[str, ...]
+
+    @property
+    def passed(self) -> bool:
+        return not self.failures
+
+
+@attrs.define
+class Coverage:
+    """Which parts of a policy the cases exercised."""
+
+    items: dict[str, bool] = attrs.Factory(dict)
+
+    @classmethod
+    def of(cls, policy: Policy) -> Coverage:
+        items = {f"criterion {c.id}": False for c in policy.criteria}
+        items |= {f"band {b.id}": False for b in policy.bands}
+        items |= {f"title {t.id}": False for t in policy.titles}
+        items |= {f"title {t.id} check {c.name}": False for t in policy.titles for c in t.checks}
+        return cls(items)
+
+    def record(self, result: Result) -> None:
+        for cluster in result.clusters:
+            for unit in cluster.units:
+                for c in unit.score.criteria:
+                    if c.score > 0:
+                        self.items[f"criterion {c.id}"] = True
+                if unit.band:
+                    self.items[f"band {unit.band}"] = True
+                for outcome in unit.titles:
+                    if outcome.status in ("proposed", "held"):
+                        self.items[f"title {outcome.title}"] = True
+                    for check in outcome.checks:
+                        if not check.passed:
+                            self.items[f"title {outcome.title} check {check.check}"] = True
+
+    @property
+    def percent(self) -> str:
+        if not self.items:
+            return "100.0"
+        share = 1000 * sum(self.items.values()) // len(self.items)
+        return f"{share // 10}.{share % 10}"
+
+    def missed(self) -> list[str]:
+        return [name for name, hit in self.items.items() if not hit]
+
+
+def discover(paths: Sequence[str]) -> list[Path]:
+    """Test files named on the command line, or found in the folders named (sorted)."""
+    found: list[Path] = []
+    for raw in paths:
+        path = Path(raw)
+        if path.is_dir():
+            found.extend(sorted(path.rglob("*.tests.toml")))
+        elif path.name.endswith(".tests.toml"):
+            found.append(path)
+        elif path.suffix == ".toml":  # a policy: its tests beside it
+            found.append(path.with_name(path.stem + ".tests.toml"))
+        else:
+            found.append(path)
+    return found
+
+
+def run_file(path: Path) -> tuple[list[CaseResult], Coverage]:
+    """Run every case of one test file; bad test files raise :class:`PolicyError`."""
+    shown = str(path)
+    raw = parse_toml(read_bytes(path, shown), shown)
+    issues = Issues(shown)
+    top = take(issues, "", raw, {"policy": ("str", False), "cases": ("table_list", True)}) or {}
+    issues.raise_if_any()
+    policy_name = top.get("policy", path.name.removesuffix(".tests.toml") + ".toml")
+    policy = load_policy(path.parent / policy_name, display=str(path.parent / policy_name))
+    coverage = Coverage.of(policy)
+    results = []
+    for i, case in enumerate(top["cases"]):
+        results.append(_run_case(path, policy, item_path("cases", i, case), case, issues, coverage))
+    issues.raise_if_any()
+    return results, coverage
+
+
+def _run_case(path: Path, policy: Policy, where: str, case: dict[str, Any], issues: Issues,
+              coverage: Coverage) -> CaseResult:
+    values = take(issues, where, case, {
+        "name": ("str", True), "data": ("str", False), "inline": ("table", False),
+        "expect": ("table", False), "error": ("str", False), "note": ("str", False)}) or {}
+    name = values.get("name", where)
+    if ("data" in values) == ("inline" in values):
+        issues.add(where, "give exactly one of 'data' (a file) or 'inline' (the data itself)")
+        return CaseResult(str(path), name, ())
+    try:
+        if "data" in values:
+            data_path = path.parent / values["data"]
+            kind = data_path.suffix.lstrip(".")
+            dataset = parse_data(read_bytes(data_path, str(data_path)), policy, file=str(data_path),
+                                 format={"ndjson": "jsonl"}.get(kind, kind))
+        else:
+            dataset = parse_data(tomli_w.dumps(values["inline"]).encode("utf-8"), policy,
+                                 file=f"{path}: {where}.inline")
+        result = evaluate(policy, dataset)
+    except ThiduaError as exc:
+        text = "\n".join(exc.lines())
+        if "error" in values and values["error"] in text:
+            return CaseResult(str(path), name, ())
+        return CaseResult(str(path), name, (f"evaluation failed: {text}",))
+    if "error" in values:
+        return CaseResult(str(path), name, (f"expected an error containing {values['error']!r}, "
+                                            "but the evaluation succeeded",))
+    coverage.record(result)
+    return CaseResult(str(path), name, tuple(_compare(build_document(result), values.get("expect", {}))))
+
+
+def _show(value: Any) -> str:
+    from .tomlfmt import toml_value
+
+    return toml_value(value)
+
+
+def _compare(doc: dict[str, Any], expect: dict[str, Any]) -> Iterable[str]:
+    """Readable differences between what a case expects and what the engine gave."""
+    units = {u["id"]: u for u in doc["units"]}
+    for unit_id, wanted in sorted(expect.get("units", {}).items()):
+        got = units.get(unit_id)
+        if got is None:
+            yield f"units.{unit_id}: no such unit in the result"
+            continue
+        for key, value in sorted(wanted.items()):
+            if key not in UNIT_KEYS:
+                yield f"units.{unit_id}.{key}: unknown expectation (use {', '.join(sorted(UNIT_KEYS))})"
+            elif key == "titles":
+                statuses = {t["id"]: t["status"] for t in got["explanation"]["titles"]}
+                for title_id, status in sorted(value.items()):
+                    if statuses.get(title_id) != status:
+                        yield (f"units.{unit_id}.titles.{title_id}: expected {_show(status)}, "
+                               f"got {_show(statuses.get(title_id, 'no such title'))}")
+            elif got[key] != value:
+                yield f"units.{unit_id}.{key}: expected {_show(value)}, got {_show(got[key])}"
+    leadership = {x["cluster"]: x for x in doc["leadership"]}
+    for cluster_id, wanted in sorted(expect.get("leadership", {}).items()):
+        got = leadership.get(cluster_id, {})
+        for key, value in sorted(wanted.items()):
+            if got.get(key) != value:
+                yield f"leadership.{cluster_id}.{key}: expected {_show(value)}, got {_show(got.get(key))}"
+    if "council" in expect:
+        got_items = [{"title": i["title"], "units": i["units"]} for c in doc["clusters"] for i in c["council"]]
+        if got_items != expect["council"]:
+            yield f"council: expected {_show(expect['council'])}, got {_show(got_items)}"
+
+
+def run(paths: Sequence[str], out: Any) -> int:
+    """Run the test files and print results; 0 if all pass, 1 if any fails."""
+    files = discover(paths)
+    if not files:
+        raise PolicyError([Issue(file=", ".join(paths) or ".", message="no *.tests.toml files found")])
+    passed = failed = 0
+    for path in files:
+        results, coverage = run_file(path)
+        for case in results:
+            if case.passed:
+                passed += 1
+                out.write(f"PASS {case.file}: {case.name}\n")
+            else:
+                failed += 1
+                out.write(f"FAIL {case.file}: {case.name}\n")
+                for line in case.failures:
+                    out.write(f"    {line}\n")
+        missed = coverage.missed()
+        out.write(f"coverage {path}: {coverage.percent}% of {len(coverage.items)} items"
+                  + (f"; not exercised: {', '.join(missed)}" if missed else "") + "\n")
+    out.write(f"policy tests: {passed} passed, {failed} failed\n")
+    return 0 if failed == 0 else 1

@@ -1,0 +1,38 @@
+"""`thidua test`: policy authors' cases pass or fail with a readable diff, exit codes and coverage."""
+
+from __future__ import annotations
+
+from thidua_rules.cli import main
+
+from .conftest import ROOT
+
+
+def test_every_shipped_policy_passes_its_cases(capsys, monkeypatch):
+    """`thidua test` over policies/ passes every case with full coverage of the example policy."""
+    monkeypatch.chdir(ROOT)
+    assert main(["test", "policies"]) == 0
+    out = capsys.readouterr().out
+    assert "FAIL" not in out
+    assert "coverage policies/cum8-2022.tests.toml: 100.0% of 24 items\n" in out
+
+
+def test_failures_are_reported_with_a_diff_and_exit_1(capsys, monkeypatch):
+    """Wrong expectations give one line per difference, the coverage, and exit status 1."""
+    monkeypatch.chdir(ROOT / "tests" / "policytest")
+    assert main(["test", "mini.tests.toml"]) == 1
+    assert capsys.readouterr().out == (
+        "FAIL mini.tests.toml: wrong total and title\n"
+        '    units.a.titles.tien_tien: expected "failed", got "proposed"\n'
+        '    units.a.total: expected "100.00", got "90.00"\n'
+        "    units.zz: no such unit in the result\n"
+        "PASS mini.tests.toml: an expected error\n"
+        "coverage mini.tests.toml: 56.2% of 16 items; not exercised: band xuat_sac, band hoan_thanh, "
+        "title co, title co_cp, title bang_khen, title tien_tien check when, title co check requires\n"
+        "policy tests: 1 passed, 1 failed\n"
+    )
+
+
+def test_a_missing_test_file_is_a_user_error(capsys, tmp_path):
+    """Naming a test file that does not exist exits 2 with one line."""
+    assert main(["test", str(tmp_path / "none.tests.toml")]) == 2
+    assert capsys.readouterr().err == f"{tmp_path / 'none.tests.toml'}: file not found\n"
