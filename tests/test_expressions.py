@@ -831,13 +831,13 @@ def test_builtin_specs():
     """Every built-in has a unique name, a one-line doc and the builtin provenance."""
     names = [spec.name for spec in BUILTIN_FUNCTIONS]
     assert names == sorted(set(names))
-    assert set(names) == {"abs", "ceil", "clamp", "consecutive_years", "count_years", "floor",
-                          "max", "min", "round"}
+    assert set(names) == {"abs", "ceil", "clamp", "consecutive_years", "consecutive_years_since",
+                          "count_years", "floor", "max", "min", "round"}
     for spec in BUILTIN_FUNCTIONS:
         assert spec.doc and "\n" not in spec.doc
         assert spec.plugin == "builtin"
     history = {spec.name for spec in BUILTIN_FUNCTIONS if spec.history}
-    assert history == {"consecutive_years", "count_years"}
+    assert history == {"consecutive_years", "consecutive_years_since", "count_years"}
 
 
 def test_register_functions_hook_registers_every_builtin():

@@ -103,7 +103,7 @@ def test_tie_across_the_quota_cut_is_left_to_the_council(policy):
     assert {u: titles(out, u)["co"] for u in "abcd"} == {
         "a": "held", "b": "undecided", "c": "undecided", "d": "over_quota"}
     assert out["clusters"][0]["council"] == [{
-        "title": "co", "units": ["b", "c"],
+        "title": "co", "units": ["b", "c"], "kind": "quota_tie",
         "reason": "2 units share rank 2 across the quota of 2; 1 place(s) left for them"}]
     b = next(u for u in out["units"] if u["id"] == "b")
     assert b["proposed"] == ["tien_tien"]

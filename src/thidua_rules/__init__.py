@@ -12,10 +12,10 @@ from .errors import (
     ThiduaError,
 )
 from .expressions import EvalContext, FunctionSpec, NameInfo
-from .extensions import CompileContext, MethodSpec, TitleCheckSpec, TitleView
+from .extensions import CompileContext, MethodSpec, PolicyContext, TitleCheckSpec, TitleView
 from .hookspecs import hookimpl
 from .loader import load_data, load_policy, parse_data, parse_policy
-from .model import Cluster, Dataset, Policy, Unit
+from .model import Cluster, Criterion, Dataset, InputField, Policy, Unit
 from .plugins import engine_version, make_plugin_manager
 from .report import build_document, render, write_atomic
 
@@ -25,16 +25,19 @@ __all__ = [
     "Cluster",
     "ClusterResult",
     "CompileContext",
+    "Criterion",
     "Dataset",
     "EvalContext",
     "EvaluationError",
     "ExpressionError",
     "FunctionSpec",
+    "InputField",
     "Issue",
     "MethodSpec",
     "NameInfo",
     "PluginError",
     "Policy",
+    "PolicyContext",
     "PolicyError",
     "Result",
     "ThiduaError",

@@ -14,7 +14,7 @@ from .decimals import engine_context
 from .errors import EvaluationError, ExpressionRuntimeError, PluginError
 from .expressions import EvalContext
 from .extensions import TitleView
-from .model import Cluster, Policy, Quota, Title
+from .model import Ballot, Cluster, Policy, Quota, Title
 from .ranking import Placed
 
 
@@ -33,8 +33,9 @@ class TitleOutcome:
 
     ``status`` is ``proposed`` (the unit is proposed for it), ``held`` (won, but a higher title
     of the same ladder is proposed), ``failed`` (a check failed), ``over_quota`` (passed every
-    check but the quota was filled by better-ranked units) or ``undecided`` (tied with another
-    unit across the quota cut: the council decides).
+    check but the quota was filled by better-ranked units), ``undecided`` (tied with another
+    unit across the quota cut: the council decides), ``excluded`` (a discipline period runs this
+    year) or ``deferred`` (the decision waits, with the reason).
     """
 
     title: str
@@ -43,15 +44,45 @@ class TitleOutcome:
     quota_limit: int | None = None
     quota_raw: Decimal | None = None
     place: int | None = None     # position among the units that passed every check, in rank order
+    runoff_yes: int | None = None  # yes-votes in the round-2 ballot that split a tie at the quota cut
 
 
 @attrs.frozen(kw_only=True)
 class CouncilItem:
-    """A decision the engine leaves to the council (hội đồng), with why."""
+    """A decision the engine leaves to the council (hội đồng), with why.
+
+    ``kind`` is ``quota_tie`` (units sharing a rank across a quota cut) or ``deferred`` (a unit
+    whose titles wait; ``title`` then lists the deferred titles, empty for all).
+    """
 
     title: str
     units: tuple[str, ...]
     reason: str
+    kind: str = "quota_tie"
+
+
+def _held_back(cluster: Cluster) -> Any:
+    """``held_back(unit, title)``: a closing check outcome for a unit excluded or deferred, or None.
+
+    A discipline period running in the review year excludes the unit (TT12-BCA Art. 2 k1: not
+    considered while a discipline period runs); a deferral keeps the decision for later
+    (ND152 Art. 4 k4: discipline being considered, an inspection, a complaint being verified).
+    """
+    running = {d.unit: d for d in cluster.discipline if d.start <= cluster.year <= d.until}
+    deferred = {d.unit: d for d in cluster.deferrals}
+
+    def held_back(unit_id: str, title_id: str) -> CheckOutcome | None:
+        if unit_id in running:
+            d = running[unit_id]
+            return CheckOutcome(check="excluded", plugin="thidua_rules.awards", passed=False,
+                                reason=f"discipline ({d.level}) runs {d.start}–{d.until}",
+                                seen=MappingProxyType({"level": d.level, "until": d.until}))
+        if unit_id in deferred and (not deferred[unit_id].titles or title_id in deferred[unit_id].titles):
+            return CheckOutcome(check="deferred", plugin="thidua_rules.awards", passed=False,
+                                reason=deferred[unit_id].reason, seen=MappingProxyType({}))
+        return None
+
+    return held_back
 
 
 def quota_limit(quota: Quota, size: int) -> tuple[int, Decimal]:
@@ -75,23 +106,35 @@ def award_cluster(policy: Policy, cluster: Cluster, placed: Sequence[Placed],
                   history: Mapping[str, EvalContext]) -> tuple[dict[str, list[TitleOutcome]], list[CouncilItem]]:
     """Decide every title for every unit of one cluster, titles in policy order.
 
-    Order of decisions for a title: its checks (``requires`` → ``when`` → ``votes`` → plugin
-    checks by stage) for each unit, then the quota filled in rank order.
+    Order of decisions for a title: exclusions (a discipline period running this year) and
+    deferrals, then its checks (``requires`` → ``when`` → ``votes`` → plugin checks by stage) for
+    each unit, then the quota filled in rank order, with a round-2 ballot (if recorded) deciding
+    between units tied across the quota cut.
     """
-    ballots = {b.title: b for b in cluster.ballots}
+    ballots = {b.title: b for b in cluster.ballots if b.round == 1}
+    second_round = {b.title: b for b in cluster.ballots if b.round == 2}
     won: dict[str, set[str]] = {p.score.unit.id: set() for p in placed}
     pending: dict[str, set[str]] = {p.score.unit.id: set() for p in placed}
     outcomes: dict[str, list[TitleOutcome]] = {p.score.unit.id: [] for p in placed}
     council: list[CouncilItem] = []
+    held_back = _held_back(cluster)
+    for deferral in cluster.deferrals:
+        council.append(CouncilItem(title=",".join(deferral.titles), units=(deferral.unit,),
+                                   reason=f"deferred: {deferral.reason}", kind="deferred"))
     for title in policy.titles:
         passed: list[Placed] = []
         checks_of: dict[str, tuple[CheckOutcome, ...]] = {}
         for place in placed:
             unit_id = place.score.unit.id
+            stop = held_back(unit_id, title.id)
+            if stop is not None:
+                checks_of[unit_id] = (stop,)
+                continue
             view = TitleView(
                 unit=unit_id, title=title.id, env=MappingProxyType(place.score.env),
                 won=frozenset(won[unit_id]), pending=frozenset(pending[unit_id]),
                 ballot=ballots.get(title.id), eval_context=history[unit_id],
+                unit_data=place.score.unit,
             )
             results = []
             for check in title.checks:
@@ -103,17 +146,19 @@ def award_cluster(policy: Policy, cluster: Cluster, placed: Sequence[Placed],
             checks_of[unit_id] = tuple(results)
             if all(r.passed for r in results):
                 passed.append(place)
-        decided = _apply_quota(title, len(placed), passed, council)
+        decided = _apply_quota(title, len(placed), passed, council, second_round.get(title.id))
         for place in placed:
             unit_id = place.score.unit.id
-            status, limit, raw, position = decided.get(unit_id, ("failed", None, None, None))
+            first = checks_of[unit_id][0] if checks_of[unit_id] else None
+            default = first.check if first is not None and first.check in ("excluded", "deferred") else "failed"
+            status, limit, raw, position, runoff_yes = decided.get(unit_id, (default, None, None, None, None))
             if status == "won":
                 won[unit_id].add(title.id)
             elif status == "undecided":
                 pending[unit_id].add(title.id)
             outcomes[unit_id].append(TitleOutcome(
                 title=title.id, status=status, checks=checks_of[unit_id],
-                quota_limit=limit, quota_raw=raw, place=position,
+                quota_limit=limit, quota_raw=raw, place=position, runoff_yes=runoff_yes,
             ))
     return _ladders(policy, outcomes), council
 
@@ -139,33 +184,49 @@ def _run_check(policy: Policy, title: Title, check: Any, view: TitleView) -> tup
     return result
 
 
-def _apply_quota(title: Title, size: int, passed: list[Placed],
-                 council: list[CouncilItem]) -> dict[str, tuple[str, int | None, Decimal | None, int | None]]:
-    """Fill the quota in rank order; units sharing a rank across the cut are left undecided."""
+def _apply_quota(title: Title, size: int, passed: list[Placed], council: list[CouncilItem],
+                 runoff: Ballot | None = None) -> dict[str, tuple[str, int | None, Decimal | None, int | None, int | None]]:
+    """Fill the quota in rank order; units sharing a rank across the cut are left undecided,
+    unless a round-2 ballot separates them (most yes-votes first, at most two rounds)."""
     if title.quota is None:
-        return {p.score.unit.id: ("won", None, None, i + 1) for i, p in enumerate(passed)}
+        return {p.score.unit.id: ("won", None, None, i + 1, None) for i, p in enumerate(passed)}
     limit, raw = quota_limit(title.quota, size)
     decided = {}
     if len(passed) <= limit:
-        return {p.score.unit.id: ("won", limit, raw, i + 1) for i, p in enumerate(passed)}
+        return {p.score.unit.id: ("won", limit, raw, i + 1, None) for i, p in enumerate(passed)}
     cut_rank = passed[limit].rank
     straddles = limit > 0 and passed[limit - 1].rank == cut_rank
-    tied_units = []
+    tied = [p for p in passed if straddles and p.rank == cut_rank]
+    free = limit - sum(1 for p in passed[:limit] if p.rank < cut_rank)
+    runoff_winners: set[str] = set()
+    votes: dict[str, int] = {}
+    if tied and runoff is not None:
+        votes = {p.score.unit.id: runoff.yes.get(p.score.unit.id, 0) + runoff.written.get(p.score.unit.id, 0)
+                 for p in tied}
+        ordered = sorted(votes.values(), reverse=True)
+        # The runoff decides only where it separates the units at the new cut.
+        if len(ordered) <= free or ordered[free - 1] > ordered[free]:
+            runoff_winners = {u for u, v in votes.items() if v >= ordered[free - 1]} if free else set()
+            tied = []
+        else:
+            tied = [p for p in tied if votes[p.score.unit.id] == ordered[free - 1]] if free else tied
+            runoff_winners = {u for u, v in votes.items() if free and v > ordered[free - 1]}
+    tied_ids = {p.score.unit.id for p in tied}
     for i, p in enumerate(passed):
-        if straddles and p.rank == cut_rank:
+        unit_id = p.score.unit.id
+        if unit_id in tied_ids:
             status = "undecided"
-            tied_units.append(p.score.unit.id)
-        elif i < limit:
+        elif unit_id in runoff_winners or (p.rank < cut_rank and i < limit) or (not straddles and i < limit):
             status = "won"
         else:
             status = "over_quota"
-        decided[p.score.unit.id] = (status, limit, raw, i + 1)
-    if tied_units:
-        free = limit - sum(1 for v in decided.values() if v[0] == "won")
+        decided[unit_id] = (status, limit, raw, i + 1, votes.get(unit_id))
+    if tied_ids:
+        left = free - len(runoff_winners)
         council.append(CouncilItem(
-            title=title.id, units=tuple(tied_units),
-            reason=f"{len(tied_units)} units share rank {cut_rank} across the quota of {limit}; "
-                   f"{free} place(s) left for them",
+            title=title.id, units=tuple(p.score.unit.id for p in tied),
+            reason=f"{len(tied)} units share rank {cut_rank} across the quota of {limit}; "
+                   f"{left} place(s) left for them" + (" after the round-2 ballot" if runoff else ""),
         ))
     return decided
 

@@ -5,9 +5,14 @@ from __future__ import annotations
 import argparse
 import sys
 from collections.abc import Sequence
+from typing import IO, TYPE_CHECKING
 
 from .errors import ThiduaError
 from .plugins import engine_version
+
+if TYPE_CHECKING:
+    from .model import Policy
+    from .stream import StreamSummary
 
 EXIT_OK = 0
 EXIT_USER_ERROR = 2
@@ -33,6 +38,9 @@ def build_parser() -> argparse.ArgumentParser:
     ev.add_argument("--format", "-f", choices=sorted(FORMATS), default="table", help="output format (default: table)")
     ev.add_argument("-o", "--output", help="write to this file (atomically) instead of standard output")
     ev.add_argument("--data-format", choices=["toml", "json", "csv", "jsonl"], help="override the data file type")
+    ev.add_argument("--jobs", "-j", type=_jobs, default=1, metavar="N",
+                    help="with --format jsonl: evaluate clusters in N processes (0: one per core); "
+                         "the output does not depend on N")
 
     va = commands.add_parser("validate", help="check a policy (and optionally data) without evaluating")
     va.add_argument("policy")
@@ -48,6 +56,9 @@ def build_parser() -> argparse.ArgumentParser:
     ex.add_argument("data")
     ex.add_argument("unit", help="the unit id")
     ex.add_argument("--data-format", choices=["toml", "json", "csv", "jsonl"])
+
+    pl = commands.add_parser("plugins", help="list installed plugins with versions and hooks")
+    pl.add_argument("--json", action="store_true", help="print sorted JSON instead of a table")
     return parser
 
 
@@ -74,6 +85,9 @@ def _run(args: argparse.Namespace) -> int:
         from .policytest import run as run_tests
 
         return run_tests(args.paths, sys.stdout)
+    if args.command == "plugins":
+        sys.stdout.write(_plugins_text(as_json=args.json))
+        return EXIT_OK
     policy = load_policy(args.policy)
     if args.command == "validate":
         counts = f"{len(policy.criteria)} criteria, {len(policy.titles)} titles"
@@ -83,6 +97,10 @@ def _run(args: argparse.Namespace) -> int:
             counts += f"; data: {len(data.clusters)} cluster(s), {units} unit(s)"
         sys.stdout.write(f"ok: {policy.id} ({counts})\n")
         return EXIT_OK
+    if args.command == "evaluate" and args.format == "jsonl":
+        return _evaluate_stream(args, policy)
+    if args.command == "evaluate" and args.jobs != 1:
+        raise PolicyError([Issue(file=args.data, message="--jobs needs --format jsonl (the streamed output)")])
     data = load_data(args.data, policy, format=args.data_format)
     result = evaluate(policy, data)
     if args.command == "explain":
@@ -99,3 +117,77 @@ def _run(args: argparse.Namespace) -> int:
     else:
         sys.stdout.write(text)
     return EXIT_OK
+
+
+def _jobs(text: str) -> int:
+    try:
+        jobs = int(text)
+    except ValueError:
+        raise argparse.ArgumentTypeError(f"expected a number of processes, got '{text}'") from None
+    if jobs < 0:
+        raise argparse.ArgumentTypeError(f"expected a number of processes >= 0, got {jobs}")
+    return jobs
+
+
+def _evaluate_stream(args: argparse.Namespace, policy: Policy) -> int:
+    """``--format jsonl``: CSV / JSON-lines data streamed cluster by cluster (optionally in
+    parallel); TOML / JSON data loaded in memory and written as the same records."""
+    import os
+    from pathlib import Path
+
+    from .loader.common import read_bytes
+    from .loader.data import FORMATS as DATA_FORMATS
+    from .stream import STREAMABLE, evaluate_stream, progress_for, write_stream_atomic
+
+    kind = args.data_format or DATA_FORMATS.get(Path(args.data).suffix.lower())
+    jobs = args.jobs or os.cpu_count() or 1
+    if kind not in STREAMABLE:
+        from .engine import evaluate
+        from .loader import load_data
+        from .report import render, write_atomic
+
+        text = render(evaluate(policy, load_data(args.data, policy, format=args.data_format)), "jsonl")
+        if args.output:
+            write_atomic(args.output, text)
+        else:
+            sys.stdout.write(text)
+        return EXIT_OK
+    policy_bytes = read_bytes(args.policy, args.policy) if jobs > 1 else None
+    if policy_bytes is not None:
+        from .errors import Issue, PolicyError
+        from .loader.common import sha256
+
+        if sha256(policy_bytes) != policy.sha256:
+            raise PolicyError([Issue(file=args.policy, message="the file changed while it was read; run again")])
+
+    def run(out: IO[str]) -> StreamSummary:
+        return evaluate_stream(policy, args.data, out, format=kind, jobs=jobs,
+                               policy_bytes=policy_bytes, progress=progress_for(sys.stderr))
+
+    if args.output:
+        write_stream_atomic(args.output, run)
+    else:
+        run(sys.stdout)
+    return EXIT_OK
+
+
+def _plugins_text(*, as_json: bool) -> str:
+    """Installed plugins (entry points in group ``thidua_rules``) and the built-ins, sorted."""
+    import json
+
+    from .plugins import installed_plugins
+
+    infos = installed_plugins()
+    if as_json:
+        rows = [{"name": p.name, "distribution": p.distribution, "version": p.version,
+                 "hooks": list(p.hooks)} for p in infos]
+        return json.dumps(rows, ensure_ascii=False, indent=2, sort_keys=True) + "\n"
+    table = [("name", "distribution", "version", "hooks")]
+    table += [(p.name, p.distribution, p.version, ", ".join(p.hooks)) for p in infos]
+    widths = [max(len(row[i]) for row in table) for i in range(3)]
+    lines = []
+    for i, row in enumerate(table):
+        lines.append("  ".join(cell.ljust(w) for cell, w in zip(row[:3], widths, strict=True)) + "  " + row[3])
+        if i == 0:
+            lines.append("  ".join("-" * w for w in widths) + "  " + "-" * len(row[3]))
+    return "\n".join(line.rstrip() for line in lines) + "\n"

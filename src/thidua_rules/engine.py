@@ -65,8 +65,11 @@ class Result:
 
 
 def history_contexts(cluster: Cluster) -> dict[str, EvalContext]:
-    """Per unit, the earlier years as expression environments (band, titles, total, rank, fields)."""
+    """Per unit, the earlier years as expression environments (band, titles, total, rank, fields),
+    the first year whose achievements count after a finished discipline period (ND152 Art. 4 k4),
+    and the last year each title was awarded (one achievement, one award: Law2022 Art. 5 k2 c)."""
     by_unit: dict[str, dict[int, Mapping[str, Any]]] = {u.id: {} for u in cluster.units}
+    awarded: dict[str, dict[str, int]] = {u.id: {} for u in cluster.units}
     for record in cluster.history:
         env: dict[str, Any] = dict(record.fields)
         env["titles"] = record.titles
@@ -74,12 +77,20 @@ def history_contexts(cluster: Cluster) -> dict[str, EvalContext]:
         if record.band is not None:
             env["band"] = record.band
         by_unit[record.unit][record.year] = MappingProxyType(env)
-    return {unit: EvalContext(year=cluster.year, history=MappingProxyType(dict(sorted(years.items()))))
+        for title in record.titles:
+            awarded[record.unit][title] = max(record.year, awarded[record.unit].get(title, record.year))
+    counts_from: dict[str, int] = {}
+    for period in cluster.discipline:
+        if period.until < cluster.year:
+            counts_from[period.unit] = max(period.until + 1, counts_from.get(period.unit, 0))
+    return {unit: EvalContext(year=cluster.year, history=MappingProxyType(dict(sorted(years.items()))),
+                              counts_from=counts_from.get(unit),
+                              awarded=MappingProxyType(dict(sorted(awarded[unit].items()))))
             for unit, years in by_unit.items()}
 
 
 def evaluate_cluster(policy: Policy, cluster: Cluster) -> ClusterResult:
-    scores = [score_unit(policy, unit, cluster.year) for unit in cluster.units]
+    scores = [score_unit(policy, unit, cluster.year, cluster.plugin_data) for unit in cluster.units]
     placed = rank_cluster(scores, policy.ranking)
     size = Decimal(len(placed))
     for place in placed:

@@ -84,7 +84,22 @@ def register_title_checks(register: Callable[[TitleCheckSpec], None]) -> None:
     :returns: Nothing; contributions go through ``register``.
 
     The built-in checks are ``requires`` (stage 10), ``when`` (stage 20) and ``votes``
-    (stage 30); quotas are applied afterwards, per cluster, in rank order.
+    (stage 30); plugin vetoes (``veto_title``) are stage 40; quotas are applied afterwards, per
+    cluster, in rank order.
+
+    Determinism: a runner must depend only on the :class:`~thidua_rules.TitleView` it is given.
+
+    Example::
+
+        @hookimpl
+        def register_title_checks(register):
+            def compile_min_done(table, ctx):
+                if "min_done" not in table:
+                    return None          # this title does not use the check
+                floor = table["min_done"]
+                return lambda view: (view.env["done"] >= floor, f"done below {floor}", {})
+            register(TitleCheckSpec(name="min_done", stage=35, keys={"min_done": "integer"},
+                                    compile=compile_min_done))
 
     .. versionadded:: 0.1
     """

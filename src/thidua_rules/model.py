@@ -210,11 +210,36 @@ class Unit:
 
 @attrs.frozen(kw_only=True)
 class Ballot:
-    """Yes-votes per unit for one title at the cluster conference."""
+    """Yes-votes per unit for one title, by everyone entitled to vote (ND98 Art. 30 k7: the
+    threshold is over all council members, and absent members' written opinions count)."""
 
     title: str
     voters: int
     yes: Mapping[str, int]
+    written: Mapping[str, int] = attrs.field(factory=frozen_mapping)
+    present: int | None = None
+    round: int = 1
+
+
+@attrs.frozen(kw_only=True)
+class DisciplineRecord:
+    """A discipline period of a unit (kỷ luật), in whole years."""
+
+    unit: str
+    level: str
+    start: int
+    until: int
+    note: str = ""
+
+
+@attrs.frozen(kw_only=True)
+class Deferral:
+    """A unit whose titles wait (ND152 Art. 4 k4: discipline being considered, an investigation,
+    a complaint being verified): it is scored and ranked, but not proposed, with the reason."""
+
+    unit: str
+    reason: str
+    titles: tuple[str, ...] = ()   # empty: every title
 
 
 @attrs.frozen(kw_only=True)
@@ -241,6 +266,8 @@ class Cluster:
     units: tuple[Unit, ...] = ()
     ballots: tuple[Ballot, ...] = ()
     history: tuple[HistoryRecord, ...] = ()
+    discipline: tuple[DisciplineRecord, ...] = ()
+    deferrals: tuple[Deferral, ...] = ()
     #: ``[plugin_data.<plugin>]`` sections, deeply read-only, keyed by plugin name.
     plugin_data: Mapping[str, Any] = attrs.field(factory=frozen_mapping)
 

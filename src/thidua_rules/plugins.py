@@ -51,16 +51,18 @@ def make_plugin_manager(
     """A fresh manager with the built-ins, the named entry points and ``extra`` (tests).
 
     Only the entry points in ``names`` are loaded, so installing an unrelated plugin can never
-    change a result. Registration order does not matter: every call goes through
-    :func:`collect`, which orders implementations by plugin name.
+    change a result. A plugin in ``extra`` stands in for the entry point of the same name (tests
+    of a plugin that is also installed). Registration order does not matter: every call goes
+    through :func:`sorted_impls`, which orders implementations by plugin name.
     """
+    extra = tuple(extra)
     pm = PluginManager()
     pm.add_hookspecs(hookspecs)
     for dotted in DEFAULT_PLUGINS:
         pm.register(importlib.import_module(dotted), name=dotted)
     if names:
         available = {ep.name: ep for ep in importlib.metadata.entry_points(group=ENTRY_POINT_GROUP)}
-        for name in sorted(set(names)):
+        for name in sorted(set(names) - {n for n, _ in extra}):
             ep = available.get(name)
             if ep is None:
                 raise PluginError(
@@ -276,8 +278,14 @@ class PluginRuntime:
         self.derivers = tuple((name, derivers[name], derived[name]) for name in sorted(derived)
                               if name in derivers)
         self.scorers = implementers(pm, "score_criterion")
-        self.cappers = tuple(implementers(pm, "cap_band").items())
-        self.vetoers = tuple(implementers(pm, "veto_title").items())
+        self.cappers = tuple((n, i) for n, i in implementers(pm, "cap_band").items()
+                             if n not in DEFAULT_PLUGINS)
+        self.vetoers = tuple((n, i) for n, i in implementers(pm, "veto_title").items()
+                             if n not in DEFAULT_PLUGINS)
+        #: The plugins the policy loaded, and those of them that check ``[plugin_data.<name>]``.
+        self.loaded = loaded_plugins(pm)
+        self.data_validators = tuple((n, i) for n, i in implementers(pm, "validate_plugin_data").items()
+                                     if n in self.loaded)
 
     def config_of(self, plugin: str) -> Mapping[str, Any]:
         return self.config.get(plugin, _EMPTY)
@@ -285,11 +293,11 @@ class PluginRuntime:
     def fault(self, plugin: str, hook: str, unit: str, message: str) -> EvaluationError:
         return EvaluationError(message, unit=unit, where=f"{self.file}: plugin '{plugin}' hook '{hook}'")
 
-    def call(self, plugin: str, impl: Any, hook: str, unit: str, **kwargs: Any) -> Any:
+    def call(self, plugin: str, impl: Any, hook: str, unit_id: str, /, **kwargs: Any) -> Any:
         try:
             return invoke(impl, kwargs)
         except PluginFault as exc:
-            raise self.fault(plugin, hook, unit, exc.message) from exc
+            raise self.fault(plugin, hook, unit_id, exc.message) from exc
 
     def derive(self, unit: Unit, env: dict[str, Any], data: Mapping[str, Any]) -> tuple[Derived, ...]:
         """Add every derived input to ``env``; return them for the explanation."""

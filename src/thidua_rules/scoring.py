@@ -24,6 +24,7 @@ class CriterionScore:
     gated: bool           # the gate failed, so the criterion scores 0
     capped: bool          # the raw value fell outside [0, points]
     facts: Mapping[str, Any]
+    override: str | None = None   # the plugin whose ``score_criterion`` produced the points
 
 
 @attrs.frozen(kw_only=True)
@@ -62,6 +63,8 @@ class UnitScore:
     band: str | None
     band_skipped: tuple[tuple[str, str], ...]   # bands whose minimum was reached but whose `when` failed
     env: Mapping[str, Value]
+    derived: tuple[Any, ...] = ()      # plugins.Derived: inputs computed by plugins
+    band_caps: tuple[Any, ...] = ()    # plugins.BandCap: ceilings plugins put on the band
 
 
 #: Quantizing with this context gives the digits ``decimals.round_half_up`` gives (the same
@@ -114,11 +117,14 @@ def _adjust(policy: Policy, unit: Unit, env: dict[str, Value], items: tuple[Adju
     return tuple(scores)
 
 
-def score_unit(policy: Policy, unit: Unit, year: int) -> UnitScore:
+def score_unit(policy: Policy, unit: Unit, year: int,
+               plugin_data: Mapping[str, Any] | None = None) -> UnitScore:
     """Score one unit. Each criterion is clamped to ``[0, points]`` and rounded half-up to the
     policy precision; sums are exact; then group caps, capped bonuses and deductions."""
     env: dict[str, Value] = dict(unit.values)
     env["year"] = Decimal(year)
+    runtime = policy.runtime
+    derived = runtime.derive(unit, env, plugin_data or {}) if runtime is not None else ()
     criteria = []
     by_group: dict[str, Decimal] = {}
     round_ = rounder(policy.precision)
@@ -126,14 +132,18 @@ def score_unit(policy: Policy, unit: Unit, year: int) -> UnitScore:
         what = f"criterion '{criterion.id}'"
         gated = criterion.gate is not None and not _run(f"{what} gate", unit, policy,
                                                         criterion.gate.evaluate, env)
+        overridden = None
         if gated:
             raw, facts = ZERO, {}
+        elif criterion.override is not None and runtime is not None and (
+                found := runtime.override(unit, criterion, env)) is not None:
+            (raw, facts), overridden = found, criterion.override
         else:
             raw, facts = _run(what, unit, policy, criterion.scorer, env)
         clamped = min(max(raw, ZERO), criterion.points)
         score = round_(clamped)
         criteria.append(CriterionScore(id=criterion.id, raw=raw, score=score, gated=gated,
-                                       capped=clamped != raw, facts=facts))
+                                       capped=clamped != raw, facts=facts, override=overridden))
         by_group[criterion.group] = by_group.get(criterion.group, ZERO) + score
     groups = []
     total_score = by_group.get("", ZERO)
@@ -164,8 +174,10 @@ def score_unit(policy: Policy, unit: Unit, year: int) -> UnitScore:
                zero_criteria=Decimal(sum(1 for c in criteria if c.score == 0)))
 
     band, skipped = None, []
-    for candidate in policy.bands:
-        if total < candidate.min:
+    caps = runtime.caps(unit, env) if runtime is not None and runtime.cappers else ()
+    ceiling = max((runtime.bands.index(c.band) for c in caps), default=0)
+    for index, candidate in enumerate(policy.bands):
+        if total < candidate.min or index < ceiling:
             continue
         if candidate.when is not None and not _run(f"band '{candidate.id}' when", unit, policy,
                                                    candidate.when.evaluate, env):
@@ -178,5 +190,5 @@ def score_unit(policy: Policy, unit: Unit, year: int) -> UnitScore:
         unit=unit, criteria=tuple(criteria), groups=tuple(groups), bonuses=bonuses,
         deductions=deductions, score=total_score, bonus_sum=bonus_sum, bonus=bonus,
         deduction_sum=deduction_sum, deduction=deduction, total_raw=total_raw, total=total,
-        band=band, band_skipped=tuple(skipped), env=env,
+        band=band, band_skipped=tuple(skipped), env=env, derived=derived, band_caps=caps,
     )

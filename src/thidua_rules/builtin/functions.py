@@ -72,16 +72,31 @@ def _held(cond: Condition, env: Env) -> bool:
         return False
 
 
-def _consecutive_years(env: Env, ctx: EvalContext | None, cond: Condition) -> Decimal:
-    if ctx is None:
-        raise ValueError("consecutive_years() needs the unit's history")
-    if not _held(cond, env):
+def _streak(env: Env, ctx: EvalContext, cond: Condition, after: int | None) -> Decimal:
+    """Years in a row ending with this one in which ``cond`` held, counting no year before
+    ``ctx.counts_from`` (discipline) and no year up to ``after`` (an award already made)."""
+    floor = ctx.counts_from or 0
+    if after is not None:
+        floor = max(floor, after + 1)
+    if ctx.year < floor or not _held(cond, env):
         return ZERO
     count, year = 1, ctx.year - 1
-    while (past := ctx.history.get(year)) is not None and _held(cond, past):
+    while year >= floor and (past := ctx.history.get(year)) is not None and _held(cond, past):
         count += 1
         year -= 1
     return Decimal(count)
+
+
+def _consecutive_years(env: Env, ctx: EvalContext | None, cond: Condition) -> Decimal:
+    if ctx is None:
+        raise ValueError("consecutive_years() needs the unit's history")
+    return _streak(env, ctx, cond, None)
+
+
+def _consecutive_years_since(env: Env, ctx: EvalContext | None, cond: Condition, title: str) -> Decimal:
+    if ctx is None:
+        raise ValueError("consecutive_years_since() needs the unit's history")
+    return _streak(env, ctx, cond, ctx.awarded.get(title))
 
 
 def _count_years(env: Env, ctx: EvalContext | None, cond: Condition, years: Decimal) -> Decimal:
@@ -89,8 +104,8 @@ def _count_years(env: Env, ctx: EvalContext | None, cond: Condition, years: Deci
         raise ValueError("count_years() needs the unit's history")
     if not (years >= 1 and _whole(years)):
         raise ValueError("count_years() needs a whole number of years, at least 1")
-    first = ctx.year - int(years) + 1
-    count = 1 if _held(cond, env) else 0
+    first = max(ctx.year - int(years) + 1, ctx.counts_from or ctx.year - int(years) + 1)
+    count = 1 if first <= ctx.year and _held(cond, env) else 0
     for year, past in ctx.history.items():
         if first <= year < ctx.year and _held(cond, past):
             count += 1
@@ -108,6 +123,10 @@ BUILTIN_FUNCTIONS: tuple[FunctionSpec, ...] = (
                  returns="number", history="including_current",
                  doc="consecutive_years(cond): years in a row, ending this year, in which cond "
                      "held"),
+    FunctionSpec(name="consecutive_years_since", impl=_consecutive_years_since,
+                 params=("bool", "text"), returns="number", history="including_current",
+                 doc="consecutive_years_since(cond, 'title'): like consecutive_years, counting only "
+                     "years after the title was last awarded (one achievement, one award)"),
     FunctionSpec(name="count_years", impl=_count_years, params=("bool", "number"),
                  returns="number", history="including_current",
                  doc="count_years(cond, n): in how many of the last n years (this one included) "

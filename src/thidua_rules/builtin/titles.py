@@ -3,14 +3,18 @@
 from __future__ import annotations
 
 from collections.abc import Callable, Mapping
+import re
 from decimal import Decimal
+from fractions import Fraction
 from typing import Any
 
+from ..decimals import plain
 from ..errors import did_you_mean
 from ..extensions import CompileContext, TitleCheckSpec, TitleView, type_name
 from ..tomlfmt import toml_key
 from ..hookspecs import hookimpl
 
+_FRACTION = re.compile(r"\s*\d+\s*/\s*\d+\s*")
 Runner = Callable[[TitleView], tuple[bool, str, Mapping[str, Any]]]
 
 
@@ -66,34 +70,76 @@ def compile_when(table: Mapping[str, Any], ctx: CompileContext) -> Runner | None
     return run
 
 
+def parse_share(ctx: CompileContext, key: str, raw: Any) -> Fraction | None:
+    """A share as a policy writes it, exactly: a number (``0.8``) or a fraction (``"2/3"``)."""
+    value: Fraction | None = None
+    if isinstance(raw, str) and _FRACTION.fullmatch(raw.strip()):
+        numerator, denominator = (int(x) for x in raw.split("/"))
+        value = Fraction(numerator, denominator) if denominator else None
+    elif isinstance(raw, int | Decimal) and not isinstance(raw, bool):
+        value = Fraction(Decimal(raw))
+    if value is None or not 0 <= value <= 1:
+        ctx.issue(key, f"expected a share between 0 and 1 (a number like 0.8 or a fraction like \"2/3\"), "
+                       f"got {type_name(raw)}")
+        return None
+    return value
+
+
+def share_text(value: Fraction) -> str:
+    """A share or a threshold as people write it: a decimal where it ends, else a fraction."""
+    denominator = value.denominator
+    while denominator % 2 == 0:
+        denominator //= 2
+    while denominator % 5 == 0:
+        denominator //= 5
+    if denominator != 1:
+        return f"{value.numerator}/{value.denominator}"
+    return plain(Decimal(value.numerator) / Decimal(value.denominator))
+
+
 def compile_votes(table: Mapping[str, Any], ctx: CompileContext) -> Runner | None:
-    """``yes >= share × voters`` with exact arithmetic (ND98 Art. 30 k7: ≥ 80 % for flags)."""
+    """``yes >= share × voters``, exact. ND98 Art. 30 k7: the share is of **all** council members
+    (80 % for flags and CSTĐCS, 90 % for CSTĐ), and absent members' written opinions count;
+    ``quorum`` is the share of members who must be present (e.g. "2/3", Bắc Ninh QĐ 86/2025)."""
     if "votes" not in table:
         return None
     raw = table["votes"]
     if not isinstance(raw, dict):
         ctx.issue("votes", f"expected a table like {{ share = 0.8 }}, got {type_name(raw)}")
         return None
-    for key in sorted(set(raw) - {"share"}):
-        ctx.issue(f"votes.{toml_key(key)}", f"unknown key '{key}'{did_you_mean(key, ['share'])}")
+    for key in sorted(set(raw) - {"share", "quorum"}):
+        ctx.issue(f"votes.{toml_key(key)}", f"unknown key '{key}'{did_you_mean(key, ['share', 'quorum'])}")
     if "share" not in raw:
         ctx.issue("votes", "missing key 'share'")
         return None
-    share = ctx.number("votes.share", raw["share"], minimum=Decimal(0))
-    if share is not None and share > 1:
-        ctx.issue("votes.share", f"expected a share between 0 and 1, got {share}")
+    share = parse_share(ctx, "votes.share", raw["share"])
+    quorum = parse_share(ctx, "votes.quorum", raw["quorum"]) if "quorum" in raw else None
     if share is None or ctx.failed:
         return None
+    share_shown = raw["share"] if isinstance(raw["share"], str) else share_text(share)
 
     def run(view: TitleView) -> tuple[bool, str, Mapping[str, Any]]:
-        if view.ballot is None:
-            return False, "no ballot recorded for this title", {"share": share}
-        yes = view.ballot.yes.get(view.unit, 0)
-        needed = share * view.ballot.voters
-        seen = {"yes": yes, "voters": view.ballot.voters, "share": share, "needed": needed}
+        ballot = view.ballot
+        if ballot is None:
+            return False, "no ballot recorded for this title", {"share": share_shown}
+        in_room = ballot.yes.get(view.unit, 0)
+        written = ballot.written.get(view.unit, 0)
+        yes = in_room + written
+        needed = share * ballot.voters
+        seen: dict[str, Any] = {"yes": yes, "voters": ballot.voters, "share": share_shown,
+                                "needed": share_text(needed)}
+        if ballot.written:
+            seen["written"] = written
+        if quorum is not None:
+            seen["present"] = ballot.present
+            if ballot.present is None:
+                return False, "the ballot does not say how many members were present (the quorum needs it)", seen
+            if ballot.present < quorum * ballot.voters:
+                return False, (f"no quorum: {ballot.present} of {ballot.voters} members present, "
+                               f"{share_text(quorum)} needed"), seen
         if yes >= needed:
             return True, "", seen
-        return False, f"{yes} of {view.ballot.voters} votes, below {share} × {view.ballot.voters}", seen
+        return False, f"{yes} of {ballot.voters} votes, below {share_shown} × {ballot.voters}", seen
 
     return run
 

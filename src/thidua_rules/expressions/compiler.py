@@ -100,10 +100,17 @@ class FunctionSpec:
 
 @attrs.frozen
 class EvalContext:
-    """The current year and the unit's earlier years (year -> that year's env)."""
+    """The current year and the unit's earlier years (year -> that year's env).
+
+    ``counts_from``: the first year whose achievements count (after a discipline period ends,
+    ND152 Art. 4 k4); ``awarded``: the last year each title was awarded, so that a streak used for
+    an award is not used again ("one achievement, one award", Law2022 Art. 5 k2 c).
+    """
 
     year: int
     history: Mapping[int, Mapping[str, Any]]
+    counts_from: int | None = None
+    awarded: Mapping[str, int] = attrs.field(factory=dict)
 
 
 @attrs.frozen(eq=False)

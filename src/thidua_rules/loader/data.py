@@ -11,10 +11,12 @@ from decimal import Decimal, InvalidOperation
 from pathlib import Path
 from typing import Any
 
+import attrs
+
 from ..decimals import engine_context
 from ..errors import ExpressionRuntimeError, Issue, PolicyError, did_you_mean
-from ..extensions import type_name
-from ..model import Ballot, Cluster, Dataset, HistoryRecord, InputField, Policy, Unit, Value, frozen_mapping
+from ..extensions import deep_freeze, type_name
+from ..model import Ballot, Cluster, Dataset, Deferral, DisciplineRecord, HistoryRecord, InputField, Policy, Unit, Value, frozen_mapping
 from ..tomlfmt import join_path, toml_value
 from .common import UNIT_ID, Issues, item_path, parse_toml, read_bytes, sha256, take
 
@@ -64,29 +66,46 @@ def parse_data(data: bytes, policy: Policy, *, file: str = "<data>", format: str
 
 def content_digest(clusters: tuple[Cluster, ...]) -> str:
     """SHA-256 of the data's canonical content: the same units, ballots and history give the same
-    digest whatever their order in the file or the file's format (TOML, JSON, CSV)."""
-    def plain(v: Any) -> Any:
-        if isinstance(v, Decimal):
-            return f"{v.normalize():f}" if v else "0"
-        if isinstance(v, tuple):
-            return [plain(x) for x in v]
-        if isinstance(v, Mapping):
-            return {k: plain(x) for k, x in sorted(v.items())}
-        return v
+    digest whatever their order in the file or the file's format (TOML, JSON, CSV).
 
-    canonical = [
-        {
-            "id": c.id, "name": c.name, "year": c.year, "leader": c.leader, "deputy": c.deputy,
-            "rotation": list(c.rotation),
-            "units": [{"id": u.id, "name": u.name, "values": plain(u.values)} for u in c.units],
-            "ballots": [{"title": b.title, "voters": b.voters, "yes": plain(b.yes)} for b in c.ballots],
-            "history": [{"unit": h.unit, "year": h.year, "band": h.band, "titles": list(h.titles),
-                         "fields": plain(h.fields)} for h in c.history],
-        }
-        for c in clusters
-    ]
-    text = json.dumps(canonical, ensure_ascii=False, sort_keys=True, separators=(",", ":"))
+    The digested text is ``[``, the :func:`canonical_cluster_text` of each cluster joined by
+    ``,``, then ``]`` (exactly ``json.dumps`` of the list), so a streamed run can digest one
+    cluster at a time and get the same hash.
+    """
+    text = "[" + ",".join(canonical_cluster_text(c) for c in clusters) + "]"
     return sha256(text.encode("utf-8"))
+
+
+def _canonical(v: Any) -> Any:
+    if isinstance(v, Decimal):
+        return f"{v.normalize():f}" if v else "0"
+    if isinstance(v, tuple):
+        return [_canonical(x) for x in v]
+    if isinstance(v, Mapping):
+        return {k: _canonical(x) for k, x in sorted(v.items())}
+    return v
+
+
+def canonical_cluster_text(c: Cluster) -> str:
+    """One cluster's canonical content as compact JSON (sorted keys, exact decimals)."""
+    canonical = {
+        "id": c.id, "name": c.name, "year": c.year, "leader": c.leader, "deputy": c.deputy,
+        "rotation": list(c.rotation),
+        "units": [{"id": u.id, "name": u.name, "values": _canonical(u.values)} for u in c.units],
+        "ballots": [{"title": b.title, "voters": b.voters, "yes": _canonical(b.yes),
+                     # council details only when given, so older data keeps its digest
+                     **({"written": _canonical(b.written)} if b.written else {}),
+                     **({"present": b.present} if b.present is not None else {}),
+                     **({"round": b.round} if b.round != 1 else {})} for b in c.ballots],
+        "history": [{"unit": h.unit, "year": h.year, "band": h.band, "titles": list(h.titles),
+                     "fields": _canonical(h.fields)} for h in c.history],
+        # only when present, so the digest of data without plugin sections is unchanged
+        **({"plugin_data": _canonical(c.plugin_data)} if c.plugin_data else {}),
+        **({"discipline": [[d.unit, d.level, d.start, d.until, d.note] for d in c.discipline]}
+           if c.discipline else {}),
+        **({"deferrals": [[d.unit, d.reason, list(d.titles)] for d in c.deferrals]} if c.deferrals else {}),
+    }
+    return json.dumps(canonical, ensure_ascii=False, sort_keys=True, separators=(",", ":"))
 
 
 def _parse_json(data: bytes, file: str) -> Any:
@@ -170,7 +189,9 @@ class DataChecker:
             items = [(item_path("clusters", i, c), c, c) for i, c in enumerate(top["clusters"])]
         else:
             top = take(self.issues, "", raw, {"cluster": ("table", True), "units": ("table_list", True),
-                                              "votes": ("table_list", False), "history": ("table_list", False)})
+                                              "votes": ("table_list", False), "history": ("table_list", False),
+                                              "discipline": ("table_list", False), "deferrals": ("table_list", False),
+                                              "plugin_data": ("table", False)})
             if top is None or "cluster" not in top:
                 return ()
             items = [("cluster", top["cluster"], top)]
@@ -188,7 +209,7 @@ class DataChecker:
         return tuple(sorted(result, key=lambda c: c.id))
 
     def cluster(self, path: str, meta: Any, body: Mapping[str, Any], *, nested: bool) -> Cluster | None:
-        extra = ("units", "votes", "history") if nested else ()
+        extra = ("units", "votes", "history", "discipline", "deferrals", "plugin_data") if nested else ()
         values = take(self.issues, path, meta, CLUSTER_KEYS, extra=extra)
         if values is None or "id" not in values:
             return None
@@ -218,11 +239,50 @@ class DataChecker:
                 self.issues.add(f"{path}.rotation[{i}]", self.unknown_unit(unit_id, ids))
         ballots = self.ballots(join_path(base, "votes"), body.get("votes", []), ids)
         history = self.history(join_path(base, "history"), body.get("history", []), ids, year)
-        return Cluster(
+        discipline = self.discipline(join_path(base, "discipline"), body.get("discipline", []), ids, year)
+        deferrals = self.deferrals(join_path(base, "deferrals"), body.get("deferrals", []), ids)
+        cluster = Cluster(
             id=values["id"], name=values.get("name", values["id"]), year=year,
             leader=values.get("leader"), deputy=values.get("deputy"), rotation=rotation,
             units=tuple(sorted(units, key=lambda u: u.id)), ballots=ballots, history=history,
+            discipline=discipline, deferrals=deferrals,
         )
+        if "plugin_data" in body or (self.policy.runtime is not None and self.policy.runtime.data_validators):
+            cluster = self.plugin_data(join_path(base, "plugin_data"), body.get("plugin_data", {}), cluster)
+        return cluster
+
+    def plugin_data(self, path: str, table: Any, cluster: Cluster) -> Cluster:
+        """Attach the ``[plugin_data.<name>]`` sections, each checked by its plugin."""
+        from ..plugins import PluginFault, invoke
+
+        runtime = self.policy.runtime
+        loaded = runtime.loaded if runtime is not None else ()
+        if not isinstance(table, dict):
+            self.issues.add(path, f"expected a table, got {type_name(table)}")
+            return cluster
+        sections = {}
+        for name, section in table.items():
+            if name not in loaded:
+                self.issues.add(join_path(path, name), f"unknown plugin '{name}'{did_you_mean(name, loaded)}; "
+                                "the policy's [policy] plugins must name it")
+            elif not isinstance(section, dict):
+                self.issues.add(join_path(path, name), f"expected a table, got {type_name(section)}")
+            else:
+                sections[name] = section
+        cluster = attrs.evolve(cluster, plugin_data=deep_freeze(sections))
+        for name, impl in runtime.data_validators if runtime is not None else ():
+            base = join_path(path, name)
+
+            def report(key: str, message: str, _base: str = base) -> None:
+                self.issues.add(f"{_base}.{key}" if key else _base, str(message))
+
+            try:
+                invoke(impl, {"section": cluster.plugin_data.get(name, deep_freeze({})), "cluster": cluster,
+                              "config": self.policy.plugin_config.get(name, deep_freeze({})),
+                              "report": report})
+            except PluginFault as exc:
+                self.issues.add(base, f"plugin '{name}' hook 'validate_plugin_data': {exc.message}")
+        return cluster
 
     def unit_path(self, array_path: str, index: int, item: Any) -> str:
         """Where a unit is: its key path in TOML/JSON; its line and id in a row-based file."""
@@ -281,6 +341,11 @@ class DataChecker:
             if key_name in skip:
                 continue
             field = self.inputs.get(key_name)
+            if field is not None and field.plugin:
+                self.issues.add(join_path(path, key_name), f"'{key_name}' is computed by plugin "
+                                f"'{field.plugin}'; remove it from the data")
+                ok = False
+                continue
             if field is None:
                 self.issues.add(join_path(path, key_name), f"unknown field '{key_name}'"
                                 f"{did_you_mean(key_name, [*self.inputs, *(k for k in skip if isinstance(k, str))])}")
@@ -294,7 +359,7 @@ class DataChecker:
                 values[key_name] = value
         if require:
             for field in self.inputs.values():
-                if field.id in item:
+                if field.id in item or field.plugin:
                     continue
                 if field.default is not None:
                     values[field.id], _ = self.convert(field, field.default)
@@ -353,45 +418,128 @@ class DataChecker:
         return value, ""
 
     def ballots(self, path: str, items: Any, ids: set[str]) -> tuple[Ballot, ...]:
+        """Ballots per title (and round). ``voters`` — or ``members``, the whole council — is the
+        denominator of the threshold (ND98 Art. 30 k7); ``written`` holds the yes-opinions that
+        absent members gave in writing, which count; ``present`` is for the quorum."""
         if not isinstance(items, list):
             self.issues.add(path, f"expected an array of tables, got {type_name(items)}")
             return ()
-        ballots: dict[str, Ballot] = {}
+        ballots: dict[tuple[str, int], Ballot] = {}
         for i, item in enumerate(items):
             where = f"{path}[{i}]"
             values = take(self.issues, where, item, {
-                "title": ("str", True), "voters": ("int", True), "yes": ("table", True),
-                "note": ("str", False), "source": ("str", False)})
-            if not values or {"title", "voters", "yes"} - set(values):
+                "title": ("str", True), "voters": ("int", False), "members": ("int", False),
+                "yes": ("table", True), "written": ("table", False), "present": ("int", False),
+                "round": ("int", False), "note": ("str", False), "source": ("str", False)})
+            if not values or {"title", "yes"} - set(values):
                 continue
-            title_id, voters = values["title"], values["voters"]
+            title_id = values["title"]
             where = f"{where}(title={title_id})"
+            if ("voters" in values) == ("members" in values):
+                self.issues.add(where, "give exactly one of 'voters' or 'members' (everyone entitled to vote)")
+                continue
+            size_key = "voters" if "voters" in values else "members"
+            voters = values[size_key]
             title = self.title_ids.get(title_id)
+            round_ = values.get("round", 1)
             if title is None:
                 self.issues.add(f"{where}.title", f"unknown title '{title_id}'{did_you_mean(title_id, self.title_ids)}")
                 continue
             if not title.takes_vote:
                 self.issues.add(f"{where}.title", f"title '{title_id}' takes no vote (its policy entry has no 'votes')")
                 continue
-            if title_id in ballots:
-                self.issues.add(f"{where}.title", f"a second ballot for title '{title_id}'")
+            if round_ not in (1, 2):
+                self.issues.add(f"{where}.round", f"a title has at most two ballot rounds, got {round_}")
+                continue
+            if (title_id, round_) in ballots:
+                self.issues.add(f"{where}.title", f"a second ballot for title '{title_id}'"
+                                + (f" in round {round_}" if round_ > 1 else ""))
                 continue
             if voters < 1:
-                self.issues.add(f"{where}.voters", f"expected at least 1 voter, got {voters}")
+                self.issues.add(f"{where}.{size_key}", f"expected at least 1 voter, got {voters}")
                 continue
-            yes: dict[str, int] = {}
-            for unit_id, count in values["yes"].items():
-                key_path = join_path(f"{where}.yes", unit_id)
-                if unit_id not in ids:
-                    self.issues.add(key_path, self.unknown_unit(unit_id, ids))
-                elif isinstance(count, bool) or not isinstance(count, int) or count < 0:
-                    self.issues.add(key_path, f"expected a count of votes >= 0, got {type_name(count)}")
-                elif count > voters:
-                    self.issues.add(key_path, f"{count} yes-votes but only {voters} voters")
-                else:
-                    yes[unit_id] = count
-            ballots[title_id] = Ballot(title=title_id, voters=voters, yes=frozen_mapping(yes))
-        return tuple(ballots[t] for t in sorted(ballots))
+            present = values.get("present")
+            if present is not None and not 0 <= present <= voters:
+                self.issues.add(f"{where}.present", f"expected 0 to {voters} members present, got {present}")
+                continue
+            in_room = voters if present is None else present
+            yes = self.vote_counts(f"{where}.yes", values["yes"], ids, in_room,
+                                   "voters" if present is None else "members present")
+            written = self.vote_counts(f"{where}.written", values.get("written", {}), ids,
+                                       voters - in_room, "absent members")
+            ballots[(title_id, round_)] = Ballot(title=title_id, voters=voters, yes=frozen_mapping(yes),
+                                                 written=frozen_mapping(written), present=present,
+                                                 round=round_)
+        for (title_id, round_) in sorted(ballots):
+            if round_ == 2 and (title_id, 1) not in ballots:
+                self.issues.add(path, f"a round-2 ballot for '{title_id}' without a round-1 ballot")
+        return tuple(ballots[k] for k in sorted(ballots))
+
+    def vote_counts(self, path: str, table: Mapping[str, Any], ids: set[str], most: int,
+                    who: str) -> dict[str, int]:
+        counts: dict[str, int] = {}
+        for unit_id, count in table.items():
+            key_path = join_path(path, unit_id)
+            if unit_id not in ids:
+                self.issues.add(key_path, self.unknown_unit(unit_id, ids))
+            elif isinstance(count, bool) or not isinstance(count, int) or count < 0:
+                self.issues.add(key_path, f"expected a count of votes >= 0, got {type_name(count)}")
+            elif count > most:
+                self.issues.add(key_path, f"{count} yes-votes but only {most} {who}")
+            else:
+                counts[unit_id] = count
+        return counts
+
+    def discipline(self, path: str, items: Any, ids: set[str], year: int) -> tuple[DisciplineRecord, ...]:
+        if not isinstance(items, list):
+            self.issues.add(path, f"expected an array of tables, got {type_name(items)}")
+            return ()
+        records = []
+        for i, item in enumerate(items):
+            where = f"{path}[{i}]"
+            values = take(self.issues, where, item, {
+                "unit": ("str", True), "level": ("str", True), "from": ("int", True),
+                "until": ("int", True), "note": ("str", False), "source": ("str", False)})
+            if not values or {"unit", "level", "from", "until"} - set(values):
+                continue
+            where = f"{where}(unit={values['unit']})"
+            if values["unit"] not in ids:
+                self.issues.add(f"{where}.unit", self.unknown_unit(values["unit"], ids))
+            elif values["from"] > values["until"]:
+                self.issues.add(where, f"the period {values['from']}–{values['until']} ends before it starts")
+            else:
+                records.append(DisciplineRecord(unit=values["unit"], level=values["level"],
+                                                start=values["from"], until=values["until"],
+                                                note=values.get("note", "")))
+        return tuple(sorted(records, key=lambda r: (r.unit, r.start, r.until, r.level)))
+
+    def deferrals(self, path: str, items: Any, ids: set[str]) -> tuple[Deferral, ...]:
+        if not isinstance(items, list):
+            self.issues.add(path, f"expected an array of tables, got {type_name(items)}")
+            return ()
+        records: dict[str, Deferral] = {}
+        for i, item in enumerate(items):
+            where = f"{path}[{i}]"
+            values = take(self.issues, where, item, {
+                "unit": ("str", True), "reason": ("str", True), "titles": ("str_list", False),
+                "note": ("str", False), "source": ("str", False)})
+            if not values or {"unit", "reason"} - set(values):
+                continue
+            unit_id = values["unit"]
+            where = f"{where}(unit={unit_id})"
+            if unit_id not in ids:
+                self.issues.add(f"{where}.unit", self.unknown_unit(unit_id, ids))
+                continue
+            if unit_id in records:
+                self.issues.add(where, f"a second deferral of '{unit_id}'")
+                continue
+            for j, title_id in enumerate(values.get("titles", [])):
+                if title_id not in self.title_ids:
+                    self.issues.add(f"{where}.titles[{j}]",
+                                    f"unknown title '{title_id}'{did_you_mean(title_id, self.title_ids)}")
+            records[unit_id] = Deferral(unit=unit_id, reason=values["reason"],
+                                        titles=tuple(sorted(values.get("titles", ()))))
+        return tuple(records[u] for u in sorted(records))
 
     def history(self, path: str, items: Any, ids: set[str], year: int) -> tuple[HistoryRecord, ...]:
         if not isinstance(items, list):

@@ -45,7 +45,8 @@ from ..plugins import (
     plugin_info,
 )
 from ..tomlfmt import toml_key
-from .common import UNIT_ID, Issues, check_id, item_path, parse_toml, read_bytes, sha256, take
+from .common import UNIT_ID, Issues, check_id, item_path, read_bytes, take
+from .extends import resolve as resolve_extends
 
 TOP_LEVEL = {
     "policy": "table", "inputs": "table", "checks": "table_list", "groups": "table_list",
@@ -68,13 +69,15 @@ def load_policy(path: str | Path, *, display: str | None = None,
     """Read and compile a policy file; raise :class:`PolicyError` with every problem found."""
     shown = display or str(path)
     data = read_bytes(path, shown)
-    return parse_policy(data, file=shown, extra_plugins=extra_plugins)
+    return parse_policy(data, file=shown, extra_plugins=extra_plugins, path=path)
 
 
 def parse_policy(data: bytes, *, file: str = "<policy>",
-                 extra_plugins: tuple[tuple[str, object], ...] = ()) -> Policy:
-    raw = parse_toml(data, file)
-    return PolicyCompiler(file, sha256(data), extra_plugins).compile(raw)
+                 extra_plugins: tuple[tuple[str, object], ...] = (),
+                 path: str | Path | None = None) -> Policy:
+    """Compile policy bytes; ``path`` (where they came from) resolves relative ``extends``."""
+    raw, digest = resolve_extends(data, file=file, path=path)
+    return PolicyCompiler(file, digest, extra_plugins).compile(raw)
 
 
 def name_info_of(field: InputField) -> NameInfo:

@@ -71,8 +71,8 @@ def _cluster(policy: Policy, cluster: ClusterResult) -> dict[str, Any]:
         "size": len(cluster.units),
         "ranking": [u.id for u in cluster.units],
         "leadership": _leadership(cluster) if cluster.leadership else None,
-        "council": [{"title": item.title, "units": list(item.units), "reason": item.reason}
-                    for item in cluster.council],
+        "council": [{"title": item.title, "units": list(item.units), "reason": item.reason,
+                     "kind": item.kind} for item in cluster.council],
     }
 
 
@@ -134,6 +134,8 @@ def _unit(policy: Policy, unit: UnitResult) -> dict[str, Any]:
         }
         if plugin is not None:
             entry["plugin"] = plugin
+        if c.override is not None:
+            entry["override"] = c.override  # the plugin whose score_criterion gave the points
         criteria.append(entry)
     groups = [{"id": g.id, "sum": f(g.sum), "max": group_max, "score": f(g.score), "capped": g.capped}
               for group_max, g in zip(plan.groups, score.groups, strict=True)]
@@ -149,6 +151,8 @@ def _unit(policy: Policy, unit: UnitResult) -> dict[str, Any]:
         "min": plan.band_min.get(score.band) if score.band is not None else None,
         "skipped": [{"band": b, "failed": src} for b, src in score.band_skipped],
     }
+    if score.band_caps:
+        band["caps"] = [{"plugin": c.plugin, "ceiling": c.band, "reason": c.reason} for c in score.band_caps]
     placed = unit.placed
     ranking = {"rank": unit.rank, "tied": unit.tied,
                "above": _separation(placed.above, f), "below": _separation(placed.below, f)}
@@ -164,6 +168,8 @@ def _unit(policy: Policy, unit: UnitResult) -> dict[str, Any]:
         if outcome.quota_limit is not None:
             entry["quota"] = {"limit": outcome.quota_limit, "raw": plain(outcome.quota_raw or Decimal(0)),
                               "place": outcome.place}
+            if outcome.runoff_yes is not None:
+                entry["quota"]["runoff_yes"] = outcome.runoff_yes
         titles.append(entry)
     total = f(unit.total)
     return {
@@ -176,6 +182,8 @@ def _unit(policy: Policy, unit: UnitResult) -> dict[str, Any]:
         "band": unit.band,
         "proposed": list(unit.proposed),
         "explanation": {
+            **({"derived": [{"input": d.input, "plugin": d.plugin, "value": value(d.value)}
+                            for d in score.derived]} if score.derived else {}),
             "criteria": criteria,
             "groups": groups,
             "score": f(score.score),

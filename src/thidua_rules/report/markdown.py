@@ -7,6 +7,8 @@ from typing import Any
 from ..engine import Result
 
 STATUS_VI = {
+    "excluded": "không xét (đang trong thời hạn kỷ luật)",
+    "deferred": "hoãn xét",
     "proposed": "đề nghị",
     "held": "đạt (đề nghị danh hiệu cao hơn)",
     "failed": "không đạt",
@@ -56,8 +58,12 @@ def render_markdown(doc: dict[str, Any], result: Result) -> str:
         out += ["", "### Nội dung cần Hội đồng Thi đua – Khen thưởng quyết định", ""]
         if cluster["council"]:
             for item in cluster["council"]:
-                out.append(f"- **{title_name[item['title']]}**: "
-                           f"{', '.join(who(u) for u in item['units'])} — {item['reason']}")
+                if item["kind"] == "deferred":
+                    which = ", ".join(title_name.get(t, t) for t in item["title"].split(",") if t) or "mọi danh hiệu"
+                    out.append(f"- **Hoãn xét** ({which}): {', '.join(who(u) for u in item['units'])} — {item['reason']}")
+                else:
+                    out.append(f"- **{title_name[item['title']]}**: "
+                               f"{', '.join(who(u) for u in item['units'])} — {item['reason']}")
         else:
             out.append("Không có.")
         out += ["", "### Giải trình theo đơn vị", ""]

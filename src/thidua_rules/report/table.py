@@ -36,6 +36,7 @@ def render_table(doc: dict[str, Any]) -> str:
         if lead:
             out.append(f"leadership {lead['year']}: leader {lead['leader'] or '-'}, deputy {lead['deputy'] or '-'}")
         for item in cluster["council"]:
-            out.append(f"council: {item['title']}: {', '.join(item['units'])} ({item['reason']})")
+            what = item["title"] or "all titles"
+            out.append(f"council: {what}: {', '.join(item['units'])} ({item['reason']})")
         out.append("")
     return "\n".join(out)

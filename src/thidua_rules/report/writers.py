@@ -45,8 +45,16 @@ def to_table(result: Result) -> str:
     return render_table(build_document(result))
 
 
+def to_jsonl(result: Result) -> str:
+    """JSON lines: one canonical object per line (see :mod:`thidua_rules.report.jsonlines`)."""
+    from .jsonlines import to_jsonl as render_jsonl
+
+    return render_jsonl(result)
+
+
 FORMATS: dict[str, Callable[[Result], str]] = {
     "json": to_json,
+    "jsonl": to_jsonl,
     "markdown": to_markdown,
     "table": to_table,
     "toml": to_toml,

@@ -1,0 +1,59 @@
+"""The JSON-lines result (``--format jsonl``): one canonical JSON object per line, cluster by cluster.
+
+Records, each a compact JSON object with sorted keys and a ``record`` field:
+
+* ``header``: the first line, ``{"format": "thidua-result-lines/1", "record": "header"}``;
+* ``cluster``: one per cluster, in cluster-id order, exactly the cluster entry of the JSON
+  document (``id``, ``name``, ``year``, ``size``, ``ranking``, ``leadership``, ``council``);
+* ``unit``: then that cluster's units in rank order, each exactly the unit entry of the JSON
+  document (with its ``explanation``);
+* ``provenance``: the last line, the JSON document's ``provenance`` plus the number of
+  ``clusters`` and ``units``. A streamed run only knows the data digest at the end, and a file
+  without this line is incomplete.
+"""
+
+from __future__ import annotations
+
+from collections.abc import Iterable
+from typing import Any
+
+import attrs
+
+from ..engine import ClusterResult, Result
+from ..model import Policy
+from .document import _cluster, _unit, build_document
+from .jsontext import compact
+
+LINES_FORMAT = "thidua-result-lines/1"
+HEADER = compact({"format": LINES_FORMAT, "record": "header"}) + "\n"
+
+
+def cluster_lines(policy: Policy, cluster: ClusterResult) -> str:
+    """The ``cluster`` record of one evaluated cluster, then its ``unit`` records in rank order."""
+    out = [compact({"record": "cluster", **_cluster(policy, cluster)})]
+    out.extend(compact({"record": "unit", **_unit(policy, unit)}) for unit in cluster.units)
+    return "\n".join(out) + "\n"
+
+
+def provenance_line(provenance: dict[str, Any], clusters: int, units: int) -> str:
+    return compact({"record": "provenance", **provenance, "clusters": clusters, "units": units}) + "\n"
+
+
+def provenance_of(result: Result) -> dict[str, Any]:
+    """The provenance object of the JSON document for ``result`` (built without its units)."""
+    doc: dict[str, Any] = build_document(attrs.evolve(result, clusters=()))
+    return doc["provenance"]  # type: ignore[no-any-return]
+
+
+def iter_jsonl(result: Result) -> Iterable[str]:
+    """The JSON-lines text of an in-memory result, piece by piece."""
+    yield HEADER
+    units = 0
+    for cluster in result.clusters:
+        units += len(cluster.units)
+        yield cluster_lines(result.policy, cluster)
+    yield provenance_line(provenance_of(result), len(result.clusters), units)
+
+
+def to_jsonl(result: Result) -> str:
+    return "".join(iter_jsonl(result))

@@ -1,0 +1,371 @@
+"""Streaming evaluation: CSV / JSON-lines units sorted by cluster → JSON lines, one cluster at a time.
+
+Memory is bounded by the largest cluster (plus one id per unit, to catch an id used in two
+clusters), whatever the size of the file. Clusters may be evaluated in parallel processes
+(``jobs``); results are written in cluster order, so the output bytes do not depend on ``jobs``.
+The output is byte for byte what ``--format jsonl`` gives for the same data loaded in memory,
+and an error gives the same lines as the in-memory path.
+"""
+
+from __future__ import annotations
+
+import csv
+import io
+import hashlib
+import json
+import multiprocessing
+import os
+import sys
+import tempfile
+import time
+from collections import deque
+from collections.abc import Callable, Iterator
+from decimal import Decimal
+from pathlib import Path
+from typing import IO, Any
+
+import attrs
+
+from .decimals import engine_context
+from .engine import Result, evaluate_cluster
+from .errors import Issue, PolicyError, ThiduaError
+from .loader.common import UNIT_ID, Issues, item_path
+from .loader.data import FORMATS, LINE, DataChecker, canonical_cluster_text
+from .model import Policy
+from .plugins import engine_version
+from .report.jsonlines import HEADER, cluster_lines, provenance_line, provenance_of
+
+#: Formats that can be streamed (one unit per row or line).
+STREAMABLE = ("csv", "jsonl")
+#: Clusters are handed to a worker in batches of about this many units (fewer round trips).
+BATCH_UNITS = 512
+
+Row = dict[Any, Any]
+
+
+class StreamError(ThiduaError):
+    """A failure reported by a worker process, as the lines the CLI prints."""
+
+    def __init__(self, lines: list[str]) -> None:
+        self._lines = list(lines)
+        super().__init__("\n".join(self._lines))
+
+    def lines(self) -> list[str]:
+        return list(self._lines)
+
+
+@attrs.frozen(kw_only=True)
+class StreamSummary:
+    clusters: int
+    units: int
+    data_sha256: str
+
+
+# ---------------------------------------------------------------- reading rows
+
+
+def _syntax(file: str, message: str, line: int | None = None, column: int | None = None) -> PolicyError:
+    return PolicyError([Issue(file=file, message=message, line=line, column=column)])
+
+
+def csv_rows(handle: IO[bytes], file: str) -> Iterator[tuple[int, Row]]:
+    """``(line, row)`` for each data row; empty cells are left out, as the in-memory loader does.
+
+    ``newline=""`` splits lines exactly as the in-memory loader's ``io.StringIO(newline="")``.
+    """
+    text = io.TextIOWrapper(handle, encoding="utf-8-sig", newline="")
+    reader = csv.DictReader(text, strict=True)
+    try:
+        for row in reader:
+            if None in row:
+                raise _syntax(file, "more cells than header columns", reader.line_num)
+            yield reader.line_num, {k: v for k, v in row.items() if v not in (None, "")}
+    except csv.Error as exc:
+        raise _syntax(file, f"CSV syntax: {exc}", reader.line_num) from None
+    except UnicodeDecodeError:
+        raise _syntax(file, f"not UTF-8 text (after line {reader.line_num})") from None
+    finally:
+        text.detach()
+
+
+def jsonl_rows(handle: IO[bytes], file: str) -> Iterator[tuple[int, Row]]:
+    for number, raw in enumerate(handle, start=1):
+        try:
+            line = raw.decode("utf-8")
+        except UnicodeDecodeError as exc:
+            raise _syntax(file, f"not UTF-8 text (byte {exc.start} of the line)", number) from None
+        if not line.strip():
+            continue
+        try:
+            row = json.loads(line, parse_float=Decimal)
+        except json.JSONDecodeError as exc:
+            raise _syntax(file, f"JSON syntax: {exc.msg}", number, exc.colno) from None
+        if not isinstance(row, dict):
+            raise _syntax(file, "expected one JSON object per line", number)
+        yield number, row
+
+
+def cluster_groups(rows: Iterator[tuple[int, Row]], file: str,
+                   row_issues: list[Issue]) -> Iterator[tuple[str, list[tuple[int, Row]]]]:
+    """Consecutive rows of one cluster, cluster by cluster; the file must be sorted by cluster id.
+
+    A row without a cluster is reported in ``row_issues`` (as the in-memory loader does) and
+    skipped. A cluster id lower than the one before is an error: streaming cannot reorder.
+    """
+    current: str | None = None
+    group: list[tuple[int, Row]] = []
+    for line, row in rows:
+        cluster_id = row.pop("cluster", None)
+        if not isinstance(cluster_id, str) or not cluster_id:
+            row_issues.append(Issue(file=file, line=line,
+                                    message="missing 'cluster' (the id of the unit's cluster)"))
+            continue
+        if cluster_id == current:
+            group.append((line, row))
+            continue
+        if current is not None:
+            if cluster_id < current:
+                raise _syntax(file, f"cluster '{cluster_id}' comes after cluster '{current}': streaming "
+                              "needs the rows sorted by cluster id (sort the file by its 'cluster' "
+                              "column, or write --format json)", line)
+            yield current, group
+        current, group = cluster_id, [(line, row)]
+    if current is not None:
+        yield current, group
+
+
+# ---------------------------------------------------------------- evaluating one batch
+
+
+@attrs.frozen
+class _Task:
+    index: int                      # of the first cluster, in file (= id) order
+    # id, (line, row) pairs, ids used by earlier clusters; the line is put under the loader's
+    # LINE key only in the process that checks the rows (the key is an object, not picklable).
+    clusters: tuple[tuple[str, tuple[tuple[int, Row], ...], frozenset[str]], ...]
+    evaluate: bool
+
+
+@attrs.frozen
+class _Done:
+    issues: tuple[Issue, ...]
+    failure: tuple[str, ...]        # lines of the first run-time error, if any
+    text: str                       # cluster and unit records
+    digests: tuple[str, ...]        # canonical text of each cluster, for the data digest
+    units: int
+
+
+def run_task(policy: Policy, file: str, text_values: bool, task: _Task) -> _Done:
+    """Check and evaluate the clusters of one task; never raises a ThiduaError."""
+    issues = Issues(file)
+    out: list[str] = []
+    digests: list[str] = []
+    units = 0
+    failure: tuple[str, ...] = ()
+    for offset, (cluster_id, rows, taken) in enumerate(task.clusters):
+        checker = DataChecker(policy, issues, text_values=text_values)
+        checker.unit_ids = set(taken)
+        unit_rows = []
+        for line, row in rows:
+            unit = dict(row)
+            unit[LINE] = line
+            unit_rows.append(unit)
+        meta = {"id": cluster_id, "units": unit_rows}
+        before = len(issues.items)
+        cluster = checker.cluster(item_path("clusters", task.index + offset, meta), meta, meta, nested=True)
+        if cluster is None or len(issues.items) != before:
+            continue
+        digests.append(canonical_cluster_text(cluster))
+        units += len(cluster.units)
+        if not task.evaluate or failure or issues:
+            continue
+        try:
+            with engine_context():
+                result = evaluate_cluster(policy, cluster)
+            out.append(cluster_lines(policy, result))
+        except ThiduaError as exc:
+            failure = tuple(exc.lines())
+    return _Done(issues=tuple(issues.items), failure=failure, text="".join(out),
+                 digests=tuple(digests), units=units)
+
+
+_WORKER: dict[str, Any] = {}
+
+
+def _init_worker(policy_bytes: bytes, policy_file: str, data_file: str, text_values: bool) -> None:
+    from .loader import parse_policy
+
+    _WORKER.update(policy=parse_policy(policy_bytes, file=policy_file), file=data_file,
+                   text_values=text_values)
+
+
+def _work(task: _Task) -> _Done:
+    return run_task(_WORKER["policy"], _WORKER["file"], _WORKER["text_values"], task)
+
+
+# ---------------------------------------------------------------- driving the run
+
+
+class Progress:
+    """A one-line progress display on stderr, redrawn at most 5 times a second."""
+
+    def __init__(self, stream: IO[str], total_bytes: int) -> None:
+        self.stream = stream
+        self.total = total_bytes
+        self.start = self.last = time.monotonic()
+        self.shown = False
+
+    def update(self, units: int, clusters: int, position: int) -> None:
+        now = time.monotonic()
+        if now - self.last < 0.2:
+            return
+        self.last = now
+        share = f"{100 * position / self.total:5.1f}% " if self.total else ""
+        rate = units / max(now - self.start, 1e-9)
+        self.stream.write(f"\r{share}{units:,} units, {clusters:,} clusters, {rate:,.0f} units/s ")
+        self.stream.flush()
+        self.shown = True
+
+    def close(self) -> None:
+        if self.shown:
+            self.stream.write("\r\033[K")
+            self.stream.flush()
+
+
+def evaluate_stream(
+    policy: Policy,
+    data_path: str | Path,
+    out: IO[str],
+    *,
+    display: str | None = None,
+    format: str | None = None,
+    jobs: int = 1,
+    policy_bytes: bytes | None = None,
+    progress: Progress | Callable[[int], Progress] | None = None,
+) -> StreamSummary:
+    """Evaluate a CSV or JSON-lines unit file sorted by cluster and write JSON lines to ``out``.
+
+    :param jobs: worker processes (``1``: in this process); needs ``policy_bytes`` above 1, the
+        policy file's bytes, which each worker compiles again.
+    :raises PolicyError: every data problem of the file (after reading all of it), or a syntax
+        error or unsorted clusters (at once).
+    :raises ThiduaError: the first run-time failure in cluster order, if the data is clean.
+    """
+    shown = display or str(data_path)
+    kind = format or FORMATS.get(Path(data_path).suffix.lower())
+    if kind not in STREAMABLE:
+        raise PolicyError([Issue(file=shown, message="only .csv and .jsonl unit files can be streamed")])
+    try:
+        handle = open(data_path, "rb")  # noqa: SIM115 - closed below
+    except FileNotFoundError:
+        raise PolicyError([Issue(file=shown, message="file not found")]) from None
+    except IsADirectoryError:
+        raise PolicyError([Issue(file=shown, message="is a folder, expected a file")]) from None
+    except OSError as exc:
+        raise PolicyError([Issue(file=shown, message=f"cannot read: {exc.strerror}")]) from None
+    with handle:
+        size = os.fstat(handle.fileno()).st_size
+        bar = progress(size) if callable(progress) else progress
+        try:
+            return _run(policy, handle, shown, kind, out, jobs, policy_bytes, bar)
+        finally:
+            if bar is not None:
+                bar.close()
+
+
+def _run(policy: Policy, handle: IO[bytes], file: str, kind: str, out: IO[str], jobs: int,
+         policy_bytes: bytes | None, bar: Progress | None) -> StreamSummary:
+    text_values = kind == "csv"
+    rows = csv_rows(handle, file) if kind == "csv" else jsonl_rows(handle, file)
+    row_issues: list[Issue] = []
+    groups = cluster_groups(rows, file, row_issues)
+    digest = hashlib.sha256(b"[")
+    state = {"issues": [], "failure": (), "clusters": 0, "units": 0, "first": True}
+    seen_ids: set[str] = set()
+    out.write(HEADER)
+
+    def tasks() -> Iterator[_Task]:
+        index = 0
+        batch: list[tuple[str, tuple[tuple[int, Row], ...], frozenset[str]]] = []
+        size = 0
+        for cluster_id, group in groups:
+            ids = [r["id"] for _, r in group if isinstance(r.get("id"), str) and UNIT_ID.fullmatch(r["id"])]
+            taken = frozenset(i for i in ids if i in seen_ids)
+            seen_ids.update(ids)
+            batch.append((cluster_id, tuple(group), taken))
+            size += len(group)
+            if size >= BATCH_UNITS:
+                yield _Task(index, tuple(batch), not (row_issues or state["issues"] or state["failure"]))
+                index += len(batch)
+                batch, size = [], 0
+        if batch:
+            yield _Task(index, tuple(batch), not (row_issues or state["issues"] or state["failure"]))
+
+    def take(done: _Done) -> None:
+        state["issues"].extend(done.issues)
+        if done.failure and not state["failure"]:
+            state["failure"] = done.failure
+        if not (row_issues or state["issues"] or state["failure"]):
+            out.write(done.text)
+        for text in done.digests:
+            digest.update(text.encode("utf-8") if state["first"] else b"," + text.encode("utf-8"))
+            state["first"] = False
+        state["clusters"] += len(done.digests)
+        state["units"] += done.units
+        if bar is not None:
+            bar.update(state["units"], state["clusters"], handle.tell())
+
+    if jobs <= 1:
+        for task in tasks():
+            take(run_task(policy, file, text_values, task))
+    else:
+        if policy_bytes is None:
+            raise ValueError("jobs > 1 needs the policy file's bytes")
+        context = multiprocessing.get_context("spawn")
+        with context.Pool(jobs, initializer=_init_worker,
+                          initargs=(policy_bytes, policy.file, file, text_values)) as pool:
+            # A bounded window of tasks in flight keeps memory bounded; results are taken in
+            # submission order, so the output does not depend on which worker finishes first.
+            window: deque[Any] = deque()
+            for task in tasks():
+                window.append(pool.apply_async(_work, (task,)))
+                if len(window) >= 2 * jobs + 2:
+                    take(window.popleft().get())
+            while window:
+                take(window.popleft().get())
+    if row_issues or state["issues"]:
+        raise PolicyError([*row_issues, *state["issues"]])
+    if state["failure"]:
+        raise StreamError(list(state["failure"]))
+    digest.update(b"]")
+    sha = digest.hexdigest()
+    result = Result(engine_version=engine_version(), policy=policy, data_file=file, data_sha256=sha,
+                    plugins=policy.plugin_info, clusters=())
+    out.write(provenance_line(provenance_of(result), state["clusters"], state["units"]))
+    return StreamSummary(clusters=state["clusters"], units=state["units"], data_sha256=sha)
+
+
+def write_stream_atomic(path: str | Path, run: Callable[[IO[str]], StreamSummary]) -> StreamSummary:
+    """Run ``run(handle)`` writing to a temporary file beside ``path``; rename it over ``path``
+    on success, delete it on any failure."""
+    target = Path(path)
+    fd, tmp = tempfile.mkstemp(prefix=f".{target.name}.", suffix=".tmp", dir=target.parent or ".")
+    try:
+        with os.fdopen(fd, "w", encoding="utf-8", newline="\n", buffering=1 << 20) as handle:
+            summary = run(handle)
+            handle.flush()
+            os.fsync(handle.fileno())
+        os.replace(tmp, target)
+    except BaseException:
+        Path(tmp).unlink(missing_ok=True)
+        raise
+    return summary
+
+
+def progress_for(stream: IO[str] = sys.stderr) -> Callable[[int], Progress] | None:
+    """A progress display factory when ``stream`` is a terminal, else ``None``."""
+    try:
+        interactive = stream.isatty()
+    except (AttributeError, ValueError):
+        interactive = False
+    return (lambda total: Progress(stream, total)) if interactive else None
