@@ -133,7 +133,8 @@ def test_policy_section_problems_all_at_once(thidua_errors):
     """Every problem in [plugin.cand] and its derived inputs is one line at its key path."""
     policy = POLICY.replace('cross_count = { type = "integer", plugin = "cand" }',
                             'cross_mean = { type = "decimal", plugin = "cand" }').replace(
-        'band_caps = { khien_trach = "tot",', 'weights = 1\nband_caps = { ky_luat = "tot", canh_cao = "good",')
+        'band_caps = { khien_trach = "tot", canh_cao = "hoan_thanh",',
+        'weights = 1\nband_caps = { ky_luat = "tot", canh_cao = "good",')
     assert thidua_errors(policy, data(ALL_96), plugins=CAND) == [
         "policy.toml: plugin.cand.weights: unknown key 'weights'; expected band_caps or discipline_input",
         "policy.toml: plugin.cand: input 'cross_mean' is declared with plugin = 'cand', but cand derives "
