@@ -474,3 +474,35 @@ def test_policy_error_lists_all_problems_at_once():
         run(policy)
     assert info.value.lines()[0].startswith("policy.toml: criteria[0](id=c1).formula: unknown name 'dne'")
     assert info.value.lines()[-1] == "policy.toml: plugin.fake: missing key 'share'"
+
+
+def test_thidua_plugins_table_and_json(monkeypatch, capsys):
+    """`thidua plugins` prints the built-ins and installed entry points, sorted, as a table and as JSON."""
+    import sys
+
+    module = type(sys)("fake_plugin_module")
+    module.PLUGIN = Fake()
+    monkeypatch.setitem(sys.modules, "fake_plugin_module", module)
+    ep = importlib.metadata.EntryPoint(name="fake", value="fake_plugin_module:PLUGIN", group="thidua_rules")
+    real = importlib.metadata.entry_points
+    monkeypatch.setattr(importlib.metadata, "entry_points",
+                        lambda **kw: [ep] if kw.get("group") == "thidua_rules" else real(**kw))
+    version = importlib.metadata.version("thidua_rules")
+    assert main(["plugins"]) == 0
+    assert capsys.readouterr().out.splitlines() == [
+        "name                            distribution  version  hooks",
+        "------------------------------  ------------  -------  -----",
+        "fake                            unversioned   0        cap_band, derive_inputs, score_criterion, "
+        "validate_plugin_data, validate_policy_section, veto_title",
+        f"thidua_rules.builtin.functions  thidua_rules  {version:<7}  register_functions",
+        f"thidua_rules.builtin.methods    thidua_rules  {version:<7}  register_criterion_methods",
+        f"thidua_rules.builtin.titles     thidua_rules  {version:<7}  register_title_checks",
+    ]
+    assert main(["plugins", "--json"]) == 0
+    rows = json.loads(capsys.readouterr().out)
+    assert [(r["name"], r["distribution"], r["hooks"][0]) for r in rows] == [
+        ("fake", "unversioned", "cap_band"),
+        ("thidua_rules.builtin.functions", "thidua_rules", "register_functions"),
+        ("thidua_rules.builtin.methods", "thidua_rules", "register_criterion_methods"),
+        ("thidua_rules.builtin.titles", "thidua_rules", "register_title_checks"),
+    ]

@@ -14,6 +14,7 @@ from .decimals import engine_context
 from .expressions import EvalContext
 from .leadership import LeadershipResult, choose_leadership
 from .model import Cluster, Dataset, PluginInfo, Policy
+from .people import MemberCount, PersonResult, decide_people, derive_units
 from .plugins import engine_version
 from .ranking import Placed, rank_cluster
 from .scoring import UnitScore, score_unit
@@ -47,6 +48,8 @@ class ClusterResult:
     units: tuple[UnitResult, ...]          # in rank order
     leadership: LeadershipResult | None
     council: tuple[CouncilItem, ...]
+    people: tuple[PersonResult, ...] = ()
+    member_counts: Mapping[str, tuple[MemberCount, ...]] = attrs.field(factory=dict)
 
 
 @attrs.frozen(kw_only=True)
@@ -90,7 +93,9 @@ def history_contexts(cluster: Cluster) -> dict[str, EvalContext]:
 
 
 def evaluate_cluster(policy: Policy, cluster: Cluster) -> ClusterResult:
-    scores = [score_unit(policy, unit, cluster.year, cluster.plugin_data) for unit in cluster.units]
+    people = decide_people(policy, cluster)
+    units_in, member_counts = derive_units(policy, cluster, people)
+    scores = [score_unit(policy, unit, cluster.year, cluster.plugin_data) for unit in units_in]
     placed = rank_cluster(scores, policy.ranking)
     size = Decimal(len(placed))
     for place in placed:
@@ -110,6 +115,7 @@ def evaluate_cluster(policy: Policy, cluster: Cluster) -> ClusterResult:
     return ClusterResult(
         id=cluster.id, name=cluster.name, year=cluster.year, units=units,
         leadership=choose_leadership(policy.leadership, cluster, placed), council=tuple(council),
+        people=people, member_counts=MappingProxyType(dict(sorted(member_counts.items()))),
     )
 
 

@@ -36,6 +36,24 @@ class InputField:
     required: bool = True
     default: Value | None = None
     plugin: str | None = None  # a derived input: computed by this plugin's ``derive_inputs``
+    members: MemberAggregate | None = None  # a derived input: counted from the members file
+
+
+@attrs.frozen(kw_only=True)
+class MemberAggregate:
+    """A unit input derived from its members (``members = { count = "..." }``): how many members
+    the condition holds for (``count``), or the sum of a number over them (``sum``)."""
+
+    kind: str  # count | sum
+    expression: CompiledExpression
+
+
+@attrs.frozen(kw_only=True)
+class People:
+    """Individual titles (danh hiệu cá nhân, Law2022 Art. 21–24) decided from a members file."""
+
+    inputs: tuple[InputField, ...]
+    titles: tuple[Title, ...]
 
 
 @attrs.frozen(kw_only=True)
@@ -186,6 +204,7 @@ class Policy:
     titles: tuple[Title, ...]
     leadership: Leadership | None
     plugin_info: tuple[PluginInfo, ...] = ()
+    people: People | None = None
     #: ``[plugin.<name>]`` sections, deeply read-only, keyed by plugin name.
     plugin_config: Mapping[str, Any] = attrs.field(factory=frozen_mapping)
     #: Calls the run-time hooks of the loaded plugins (``thidua_rules.plugins.PluginRuntime``).
@@ -254,6 +273,18 @@ class HistoryRecord:
 
 
 @attrs.frozen(kw_only=True)
+class Person:
+    """A member of a unit (cán bộ, chiến sĩ) with the year's record and earlier titles."""
+
+    id: str
+    name: str
+    unit: str
+    values: Mapping[str, Value]
+    earlier: Mapping[int, tuple[str, ...]] = attrs.field(factory=frozen_mapping)
+    deferred: str | None = None
+
+
+@attrs.frozen(kw_only=True)
 class Cluster:
     """An emulation cluster (cụm / khối thi đua) and its year."""
 
@@ -268,6 +299,7 @@ class Cluster:
     history: tuple[HistoryRecord, ...] = ()
     discipline: tuple[DisciplineRecord, ...] = ()
     deferrals: tuple[Deferral, ...] = ()
+    people: tuple[Person, ...] = ()
     #: ``[plugin_data.<plugin>]`` sections, deeply read-only, keyed by plugin name.
     plugin_data: Mapping[str, Any] = attrs.field(factory=frozen_mapping)
 

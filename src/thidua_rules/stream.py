@@ -85,7 +85,7 @@ def csv_rows(handle: IO[bytes], file: str) -> Iterator[tuple[int, Row]]:
     except UnicodeDecodeError:
         raise _syntax(file, f"not UTF-8 text (after line {reader.line_num})") from None
     finally:
-        text.detach()
+        text.close()  # closes ``handle`` too, which its owner's ``with`` then finds closed
 
 
 def jsonl_rows(handle: IO[bytes], file: str) -> Iterator[tuple[int, Row]]:
@@ -267,16 +267,19 @@ def evaluate_stream(
         size = os.fstat(handle.fileno()).st_size
         bar = progress(size) if callable(progress) else progress
         try:
-            return _run(policy, handle, shown, kind, out, jobs, policy_bytes, bar)
+            rows = csv_rows(handle, shown) if kind == "csv" else jsonl_rows(handle, shown)
+            try:
+                return _run(policy, rows, handle, shown, kind, out, jobs, policy_bytes, bar)
+            finally:
+                rows.close()
         finally:
             if bar is not None:
                 bar.close()
 
 
-def _run(policy: Policy, handle: IO[bytes], file: str, kind: str, out: IO[str], jobs: int,
-         policy_bytes: bytes | None, bar: Progress | None) -> StreamSummary:
+def _run(policy: Policy, rows: Iterator[tuple[int, Row]], handle: IO[bytes], file: str, kind: str,
+         out: IO[str], jobs: int, policy_bytes: bytes | None, bar: Progress | None) -> StreamSummary:
     text_values = kind == "csv"
-    rows = csv_rows(handle, file) if kind == "csv" else jsonl_rows(handle, file)
     row_issues: list[Issue] = []
     groups = cluster_groups(rows, file, row_issues)
     digest = hashlib.sha256(b"[")

@@ -3,12 +3,13 @@
 from __future__ import annotations
 
 import json
+import subprocess
+import sys
 from decimal import Decimal
 from pathlib import Path
 
 import thidua_cand
 from thidua_rules import evaluate, load_data, load_policy, render
-from thidua_rules.cli import main
 
 REPO = Path(__file__).resolve().parents[3]
 POLICY_FILE = REPO / "policies" / "cand-cum5-2023.toml"
@@ -70,6 +71,13 @@ b = { a = 96, c = 96, d = 96 }
 c = { a = 96, c = 96, d = 96, b = 96 }
 d = { a = 96, b = 96, c = 96 }
 """
+
+
+def thidua(*args: str) -> str:
+    """Run the installed command line (``python -m thidua_rules``) and return its output."""
+    done = subprocess.run([sys.executable, "-m", "thidua_rules", *args], capture_output=True,
+                          text=True, encoding="utf-8", check=True)
+    return done.stdout
 
 
 def test_shipped_policy_evaluates_to_the_documented_table():
@@ -164,10 +172,9 @@ z = { a = 1 }
     ]
 
 
-def test_thidua_plugins_lists_cand_with_its_version(capsys):
+def test_thidua_plugins_lists_cand_with_its_version():
     """`thidua plugins --json` lists the installed cand plugin with its distribution, version and hooks."""
-    assert main(["plugins", "--json"]) == 0
-    rows = {row["name"]: row for row in json.loads(capsys.readouterr().out)}
+    rows = {row["name"]: row for row in json.loads(thidua("plugins", "--json"))}
     assert rows["cand"] == {"distribution": "thidua-cand", "version": "0.1.0", "name": "cand", "hooks": [
         "cap_band", "derive_inputs", "validate_plugin_data", "validate_policy_section"]}
 
@@ -179,3 +186,16 @@ def test_result_provenance_names_the_installed_version():
     assert doc["provenance"]["plugins"][0] == {"distribution": "thidua-cand", "hooks": [
         "cap_band", "derive_inputs", "validate_plugin_data", "validate_policy_section"],
         "name": "cand", "version": "0.1.0"}
+
+
+def test_output_bytes_do_not_depend_on_the_hash_seed():
+    """The shipped CAND policy gives the same JSON bytes under two different PYTHONHASHSEEDs."""
+    import os
+
+    outputs = []
+    for seed in ("0", "12345"):
+        env = {**os.environ, "PYTHONHASHSEED": seed}
+        done = subprocess.run([sys.executable, "-m", "thidua_rules", "evaluate", str(POLICY_FILE),
+                               str(DATA_FILE), "-f", "json"], capture_output=True, env=env, check=True)
+        outputs.append(done.stdout)
+    assert outputs[0] == outputs[1]

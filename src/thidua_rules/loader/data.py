@@ -18,6 +18,7 @@ from ..errors import ExpressionRuntimeError, Issue, PolicyError, did_you_mean
 from ..extensions import deep_freeze, type_name
 from ..model import Ballot, Cluster, Dataset, Deferral, DisciplineRecord, HistoryRecord, InputField, Policy, Unit, Value, frozen_mapping
 from ..tomlfmt import join_path, toml_value
+from .members import check_members, units_with_members
 from .common import UNIT_ID, Issues, item_path, parse_toml, read_bytes, sha256, take
 
 FORMATS = {".toml": "toml", ".json": "json", ".csv": "csv", ".jsonl": "jsonl", ".ndjson": "jsonl"}
@@ -35,18 +36,46 @@ TRUE_WORDS = {"true", "1", "yes", "có", "co", "x"}
 FALSE_WORDS = {"false", "0", "no", "không", "khong", ""}
 
 
-def load_data(path: str | Path, policy: Policy, *, display: str | None = None,
-              format: str | None = None) -> Dataset:
-    """Read and check a data file against ``policy``; raise :class:`PolicyError` with every problem."""
-    shown = display or str(path)
+def _format_of(path: str | Path, shown: str, format: str | None) -> str:
     kind = format or FORMATS.get(Path(path).suffix.lower())
     if kind is None:
         raise PolicyError([Issue(file=shown, message="unknown data format; use a .toml, .json, .csv "
                                  "or .jsonl file (or --data-format)")])
-    return parse_data(read_bytes(path, shown), policy, file=shown, format=kind)
+    return kind
 
 
-def parse_data(data: bytes, policy: Policy, *, file: str = "<data>", format: str = "toml") -> Dataset:
+def load_data(path: str | Path, policy: Policy, *, display: str | None = None,
+              format: str | None = None, members: str | Path | None = None) -> Dataset:
+    """Read and check a data file (and optionally a members file) against ``policy``; raise
+    :class:`PolicyError` with every problem of both files."""
+    shown = display or str(path)
+    kind = _format_of(path, shown, format)
+    member_rows = None
+    if members is not None:
+        member_rows = read_member_rows(members)
+    return parse_data(read_bytes(path, shown), policy, file=shown, format=kind, members=member_rows)
+
+
+def read_member_rows(path: str | Path) -> tuple[str, list[Any]]:
+    """A members file (TOML with ``[[members]]``, JSON, CSV, JSON lines) as raw rows."""
+    shown = str(path)
+    data = read_bytes(path, shown)
+    kind = _format_of(path, shown, None)
+    if kind in ("csv", "jsonl"):
+        rows: list[Any] = []
+        for line, row in (_csv_rows(data, shown) if kind == "csv" else _jsonl_rows(data, shown)):
+            row[LINE] = line
+            rows.append(row)
+        return shown, rows
+    raw = parse_toml(data, shown) if kind == "toml" else _parse_json(data, shown)
+    issues = Issues(shown)
+    top = take(issues, "", raw, {"members": ("table_list", True)})
+    issues.raise_if_any()
+    return shown, list((top or {}).get("members", []))
+
+
+def parse_data(data: bytes, policy: Policy, *, file: str = "<data>", format: str = "toml",
+               members: tuple[str, list[Any]] | None = None) -> Dataset:
     issues = Issues(file)
     if format == "toml":
         raw = parse_toml(data, file)
@@ -59,9 +88,35 @@ def parse_data(data: bytes, policy: Policy, *, file: str = "<data>", format: str
         raw = _rows_to_clusters(rows, policy, issues)
     else:
         raise PolicyError([Issue(file=file, message=f"unknown data format '{format}'")])
-    clusters = DataChecker(policy, issues, text_values=(format == "csv")).clusters(raw)
+    checker = DataChecker(policy, issues, text_values=(format == "csv"))
+    if members is not None:
+        checker.members_elsewhere = units_with_members(members[1])
+    clusters = checker.clusters(raw)
+    if members is not None:
+        clusters = _attach_members(policy, clusters, members, issues)
     issues.raise_if_any()
     return Dataset(file=file, sha256=content_digest(clusters), clusters=clusters)
+
+
+def _attach_members(policy: Policy, clusters: tuple[Cluster, ...], members: tuple[str, list[Any]],
+                    data_issues: Issues) -> tuple[Cluster, ...]:
+    """Check a separate members file and give each cluster the members of its units."""
+    file, rows = members
+    issues = Issues(file)
+    checker = DataChecker(policy, issues, text_values=file.lower().endswith(".csv"))
+    cluster_of = {u.id: c.id for c in clusters for u in c.units}
+    # Rows of units the data file does not know are reported by check_members against all ids.
+    people = check_members(checker, "members", rows, set(cluster_of), max((c.year for c in clusters), default=0),
+                           set())
+    for cluster in clusters:
+        if cluster.people and people:
+            issues.add("", f"cluster '{cluster.id}' has members in the data file too; give them in one place")
+    data_issues.items.extend(issues.items)
+    by_cluster: dict[str, list[Any]] = {}
+    for person in people:
+        by_cluster.setdefault(cluster_of[person.unit], []).append(person)
+    return tuple(attrs.evolve(c, people=tuple(by_cluster.get(c.id, ()))) if c.id in by_cluster else c
+                 for c in clusters)
 
 
 def content_digest(clusters: tuple[Cluster, ...]) -> str:
@@ -180,6 +235,12 @@ class DataChecker:
         self.title_ids = {t.id: t for t in policy.titles}
         self.band_ids = [b.id for b in policy.bands]
         self.unit_ids: set[str] = set()
+        self.person_ids: set[str] = set()
+        #: units whose member-derived inputs come from a members file given beside the data
+        self.members_elsewhere: set[str] = set()
+        #: units of the cluster being checked whose member-derived inputs are derived, not typed
+        self.derived_for: set[str] = set()
+        self.current_unit: str | None = None
 
     def clusters(self, raw: dict[str, Any]) -> tuple[Cluster, ...]:
         if "clusters" in raw:
@@ -191,6 +252,7 @@ class DataChecker:
             top = take(self.issues, "", raw, {"cluster": ("table", True), "units": ("table_list", True),
                                               "votes": ("table_list", False), "history": ("table_list", False),
                                               "discipline": ("table_list", False), "deferrals": ("table_list", False),
+                                              "members": ("table_list", False),
                                               "plugin_data": ("table", False)})
             if top is None or "cluster" not in top:
                 return ()
@@ -209,7 +271,7 @@ class DataChecker:
         return tuple(sorted(result, key=lambda c: c.id))
 
     def cluster(self, path: str, meta: Any, body: Mapping[str, Any], *, nested: bool) -> Cluster | None:
-        extra = ("units", "votes", "history", "discipline", "deferrals", "plugin_data") if nested else ()
+        extra = ("units", "votes", "history", "discipline", "deferrals", "members", "plugin_data") if nested else ()
         values = take(self.issues, path, meta, CLUSTER_KEYS, extra=extra)
         if values is None or "id" not in values:
             return None
@@ -224,12 +286,16 @@ class DataChecker:
         if not isinstance(units_raw, list) or not units_raw:
             self.issues.add(join_path(base, "units") if base else "units", "expected at least one unit")
             units_raw = []
-        units = [u for i, item in enumerate(units_raw)
-                 if (u := self.unit(self.unit_path(join_path(base, "units"), i, item), item, values["id"], year))]
-        self.issues.line = None
         # Every well-formed id counts as known, even of a unit with bad fields: one mistake, one message.
         ids = {item["id"] for item in units_raw
                if isinstance(item, dict) and isinstance(item.get("id"), str) and UNIT_ID.fullmatch(item["id"])}
+        members_raw = body.get("members", [])
+        self.derived_for = self.members_elsewhere | units_with_members(members_raw if isinstance(members_raw, list) else [])
+        units = [u for i, item in enumerate(units_raw)
+                 if (u := self.unit(self.unit_path(join_path(base, "units"), i, item), item, values["id"], year))]
+        self.issues.line = None
+        people = check_members(self, join_path(base, "members"), members_raw, ids, year, self.person_ids) \
+            if "members" in body else ()
         for key_name in ("leader", "deputy"):
             if key_name in values and values[key_name] not in ids:
                 self.issues.add(f"{path}.{key_name}", self.unknown_unit(values[key_name], ids))
@@ -245,7 +311,7 @@ class DataChecker:
             id=values["id"], name=values.get("name", values["id"]), year=year,
             leader=values.get("leader"), deputy=values.get("deputy"), rotation=rotation,
             units=tuple(sorted(units, key=lambda u: u.id)), ballots=ballots, history=history,
-            discipline=discipline, deferrals=deferrals,
+            discipline=discipline, deferrals=deferrals, people=people,
         )
         if "plugin_data" in body or (self.policy.runtime is not None and self.policy.runtime.data_validators):
             cluster = self.plugin_data(join_path(base, "plugin_data"), body.get("plugin_data", {}), cluster)
@@ -311,6 +377,7 @@ class DataChecker:
             self.unit_ids.add(unit_id)
         if name is not None and not isinstance(name, str):
             self.issues.add(f"{path}.name", f"expected a string, got {type_name(name)}")
+        self.current_unit = unit_id if isinstance(unit_id, str) else None
         values, fields_ok = self.fields(path, item, skip={"id", "name", LINE}, require=True)
         values_with_year = {**values, "year": Decimal(year)}
         for check in self.policy.checks:
@@ -346,6 +413,11 @@ class DataChecker:
                                 f"'{field.plugin}'; remove it from the data")
                 ok = False
                 continue
+            if field is not None and field.members is not None and require and self.current_unit in self.derived_for:
+                self.issues.add(join_path(path, key_name), f"'{key_name}' is counted from the unit's members; "
+                                "remove it from the data or give no members for this unit")
+                ok = False
+                continue
             if field is None:
                 self.issues.add(join_path(path, key_name), f"unknown field '{key_name}'"
                                 f"{did_you_mean(key_name, [*self.inputs, *(k for k in skip if isinstance(k, str))])}")
@@ -360,6 +432,8 @@ class DataChecker:
         if require:
             for field in self.inputs.values():
                 if field.id in item or field.plugin:
+                    continue
+                if field.members is not None and self.current_unit in self.derived_for:
                     continue
                 if field.default is not None:
                     values[field.id], _ = self.convert(field, field.default)

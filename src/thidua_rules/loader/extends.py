@@ -61,7 +61,7 @@ def resolve(data: bytes, *, file: str, path: str | Path | None) -> tuple[dict[st
         return raw, sha256(data)
     root = Source(Path(path) if path is not None else None, file,
                   Path(path).name if path is not None else posixpath.basename(file))
-    resolver = _Resolver(root)
+    resolver = _Resolver()
     merged = resolver.expand(root, raw, data, chain=())
     if resolver.issues:
         raise PolicyError(resolver.issues)
@@ -70,14 +70,15 @@ def resolve(data: bytes, *, file: str, path: str | Path | None) -> tuple[dict[st
 
 
 class _Resolver:
-    def __init__(self, root: Source) -> None:
-        self.root = root
+    def __init__(self) -> None:
         self.issues: list[Issue] = []
         self.digests: dict[str, str] = {}
         self.expanded: dict[Path, dict[str, Any]] = {}   # a base reached twice is read once
 
     def add(self, file: str, path: str, message: str) -> None:
-        self.issues.append(Issue(file=file, path=path, message=message))
+        issue = Issue(file=file, path=path, message=message)
+        if issue not in self.issues:   # a base reached twice is merged twice, reported once
+            self.issues.append(issue)
 
     def expand(self, source: Source, raw: dict[str, Any], data: bytes,
                chain: tuple[Source, ...]) -> dict[str, Any]:
@@ -86,15 +87,17 @@ class _Resolver:
         chain = (*chain, source)
         merged: dict[str, Any] = {}
         for i, base in enumerate(self.bases(source, raw)):
-            if base is None:
-                continue
             where = f"policy.extends[{i}]"
-            key = base.path.resolve() if base.path is not None else None
-            if key is not None and any(s.path is not None and s.path.resolve() == key for s in chain):
+            if isinstance(base, str):
+                self.add(source.display, where, base)
+                continue
+            assert base.path is not None  # only the extending file itself may lack a path
+            key = base.path.resolve()
+            if any(s.path is not None and s.path.resolve() == key for s in chain):
                 names = " → ".join(s.display for s in (*chain, base))
                 self.add(source.display, where, f"extends cycle: {names}")
                 continue
-            if key is not None and key in self.expanded:
+            if key in self.expanded:
                 merged = self.merge(merged, self.expanded[key], base, base_file=True)
                 continue
             loaded = self.read(source, where, base)
@@ -102,16 +105,15 @@ class _Resolver:
                 continue
             base_raw, base_data = loaded
             expanded = self.expand(base, base_raw, base_data, chain)
-            if key is not None:
-                self.expanded[key] = expanded
+            self.expanded[key] = expanded
             merged = self.merge(merged, expanded, base, base_file=True)
         own = dict(raw)
         if isinstance(own.get("policy"), dict):
             own["policy"] = {k: v for k, v in own["policy"].items() if k != "extends"}
         return self.merge(merged, own, source, base_file=False)
 
-    def bases(self, source: Source, raw: dict[str, Any]) -> list[Source | None]:
-        """The files ``[policy] extends`` names, ``None`` for an entry that is reported."""
+    def bases(self, source: Source, raw: dict[str, Any]) -> list[Source | str]:
+        """The files ``[policy] extends`` names, or what is wrong with an entry (in order)."""
         meta = raw.get("policy")
         if not isinstance(meta, dict) or "extends" not in meta:
             return []
@@ -120,18 +122,15 @@ class _Resolver:
             self.add(source.display, "policy.extends",
                      f"expected an array of file paths, got {type_name(entries)}")
             return []
-        found: list[Source | None] = []
-        for i, entry in enumerate(entries):
-            where = f"policy.extends[{i}]"
+        found: list[Source | str] = []
+        for entry in entries:
             if not isinstance(entry, str) or not entry:
-                self.add(source.display, where, f"expected a file path, got {type_name(entry)}")
-                found.append(None)
+                found.append(f"expected a file path, got {type_name(entry)}")
             elif posixpath.isabs(entry) or Path(entry).is_absolute():
                 found.append(Source(Path(entry), entry, entry, entry))
             elif source.path is None:
-                self.add(source.display, where, f"cannot resolve '{entry}' without the policy's own "
-                         "path; load the policy from its file or give an absolute path")
-                found.append(None)
+                found.append(f"cannot resolve '{entry}' without the policy's own path; "
+                             "load the policy from its file or give an absolute path")
             else:
                 found.append(Source(
                     source.path.parent / entry,

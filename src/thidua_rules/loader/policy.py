@@ -45,6 +45,7 @@ from ..plugins import (
     plugin_info,
 )
 from ..tomlfmt import toml_key
+from .people import compile_member_aggregates, compile_people
 from .common import UNIT_ID, Issues, check_id, item_path, read_bytes, take
 from .extends import resolve as resolve_extends
 
@@ -52,7 +53,7 @@ TOP_LEVEL = {
     "policy": "table", "inputs": "table", "checks": "table_list", "groups": "table_list",
     "criteria": "table_list", "scoring": "table", "bonuses": "table_list",
     "deductions": "table_list", "bands": "table_list", "ranking": "table",
-    "titles": "table_list", "leadership": "table", "plugin": "table",
+    "titles": "table_list", "leadership": "table", "plugin": "table", "people": "table",
 }
 INPUT_TYPES = ("integer", "decimal", "boolean", "enum", "text")
 #: Names the engine computes; an input may not take one of them.
@@ -104,6 +105,8 @@ class PolicyCompiler:
         #: ids that appear in the file even where their entry has errors, so that a reference to
         #: them is not reported a second time as unknown.
         self.declared: dict[str, set[str]] = {}
+        #: raw ``members = {...}`` derivations of unit inputs, compiled once [people] is known
+        self.member_aggregates: dict[str, Any] = {}
 
     def declare(self, section: str, item: Any) -> None:
         if isinstance(item, dict) and isinstance(item.get("id"), str):
@@ -168,7 +171,9 @@ class PolicyCompiler:
         plugin_names = tuple(meta.get("plugins", ()))
         self.load_plugins(plugin_names)
 
+        people = compile_people(self, top.get("people"))
         inputs = self.compile_inputs(top.get("inputs", {}))
+        compile_member_aggregates(self, self.member_aggregates, inputs, people)
         input_names = {f.id: name_info_of(f) for f in inputs.values()}
         for broken in sorted(self.declared.get("inputs", set()) - set(inputs)):
             input_names[broken] = NameInfo("number")  # reported already; keep later names quiet
@@ -243,6 +248,7 @@ class PolicyCompiler:
             ranking=ranking,
             titles=titles,
             leadership=leadership,
+            people=people,
             plugin_info=plugin_info(self.pm),
             plugin_config=plugin_config,
             runtime=self.runtime,
@@ -315,10 +321,10 @@ class PolicyCompiler:
 
     # -- sections --------------------------------------------------------------------------
 
-    def compile_inputs(self, table: Mapping[str, Any]) -> dict[str, InputField]:
+    def compile_inputs(self, table: Mapping[str, Any], section: str = "inputs") -> dict[str, InputField]:
         fields: dict[str, InputField] = {}
         for field_id, spec in table.items():
-            path = f"inputs.{field_id}" if check_id(Issues(""), "", field_id, set(), "") else f'inputs."{field_id}"'
+            path = f"{section}.{toml_key(field_id)}"
             if not check_id(self.issues, path, field_id, set(), "input") or field_id in RESERVED:
                 if field_id in RESERVED:
                     self.issues.add(path, f"'{field_id}' is computed by the engine; choose another name")
@@ -327,9 +333,12 @@ class PolicyCompiler:
                 "type": ("str", True), "label": ("str", False), "min": ("number", False),
                 "max": ("number", False), "values": ("str_list", False),
                 "required": ("bool", False), "default": ("any", False), "plugin": ("str", False),
+                **({"members": ("any", False)} if section == "inputs" else {}),
                 **DOC_KEYS,
             })
-            self.declared.setdefault("inputs", set()).add(field_id)
+            self.declared.setdefault(section, set()).add(field_id)
+            if values is not None and "members" in values:
+                self.member_aggregates[field_id] = values["members"]
             if values is None or "type" not in values:
                 continue
             derived_by = values.get("plugin")
@@ -540,7 +549,7 @@ class PolicyCompiler:
 
     def compile_titles(self, items: list[Any], names: Mapping[str, NameInfo],
                        history: Mapping[str, NameInfo],
-                       inputs: Mapping[str, InputField]) -> tuple[Title, ...]:
+                       inputs: Mapping[str, InputField], section: str = "titles") -> tuple[Title, ...]:
         titles: list[Title] = []
         seen: set[str] = set()
         check_keys: dict[str, str] = {}
@@ -550,7 +559,7 @@ class PolicyCompiler:
                     raise PolicyError([])  # pragma: no cover - two plugins claiming a key
                 check_keys[key_name] = spec.name
         for i, item in enumerate(items):
-            path = item_path("titles", i, item)
+            path = item_path(section, i, item)
             values = take(self.issues, path, item, {
                 "id": ("str", True), "name": ("str", False), "ladder": ("str", False),
                 "quota": ("table", False), **DOC_KEYS}, extra=check_keys)

@@ -9,6 +9,7 @@ from typing import Any
 from ..decimals import ENGINE_CONTEXT, fmt, plain, quantum
 from ..engine import ClusterResult, Result, UnitResult
 from ..model import Policy
+from ..people import people_document
 
 FORMAT_VERSION = "thidua-result/1"
 
@@ -49,10 +50,13 @@ def build_document(result: Result) -> dict[str, Any]:
             ],
         },
         "clusters": [_cluster(policy, c) for c in result.clusters],
-        "units": [_unit(policy, u) for c in result.clusters for u in c.units],
+        "units": [_unit(policy, u, c.member_counts.get(u.id)) for c in result.clusters for u in c.units],
         "leadership": [
             {"cluster": c.id, **_leadership(c)} for c in result.clusters if c.leadership is not None
         ],
+        # Only with a members file, so that documents without people keep their shape.
+        **({"people": [p for c in result.clusters for p in people_document(c.people, value)]}
+           if any(c.people for c in result.clusters) else {}),
     }
 
 
@@ -119,7 +123,7 @@ def _plan(policy: Policy) -> _Plan:
     return plan
 
 
-def _unit(policy: Policy, unit: UnitResult) -> dict[str, Any]:
+def _unit(policy: Policy, unit: UnitResult, member_counts: Any = None) -> dict[str, Any]:
     plan = _plan(policy)
     f = plan.fmt
     score = unit.score
@@ -196,6 +200,9 @@ def _unit(policy: Policy, unit: UnitResult) -> dict[str, Any]:
             "band": band,
             "ranking": ranking,
             "titles": titles,
+            # The members behind each member-derived input (only with a members file).
+            **({"members": {m.input: {"kind": m.kind, "value": plain(m.value), "members": list(m.members)}
+                            for m in member_counts}} if member_counts else {}),
         },
     }
 

@@ -1,0 +1,142 @@
+"""Individual titles from a members file, and the unit inputs counted from them.
+
+Each member's titles are decided first (Law2022 Art. 21–24: CSTT/LĐTT, CSTĐCS, CSTĐ of a
+ministry, CSTĐ toàn quốc), in policy order, so that a title can require one above it and a
+condition can read ``titles`` (the titles the person won this year among those declared above).
+Then every unit input declared with ``members = { count = "..." }`` or ``{ sum = "..." }`` is
+computed over the unit's members and handed to scoring as if it had been typed — with the list of
+members behind it, so that a unit's title can be traced to the people who made the share.
+"""
+
+from __future__ import annotations
+
+from collections.abc import Mapping, Sequence
+from decimal import Decimal
+from types import MappingProxyType
+from typing import Any
+
+import attrs
+
+from .awards import CheckOutcome, TitleOutcome, _ladders, _run_check, proposed_titles
+from .expressions import EvalContext
+from .extensions import TitleView
+from .model import Cluster, Person, Policy, Unit, frozen_mapping
+
+
+@attrs.frozen(kw_only=True)
+class PersonResult:
+    """One member's titles this year."""
+
+    person: Person
+    proposed: tuple[str, ...]
+    titles: tuple[TitleOutcome, ...]
+    won: tuple[str, ...]
+
+
+@attrs.frozen(kw_only=True)
+class MemberCount:
+    """How a member-derived unit input was computed: its value and the members behind it."""
+
+    input: str
+    kind: str
+    value: Decimal
+    members: tuple[str, ...]
+
+
+def decide_people(policy: Policy, cluster: Cluster) -> tuple[PersonResult, ...]:
+    """Every member's titles, in (unit, person id) order."""
+    people_policy = policy.people
+    if people_policy is None or not cluster.people:
+        return ()
+    results = []
+    for person in cluster.people:
+        awarded: dict[str, int] = {}
+        for year, titles in person.earlier.items():
+            for title in titles:
+                awarded[title] = max(year, awarded.get(title, year))
+        context = EvalContext(
+            year=cluster.year,
+            history=MappingProxyType({y: MappingProxyType({"titles": t, "year": Decimal(y)})
+                                      for y, t in sorted(person.earlier.items())}),
+            awarded=MappingProxyType(dict(sorted(awarded.items()))),
+        )
+        won: list[str] = []
+        outcomes = []
+        for title in people_policy.titles:
+            if person.deferred:
+                stop = CheckOutcome(check="deferred", plugin="thidua_rules.people", passed=False,
+                                    reason=person.deferred, seen=MappingProxyType({}))
+                outcomes.append(TitleOutcome(title=title.id, status="deferred", checks=(stop,)))
+                continue
+            env = {**person.values, "year": Decimal(cluster.year), "titles": tuple(won)}
+            view = TitleView(unit=person.id, title=title.id, env=MappingProxyType(env),
+                             won=frozenset(won), pending=frozenset(), ballot=None,
+                             eval_context=context, unit_data=None)
+            checks = []
+            for check in title.checks:
+                ok, reason, seen = _run_check(policy, title, check, view)
+                checks.append(CheckOutcome(check=check.name, plugin=check.plugin, passed=ok, reason=reason,
+                                           seen=MappingProxyType(dict(seen))))
+                if not ok:
+                    break
+            passed = all(c.passed for c in checks)
+            if passed:
+                won.append(title.id)
+            outcomes.append(TitleOutcome(title=title.id, status="won" if passed else "failed",
+                                         checks=tuple(checks)))
+        laddered = _ladders(people_policy, {person.id: outcomes})[person.id]  # type: ignore[arg-type]
+        results.append(PersonResult(person=person, proposed=proposed_titles(people_policy, laddered),  # type: ignore[arg-type]
+                                    titles=tuple(laddered), won=tuple(won)))
+    return tuple(results)
+
+
+def derive_units(policy: Policy, cluster: Cluster, people: Sequence[PersonResult]
+                 ) -> tuple[tuple[Unit, ...], Mapping[str, tuple[MemberCount, ...]]]:
+    """The cluster's units with their member-derived inputs filled in, and how each was counted."""
+    aggregates = [f for f in policy.inputs if f.members is not None]
+    by_unit: dict[str, list[PersonResult]] = {}
+    for result in people:
+        by_unit.setdefault(result.person.unit, []).append(result)
+    if not aggregates or not by_unit:
+        return cluster.units, {}
+    units = []
+    counts: dict[str, tuple[MemberCount, ...]] = {}
+    for unit in cluster.units:
+        members = by_unit.get(unit.id)
+        if not members:
+            units.append(unit)
+            continue
+        values = dict(unit.values)
+        made = []
+        for field in aggregates:
+            assert field.members is not None
+            total = Decimal(0)
+            behind = []
+            for result in members:
+                env = {**result.person.values, "year": Decimal(cluster.year), "titles": result.won}
+                value = field.members.expression.evaluate(env)
+                if field.members.kind == "count":
+                    if value:
+                        total += 1
+                        behind.append(result.person.id)
+                elif value:
+                    total += value
+                    behind.append(result.person.id)
+            values[field.id] = total
+            made.append(MemberCount(input=field.id, kind=field.members.kind, value=total, members=tuple(behind)))
+        units.append(attrs.evolve(unit, values=frozen_mapping(values)))
+        counts[unit.id] = tuple(made)
+    return tuple(units), counts
+
+
+def people_document(results: Sequence[PersonResult], value: Any) -> list[dict[str, Any]]:
+    """The people part of the result document."""
+    return [
+        {
+            "id": r.person.id, "name": r.person.name, "unit": r.person.unit, "proposed": list(r.proposed),
+            "titles": [{"id": t.title, "status": t.status,
+                        "checks": [{"check": c.check, "passed": c.passed, "reason": c.reason, "seen": value(c.seen)}
+                                   for c in t.checks]} for t in r.titles],
+        }
+        for r in results
+    ]
