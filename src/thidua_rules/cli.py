@@ -38,6 +38,8 @@ def build_parser() -> argparse.ArgumentParser:
     ev.add_argument("--format", "-f", choices=sorted(FORMATS), default="table", help="output format (default: table)")
     ev.add_argument("-o", "--output", help="write to this file (atomically) instead of standard output")
     ev.add_argument("--data-format", choices=["toml", "json", "csv", "jsonl"], help="override the data file type")
+    ev.add_argument("--members", help="members file (.csv, .toml, .json, .jsonl): people's records, "
+                    "from which the policy's [people] titles and member-derived unit inputs are decided")
     ev.add_argument("--jobs", "-j", type=_jobs, default=1, metavar="N",
                     help="with --format jsonl: evaluate clusters in N processes (0: one per core); "
                          "the output does not depend on N")
@@ -46,6 +48,7 @@ def build_parser() -> argparse.ArgumentParser:
     va.add_argument("policy")
     va.add_argument("data", nargs="?")
     va.add_argument("--data-format", choices=["toml", "json", "csv", "jsonl"])
+    va.add_argument("--members", help="members file, checked with the data")
 
     te = commands.add_parser("test", help="run the test cases kept beside policies (*.tests.toml)")
     te.add_argument("paths", nargs="*", default=["policies"],
@@ -56,6 +59,7 @@ def build_parser() -> argparse.ArgumentParser:
     ex.add_argument("data")
     ex.add_argument("unit", help="the unit id")
     ex.add_argument("--data-format", choices=["toml", "json", "csv", "jsonl"])
+    ex.add_argument("--members", help="members file (see evaluate --members)")
 
     pl = commands.add_parser("plugins", help="list installed plugins with versions and hooks")
     pl.add_argument("--json", action="store_true", help="print sorted JSON instead of a table")
@@ -92,16 +96,16 @@ def _run(args: argparse.Namespace) -> int:
     if args.command == "validate":
         counts = f"{len(policy.criteria)} criteria, {len(policy.titles)} titles"
         if args.data:
-            data = load_data(args.data, policy, format=args.data_format)
+            data = load_data(args.data, policy, format=args.data_format, members=args.members)
             units = sum(len(c.units) for c in data.clusters)
             counts += f"; data: {len(data.clusters)} cluster(s), {units} unit(s)"
         sys.stdout.write(f"ok: {policy.id} ({counts})\n")
         return EXIT_OK
-    if args.command == "evaluate" and args.format == "jsonl":
+    if args.command == "evaluate" and args.format == "jsonl" and args.members is None:
         return _evaluate_stream(args, policy)
     if args.command == "evaluate" and args.jobs != 1:
         raise PolicyError([Issue(file=args.data, message="--jobs needs --format jsonl (the streamed output)")])
-    data = load_data(args.data, policy, format=args.data_format)
+    data = load_data(args.data, policy, format=args.data_format, members=args.members)
     result = evaluate(policy, data)
     if args.command == "explain":
         if result.unit(args.unit) is None:

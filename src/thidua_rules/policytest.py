@@ -7,6 +7,7 @@ A test file ``<policy stem>.tests.toml`` sits beside its policy::
     [[cases]]
     name = "the 2022 outcome"
     data = "../examples/cum8-2022/units.toml"   # a data file (relative to this file) …
+    # members = "../examples/cum8-2022/members.csv"   # … with a members file, optionally
     # … or the data inline, in the data-file shape: [cases.inline.cluster], [[cases.inline.units]]
 
     [cases.expect.units.cuc-cntt]
@@ -43,12 +44,14 @@ import tomli_w
 from .engine import Result, evaluate
 from .errors import Issue, PolicyError, ThiduaError
 from .loader import load_policy, parse_data
+from .loader.data import read_member_rows
 from .loader.common import Issues, item_path, parse_toml, read_bytes, take
 from .model import Policy
 from .report import build_document
 
 UNIT_KEYS = {"total": "str", "rank": "int", "band": "str", "proposed": "str_list",
              "titles": "table", "tied": "bool"}
+PERSON_KEYS = {"proposed": "str_list", "titles": "table"}
 
 
 @attrs.frozen
@@ -74,6 +77,8 @@ class Coverage:
         items |= {f"band {b.id}": False for b in policy.bands}
         items |= {f"title {t.id}": False for t in policy.titles}
         items |= {f"title {t.id} check {c.name}": False for t in policy.titles for c in t.checks}
+        if policy.people is not None:
+            items |= {f"person title {t.id}": False for t in policy.people.titles}
         return cls(items)
 
     def record(self, result: Result) -> None:
@@ -90,6 +95,9 @@ class Coverage:
                     for check in outcome.checks:
                         if not check.passed:
                             self.items[f"title {outcome.title} check {check.check}"] = True
+            for person in cluster.people:
+                for title in person.won:
+                    self.items[f"person title {title}"] = True
 
     @property
     def percent(self) -> str:
@@ -138,7 +146,7 @@ def run_file(path: Path) -> tuple[list[CaseResult], Coverage]:
 def _run_case(path: Path, policy: Policy, where: str, case: dict[str, Any], issues: Issues,
               coverage: Coverage) -> CaseResult:
     values = take(issues, where, case, {
-        "name": ("str", True), "data": ("str", False), "inline": ("table", False),
+        "name": ("str", True), "data": ("str", False), "inline": ("table", False), "members": ("str", False),
         "expect": ("table", False), "error": ("str", False), "note": ("str", False)}) or {}
     name = values.get("name", where)
     if ("data" in values) == ("inline" in values):
@@ -148,8 +156,9 @@ def _run_case(path: Path, policy: Policy, where: str, case: dict[str, Any], issu
         if "data" in values:
             data_path = path.parent / values["data"]
             kind = data_path.suffix.lstrip(".")
+            members = read_member_rows(path.parent / values["members"]) if "members" in values else None
             dataset = parse_data(read_bytes(data_path, str(data_path)), policy, file=str(data_path),
-                                 format={"ndjson": "jsonl"}.get(kind, kind))
+                                 format={"ndjson": "jsonl"}.get(kind, kind), members=members)
         else:
             dataset = parse_data(tomli_w.dumps(values["inline"]).encode("utf-8"), policy,
                                  file=f"{path}: {where}.inline")
@@ -191,6 +200,23 @@ def _compare(doc: dict[str, Any], expect: dict[str, Any]) -> Iterable[str]:
                                f"got {_show(statuses.get(title_id, 'no such title'))}")
             elif got[key] != value:
                 yield f"units.{unit_id}.{key}: expected {_show(value)}, got {_show(got[key])}"
+    people = {p["id"]: p for p in doc.get("people", [])}
+    for person_id, wanted in sorted(expect.get("people", {}).items()):
+        got = people.get(person_id)
+        if got is None:
+            yield f"people.{person_id}: no such person in the result"
+            continue
+        for key, value in sorted(wanted.items()):
+            if key == "proposed" and got["proposed"] != value:
+                yield f"people.{person_id}.proposed: expected {_show(value)}, got {_show(got['proposed'])}"
+            elif key == "titles":
+                statuses = {t["id"]: t["status"] for t in got["titles"]}
+                for title_id, status in sorted(value.items()):
+                    if statuses.get(title_id) != status:
+                        yield (f"people.{person_id}.titles.{title_id}: expected {_show(status)}, "
+                               f"got {_show(statuses.get(title_id, 'no such title'))}")
+            elif key not in PERSON_KEYS:
+                yield f"people.{person_id}.{key}: unknown expectation (use proposed, titles)"
     leadership = {x["cluster"]: x for x in doc["leadership"]}
     for cluster_id, wanted in sorted(expect.get("leadership", {}).items()):
         got = leadership.get(cluster_id, {})

@@ -1,0 +1,116 @@
+"""Members files: individual titles, and unit inputs counted from members instead of typed."""
+
+from __future__ import annotations
+
+import json
+
+import pytest
+import tomli_w
+
+from thidua_rules import PolicyError, evaluate, load_data, load_policy, parse_data, render
+
+from .conftest import ROOT
+
+POLICY = ROOT / "policies" / "cum8-2022-members.toml"
+UNITS = ROOT / "examples" / "cum8-2022" / "units-members.toml"
+MEMBERS = ROOT / "examples" / "cum8-2022" / "members.csv"
+
+
+@pytest.fixture(scope="module")
+def policy():
+    return load_policy(POLICY, display="cum8-2022-members.toml")
+
+
+@pytest.fixture(scope="module")
+def doc(policy):
+    data = load_data(UNITS, policy, members=MEMBERS)
+    return json.loads(render(evaluate(policy, data), "json"))
+
+
+def test_members_give_the_same_unit_titles_as_typed_aggregates(doc, example_result):
+    """Counting from 650 members' records gives the ranks, totals, bands and titles of the typed example."""
+    typed = json.loads(render(example_result, "json"))
+
+    def outcome(d):
+        return [(u["id"], u["rank"], u["total"], u["band"], u["proposed"]) for u in d["units"]]
+
+    assert outcome(doc) == outcome(typed)
+    assert doc["leadership"] == typed["leadership"]
+
+
+def test_explanation_names_the_members_behind_each_share(doc):
+    """vien-khcn: 79 of 80 completed their tasks; the one who did not and the one disciplined are named."""
+    unit = next(u for u in doc["units"] if u["id"] == "vien-khcn")
+    counts = unit["explanation"]["members"]
+    assert {k: v["value"] for k, v in counts.items()} == {
+        "emulation_fighters": "5", "members": "80", "members_advanced": "74",
+        "members_completed": "79", "members_disciplined": "1"}
+    assert counts["members_disciplined"]["members"] == ["vien-khcn-075"]
+    completed = set(counts["members_completed"]["members"])
+    assert {f"vien-khcn-{n:03d}" for n in range(1, 81)} - completed == {"vien-khcn-080"}
+    assert counts["emulation_fighters"]["members"] == [f"vien-khcn-{n:03d}" for n in range(1, 6)]
+
+
+def test_individual_titles_follow_the_ladder_and_the_years(doc):
+    """CSTT → CSTĐCS → CSTĐ toàn lực lượng (3 CSTĐCS in a row) → CSTĐ toàn quốc (2 at CAND level)."""
+    people = {p["id"]: p for p in doc["people"]}
+    assert len(people) == 650
+    assert people["cuc-cntt-002"]["proposed"] == ["chien_si_thi_dua_toan_quoc"]
+    assert people["cuc-cntt-001"]["proposed"] == ["chien_si_thi_dua_cand"]
+    khcn = {t["id"]: t for t in people["vien-khcn-001"]["titles"]}
+    assert khcn["chien_si_thi_dua_cand"]["checks"][-1] == {
+        "check": "when", "passed": False,
+        "reason": "'consecutive_years('chien_si_thi_dua_co_so' in titles) >= 3' is false",
+        "seen": {"titles": ["chien_si_tien_tien", "chien_si_thi_dua_co_so"],
+                 "consecutive_years('chien_si_thi_dua_co_so' in titles)": "2"}}
+    assert people["vien-khcn-075"]["proposed"] == []
+
+
+def members_doc(rows, units=None):
+    unit = {"id": "a", "name": "A", "targets_assigned": 10, "targets_done": 10, "ad_hoc_assigned": 1,
+            "ad_hoc_done": 1, "advisory_adopted": 8, "joint_activities": 3, "party_rating": "tot",
+            "ad_hoc_commendations": 0, "inspection_findings": 0}
+    return {"cluster": {"id": "c", "name": "C", "year": 2022}, "units": units or [unit], "members": rows}
+
+
+@pytest.mark.parametrize(("rows", "extra", "lines"), [
+    ([{"unit": "a", "id": "p0", "rating": "tot"}, {"unit": "aa", "id": "p1", "rating": "tot"}], {},
+     ["data.toml: members[1](id=p1).unit: unknown unit 'aa' (did you mean 'a'?)"]),
+    ([{"unit": "a", "id": "p1", "rating": "tott"}], {},
+     ["data.toml: members[0](id=p1).rating: 'tott' is not allowed (did you mean 'tot'?); "
+      "expected one of xuat_sac, tot, hoan_thanh, khong_hoan_thanh"]),
+    ([{"unit": "a", "id": "p1", "rating": "tot", "earlier": {"2023": ["chien_si_tien_tien"]}}], {},
+     ["data.toml: members[0](id=p1).earlier.2023: expected an earlier year than 2022"]),
+    ([{"unit": "a", "id": "p1", "rating": "tot", "earlier": {"2021": ["cstt"]}}], {},
+     ["data.toml: members[0](id=p1).earlier.2021: unknown title 'cstt'"]),
+    ([{"unit": "a", "id": "p1", "rating": "tot"}], {"members": 3},
+     ["data.toml: units[0](id=a).members: 'members' is counted from the unit's members; "
+      "remove it from the data or give no members for this unit"]),
+])
+def test_member_errors(policy, rows, extra, lines):
+    """Bad member rows, and aggregates typed beside a members list, are one exact line each."""
+    doc = members_doc(rows)
+    doc["units"][0].update(extra)
+    with pytest.raises(PolicyError) as err:
+        parse_data(tomli_w.dumps(doc).encode(), policy, file="data.toml")
+    assert err.value.lines() == lines
+
+
+def test_members_in_the_data_file_work_like_a_members_file(policy):
+    """[[members]] inside the data file; a deferred member gets no title and is not counted as CSTT."""
+    rows = [{"unit": "a", "id": "p1", "rating": "xuat_sac"}, {"unit": "a", "id": "p2", "rating": "tot"},
+            {"unit": "a", "id": "p3", "rating": "tot", "deferred": "đang xác minh"}]
+    dataset = parse_data(tomli_w.dumps(members_doc(rows)).encode(), policy, file="data.toml")
+    out = json.loads(render(evaluate(policy, dataset), "json"))
+    assert [(p["id"], p["proposed"]) for p in out["people"]] == [
+        ("p1", ["chien_si_thi_dua_co_so"]), ("p2", ["chien_si_tien_tien"]), ("p3", [])]
+    assert out["units"][0]["explanation"]["members"]["members_advanced"] == {
+        "kind": "count", "value": "2", "members": ["p1", "p2"]}
+
+
+def test_a_policy_without_people_rejects_members(example_policy):
+    """Members given to a policy with no [people] section are an error."""
+    doc = members_doc([{"unit": "a", "id": "p1"}])
+    with pytest.raises(PolicyError) as err:
+        parse_data(tomli_w.dumps(doc).encode(), example_policy, file="data.toml")
+    assert "data.toml: members: the policy has no [people] section, so it cannot use members" in err.value.lines()
