@@ -230,3 +230,14 @@ def test_reverse_plugin_registration_changes_nothing(policy):
     backward = manager(tuple(reversed(DEFAULT_PLUGINS)))
     for hook in ("register_functions", "register_criterion_methods", "register_title_checks"):
         assert list(collect(forward, hook, "x")) == list(collect(backward, hook, "x"))
+
+
+def test_a_ranking_vote_ends_the_tie_break_chain(policy):
+    """`vote` in the chain reads the cluster's ranking ballot: c's 5 votes put it above b's 3."""
+    doc = data([unit("a", awards=1), unit("b"), unit("c"), unit("d", rating="tot")])
+    doc["votes"] = [{"title": "ranking", "voters": 9, "yes": {"b": 3, "c": 5}}]
+    out = run(policy, doc)
+    assert [(r[0], r[1], r[5]) for r in rows(out)] == [(1, "a", False), (2, "c", False), (3, "b", False),
+                                                        (4, "d", False)]
+    c = next(u for u in out["units"] if u["id"] == "c")
+    assert c["explanation"]["ranking"]["below"] == {"unit": "b", "key": "vote", "this": "5.00", "other": "3.00"}

@@ -15,6 +15,7 @@ from .expressions import EvalContext
 from .leadership import LeadershipResult, choose_leadership
 from .model import Cluster, Dataset, PluginInfo, Policy
 from .people import MemberCount, PersonResult, decide_people, derive_units
+from .model import RANKING_BALLOT
 from .plugins import engine_version
 from .ranking import Placed, rank_cluster
 from .scoring import UnitScore, score_unit
@@ -96,6 +97,12 @@ def evaluate_cluster(policy: Policy, cluster: Cluster) -> ClusterResult:
     people = decide_people(policy, cluster)
     units_in, member_counts = derive_units(policy, cluster, people)
     scores = [score_unit(policy, unit, cluster.year, cluster.plugin_data) for unit in units_in]
+    if any(k.key == "vote" for k in policy.ranking):
+        ranking_ballot = next((b for b in cluster.ballots if b.title == RANKING_BALLOT), None)
+        for score in scores:
+            votes = 0 if ranking_ballot is None else (
+                ranking_ballot.yes.get(score.unit.id, 0) + ranking_ballot.written.get(score.unit.id, 0))
+            score.env["vote"] = Decimal(votes)  # type: ignore[index]
     placed = rank_cluster(scores, policy.ranking)
     size = Decimal(len(placed))
     for place in placed:

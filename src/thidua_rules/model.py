@@ -14,6 +14,9 @@ if TYPE_CHECKING:
 
 Value = Decimal | bool | str | tuple[str, ...]
 
+#: The ballot id of a cluster's ranking vote, read by the ranking key ``vote``.
+RANKING_BALLOT = "ranking"
+
 
 def frozen_mapping(value: Mapping[str, Any] | None = None) -> Mapping[str, Any]:
     """A read-only mapping with keys in sorted order, so iteration never depends on input order."""

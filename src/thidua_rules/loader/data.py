@@ -16,7 +16,7 @@ import attrs
 from ..decimals import engine_context
 from ..errors import ExpressionRuntimeError, Issue, PolicyError, did_you_mean
 from ..extensions import deep_freeze, type_name
-from ..model import Ballot, Cluster, Dataset, Deferral, DisciplineRecord, HistoryRecord, InputField, Policy, Unit, Value, frozen_mapping
+from ..model import RANKING_BALLOT, Ballot, Cluster, Dataset, Deferral, DisciplineRecord, HistoryRecord, InputField, Policy, Unit, Value, frozen_mapping
 from ..tomlfmt import join_path, toml_value
 from .members import check_members, units_with_members
 from .common import UNIT_ID, Issues, item_path, parse_toml, read_bytes, sha256, take
@@ -516,6 +516,13 @@ class DataChecker:
             voters = values[size_key]
             title = self.title_ids.get(title_id)
             round_ = values.get("round", 1)
+            if title_id == RANKING_BALLOT and any(k.key == "vote" for k in self.policy.ranking):
+                ballots[(title_id, round_)] = Ballot(
+                    title=title_id, voters=voters, present=values.get("present"), round=round_,
+                    yes=frozen_mapping(self.vote_counts(f"{where}.yes", values["yes"], ids, voters, "voters")),
+                    written=frozen_mapping(self.vote_counts(f"{where}.written", values.get("written", {}), ids,
+                                                            voters, "voters")))
+                continue
             if title is None:
                 self.issues.add(f"{where}.title", f"unknown title '{title_id}'{did_you_mean(title_id, self.title_ids)}")
                 continue

@@ -520,7 +520,9 @@ class PolicyCompiler:
         if values.get("ties", "shared") != "shared":
             self.issues.add("ranking.ties", f"unknown tie rule '{values['ties']}'; expected 'shared' "
                             "(units still equal after the chain share a rank and are flagged)")
-        known = {"total": True, "score": True, "bonus": True, "deduction": True}
+        # "vote": the yes-votes of the cluster's ranking ballot ([[votes]] title = "ranking"),
+        # the last resort of published tie-break chains (Cần Thơ KH 157/KH-UBND 2025).
+        known = {"total": True, "score": True, "bonus": True, "deduction": True, "vote": True}
         known |= {f"group.{g}": True for g in {*groups, *self.declared.get("groups", set())}}
         known |= {f"criterion.{c}": True for c in {*criteria, *self.declared.get("criteria", set())}}
         known |= {f"bonus.{b}": True for b in bonuses} | {f"deduction.{d}": True for d in deductions}
