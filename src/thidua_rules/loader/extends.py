@@ -189,6 +189,15 @@ class _Resolver:
                 merged[key] = {**base.get(key, {}), **value}
             elif key in ID_ARRAYS and _table_list(value):
                 merged[key] = self.merge_items(key, base.get(key, []), value, origin)
+            elif key == "people" and isinstance(value, dict) and isinstance(base.get("people", {}), dict):
+                # [people] merges like the top level: inputs key by key, titles by id.
+                people = {**base.get("people", {}), **value}
+                if isinstance(value.get("inputs"), dict):
+                    people["inputs"] = {**base.get("people", {}).get("inputs", {}), **value["inputs"]}
+                if _table_list(value.get("titles")):
+                    people["titles"] = self.merge_items("people.titles", base.get("people", {}).get("titles", []),
+                                                        value["titles"], origin)
+                merged["people"] = people
             elif base_file and key in (*PLAIN_TABLES, *ID_ARRAYS):
                 wanted = "a table" if key in PLAIN_TABLES else "an array of tables"
                 self.add(origin.display, key, f"expected {wanted}, got {type_name(value)}")
