@@ -104,9 +104,9 @@ def runtime_error(source: str, env=None, ctx: EvalContext | None = None,
 
 
 @pytest.mark.parametrize(("source", "expected"), [
-    pytest.param("12", Decimal("12"), id="integer"),
+    pytest.param("12", Decimal(12), id="integer"),
     pytest.param("0.9", Decimal("0.9"), id="decimal"),
-    pytest.param("007", Decimal("7"), id="leading-zeros"),
+    pytest.param("007", Decimal(7), id="leading-zeros"),
     pytest.param("'xuat_sac'", "xuat_sac", id="single-quoted"),
     pytest.param('"tot"', "tot", id="double-quoted"),
     pytest.param(r"'it\'s'", "it's", id="escaped-quote"),

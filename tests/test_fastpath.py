@@ -17,7 +17,7 @@ from thidua_rules.ranking import key_value, rank_cluster
 from thidua_rules.report.jsontext import compact, indented
 
 sys.path.insert(0, str(Path(__file__).resolve().parent.parent / "benchmarks"))
-from generate import FIELDS, make_rows  # noqa: E402
+from generate import FIELDS, make_rows
 
 UNITS = 2000
 TIED_NAMES = ["Đơn vị Ấp", "Đơn vị Anh", "Đơn vị Ân", "đơn vị ấp"]

@@ -13,7 +13,7 @@ from thidua_rules.errors import PolicyError
 from thidua_rules.stream import evaluate_stream
 
 sys.path.insert(0, str(Path(__file__).resolve().parent.parent / "benchmarks"))
-from generate import make_csv  # noqa: E402
+from generate import make_csv
 
 ROOT = Path(__file__).resolve().parent.parent
 POLICY = ROOT / "policies" / "cum8-2022.toml"

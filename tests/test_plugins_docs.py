@@ -15,7 +15,7 @@ DOCS = (Path(__file__).resolve().parent.parent / "docs" / "plugins.md").read_tex
 def test_complete_example_in_docs_runs():
     """The docs' complete plugin, policy and data evaluate to the bands and totals the docs state."""
     tail = DOCS.split("## A complete plugin, runnable", 1)[1]
-    python, policy, data = re.findall(r"```(?:python|toml)\n(.*?)```", tail, flags=re.S)
+    python, policy, data = re.findall(r"```(?:python|toml)\n(.*?)```", tail, flags=re.DOTALL)
     module = types.ModuleType("docs_example_plugin")
     exec(compile(python, "docs/plugins.md", "exec"), module.__dict__)
     sys.modules.pop("docs_example_plugin", None)

@@ -215,9 +215,10 @@ def test_reverse_plugin_registration_changes_nothing(policy):
     """Hook implementations are called in plugin-name order, never registration order."""
     import importlib
 
-    from thidua_rules.plugins import DEFAULT_PLUGINS, collect
     import pluggy
+
     from thidua_rules import hookspecs
+    from thidua_rules.plugins import DEFAULT_PLUGINS, collect
 
     def manager(order):
         pm = pluggy.PluginManager("thidua_rules")

@@ -16,7 +16,7 @@ from thidua_rules.report.jsonlines import LINES_FORMAT
 from thidua_rules.stream import evaluate_stream, progress_for
 
 sys.path.insert(0, str(Path(__file__).resolve().parent.parent / "benchmarks"))
-from generate import make_csv, make_rows  # noqa: E402
+from generate import make_csv, make_rows
 
 ROOT = Path(__file__).resolve().parent.parent
 POLICY = ROOT / "policies" / "cum8-2022.toml"

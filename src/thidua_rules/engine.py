@@ -13,9 +13,8 @@ from .awards import CouncilItem, TitleOutcome, award_cluster, proposed_titles
 from .decimals import engine_context
 from .expressions import EvalContext
 from .leadership import LeadershipResult, choose_leadership
-from .model import Cluster, Dataset, PluginInfo, Policy
+from .model import RANKING_BALLOT, Cluster, Dataset, PluginInfo, Policy
 from .people import MemberCount, PersonResult, decide_people, derive_units
-from .model import RANKING_BALLOT
 from .plugins import engine_version
 from .ranking import Placed, rank_cluster
 from .scoring import UnitScore, score_unit

@@ -44,8 +44,8 @@ import tomli_w
 from .engine import Result, evaluate
 from .errors import Issue, PolicyError, ThiduaError
 from .loader import load_policy, parse_data
-from .loader.data import read_member_rows
 from .loader.common import Issues, item_path, parse_toml, read_bytes, take
+from .loader.data import read_member_rows
 from .model import Policy
 from .report import build_document
 

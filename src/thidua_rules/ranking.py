@@ -35,7 +35,7 @@ class Placed:
 
 def key_value(score: UnitScore, key: str) -> Decimal:
     """The value of a ranking key (``total``, ``group.x``, ``criterion.x``, ``input.x``…)."""
-    name = key[len("input."):] if key.startswith("input.") else key
+    name = key.removeprefix("input.")
     value = score.env[name]
     assert isinstance(value, Decimal)
     return value

@@ -10,8 +10,8 @@ and an error gives the same lines as the in-memory path.
 from __future__ import annotations
 
 import csv
-import io
 import hashlib
+import io
 import json
 import multiprocessing
 import os

@@ -9,6 +9,7 @@ from decimal import Decimal
 from pathlib import Path
 
 import thidua_cand
+
 from thidua_rules import evaluate, load_data, load_policy, render
 
 REPO = Path(__file__).resolve().parents[3]

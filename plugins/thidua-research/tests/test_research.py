@@ -8,6 +8,7 @@ import sys
 from pathlib import Path
 
 import thidua_research
+
 from thidua_rules import evaluate, load_data, load_policy, render
 
 REPO = Path(__file__).resolve().parents[3]

@@ -2,8 +2,8 @@
 
 from __future__ import annotations
 
-from collections.abc import Callable, Mapping
 import re
+from collections.abc import Callable, Mapping
 from decimal import Decimal
 from fractions import Fraction
 from typing import Any
@@ -11,8 +11,8 @@ from typing import Any
 from ..decimals import plain
 from ..errors import did_you_mean
 from ..extensions import CompileContext, TitleCheckSpec, TitleView, type_name
-from ..tomlfmt import toml_key
 from ..hookspecs import hookimpl
+from ..tomlfmt import toml_key
 
 _FRACTION = re.compile(r"\s*\d+\s*/\s*\d+\s*")
 Runner = Callable[[TitleView], tuple[bool, str, Mapping[str, Any]]]

@@ -16,10 +16,23 @@ import attrs
 from ..decimals import engine_context
 from ..errors import ExpressionRuntimeError, Issue, PolicyError, did_you_mean
 from ..extensions import deep_freeze, type_name
-from ..model import RANKING_BALLOT, Ballot, Cluster, Dataset, Deferral, DisciplineRecord, HistoryRecord, InputField, Policy, Unit, Value, frozen_mapping
+from ..model import (
+    RANKING_BALLOT,
+    Ballot,
+    Cluster,
+    Dataset,
+    Deferral,
+    DisciplineRecord,
+    HistoryRecord,
+    InputField,
+    Policy,
+    Unit,
+    Value,
+    frozen_mapping,
+)
 from ..tomlfmt import join_path, toml_value
-from .members import check_members, units_with_members
 from .common import UNIT_ID, Issues, item_path, parse_toml, read_bytes, sha256, take
+from .members import check_members, units_with_members
 
 FORMATS = {".toml": "toml", ".json": "json", ".csv": "csv", ".jsonl": "jsonl", ".ndjson": "jsonl"}
 CLUSTER_KEYS = {

@@ -45,9 +45,9 @@ from ..plugins import (
     plugin_info,
 )
 from ..tomlfmt import toml_key
-from .people import compile_member_aggregates, compile_people
 from .common import UNIT_ID, Issues, check_id, item_path, read_bytes, take
 from .extends import resolve as resolve_extends
+from .people import compile_member_aggregates, compile_people
 
 TOP_LEVEL = {
     "policy": "table", "inputs": "table", "checks": "table_list", "groups": "table_list",
