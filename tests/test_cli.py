@@ -73,3 +73,12 @@ def test_readme_shows_the_real_output_of_the_first_command(example_result):
     start = readme.index("The first prints:\n\n```\n") + len("The first prints:\n\n```\n")
     shown = readme[start : readme.index("```", start)]
     assert shown == render(example_result, "table").rstrip("\n") + "\n"
+
+
+def test_explain_a_member(capsys, golden):
+    """`thidua explain` with a member's id shows each of their titles, checks and the values seen."""
+    args = ["explain", str(ROOT / "policies" / "cum8-2022-members.toml"),
+            str(ROOT / "examples" / "cum8-2022" / "units-members.toml"), "cuc-cntt-002",
+            "--members", str(ROOT / "examples" / "cum8-2022" / "members.csv")]
+    assert main(args) == 0
+    golden.check(GOLDEN / "explain-person-cuc-cntt-002.txt", capsys.readouterr().out)

@@ -57,7 +57,7 @@ def build_parser() -> argparse.ArgumentParser:
     ex = commands.add_parser("explain", help="explain every point and decision for one unit")
     ex.add_argument("policy")
     ex.add_argument("data")
-    ex.add_argument("unit", help="the unit id")
+    ex.add_argument("unit", help="the unit id (or a member's id, with --members)")
     ex.add_argument("--data-format", choices=["toml", "json", "csv", "jsonl"])
     ex.add_argument("--members", help="members file (see evaluate --members)")
 
@@ -108,6 +108,12 @@ def _run(args: argparse.Namespace) -> int:
     data = load_data(args.data, policy, format=args.data_format, members=args.members)
     result = evaluate(policy, data)
     if args.command == "explain":
+        from .report.explain import explain_person
+
+        person_text = explain_person(result, args.unit) if result.unit(args.unit) is None else None
+        if person_text is not None:
+            sys.stdout.write(person_text)
+            return EXIT_OK
         if result.unit(args.unit) is None:
             from .errors import did_you_mean
 

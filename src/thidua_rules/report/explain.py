@@ -10,8 +10,10 @@ from .document import build_document
 
 
 def _show(value: Any) -> str:
-    if isinstance(value, list):
+    if isinstance(value, list | tuple | frozenset):
         return "[" + ", ".join(_show(v) for v in value) + "]"
+    if isinstance(value, Decimal):
+        return f"{value:f}"
     return str(value)
 
 
@@ -29,9 +31,19 @@ def explain_unit(result: Result, unit_id: str) -> str:
     tied = " (shared)" if unit["tied"] else ""
     out = [f"{unit['name']} ({unit['id']}), cluster {unit['cluster']}",
            f"rank {unit['rank']}{tied}, total {unit['total']}, band {unit['band'] or '-'}",
-           f"proposed: {', '.join(unit['proposed']) or '-'}", "", "criteria:"]
+           f"proposed: {', '.join(unit['proposed']) or '-'}", ""]
+    if ex.get("derived"):
+        out.append("derived inputs:")
+        out.extend(f"  {d['input']} = {d['value']} (plugin {d['plugin']})" for d in ex["derived"])
+    if ex.get("members"):
+        out.append("counted from members:")
+        for name, m in ex["members"].items():
+            shown = ", ".join(m["members"][:10]) + (f", … ({len(m['members'])} in all)" if len(m["members"]) > 10 else "")
+            out.append(f"  {name} = {m['value']} ({m['kind']}): {shown or 'nobody'}")
+    out.append("criteria:")
     for c in ex["criteria"]:
-        line = f"  {c['id']} ({names[c['id']]}): {c['score']} of {c['points']} [{c['method']}]"
+        by = f", scored by plugin {c['override']}" if c.get("override") else ""
+        line = f"  {c['id']} ({names[c['id']]}): {c['score']} of {c['points']} [{c['method']}{by}]"
         details = []
         if c["inputs"]:
             details.append(_seen(c["inputs"]))
@@ -54,6 +66,8 @@ def explain_unit(result: Result, unit_id: str) -> str:
         out.append(f"  {kind} applied: {agg['applied']}{cap}")
     out.append(f"  total: {unit['total']}")
     out.append(f"band: {unit['band'] or '-'}" + (f" (minimum {ex['band']['min']})" if ex["band"]["min"] else ""))
+    for cap in ex["band"].get("caps", []):
+        out.append(f"  at most {cap['ceiling']} (plugin {cap['plugin']}): {cap['reason']}")
     for skipped in ex["band"]["skipped"]:
         out.append(f"  not {skipped['band']}: '{skipped['failed']}' is false")
     out.append("ranking:")
@@ -76,4 +90,25 @@ def explain_unit(result: Result, unit_id: str) -> str:
         if "quota" in t:
             q = t["quota"]
             out.append(f"    quota: place {q['place']} of limit {q['limit']} (raw {q['raw']})")
+    return "\n".join(out) + "\n"
+
+
+def explain_person(result: Result, person_id: str) -> str | None:
+    """One member's titles, each check with its reason and the values it saw; None if unknown."""
+    people = result.policy.people
+    found = next((p for c in result.clusters for p in c.people if p.person.id == person_id), None)
+    if found is None or people is None:
+        return None
+    names = {t.id: t.name for t in people.titles}
+    person = found.person
+    out = [f"{person.name} ({person.id}), unit {person.unit}",
+           f"record: {_seen({k: _show(v) for k, v in person.values.items()})}",
+           f"proposed: {', '.join(found.proposed) or '-'}", "titles:"]
+    for outcome in found.titles:
+        out.append(f"  {outcome.title} ({names[outcome.title]}): {outcome.status}")
+        for c in outcome.checks:
+            mark = "ok" if c.passed else "FAILED"
+            reason = f": {c.reason}" if c.reason else ""
+            seen = {k: _show(v) for k, v in c.seen.items()}
+            out.append(f"    {c.check} {mark}{reason}" + (f" [{_seen(seen)}]" if seen else ""))
     return "\n".join(out) + "\n"

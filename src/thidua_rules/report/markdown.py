@@ -84,6 +84,12 @@ def render_markdown(doc: dict[str, Any], result: Result) -> str:
                        f"điểm trừ: {ex['deduction']['applied']}; tổng: {u['total']}")
             band = band_name.get(u["band"], "—") if u["band"] else "không xếp loại"
             out.append(f"- Xếp loại: {band}")
+            for cap in ex["band"].get("caps", []):
+                out.append(f"  - Giới hạn xếp loại (plugin `{cap['plugin']}`): {cap['reason']}")
+            for d in ex.get("derived", []):
+                out.append(f"- `{d['input']}` = {d['value']} (tính bởi plugin `{d['plugin']}`)")
+            for name, m in ex.get("members", {}).items():
+                out.append(f"- `{name}` = {m['value']}, đếm từ hồ sơ cán bộ ({len(m['members'])} người)")
             above, below = ex["ranking"]["above"], ex["ranking"]["below"]
             if above:
                 out.append(f"- So với `{above['unit']}` (xếp trên): {_separation_vi(above)}")
