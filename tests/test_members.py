@@ -55,8 +55,10 @@ def test_individual_titles_follow_the_ladder_and_the_years(doc):
     """CSTT → CSTĐCS → CSTĐ toàn lực lượng (3 CSTĐCS in a row) → CSTĐ toàn quốc (2 at CAND level)."""
     people = {p["id"]: p for p in doc["people"]}
     assert len(people) == 650
-    assert people["cuc-cntt-002"]["proposed"] == ["chien_si_thi_dua_toan_quoc"]
-    assert people["cuc-cntt-001"]["proposed"] == ["chien_si_thi_dua_cand"]
+    assert people["cuc-cntt-002"]["proposed"] == ["chien_si_thi_dua_toan_quoc", "bang_khen_bo_truong_ca_nhan"]
+    assert people["cuc-cntt-001"]["proposed"] == ["chien_si_thi_dua_cand", "bang_khen_bo_truong_ca_nhan"]
+    assert people["cuc-cntt-003"]["proposed"] == [
+        "chien_si_thi_dua_co_so", "bang_khen_bo_truong_ca_nhan", "bang_khen_thu_tuong_ca_nhan"]
     khcn = {t["id"]: t for t in people["vien-khcn-001"]["titles"]}
     assert khcn["chien_si_thi_dua_cand"]["checks"][-1] == {
         "check": "when", "passed": False,
