@@ -412,15 +412,17 @@ class DataChecker:
         return Unit(id=unit_id, name=name if isinstance(name, str) else unit_id, cluster=cluster,
                     values=frozen_mapping(values))
 
-    def fields(self, path: str, item: Mapping[str, Any], *, skip: set[Any],
-               require: bool) -> tuple[dict[str, Value], bool]:
-        """The item's well-typed input values, and whether every field was fine."""
+    def fields(self, path: str, item: Mapping[str, Any], *, skip: set[Any] | tuple[Any, ...],
+               require: bool, inputs: Mapping[str, InputField] | None = None) -> tuple[dict[str, Value], bool]:
+        """The item's well-typed values of ``inputs`` (the policy's unit inputs unless given), and
+        whether every field was fine."""
+        inputs = self.inputs if inputs is None else inputs
         values: dict[str, Value] = {}
         ok = True
         for key_name, raw in item.items():
             if key_name in skip:
                 continue
-            field = self.inputs.get(key_name)
+            field = inputs.get(key_name)
             if field is not None and field.plugin:
                 self.issues.add(join_path(path, key_name), f"'{key_name}' is computed by plugin "
                                 f"'{field.plugin}'; remove it from the data")
@@ -433,7 +435,7 @@ class DataChecker:
                 continue
             if field is None:
                 self.issues.add(join_path(path, key_name), f"unknown field '{key_name}'"
-                                f"{did_you_mean(key_name, [*self.inputs, *(k for k in skip if isinstance(k, str))])}")
+                                f"{did_you_mean(key_name, [*inputs, *(k for k in skip if isinstance(k, str))])}")
                 ok = False
                 continue
             value, problem = self.convert(field, raw)
@@ -443,7 +445,7 @@ class DataChecker:
             else:
                 values[key_name] = value
         if require:
-            for field in self.inputs.values():
+            for field in inputs.values():
                 if field.id in item or field.plugin:
                     continue
                 if field.members is not None and self.current_unit in self.derived_for:

@@ -3,12 +3,12 @@
 from __future__ import annotations
 
 import re
-from collections.abc import Iterable, Mapping
+from collections.abc import Iterable
 from typing import TYPE_CHECKING, Any
 
 from ..errors import did_you_mean
 from ..extensions import type_name
-from ..model import InputField, Person, frozen_mapping
+from ..model import Person, frozen_mapping
 from ..tomlfmt import join_path
 from .common import UNIT_ID, item_path
 
@@ -67,7 +67,7 @@ def check_members(checker: DataChecker, path: str, rows: Any, ids: set[str], yea
         elif unit_id not in ids:
             checker.issues.add(f"{where}.unit", checker.unknown_unit(unit_id, ids))
             ok = False
-        values, fields_ok = _fields(checker, where, row, fields)
+        values, fields_ok = checker.fields(where, row, skip=(LINE, *PERSON_KEYS), require=True, inputs=fields)
         earlier = _earlier(checker, f"{where}.earlier", row.get("earlier", {}), year, titles)
         deferred = row.get("deferred")
         if deferred is not None and not isinstance(deferred, str):
@@ -79,37 +79,6 @@ def check_members(checker: DataChecker, path: str, rows: Any, ids: set[str], yea
                                  deferred=deferred or None))
     checker.issues.line = None
     return tuple(sorted(people, key=lambda p: (p.unit, p.id)))
-
-
-def _fields(checker: DataChecker, where: str, row: Mapping[Any, Any],
-            fields: Mapping[str, InputField]) -> tuple[dict[str, Any], bool]:
-    from .data import LINE
-
-    values: dict[str, Any] = {}
-    ok = True
-    for key, raw in row.items():
-        if key is LINE or key in PERSON_KEYS:
-            continue
-        field = fields.get(key)
-        if field is None:
-            checker.issues.add(join_path(where, key), f"unknown field '{key}'"
-                               f"{did_you_mean(key, [*fields, *PERSON_KEYS])}")
-            ok = False
-            continue
-        value, problem = checker.convert(field, raw)
-        if problem:
-            checker.issues.add(join_path(where, key), problem)
-            ok = False
-        else:
-            values[key] = value
-    for field in fields.values():
-        if field.id not in row:
-            if field.default is not None:
-                values[field.id], _ = checker.convert(field, field.default)
-            elif field.required:
-                checker.issues.add(where, f"missing field '{field.id}'" + (f" ({field.label})" if field.label else ""))
-                ok = False
-    return values, ok
 
 
 def _earlier(checker: DataChecker, path: str, raw: Any, year: int,
