@@ -82,3 +82,12 @@ def test_explain_a_member(capsys, golden):
             "--members", str(ROOT / "examples" / "cum8-2022" / "members.csv")]
     assert main(args) == 0
     golden.check(GOLDEN / "explain-person-cuc-cntt-002.txt", capsys.readouterr().out)
+
+
+def test_an_unwritable_output_is_one_line_and_exit_2(tmp_path, capsys):
+    """-o into a folder that does not exist fails with one line naming the path, no traceback."""
+    target = tmp_path / "missing" / "out.json"
+    assert main(["evaluate", str(EXAMPLE_POLICY), str(EXAMPLE_DATA), "-f", "json", "-o", str(target)]) == 2
+    err = capsys.readouterr().err
+    assert err.endswith(": No such file or directory\n") and err.count("\n") == 1
+    assert not (tmp_path / "missing").exists()

@@ -76,6 +76,12 @@ def main(argv: Sequence[str] | None = None) -> int:
         return EXIT_USER_ERROR
     except BrokenPipeError:  # e.g. piped into `head`
         return EXIT_OK
+    except OSError as exc:
+        # A file that cannot be written or read (no such folder, no permission, disk full):
+        # the user's to fix, so one line and exit 2; atomic writes left nothing half-written.
+        where = exc.filename if exc.filename is not None else "thidua"
+        sys.stderr.write(f"{where}: {exc.strerror or exc}\n")
+        return EXIT_USER_ERROR
 
 
 def _run(args: argparse.Namespace) -> int:
