@@ -16,7 +16,6 @@ import json
 import multiprocessing
 import os
 import sys
-import tempfile
 import time
 from collections import deque
 from collections.abc import Callable, Iterator
@@ -351,18 +350,10 @@ def _run(policy: Policy, rows: Iterator[tuple[int, Row]], handle: IO[bytes], fil
 def write_stream_atomic(path: str | Path, run: Callable[[IO[str]], StreamSummary]) -> StreamSummary:
     """Run ``run(handle)`` writing to a temporary file beside ``path``; rename it over ``path``
     on success, delete it on any failure."""
-    target = Path(path)
-    fd, tmp = tempfile.mkstemp(prefix=f".{target.name}.", suffix=".tmp", dir=target.parent or ".")
-    try:
-        with os.fdopen(fd, "w", encoding="utf-8", newline="\n", buffering=1 << 20) as handle:
-            summary = run(handle)
-            handle.flush()
-            os.fsync(handle.fileno())
-        os.replace(tmp, target)
-    except BaseException:
-        Path(tmp).unlink(missing_ok=True)
-        raise
-    return summary
+    from .report.writers import atomic_output
+
+    with atomic_output(path, buffering=1 << 20) as handle:
+        return run(handle)
 
 
 def progress_for(stream: IO[str] = sys.stderr) -> Callable[[int], Progress] | None:

@@ -2,11 +2,12 @@
 
 from __future__ import annotations
 
+import contextlib
 import os
 import tempfile
-from collections.abc import Callable
+from collections.abc import Callable, Iterator
 from pathlib import Path
-from typing import Any
+from typing import IO, Any
 
 import tomli_w
 
@@ -65,19 +66,30 @@ def render(result: Result, fmt: str) -> str:
     return FORMATS[fmt](result)
 
 
-def write_atomic(path: str | Path, text: str) -> None:
-    """Write UTF-8 text with LF endings so that the file is either complete or untouched.
+@contextlib.contextmanager
+def atomic_output(path: str | Path, *, buffering: int = -1) -> Iterator[IO[str]]:
+    """A UTF-8, LF text handle whose file is either complete or untouched.
 
-    A temporary file in the same folder is written, flushed and renamed over the target.
+    A temporary file in the target's folder is written, flushed and renamed over the target when
+    the block ends; any exception deletes it and leaves the target as it was.
     """
     target = Path(path)
-    fd, tmp = tempfile.mkstemp(prefix=f".{target.name}.", suffix=".tmp", dir=target.parent or ".")
     try:
-        with os.fdopen(fd, "w", encoding="utf-8", newline="\n") as handle:
-            handle.write(text)
+        fd, tmp = tempfile.mkstemp(prefix=f".{target.name}.", suffix=".tmp", dir=target.parent or ".")
+    except OSError as exc:  # name the file the user asked for, not the temporary one
+        raise OSError(exc.errno, exc.strerror, str(target)) from None
+    try:
+        with os.fdopen(fd, "w", encoding="utf-8", newline="\n", buffering=buffering) as handle:
+            yield handle
             handle.flush()
             os.fsync(handle.fileno())
         os.replace(tmp, target)
     except BaseException:
         Path(tmp).unlink(missing_ok=True)
         raise
+
+
+def write_atomic(path: str | Path, text: str) -> None:
+    """Write UTF-8 text with LF endings so that the file is either complete or untouched."""
+    with atomic_output(path) as handle:
+        handle.write(text)
