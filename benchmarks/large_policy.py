@@ -36,8 +36,8 @@ def make_policy(seed: int = 40) -> str:
         if method == "proportional":
             out += [f'value = "{x}"', 'target = "target"']
         elif method == "bands":
-            out += [f'value = "{x}"', 'bands = [{ at_least = 15, points = 3 }, { at_least = 8, points = 2 }, '
-                    '{ above = 0, points = 1 }]']
+            out += [f'value = "{x}"', ('bands = [{ at_least = 15, points = 3 }, '
+                                       '{ at_least = 8, points = 2 }, { above = 0, points = 1 }]')]
         elif method == "lookup":
             out += ['value = "rating"', 'table = { a = 3, b = 2, c = 1 }']
         elif method == "formula":
