@@ -116,3 +116,18 @@ def test_a_policy_without_people_rejects_members(example_policy):
     with pytest.raises(PolicyError) as err:
         parse_data(tomli_w.dumps(doc).encode(), example_policy, file="data.toml")
     assert "data.toml: members: the policy has no [people] section, so it cannot use members" in err.value.lines()
+
+
+def test_a_persons_discipline_period_excludes_then_restarts_the_streak(policy):
+    """Disciplined until 2022: no title in 2022; disciplined until 2021: only 2022 counts."""
+    history = {"2020": ["chien_si_tien_tien", "chien_si_thi_dua_co_so"],
+               "2021": ["chien_si_tien_tien", "chien_si_thi_dua_co_so"]}
+    rows = [{"unit": "a", "id": "p1", "rating": "xuat_sac", "earlier": history, "discipline_until": 2022},
+            {"unit": "a", "id": "p2", "rating": "xuat_sac", "earlier": history, "discipline_until": 2021},
+            {"unit": "a", "id": "p3", "rating": "xuat_sac", "earlier": history}]
+    dataset = parse_data(tomli_w.dumps(members_doc(rows)).encode(), policy, file="data.toml")
+    out = json.loads(render(evaluate(policy, dataset), "json"))
+    people = {p["id"]: p for p in out["people"]}
+    assert {t["status"] for t in people["p1"]["titles"]} == {"excluded"}
+    assert people["p2"]["proposed"] == ["chien_si_thi_dua_co_so"]
+    assert people["p3"]["proposed"] == ["chien_si_thi_dua_co_so", "bang_khen_bo_truong_ca_nhan"]

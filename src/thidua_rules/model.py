@@ -285,6 +285,7 @@ class Person:
     values: Mapping[str, Value]
     earlier: Mapping[int, tuple[str, ...]] = attrs.field(factory=frozen_mapping)
     deferred: str | None = None
+    discipline_until: int | None = None   # last year of a discipline period (kỷ luật)
 
 
 @attrs.frozen(kw_only=True)

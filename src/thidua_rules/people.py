@@ -59,10 +59,19 @@ def decide_people(policy: Policy, cluster: Cluster) -> tuple[PersonResult, ...]:
             history=MappingProxyType({y: MappingProxyType({"titles": t, "year": Decimal(y)})
                                       for y, t in sorted(person.earlier.items())}),
             awarded=MappingProxyType(dict(sorted(awarded.items()))),
+            # ND152 Art. 4 k4: after a discipline period, achievements count from its end.
+            counts_from=None if person.discipline_until is None else person.discipline_until + 1,
         )
+        running = person.discipline_until is not None and person.discipline_until >= cluster.year
         won: list[str] = []
         outcomes = []
         for title in people_policy.titles:
+            if running:
+                stop = CheckOutcome(check="excluded", plugin="thidua_rules.people", passed=False,
+                                    reason=f"discipline runs until {person.discipline_until}",
+                                    seen=MappingProxyType({"until": person.discipline_until}))
+                outcomes.append(TitleOutcome(title=title.id, status="excluded", checks=(stop,)))
+                continue
             if person.deferred:
                 stop = CheckOutcome(check="deferred", plugin="thidua_rules.people", passed=False,
                                     reason=person.deferred, seen=MappingProxyType({}))

@@ -15,7 +15,7 @@ from .common import UNIT_ID, item_path
 if TYPE_CHECKING:
     from .data import DataChecker
 
-PERSON_KEYS = ("unit", "id", "name", "earlier", "deferred")
+PERSON_KEYS = ("unit", "id", "name", "earlier", "deferred", "discipline_until")
 _EARLIER_PART = re.compile(r"\s*(\d{4})\s*:\s*([a-z0-9_, ]*)\s*")
 
 
@@ -69,6 +69,13 @@ def check_members(checker: DataChecker, path: str, rows: Any, ids: set[str], yea
             ok = False
         values, fields_ok = checker.fields(where, row, skip=(LINE, *PERSON_KEYS), require=True, inputs=fields)
         earlier = _earlier(checker, f"{where}.earlier", row.get("earlier", {}), year, titles)
+        until = row.get("discipline_until")
+        if isinstance(until, str) and until.strip().isdigit():  # a CSV cell
+            until = int(until)
+        if until is not None and (isinstance(until, bool) or not isinstance(until, int)):
+            checker.issues.add(f"{where}.discipline_until", f"expected a year, got {type_name(until)}")
+            ok = False
+            until = None
         deferred = row.get("deferred")
         if deferred is not None and not isinstance(deferred, str):
             checker.issues.add(f"{where}.deferred", f"expected the reason as a string, got {type_name(deferred)}")
@@ -76,7 +83,7 @@ def check_members(checker: DataChecker, path: str, rows: Any, ids: set[str], yea
         if ok and fields_ok and earlier is not None:
             people.append(Person(id=person_id, name=name if isinstance(name, str) else person_id, unit=unit_id,
                                  values=frozen_mapping(values), earlier=frozen_mapping(earlier),
-                                 deferred=deferred or None))
+                                 deferred=deferred or None, discipline_until=until))
     checker.issues.line = None
     return tuple(sorted(people, key=lambda p: (p.unit, p.id)))
 
