@@ -131,3 +131,9 @@ def test_a_persons_discipline_period_excludes_then_restarts_the_streak(policy):
     assert {t["status"] for t in people["p1"]["titles"]} == {"excluded"}
     assert people["p2"]["proposed"] == ["chien_si_thi_dua_co_so"]
     assert people["p3"]["proposed"] == ["chien_si_thi_dua_co_so", "bang_khen_bo_truong_ca_nhan"]
+
+
+def test_markdown_report_with_members(policy, golden):
+    """The Vietnamese report of the members example (people's titles per unit) is the golden file."""
+    data = load_data(UNITS, policy, members=MEMBERS)
+    golden.check(ROOT / "tests" / "golden" / "cum8-2022-members" / "expected.md", render(evaluate(policy, data), "markdown"))

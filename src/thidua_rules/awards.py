@@ -11,7 +11,7 @@ from typing import Any
 import attrs
 
 from .decimals import engine_context
-from .errors import EvaluationError, ExpressionRuntimeError, PluginError
+from .errors import EvaluationError, ExpressionRuntimeError, PluginError, ThiduaError
 from .expressions import EvalContext
 from .extensions import TitleView
 from .model import Ballot, Cluster, Policy, Quota, Title
@@ -113,54 +113,136 @@ def award_cluster(policy: Policy, cluster: Cluster, placed: Sequence[Placed],
     """
     ballots = {b.title: b for b in cluster.ballots if b.round == 1}
     second_round = {b.title: b for b in cluster.ballots if b.round == 2}
-    won: dict[str, set[str]] = {p.score.unit.id: set() for p in placed}
-    pending: dict[str, set[str]] = {p.score.unit.id: set() for p in placed}
-    outcomes: dict[str, list[TitleOutcome]] = {p.score.unit.id: [] for p in placed}
+    ids = [p.score.unit.id for p in placed]
+    # Per unit: what title checks see of it (read-only, built once, not once per title), and
+    # the titles it has won or that await the council so far, as frozensets replaced on change.
+    envs = {p.score.unit.id: MappingProxyType(p.score.env) for p in placed}
+    won: dict[str, frozenset[str]] = dict.fromkeys(ids, _NONE)
+    pending: dict[str, frozenset[str]] = dict.fromkeys(ids, _NONE)
+    decisions: dict[str, list[tuple[Any, ...]]] = {unit_id: [] for unit_id in ids}
     council: list[CouncilItem] = []
     held_back = _held_back(cluster)
     for deferral in cluster.deferrals:
         council.append(CouncilItem(title=",".join(deferral.titles), units=(deferral.unit,),
                                    reason=f"deferred: {deferral.reason}", kind="deferred"))
-    for title in policy.titles:
-        passed: list[Placed] = []
-        checks_of: dict[str, tuple[CheckOutcome, ...]] = {}
-        for place in placed:
-            unit_id = place.score.unit.id
-            stop = held_back(unit_id, title.id)
-            if stop is not None:
-                checks_of[unit_id] = (stop,)
-                continue
-            view = TitleView(
-                unit=unit_id, title=title.id, env=MappingProxyType(place.score.env),
-                won=frozenset(won[unit_id]), pending=frozenset(pending[unit_id]),
-                ballot=ballots.get(title.id), eval_context=history[unit_id],
-                unit_data=place.score.unit,
-            )
-            results = []
-            for check in title.checks:
-                ok, reason, seen = _run_check(policy, title, check, view)
-                results.append(CheckOutcome(check=check.name, plugin=check.plugin, passed=ok,
-                                            reason=reason, seen=MappingProxyType(dict(seen))))
-                if not ok:
-                    break
-            checks_of[unit_id] = tuple(results)
-            if all(r.passed for r in results):
-                passed.append(place)
-        decided = _apply_quota(title, len(placed), passed, council, second_round.get(title.id))
-        for place in placed:
-            unit_id = place.score.unit.id
-            first = checks_of[unit_id][0] if checks_of[unit_id] else None
-            default = first.check if first is not None and first.check in ("excluded", "deferred") else "failed"
-            status, limit, raw, position, runoff_yes = decided.get(unit_id, (default, None, None, None, None))
+    plan = _plan(policy)
+    with engine_context():  # the built-in checks' arithmetic; plugin checks get their own
+        for title, checks in zip(policy.titles, plan.checks):
+            passed: list[Placed] = []
+            checks_of: dict[str, tuple[CheckOutcome, ...]] = {}
+            title_id = title.id
+            ballot = ballots.get(title_id)
+            for place in placed:
+                unit_id = place.score.unit.id
+                stop = held_back(unit_id, title_id)
+                if stop is not None:
+                    checks_of[unit_id] = (stop,)
+                    continue
+                view = TitleView(
+                    unit=unit_id, title=title_id, env=envs[unit_id],
+                    won=won[unit_id], pending=pending[unit_id],
+                    ballot=ballot, eval_context=history[unit_id],
+                    unit_data=place.score.unit,
+                )
+                results = []
+                ok = True
+                for check, name, plugin, trusted in checks:
+                    if trusted:
+                        # A built-in check: its result has the contract's shape and a fresh dict.
+                        try:
+                            ok, reason, seen = check.run(view)
+                        except (EvaluationError, PluginError):
+                            raise
+                        except ExpressionRuntimeError as exc:
+                            raise _check_error(policy, title, check, view, exc) from None
+                        except Exception as exc:
+                            raise _check_error(policy, title, check, view, exc) from exc
+                        seen = MappingProxyType(seen)
+                    else:
+                        ok, reason, seen = _run_check(policy, title, check, view)
+                        seen = MappingProxyType(dict(seen))
+                    results.append(CheckOutcome(check=name, plugin=plugin, passed=ok, reason=reason,
+                                                seen=seen))
+                    if not ok:
+                        break
+                checks_of[unit_id] = tuple(results)
+                if ok:
+                    passed.append(place)
+            decided = _apply_quota(title, len(placed), passed, council, second_round.get(title_id))
+            for unit_id in ids:
+                checked = checks_of[unit_id]
+                first = checked[0] if checked else None
+                default = first.check if first is not None and first.check in ("excluded", "deferred") else "failed"
+                status, limit, raw, position, runoff_yes = decided.get(unit_id, (default, None, None, None, None))
+                if status == "won":
+                    won[unit_id] = won[unit_id] | {title_id}
+                elif status == "undecided":
+                    pending[unit_id] = pending[unit_id] | {title_id}
+                decisions[unit_id].append((title, status, checked, limit, raw, position, runoff_yes))
+    return _ladder_outcomes(plan, decisions), council
+
+
+_NONE: frozenset[str] = frozenset()
+
+
+class _Plan:
+    """Per policy, once: each title's checks with whether they are built in, and the ladders."""
+
+    def __init__(self, policy: Policy) -> None:
+        self.policy = policy
+        self.checks = tuple(
+            tuple((check, check.name, check.plugin, check.plugin in _BUILTIN) for check in title.checks)
+            for title in policy.titles)
+        self.ladder_of = {t.id: t.ladder for t in policy.titles}
+        ladders = list(dict.fromkeys(t.ladder for t in policy.titles if t.ladder))
+        #: ``proposed_titles`` order: ladder titles by ladder (first appearance), then the others.
+        self.proposal_order = tuple(
+            [t.id for ladder in ladders for t in policy.titles if t.ladder == ladder]
+            + [t.id for t in policy.titles if not t.ladder])
+
+
+_BUILTIN = frozenset({"thidua_rules.builtin.titles"})
+_PLANS: dict[int, _Plan] = {}
+
+
+def _plan(policy: Policy) -> _Plan:
+    plan = _PLANS.get(id(policy))
+    if plan is None or plan.policy is not policy:
+        if len(_PLANS) > 16:
+            _PLANS.clear()
+        plan = _PLANS[id(policy)] = _Plan(policy)
+    return plan
+
+
+def _ladder_outcomes(plan: _Plan, decisions: dict[str, list[tuple[Any, ...]]]) -> dict[str, list[TitleOutcome]]:
+    """``_ladders`` applied while building the outcomes: each built once, with its final status."""
+    ladder_of = plan.ladder_of
+    result = {}
+    for unit_id, items in decisions.items():
+        highest: dict[str, str] = {}
+        for title, status, *_ in items:
+            ladder = title.ladder
+            if ladder and status == "won":
+                highest[ladder] = title.id
+        outcomes = []
+        for title, status, checked, limit, raw, position, runoff_yes in items:
             if status == "won":
-                won[unit_id].add(title.id)
-            elif status == "undecided":
-                pending[unit_id].add(title.id)
-            outcomes[unit_id].append(TitleOutcome(
-                title=title.id, status=status, checks=checks_of[unit_id],
-                quota_limit=limit, quota_raw=raw, place=position, runoff_yes=runoff_yes,
-            ))
-    return _ladders(policy, outcomes), council
+                ladder = ladder_of[title.id]
+                status = "proposed" if not ladder or highest.get(ladder) == title.id else "held"
+            outcomes.append(TitleOutcome(title=title.id, status=status, checks=checked, quota_limit=limit,
+                                         quota_raw=raw, place=position, runoff_yes=runoff_yes))
+        result[unit_id] = outcomes
+    return result
+
+
+def _check_error(policy: Policy, title: Title, check: Any, view: TitleView, exc: Exception) -> ThiduaError:
+    """What :func:`_run_check` turns an exception raised by a check into."""
+    if isinstance(exc, ExpressionRuntimeError):
+        return EvaluationError(f"{exc.message}\n    | {exc.source}\n    | {' ' * exc.start}"
+                               f"{'^' * max(1, exc.end - exc.start)}", unit=view.unit,
+                               where=f"{policy.file}: title '{title.id}' check '{check.name}'")
+    return PluginError(f"title check '{check.name}' raised {type(exc).__name__}: {exc} "
+                       f"(title '{title.id}', unit '{view.unit}')", plugin=check.plugin)
 
 
 def _run_check(policy: Policy, title: Title, check: Any, view: TitleView) -> tuple[bool, str, Mapping[str, Any]]:
@@ -252,9 +334,7 @@ def _ladders(policy: Policy, outcomes: dict[str, list[TitleOutcome]]) -> dict[st
 
 def proposed_titles(policy: Policy, outcomes: Sequence[TitleOutcome]) -> tuple[str, ...]:
     """Ladder titles first (in the order ladders first appear in the policy), then the others."""
-    status = {o.title: o.status for o in outcomes}
-    ladders = list(dict.fromkeys(t.ladder for t in policy.titles if t.ladder))
-    first = [t.id for ladder in ladders for t in policy.titles
-             if t.ladder == ladder and status.get(t.id) == "proposed"]
-    rest = [t.id for t in policy.titles if not t.ladder and status.get(t.id) == "proposed"]
-    return tuple(first + rest)
+    proposed = {o.title for o in outcomes if o.status == "proposed"}
+    if not proposed:
+        return ()
+    return tuple(t for t in _plan(policy).proposal_order if t in proposed)

@@ -86,10 +86,16 @@ def history_contexts(cluster: Cluster) -> dict[str, EvalContext]:
     for period in cluster.discipline:
         if period.until < cluster.year:
             counts_from[period.unit] = max(period.until + 1, counts_from.get(period.unit, 0))
+    # Units without history, discipline or awards share one (read-only) context.
+    empty = EvalContext(year=cluster.year, history=_EMPTY, counts_from=None, awarded=_EMPTY)
     return {unit: EvalContext(year=cluster.year, history=MappingProxyType(dict(sorted(years.items()))),
                               counts_from=counts_from.get(unit),
                               awarded=MappingProxyType(dict(sorted(awarded[unit].items()))))
+            if years or awarded[unit] or unit in counts_from else empty
             for unit, years in by_unit.items()}
+
+
+_EMPTY: Mapping[str, Any] = MappingProxyType({})
 
 
 def evaluate_cluster(policy: Policy, cluster: Cluster) -> ClusterResult:

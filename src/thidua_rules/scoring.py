@@ -5,6 +5,7 @@ from __future__ import annotations
 from collections.abc import Mapping
 from decimal import ROUND_HALF_UP, Decimal
 from functools import lru_cache
+from types import MappingProxyType
 from typing import Any
 
 import attrs
@@ -90,71 +91,155 @@ def _run(what: str, unit: Unit, policy: Policy, fn: Any, *args: Any) -> Any:
     """Call a compiled rule; a run-time failure names the policy file, the rule and the unit."""
     try:
         return fn(*args)
-    except ExpressionRuntimeError as exc:
-        raise EvaluationError(f"{exc.message}\n    | {exc.source}\n    | {' ' * exc.start}"
-                              f"{'^' * max(1, exc.end - exc.start)}",
-                              unit=unit.id, where=f"{policy.file}: {what}") from None
-    except EvaluationError as exc:
-        if exc.unit:
+    except (ExpressionRuntimeError, EvaluationError) as exc:
+        error = _failure(exc, what, unit, policy)
+        if error is None:
             raise
-        raise EvaluationError(exc.message, unit=unit.id, where=f"{policy.file}: {what}") from None
+        raise error from None
 
 
-def _adjust(policy: Policy, unit: Unit, env: dict[str, Value], items: tuple[Adjustment, ...],
-            kind: str) -> tuple[AdjustmentScore, ...]:
+def _failure(exc: ExpressionRuntimeError | EvaluationError, what: str, unit: Unit,
+             policy: Policy) -> EvaluationError | None:
+    """The error a rule's run-time failure becomes (``None``: re-raise it, it names its unit)."""
+    if isinstance(exc, ExpressionRuntimeError):
+        return EvaluationError(f"{exc.message}\n    | {exc.source}\n    | {' ' * exc.start}"
+                               f"{'^' * max(1, exc.end - exc.start)}",
+                               unit=unit.id, where=f"{policy.file}: {what}")
+    if exc.unit:
+        return None
+    return EvaluationError(exc.message, unit=unit.id, where=f"{policy.file}: {what}")
+
+
+#: Facts of a gated criterion: empty and read-only, shared.
+_NO_FACTS: Mapping[str, Any] = MappingProxyType({})
+
+
+class _Plan:
+    """What scoring every unit under one policy shares, worked out once per policy: the compiled
+    functions (called directly, without ``CompiledExpression.evaluate``), the names each result is
+    stored under in ``env`` and the rule descriptions errors name."""
+
+    def __init__(self, policy: Policy) -> None:
+        self.policy = policy
+        self.round = rounder(policy.precision)
+        self.criteria = tuple(
+            (c, c.id, c.group, None if c.gate is None else c.gate._fn, c.scorer, c.points,
+             c.override, f"criterion '{c.id}'", f"criterion '{c.id}' gate", f"criterion.{c.id}")
+            for c in policy.criteria)
+        self.groups = tuple((g.id, g.max, f"group.{g.id}") for g in policy.groups)
+        self.bonuses = self._adjustments(policy.bonuses, "bonus")
+        self.deductions = self._adjustments(policy.deductions, "deduction")
+        self.bands = tuple(
+            (b.id, b.min, None if b.when is None else b.when._fn,
+             None if b.when is None else b.when.source, f"band '{b.id}' when")
+            for b in policy.bands)
+
+    @staticmethod
+    def _adjustments(items: tuple[Adjustment, ...], kind: str) -> tuple[Any, ...]:
+        return tuple(
+            (a.id, None if a.when is None else a.when._fn, a.formula._fn, a.max,
+             f"{kind} '{a.id}' when", f"{kind} '{a.id}' formula", f"{kind}.{a.id}")
+            for a in items)
+
+
+_PLANS: dict[int, _Plan] = {}
+
+
+def _plan(policy: Policy) -> _Plan:
+    plan = _PLANS.get(id(policy))
+    if plan is None or plan.policy is not policy:
+        if len(_PLANS) > 16:
+            _PLANS.clear()
+        plan = _PLANS[id(policy)] = _Plan(policy)
+    return plan
+
+
+def _adjust(plan: _Plan, unit: Unit, env: dict[str, Value], items: tuple[Any, ...]) -> tuple[AdjustmentScore, ...]:
     scores = []
-    round_ = rounder(policy.precision)
-    for item in items:
-        what = f"{kind} '{item.id}'"
-        applies = item.when is None or _run(f"{what} when", unit, policy, item.when.evaluate, env)
-        raw = _run(f"{what} formula", unit, policy, item.formula.evaluate, env) if applies else ZERO
-        clamped = max(raw, ZERO)
-        if item.max is not None:
-            clamped = min(clamped, item.max)
-        score = round_(clamped)
-        scores.append(AdjustmentScore(id=item.id, applies=bool(applies), raw=raw, score=score,
-                                      capped=clamped != raw))
+    round_ = plan.round
+    what = ""
+    try:
+        for item_id, when, formula, item_max, what_when, what_formula, _key in items:
+            what = what_when
+            applies = when is None or when(env, None)
+            if applies:
+                what = what_formula
+                raw = formula(env, None)
+            else:
+                raw = ZERO
+            clamped = ZERO if raw < ZERO else raw      # max(raw, ZERO), to the digit
+            if item_max is not None and clamped > item_max:
+                clamped = item_max
+            scores.append(AdjustmentScore(id=item_id, applies=bool(applies), raw=raw, score=round_(clamped),
+                                          capped=clamped != raw))
+    except (ExpressionRuntimeError, EvaluationError) as exc:
+        error = _failure(exc, what, unit, plan.policy)
+        if error is None:
+            raise
+        raise error from None
     return tuple(scores)
+
+
+_YEARS: dict[int, Decimal] = {}
 
 
 def score_unit(policy: Policy, unit: Unit, year: int,
                plugin_data: Mapping[str, Any] | None = None) -> UnitScore:
     """Score one unit. Each criterion is clamped to ``[0, points]`` and rounded half-up to the
     policy precision; sums are exact; then group caps, capped bonuses and deductions."""
+    plan = _plan(policy)
     env: dict[str, Value] = dict(unit.values)
-    env["year"] = Decimal(year)
+    year_value = _YEARS.get(year)
+    if year_value is None:
+        year_value = _YEARS[year] = Decimal(year)
+    env["year"] = year_value
     runtime = policy.runtime
-    derived = runtime.derive(unit, env, plugin_data or {}) if runtime is not None else ()
+    derived = runtime.derive(unit, env, plugin_data or {}) if runtime is not None and runtime.derivers else ()
     criteria = []
+    scores = []
     by_group: dict[str, Decimal] = {}
-    round_ = rounder(policy.precision)
-    for criterion in policy.criteria:
-        what = f"criterion '{criterion.id}'"
-        gated = criterion.gate is not None and not _run(f"{what} gate", unit, policy,
-                                                        criterion.gate.evaluate, env)
-        overridden = None
-        if gated:
-            raw, facts = ZERO, {}
-        elif criterion.override is not None and runtime is not None and (
-                found := runtime.override(unit, criterion, env)) is not None:
-            (raw, facts), overridden = found, criterion.override
-        else:
-            raw, facts = _run(what, unit, policy, criterion.scorer, env)
-        clamped = min(max(raw, ZERO), criterion.points)
-        score = round_(clamped)
-        criteria.append(CriterionScore(id=criterion.id, raw=raw, score=score, gated=gated,
-                                       capped=clamped != raw, facts=facts, override=overridden))
-        by_group[criterion.group] = by_group.get(criterion.group, ZERO) + score
+    round_ = plan.round
+    what = ""
+    try:
+        for (criterion, criterion_id, group, gate, scorer, points, override, what_score, what_gate,
+             _key) in plan.criteria:
+            overridden = None
+            if gate is not None:
+                what = what_gate
+                gated = not gate(env, None)
+            else:
+                gated = False
+            if gated:
+                raw, facts = ZERO, _NO_FACTS
+            elif override is not None and runtime is not None and (
+                    found := runtime.override(unit, criterion, env)) is not None:
+                (raw, facts), overridden = found, override
+            else:
+                what = what_score
+                raw, facts = scorer(env)
+            clamped = ZERO if raw < ZERO else raw      # min(max(raw, ZERO), points), to the digit
+            if clamped > points:
+                clamped = points
+            score = round_(clamped)
+            criteria.append(CriterionScore(id=criterion_id, raw=raw, score=score, gated=gated,
+                                           capped=clamped != raw, facts=facts, override=overridden))
+            scores.append(score)
+            by_group[group] = by_group.get(group, ZERO) + score
+    except (ExpressionRuntimeError, EvaluationError) as exc:
+        error = _failure(exc, what, unit, policy)
+        if error is None:
+            raise
+        raise error from None
     groups = []
     total_score = by_group.get("", ZERO)
-    for group in policy.groups:
-        group_sum = by_group.get(group.id, ZERO)
-        group_score = group_sum if group.max is None else min(group_sum, group.max)
-        groups.append(GroupScore(id=group.id, sum=group_sum, score=group_score,
+    for group_id, group_max, _key in plan.groups:
+        group_sum = by_group.get(group_id, ZERO)
+        group_score = group_sum if group_max is None else min(group_sum, group_max)
+        groups.append(GroupScore(id=group_id, sum=group_sum, score=group_score,
                                  capped=group_score != group_sum))
         total_score += group_score
-    bonuses = _adjust(policy, unit, env, policy.bonuses, "bonus")
-    deductions = _adjust(policy, unit, env, policy.deductions, "deduction")
+    bonuses = _adjust(plan, unit, env, plan.bonuses)
+    deductions = _adjust(plan, unit, env, plan.deductions)
     bonus_sum = sum((b.score for b in bonuses), ZERO)
     deduction_sum = sum((d.score for d in deductions), ZERO)
     bonus = bonus_sum if policy.bonus_max is None else min(bonus_sum, policy.bonus_max)
@@ -162,29 +247,41 @@ def score_unit(policy: Policy, unit: Unit, year: int,
     total_raw = total_score + bonus - deduction
     total = total_raw if policy.total_max is None else min(total_raw, policy.total_max)
 
-    for c in criteria:
-        env[f"criterion.{c.id}"] = c.score
-    for g in groups:
-        env[f"group.{g.id}"] = g.score
-    for b in bonuses:
-        env[f"bonus.{b.id}"] = b.score
-    for d in deductions:
-        env[f"deduction.{d.id}"] = d.score
+    # The same keys, in the same order, as the straightforward code wrote them.
+    zero_criteria = 0
+    for item, score in zip(plan.criteria, scores):
+        env[item[9]] = score
+        if score == 0:
+            zero_criteria += 1
+    for group_item, g in zip(plan.groups, groups):
+        env[group_item[2]] = g.score
+    for adjustment_item, b in zip(plan.bonuses, bonuses):
+        env[adjustment_item[6]] = b.score
+    for adjustment_item, d in zip(plan.deductions, deductions):
+        env[adjustment_item[6]] = d.score
     env.update(score=total_score, bonus=bonus, deduction=deduction, total=total,
-               zero_criteria=Decimal(sum(1 for c in criteria if c.score == 0)))
+               zero_criteria=Decimal(zero_criteria))
 
     band, skipped = None, []
     caps = runtime.caps(unit, env) if runtime is not None and runtime.cappers else ()
-    ceiling = max((runtime.bands.index(c.band) for c in caps), default=0)
-    for index, candidate in enumerate(policy.bands):
-        if total < candidate.min or index < ceiling:
-            continue
-        if candidate.when is not None and not _run(f"band '{candidate.id}' when", unit, policy,
-                                                   candidate.when.evaluate, env):
-            skipped.append((candidate.id, candidate.when.source))
-            continue
-        band = candidate.id
-        break
+    ceiling = max((runtime.bands.index(c.band) for c in caps), default=0) if caps else 0
+    what = ""
+    try:
+        for index, (band_id, band_min, when, when_source, what_when) in enumerate(plan.bands):
+            if total < band_min or index < ceiling:
+                continue
+            if when is not None:
+                what = what_when
+                if not when(env, None):
+                    skipped.append((band_id, when_source))
+                    continue
+            band = band_id
+            break
+    except (ExpressionRuntimeError, EvaluationError) as exc:
+        error = _failure(exc, what, unit, policy)
+        if error is None:
+            raise
+        raise error from None
     env["band"] = band or ""
     return UnitScore(
         unit=unit, criteria=tuple(criteria), groups=tuple(groups), bonuses=bonuses,

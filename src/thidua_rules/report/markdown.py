@@ -66,6 +66,7 @@ def render_markdown(doc: dict[str, Any], result: Result) -> str:
                                f"{', '.join(who(u) for u in item['units'])} — {item['reason']}")
         else:
             out.append("Không có.")
+        out += _people_vi(result, cluster["id"], unit_name)
         out += ["", "### Giải trình theo đơn vị", ""]
         for unit_id in cluster["ranking"]:
             u = units[unit_id]
@@ -121,6 +122,37 @@ def _show(value: Any) -> str:
     if isinstance(value, list):
         return "[" + ", ".join(str(v) for v in value) + "]"
     return str(value)
+
+
+#: Up to this many names are listed under a person title; beyond it the report gives the count.
+NAMES_LISTED = 30
+
+
+def _people_vi(result: Result, cluster_id: str, unit_name: dict[str, str]) -> list[str]:
+    """Individual titles proposed in the cluster: counts per unit, and the names where few."""
+    people_policy = result.policy.people
+    cluster = next(c for c in result.clusters if c.id == cluster_id)
+    if people_policy is None or not cluster.people:
+        return []
+    titles = people_policy.titles
+    out = ["", "### Danh hiệu thi đua, khen thưởng cá nhân", "",
+           "Số cá nhân được đề nghị (trên mỗi thang danh hiệu, chỉ tính danh hiệu cao nhất đạt được).", "",
+           "| Đơn vị | " + " | ".join(_cell(t.name) for t in titles) + " |",
+           "|---|" + "---:|" * len(titles)]
+    by_unit: dict[str, dict[str, int]] = {}
+    for person in cluster.people:
+        counts = by_unit.setdefault(person.person.unit, {})
+        for title_id in person.proposed:
+            counts[title_id] = counts.get(title_id, 0) + 1
+    for unit in cluster.units:
+        counts = by_unit.get(unit.id, {})
+        out.append(f"| {_cell(unit_name[unit.id])} | " + " | ".join(str(counts.get(t.id, 0)) for t in titles) + " |")
+    out.append("")
+    for title in titles:
+        names = [f"{p.person.name} (`{p.person.id}`)" for p in cluster.people if title.id in p.proposed]
+        shown = ", ".join(names) if len(names) <= NAMES_LISTED else f"{len(names)} người (danh sách trong kết quả JSON)"
+        out.append(f"- **{title.name}**: {shown or 'không có'}")
+    return out
 
 
 def _leadership_vi(lead: dict[str, Any]) -> str:
