@@ -98,3 +98,108 @@ def test_document_numbers_match_decimals_fmt(example_policy, result):
     for unit in doc["units"]:
         assert unit["total"] == fmt(totals[unit["id"]], example_policy.precision)
     assert fmt(Decimal("-0.005"), 2) == "-0.01"
+
+
+# ---------------------------------------------------------------- second round: per-policy plans
+
+def _straightforward_loading(monkeypatch):
+    """Loading with every field through ``DataChecker.convert`` and the plain canonical digest."""
+    from thidua_rules.loader import data as data_module
+
+    def slow_converters(policy, text_values):
+        checker = data_module.DataChecker(policy, data_module.Issues("<slow>"), text_values=text_values)
+        return {f.id: (lambda raw, f=f: checker.convert(f, raw)) for f in policy.inputs}
+
+    monkeypatch.setattr(data_module, "_converters", slow_converters)
+    monkeypatch.setattr(data_module, "_plain_inputs", lambda policy: frozenset())
+    monkeypatch.setattr(data_module, "_typed_inputs", lambda policy: frozenset({"\0never given"}))
+    monkeypatch.setattr(data_module, "_canonical_values", lambda values, texts: data_module._canonical(values))
+
+
+def _straightforward_checks(monkeypatch):
+    """Every title check through ``_run_check`` (context, shape check, copied ``seen``)."""
+    from thidua_rules import awards
+
+    monkeypatch.setattr(awards, "_BUILTIN", frozenset())
+    monkeypatch.setattr(awards, "_PLANS", {})
+
+
+def test_loading_and_checks_fast_paths_give_the_same_bytes(example_policy, monkeypatch):
+    """Per-field converters, the canonical-number cache and built-in title checks run without
+    the plugin wrapper give the straightforward code's dataset, digest and output bytes."""
+    csv_bytes = tied_csv(UNITS)
+    fast_data = parse_data(csv_bytes, example_policy, file="gen.csv", format="csv")
+    fast = evaluate(example_policy, fast_data)
+    with monkeypatch.context() as m:
+        _straightforward_loading(m)
+        _straightforward_checks(m)
+        slow_data = parse_data(csv_bytes, example_policy, file="gen.csv", format="csv")
+        slow = evaluate(example_policy, slow_data)
+        slow_lines, slow_json = render(slow, "jsonl"), render(slow, "json")
+    assert fast_data.sha256 == slow_data.sha256
+    assert [dict(u.values) for c in fast_data.clusters for u in c.units] == \
+        [dict(u.values) for c in slow_data.clusters for u in c.units]
+    assert render(fast, "jsonl") == slow_lines
+    assert render(fast, "json") == slow_json
+
+
+def test_fast_converters_match_convert_on_edge_values(example_policy):
+    """Each per-field converter returns ``convert``'s value and message, for good and bad cells."""
+    from thidua_rules.loader import data as data_module
+
+    for text_values in (True, False):
+        checker = data_module.DataChecker(example_policy, data_module.Issues("<t>"), text_values=text_values)
+        converters = data_module._converters(example_policy, text_values)
+        for field in example_policy.inputs:
+            for raw in ["7", " 7 ", "007", "-0", "+3", "0", "1.5", "x", "", "1e3", "٣", 7, 0, -1, True,
+                        Decimal("2.50"), Decimal("-0"), "xuat_sac", "tot", "khong_hoan_thanh", None]:
+                for _ in range(2):  # the second time from the converter's memory
+                    fast, slow = converters[field.id](raw), checker.convert(field, raw)
+                    assert fast == slow and type(fast[0]) is type(slow[0]) and str(fast[0]) == str(slow[0]), \
+                        (field.id, raw)
+
+
+def test_remembered_number_texts_match_the_formatters(example_policy, result):
+    """The per-number text memories of the document give ``decimals.fmt`` and ``plain`` exactly,
+    also for zeros of either sign and equal numbers written with other exponents."""
+    from thidua_rules.decimals import fmt, plain
+    from thidua_rules.report import document
+
+    plan = document._plan(example_policy)
+    numbers = [Decimal("0"), Decimal("-0"),  # noqa: FURB157 - written as the data would give them Decimal("0.000"), Decimal("-0.001"), Decimal("-0.005"),
+               Decimal("1.5"), Decimal("1.50"), Decimal("15E-1"), Decimal("1E+2"), Decimal("100"),
+               Decimal("2.675"), Decimal("-2.675")]
+    for cluster in result.clusters:
+        for unit in cluster.units:
+            score = unit.score
+            numbers += [c.raw for c in score.criteria] + [c.score for c in score.criteria]
+            numbers += [score.total, score.total_raw, score.bonus_sum, score.deduction_sum]
+    for _ in range(2):
+        for number in numbers:
+            assert plan.fmt(number) == fmt(number, example_policy.precision), number
+            assert document._plain_cached(number) == plain(number), number
+
+
+def test_fast_constructors_equal_attrs_init(result):
+    """``fast_init`` builds instances equal, field by field, to the attrs ``__init__``'s, still frozen."""
+    import attrs
+
+    from thidua_rules.awards import CheckOutcome, TitleOutcome
+    from thidua_rules.engine import UnitResult
+    from thidua_rules.ranking import Placed, Separation
+    from thidua_rules.scoring import AdjustmentScore, CriterionScore, GroupScore, UnitScore, fast_init
+
+    unit = result.clusters[0].units[1]
+    samples = [unit, unit.placed, unit.placed.above, unit.score, unit.score.criteria[0], unit.score.groups[0],
+               unit.score.bonuses[0], unit.titles[0], unit.titles[0].checks[0]]
+    classes = {type(s) for s in samples}
+    assert classes == {UnitResult, Placed, Separation, UnitScore, CriterionScore, GroupScore,
+                       AdjustmentScore, TitleOutcome, CheckOutcome}
+    for sample in samples:
+        cls = type(sample)
+        names = [f.name for f in attrs.fields(cls)]
+        values = [getattr(sample, n) for n in names]
+        made = fast_init(cls)(*values)
+        assert made == cls(**{f.alias: v for f, v in zip(attrs.fields(cls), values)}) == sample
+        with pytest.raises(attrs.exceptions.FrozenInstanceError):
+            setattr(made, names[0], values[0])

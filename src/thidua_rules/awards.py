@@ -16,6 +16,7 @@ from .expressions import EvalContext
 from .extensions import TitleView
 from .model import Ballot, Cluster, Policy, Quota, Title
 from .ranking import Placed
+from .scoring import fast_init
 
 
 @attrs.frozen(kw_only=True)
@@ -122,28 +123,26 @@ def award_cluster(policy: Policy, cluster: Cluster, placed: Sequence[Placed],
     decisions: dict[str, list[tuple[Any, ...]]] = {unit_id: [] for unit_id in ids}
     council: list[CouncilItem] = []
     held_back = _held_back(cluster)
+    holds = bool(cluster.discipline or cluster.deferrals)  # else held_back is always None
     for deferral in cluster.deferrals:
         council.append(CouncilItem(title=",".join(deferral.titles), units=(deferral.unit,),
                                    reason=f"deferred: {deferral.reason}", kind="deferred"))
     plan = _plan(policy)
     with engine_context():  # the built-in checks' arithmetic; plugin checks get their own
-        for title, checks in zip(policy.titles, plan.checks):
+        for title, checks in zip(policy.titles, plan.checks, strict=True):
             passed: list[Placed] = []
             checks_of: dict[str, tuple[CheckOutcome, ...]] = {}
             title_id = title.id
             ballot = ballots.get(title_id)
             for place in placed:
                 unit_id = place.score.unit.id
-                stop = held_back(unit_id, title_id)
-                if stop is not None:
-                    checks_of[unit_id] = (stop,)
-                    continue
-                view = TitleView(
-                    unit=unit_id, title=title_id, env=envs[unit_id],
-                    won=won[unit_id], pending=pending[unit_id],
-                    ballot=ballot, eval_context=history[unit_id],
-                    unit_data=place.score.unit,
-                )
+                if holds:
+                    stop = held_back(unit_id, title_id)
+                    if stop is not None:
+                        checks_of[unit_id] = (stop,)
+                        continue
+                view = _title_view(unit_id, title_id, envs[unit_id], won[unit_id], pending[unit_id],
+                                   ballot, history[unit_id], place.score.unit)
                 results = []
                 ok = True
                 for check, name, plugin, trusted in checks:
@@ -161,8 +160,7 @@ def award_cluster(policy: Policy, cluster: Cluster, placed: Sequence[Placed],
                     else:
                         ok, reason, seen = _run_check(policy, title, check, view)
                         seen = MappingProxyType(dict(seen))
-                    results.append(CheckOutcome(check=name, plugin=plugin, passed=ok, reason=reason,
-                                                seen=seen))
+                    results.append(_check_outcome(name, plugin, ok, reason, seen))
                     if not ok:
                         break
                 checks_of[unit_id] = tuple(results)
@@ -183,6 +181,9 @@ def award_cluster(policy: Policy, cluster: Cluster, placed: Sequence[Placed],
 
 
 _NONE: frozenset[str] = frozenset()
+_title_view = fast_init(TitleView)
+_check_outcome = fast_init(CheckOutcome)
+_title_outcome = fast_init(TitleOutcome)
 
 
 class _Plan:
@@ -229,8 +230,7 @@ def _ladder_outcomes(plan: _Plan, decisions: dict[str, list[tuple[Any, ...]]]) -
             if status == "won":
                 ladder = ladder_of[title.id]
                 status = "proposed" if not ladder or highest.get(ladder) == title.id else "held"
-            outcomes.append(TitleOutcome(title=title.id, status=status, checks=checked, quota_limit=limit,
-                                         quota_raw=raw, place=position, runoff_yes=runoff_yes))
+            outcomes.append(_title_outcome(title.id, status, checked, limit, raw, position, runoff_yes))
         result[unit_id] = outcomes
     return result
 

@@ -2,7 +2,9 @@
 
 from __future__ import annotations
 
-from collections.abc import Mapping
+import contextlib
+import gc
+from collections.abc import Iterator, Mapping
 from decimal import Decimal
 from types import MappingProxyType
 from typing import Any
@@ -17,7 +19,7 @@ from .model import RANKING_BALLOT, Cluster, Dataset, PluginInfo, Policy
 from .people import MemberCount, PersonResult, decide_people, derive_units
 from .plugins import engine_version
 from .ranking import Placed, rank_cluster
-from .scoring import UnitScore, score_unit
+from .scoring import UnitScore, fast_init, score_unit
 
 
 @attrs.frozen(kw_only=True)
@@ -65,6 +67,9 @@ class Result:
 
     def unit(self, unit_id: str) -> UnitResult | None:
         return next((u for c in self.clusters for u in c.units if u.id == unit_id), None)
+
+
+_unit_result = fast_init(UnitResult)
 
 
 def history_contexts(cluster: Cluster) -> dict[str, EvalContext]:
@@ -116,12 +121,9 @@ def evaluate_cluster(policy: Policy, cluster: Cluster) -> ClusterResult:
         env.update(rank=Decimal(place.rank), cluster_size=size, tied=place.tied)
     outcomes, council = award_cluster(policy, cluster, placed, history_contexts(cluster))
     units = tuple(
-        UnitResult(
-            id=p.score.unit.id, name=p.score.unit.name, cluster=cluster.id, rank=p.rank, tied=p.tied,
-            total=p.score.total, band=p.score.band,
-            proposed=proposed_titles(policy, outcomes[p.score.unit.id]),
-            placed=p, titles=tuple(outcomes[p.score.unit.id]),
-        )
+        _unit_result(p.score.unit.id, p.score.unit.name, cluster.id, p.rank, p.tied, p.score.total,
+                     p.score.band, proposed_titles(policy, outcomes[p.score.unit.id]), p,
+                     tuple(outcomes[p.score.unit.id]))
         for p in placed
     )
     return ClusterResult(
@@ -131,13 +133,29 @@ def evaluate_cluster(policy: Policy, cluster: Cluster) -> ClusterResult:
     )
 
 
+@contextlib.contextmanager
+def gc_paused() -> Iterator[None]:
+    """Pause Python's cyclic garbage collector for a block that allocates many small objects
+    and frees them by reference counting alone (scoring, loading, building documents create no
+    reference cycles), then restore it as it was. The collector's passes over the growing heap
+    otherwise cost a fifth to a third of such a block; the results are the same either way."""
+    if not gc.isenabled():
+        yield
+        return
+    gc.disable()
+    try:
+        yield
+    finally:
+        gc.enable()
+
+
 def evaluate(policy: Policy, data: Dataset) -> Result:
     """Evaluate every cluster of ``data`` under ``policy``; pure, deterministic, exact.
 
     :raises EvaluationError: a rule failed at run time for a unit (division by zero…).
     :raises PluginError: a plugin raised or broke its contract.
     """
-    with engine_context():
+    with gc_paused(), engine_context():
         clusters = tuple(evaluate_cluster(policy, cluster) for cluster in data.clusters)
     return Result(
         engine_version=engine_version(), policy=policy, data_file=data.file,

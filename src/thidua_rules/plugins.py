@@ -27,7 +27,10 @@ DEFAULT_PLUGINS: tuple[str, ...] = (
 )
 
 
+@functools.cache
 def engine_version() -> str:
+    """The installed engine's version, looked up once per process (it cannot change while the
+    process runs; reading a distribution's metadata costs milliseconds)."""
     try:
         return importlib.metadata.version("thidua_rules")
     except importlib.metadata.PackageNotFoundError:  # running from a source tree
@@ -151,10 +154,16 @@ def _distribution_of(plugin: object) -> tuple[str, str]:
     if not dists:
         return ("unversioned", "0")
     dist = sorted(dists)[0]
+    return (dist, _version_of(dist))
+
+
+@functools.cache
+def _version_of(dist: str) -> str:
+    """A distribution's version, read from its metadata once per process ("0" if not found)."""
     try:
-        return (dist, importlib.metadata.version(dist))
+        return importlib.metadata.version(dist)
     except importlib.metadata.PackageNotFoundError:
-        return (dist, "0")
+        return "0"
 
 
 @functools.cache

@@ -9,7 +9,7 @@ import attrs
 
 from .collation import vi_sort_key
 from .model import RankKey
-from .scoring import UnitScore
+from .scoring import UnitScore, fast_init
 
 
 @attrs.frozen(kw_only=True)
@@ -33,6 +33,10 @@ class Placed:
     below: Separation | None
 
 
+_placed = fast_init(Placed)
+_separation = fast_init(Separation)
+
+
 def key_value(score: UnitScore, key: str) -> Decimal:
     """The value of a ranking key (``total``, ``group.x``, ``criterion.x``, ``input.x``…)."""
     name = key.removeprefix("input.")
@@ -48,8 +52,17 @@ def rank_cluster(scores: Sequence[UnitScore], keys: Sequence[RankKey]) -> tuple[
     order is Vietnamese alphabetical order of the name, then the id — a listing order only, never
     a decision.
     """
+    # (env name, key, descending) per key, worked out once per call rather than per unit and key.
+    names = tuple((k.key.removeprefix("input."), k.key, k.descending) for k in keys)
+
     def chain(score: UnitScore) -> tuple[Decimal, ...]:
-        return tuple(-key_value(score, k.key) if k.descending else key_value(score, k.key) for k in keys)
+        env = score.env
+        out = []
+        for name, _, descending in names:
+            value = env[name]
+            assert isinstance(value, Decimal)
+            out.append(-value if descending else value)
+        return tuple(out)
 
     # Sort by the chain alone, then order each run of equal chains by name and id: the same
     # order as one sort by (chain, name, id), but the collation key is built only for ties.
@@ -72,18 +85,16 @@ def rank_cluster(scores: Sequence[UnitScore], keys: Sequence[RankKey]) -> tuple[
         ranks.append(ranks[-1] if i and chains[i] == chains[i - 1] else i + 1)
 
     def separation(i: int, j: int) -> Separation:
-        for k in keys:
-            a, b = key_value(ordered[i], k.key), key_value(ordered[j], k.key)
+        this_env, other_env = ordered[i].env, ordered[j].env
+        for name, key, _ in names:
+            a, b = this_env[name], other_env[name]
             if a != b:
-                return Separation(unit=ordered[j].unit.id, key=k.key, this=a, other=b)
-        return Separation(unit=ordered[j].unit.id, key=None, this=None, other=None)
+                return _separation(ordered[j].unit.id, key, a, b)
+        return _separation(ordered[j].unit.id, None, None, None)
 
     placed = []
     for i, score in enumerate(ordered):
         tied = (i > 0 and ranks[i - 1] == ranks[i]) or (i + 1 < len(ordered) and ranks[i + 1] == ranks[i])
-        placed.append(Placed(
-            score=score, rank=ranks[i], tied=tied,
-            above=separation(i, i - 1) if i > 0 else None,
-            below=separation(i, i + 1) if i + 1 < len(ordered) else None,
-        ))
+        placed.append(_placed(score, ranks[i], tied, separation(i, i - 1) if i > 0 else None,
+                              separation(i, i + 1) if i + 1 < len(ordered) else None))
     return tuple(placed)

@@ -68,6 +68,33 @@ class UnitScore:
     band_caps: tuple[Any, ...] = ()    # plugins.BandCap: ceilings plugins put on the band
 
 
+def fast_init(cls: type) -> Any:
+    """A positional constructor for a frozen, slotted attrs class without validators, converters
+    or hooks: ``fast_init(C)(a, b, …)`` is an instance equal in every field to ``C(x=a, y=b, …)``
+    (every field given, in declaration order), still frozen, built by setting the slots directly
+    instead of through the generated ``__init__``. Worth it only for the classes made per unit."""
+    fields = attrs.fields(cls)
+    assert "__slots__" in cls.__dict__ and not hasattr(cls, "__attrs_post_init__") \
+        and not hasattr(cls, "__attrs_pre_init__")
+    for field in fields:
+        assert field.validator is None and field.converter is None and field.init
+    names = [f"a{i}" for i in range(len(fields))]
+    env: dict[str, Any] = {"new": object.__new__, "cls": cls}
+    body = []
+    for i, field in enumerate(fields):
+        env[f"set{i}"] = cls.__dict__[field.name].__set__
+        body.append(f"    set{i}(self, a{i})")
+    source = f"def make({', '.join(names)}):\n    self = new(cls)\n" + "\n".join(body) + "\n    return self\n"
+    exec(compile(source, f"<fast_init {cls.__qualname__}>", "exec"), env)  # noqa: S102
+    return env["make"]
+
+
+_criterion_score = fast_init(CriterionScore)
+_group_score = fast_init(GroupScore)
+_adjustment_score = fast_init(AdjustmentScore)
+_unit_score = fast_init(UnitScore)
+
+
 #: Quantizing with this context gives the digits ``decimals.round_half_up`` gives (the same
 #: precision, traps and explicit half-up rounding) without entering a local context per number.
 #: A private copy, because quantizing records flags in the context it is given.
@@ -167,11 +194,10 @@ def _adjust(plan: _Plan, unit: Unit, env: dict[str, Value], items: tuple[Any, ..
                 raw = formula(env, None)
             else:
                 raw = ZERO
-            clamped = ZERO if raw < ZERO else raw      # max(raw, ZERO), to the digit
+            clamped = ZERO if raw < ZERO else raw  # noqa: FURB136 - max(raw, ZERO), without the call
             if item_max is not None and clamped > item_max:
                 clamped = item_max
-            scores.append(AdjustmentScore(id=item_id, applies=bool(applies), raw=raw, score=round_(clamped),
-                                          capped=clamped != raw))
+            scores.append(_adjustment_score(item_id, bool(applies), raw, round_(clamped), clamped != raw))
     except (ExpressionRuntimeError, EvaluationError) as exc:
         error = _failure(exc, what, unit, plan.policy)
         if error is None:
@@ -188,7 +214,11 @@ def score_unit(policy: Policy, unit: Unit, year: int,
     """Score one unit. Each criterion is clamped to ``[0, points]`` and rounded half-up to the
     policy precision; sums are exact; then group caps, capped bonuses and deductions."""
     plan = _plan(policy)
-    env: dict[str, Value] = dict(unit.values)
+    values = unit.values
+    # A mapping proxy's copy is its dict's copy: the same items in the same order, made faster.
+    env: dict[str, Value] = values.copy() if type(values) is MappingProxyType else dict(values)
+    if type(env) is not dict:
+        env = dict(env)
     year_value = _YEARS.get(year)
     if year_value is None:
         year_value = _YEARS[year] = Decimal(year)
@@ -217,12 +247,11 @@ def score_unit(policy: Policy, unit: Unit, year: int,
             else:
                 what = what_score
                 raw, facts = scorer(env)
-            clamped = ZERO if raw < ZERO else raw      # min(max(raw, ZERO), points), to the digit
-            if clamped > points:
+            clamped = ZERO if raw < ZERO else raw  # noqa: FURB136 - min(max(raw, ZERO), points),
+            if clamped > points:  # noqa: PLR1730 - without the calls, to the digit
                 clamped = points
             score = round_(clamped)
-            criteria.append(CriterionScore(id=criterion_id, raw=raw, score=score, gated=gated,
-                                           capped=clamped != raw, facts=facts, override=overridden))
+            criteria.append(_criterion_score(criterion_id, raw, score, gated, clamped != raw, facts, overridden))
             scores.append(score)
             by_group[group] = by_group.get(group, ZERO) + score
     except (ExpressionRuntimeError, EvaluationError) as exc:
@@ -235,8 +264,7 @@ def score_unit(policy: Policy, unit: Unit, year: int,
     for group_id, group_max, _key in plan.groups:
         group_sum = by_group.get(group_id, ZERO)
         group_score = group_sum if group_max is None else min(group_sum, group_max)
-        groups.append(GroupScore(id=group_id, sum=group_sum, score=group_score,
-                                 capped=group_score != group_sum))
+        groups.append(_group_score(group_id, group_sum, group_score, group_score != group_sum))
         total_score += group_score
     bonuses = _adjust(plan, unit, env, plan.bonuses)
     deductions = _adjust(plan, unit, env, plan.deductions)
@@ -249,15 +277,15 @@ def score_unit(policy: Policy, unit: Unit, year: int,
 
     # The same keys, in the same order, as the straightforward code wrote them.
     zero_criteria = 0
-    for item, score in zip(plan.criteria, scores):
+    for item, score in zip(plan.criteria, scores, strict=True):
         env[item[9]] = score
         if score == 0:
             zero_criteria += 1
-    for group_item, g in zip(plan.groups, groups):
+    for group_item, g in zip(plan.groups, groups, strict=True):
         env[group_item[2]] = g.score
-    for adjustment_item, b in zip(plan.bonuses, bonuses):
+    for adjustment_item, b in zip(plan.bonuses, bonuses, strict=True):
         env[adjustment_item[6]] = b.score
-    for adjustment_item, d in zip(plan.deductions, deductions):
+    for adjustment_item, d in zip(plan.deductions, deductions, strict=True):
         env[adjustment_item[6]] = d.score
     env.update(score=total_score, bonus=bonus, deduction=deduction, total=total,
                zero_criteria=Decimal(zero_criteria))
@@ -283,9 +311,6 @@ def score_unit(policy: Policy, unit: Unit, year: int,
             raise
         raise error from None
     env["band"] = band or ""
-    return UnitScore(
-        unit=unit, criteria=tuple(criteria), groups=tuple(groups), bonuses=bonuses,
-        deductions=deductions, score=total_score, bonus_sum=bonus_sum, bonus=bonus,
-        deduction_sum=deduction_sum, deduction=deduction, total_raw=total_raw, total=total,
-        band=band, band_skipped=tuple(skipped), env=env, derived=derived, band_caps=caps,
-    )
+    return _unit_score(unit, tuple(criteria), tuple(groups), bonuses, deductions, total_score, bonus_sum,
+                       bonus, deduction_sum, deduction, total_raw, total, band, tuple(skipped), env,
+                       derived, caps)

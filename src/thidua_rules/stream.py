@@ -26,7 +26,7 @@ from typing import IO, Any
 import attrs
 
 from .decimals import engine_context
-from .engine import Result, evaluate_cluster
+from .engine import Result, evaluate_cluster, gc_paused
 from .errors import Issue, PolicyError, ThiduaError
 from .loader.common import UNIT_ID, Issues, item_path
 from .loader.data import FORMATS, LINE, DataChecker, canonical_cluster_text
@@ -156,6 +156,11 @@ class _Done:
 
 def run_task(policy: Policy, file: str, text_values: bool, task: _Task) -> _Done:
     """Check and evaluate the clusters of one task; never raises a ThiduaError."""
+    with gc_paused():
+        return _run_task(policy, file, text_values, task)
+
+
+def _run_task(policy: Policy, file: str, text_values: bool, task: _Task) -> _Done:
     issues = Issues(file)
     out: list[str] = []
     digests: list[str] = []

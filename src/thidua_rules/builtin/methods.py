@@ -33,10 +33,12 @@ def compile_proportional(table: Mapping[str, Any], ctx: CompileContext) -> Score
     if value is None or (target is None and target_const is None):
         return None
     points = _points(table)
+    value_fn = value._fn
+    target_fn = None if target is None else target._fn
 
     def score(env: Mapping[str, Any]) -> tuple[Decimal, Mapping[str, Any]]:
-        v = value.evaluate(env)
-        t = target_const if target is None else target.evaluate(env)
+        v = value_fn(env, None)
+        t = target_const if target_fn is None else target_fn(env, None)
         if t == 0:
             raise EvaluationError(f"target is 0, cannot score '{value.source}' against it")
         return points * v / t, {"value": v, "target": t}
@@ -77,9 +79,10 @@ def compile_bands(table: Mapping[str, Any], ctx: CompileContext) -> Scorer | Non
     if value is None or any(b is None for b in bands):
         return None
     steps = tuple(b for b in bands if b is not None)
+    value_fn = value._fn
 
     def score(env: Mapping[str, Any]) -> tuple[Decimal, Mapping[str, Any]]:
-        v = value.evaluate(env)
+        v = value_fn(env, None)
         for index, (kind, bound, points) in enumerate(steps):
             if (v >= bound) if kind == "at_least" else (v > bound):
                 return points, {"value": v, "band": index, kind: bound}
@@ -112,9 +115,10 @@ def compile_lookup(table: Mapping[str, Any], ctx: CompileContext) -> Scorer | No
         default = ctx.number("default", table["default"], minimum=ZERO) or ZERO
     if value is None or ctx.failed:
         return None
+    value_fn = value._fn
 
     def score(env: Mapping[str, Any]) -> tuple[Decimal, Mapping[str, Any]]:
-        v = value.evaluate(env)
+        v = value_fn(env, None)
         listed = v in points_by_value
         return (points_by_value[v] if listed else default), {"value": v, "listed": listed}
 
@@ -126,9 +130,10 @@ def compile_formula(table: Mapping[str, Any], ctx: CompileContext) -> Scorer | N
     formula = ctx.expr("formula", table.get("formula"))
     if formula is None:
         return None
+    formula_fn = formula._fn
 
     def score(env: Mapping[str, Any]) -> tuple[Decimal, Mapping[str, Any]]:
-        return formula.evaluate(env), {}
+        return formula_fn(env, None), {}
 
     return score
 
@@ -139,9 +144,10 @@ def compile_per_item(table: Mapping[str, Any], ctx: CompileContext) -> Scorer | 
     each = ctx.number("each", table.get("each"))
     if value is None or each is None:
         return None
+    value_fn = value._fn
 
     def score(env: Mapping[str, Any]) -> tuple[Decimal, Mapping[str, Any]]:
-        v = value.evaluate(env)
+        v = value_fn(env, None)
         return each * v, {"value": v, "each": each}
 
     return score
@@ -153,9 +159,10 @@ def compile_full_if(table: Mapping[str, Any], ctx: CompileContext) -> Scorer | N
     if condition is None:
         return None
     points = _points(table)
+    condition_fn = condition._fn
 
     def score(env: Mapping[str, Any]) -> tuple[Decimal, Mapping[str, Any]]:
-        held = condition.evaluate(env)
+        held = condition_fn(env, None)
         return (points if held else ZERO), {"condition": held}
 
     return score

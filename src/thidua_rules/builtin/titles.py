@@ -52,19 +52,26 @@ def compile_when(table: Mapping[str, Any], ctx: CompileContext) -> Runner | None
     expression = ctx.expr("when", table["when"], expect="bool")
     if expression is None:
         return None
-    parts = expression.conjuncts()
+    # Worked out once: each part's function, sorted names, calls and reason; the same for the whole.
+    def plan(e: Any) -> tuple[Any, tuple[str, ...], tuple[tuple[str, Any], ...], str]:
+        return (e._fn, tuple(sorted(e.names)), tuple((c.source, c._fn) for c in e.calls()),
+                f"'{e.source}' is false")
+
+    parts = tuple(plan(part) for part in expression.conjuncts())
+    _, all_names, all_calls, _ = plan(expression)
 
     def run(view: TitleView) -> tuple[bool, str, Mapping[str, Any]]:
-        for part in parts:
-            if not part.evaluate(view.env, view.eval_context):
-                seen = {name: view.env[name] for name in sorted(part.names) if name in view.env}
+        env, context = view.env, view.eval_context
+        for evaluate, names, calls, reason in parts:
+            if not evaluate(env, context):
+                seen = {name: env[name] for name in names if name in env}
                 # Show what each call in the failing part gave, e.g. consecutive_years(...) = 1.
-                for call in part.calls():
-                    seen[call.source] = call.evaluate(view.env, view.eval_context)
-                return False, f"'{part.source}' is false", seen
-        seen = {name: view.env[name] for name in sorted(expression.names) if name in view.env}
-        for call in expression.calls():
-            seen[call.source] = call.evaluate(view.env, view.eval_context)
+                for source, call in calls:
+                    seen[source] = call(env, context)
+                return False, reason, seen
+        seen = {name: env[name] for name in all_names if name in env}
+        for source, call in all_calls:
+            seen[source] = call(env, context)
         return True, "", seen
 
     return run

@@ -3,6 +3,7 @@
 from __future__ import annotations
 
 import csv
+import decimal
 import io
 import json
 import re
@@ -89,6 +90,14 @@ def read_member_rows(path: str | Path) -> tuple[str, list[Any]]:
 
 def parse_data(data: bytes, policy: Policy, *, file: str = "<data>", format: str = "toml",
                members: tuple[str, list[Any]] | None = None) -> Dataset:
+    from ..engine import gc_paused  # here: the engine imports the loader's model
+
+    with gc_paused():  # checking allocates many small objects and creates no cycles
+        return _parse_data(data, policy, file=file, format=format, members=members)
+
+
+def _parse_data(data: bytes, policy: Policy, *, file: str, format: str,
+                members: tuple[str, list[Any]] | None) -> Dataset:
     issues = Issues(file)
     if format == "toml":
         raw = parse_toml(data, file)
@@ -144,6 +153,37 @@ def content_digest(clusters: tuple[Cluster, ...]) -> str:
     return sha256(text.encode("utf-8"))
 
 
+def _canonical_values(v: Mapping[str, Any], texts: dict[Decimal, str]) -> dict[str, Any]:
+    """``_canonical`` of a unit's values, each number's text looked up in ``texts`` first."""
+    out = {}
+    for k, x in sorted(v.items()):
+        if type(x) is Decimal:
+            text = texts.get(x)
+            if text is None:
+                text = texts[x] = f"{x.normalize():f}" if x else "0"
+            out[k] = text
+        else:
+            out[k] = _canonical(x)
+    return out
+
+
+#: Canonical number texts already worked out, per decimal context (``normalize`` rounds to the
+#: context's precision): equal numbers have the same canonical text, so ``Decimal("5")`` and
+#: ``Decimal("5.0")`` share an entry. Bounded; cleared when full.
+_TEXTS: dict[tuple[Any, ...], dict[Decimal, str]] = {}
+
+
+def _texts() -> dict[Decimal, str]:
+    ctx = decimal.getcontext()
+    key = (ctx.prec, ctx.rounding, ctx.Emin, ctx.Emax, ctx.clamp)
+    texts = _TEXTS.get(key)
+    if texts is None or len(texts) > 100_000:
+        if len(_TEXTS) > 8:
+            _TEXTS.clear()
+        texts = _TEXTS[key] = {}
+    return texts
+
+
 def _canonical(v: Any) -> Any:
     if isinstance(v, Decimal):
         return f"{v.normalize():f}" if v else "0"
@@ -156,10 +196,11 @@ def _canonical(v: Any) -> Any:
 
 def canonical_cluster_text(c: Cluster) -> str:
     """One cluster's canonical content as compact JSON (sorted keys, exact decimals)."""
+    texts = _texts()
     canonical = {
         "id": c.id, "name": c.name, "year": c.year, "leader": c.leader, "deputy": c.deputy,
         "rotation": list(c.rotation),
-        "units": [{"id": u.id, "name": u.name, "values": _canonical(u.values)} for u in c.units],
+        "units": [{"id": u.id, "name": u.name, "values": _canonical_values(u.values, texts)} for u in c.units],
         "ballots": [{"title": b.title, "voters": b.voters, "yes": _canonical(b.yes),
                      # council details only when given, so older data keeps its digest
                      **({"written": _canonical(b.written)} if b.written else {}),
@@ -392,7 +433,7 @@ class DataChecker:
             self.issues.add(f"{path}.name", f"expected a string, got {type_name(name)}")
         self.current_unit = unit_id if isinstance(unit_id, str) else None
         values, fields_ok = self.fields(path, item, skip={"id", "name", LINE}, require=True)
-        values_with_year = {**values, "year": Decimal(year)}
+        values_with_year = {**values, "year": Decimal(year)} if self.policy.checks else values
         for check in self.policy.checks:
             if not check.rule.names <= values_with_year.keys():
                 continue  # a field it reads is already reported
@@ -416,11 +457,24 @@ class DataChecker:
                require: bool, inputs: Mapping[str, InputField] | None = None) -> tuple[dict[str, Value], bool]:
         """The item's well-typed values of ``inputs`` (the policy's unit inputs unless given), and
         whether every field was fine."""
+        # The policy's own inputs have converters worked out once per policy; others (people's
+        # inputs) are converted field by field.
+        converters = _converters(self.policy, self.text_values) if inputs is None else None
+        convert = self.convert
         inputs = self.inputs if inputs is None else inputs
         values: dict[str, Value] = {}
         ok = True
+        plain = _plain_inputs(self.policy) if converters is not None else _NO_INPUTS
         for key_name, raw in item.items():
             if key_name in skip:
+                continue
+            if key_name in plain:  # an input typed in the data: only its value to convert
+                value, problem = converters[key_name](raw)  # type: ignore[index]
+                if problem:
+                    self.issues.add(join_path(path, key_name), problem)
+                    ok = False
+                else:
+                    values[key_name] = value
                 continue
             field = inputs.get(key_name)
             if field is not None and field.plugin:
@@ -438,13 +492,13 @@ class DataChecker:
                                 f"{did_you_mean(key_name, [*inputs, *(k for k in skip if isinstance(k, str))])}")
                 ok = False
                 continue
-            value, problem = self.convert(field, raw)
+            value, problem = convert(field, raw) if converters is None else converters[key_name](raw)
             if problem:
                 self.issues.add(join_path(path, key_name), problem)
                 ok = False
             else:
                 values[key_name] = value
-        if require:
+        if require and not (converters is not None and _typed_inputs(self.policy) <= item.keys()):
             for field in inputs.values():
                 if field.id in item or field.plugin:
                     continue
@@ -457,6 +511,10 @@ class DataChecker:
                     self.issues.add(path, f"missing field '{field.id}'{label}")
                     ok = False
         return values, ok
+
+    def convert_fast(self, field: InputField, raw: Any) -> tuple[Value, str]:
+        """:meth:`convert`, through a converter worked out once per policy for the field."""
+        return _converters(self.policy, self.text_values)[field.id](raw)
 
     def convert(self, field: InputField, raw: Any) -> tuple[Value, str]:
         """``raw`` as the field's type, or an error message."""
@@ -679,3 +737,136 @@ class DataChecker:
                 fields=frozen_mapping(fields),
             )
         return tuple(records[k] for k in sorted(records))
+
+
+# ---------------------------------------------------------------- per-field converters
+
+_CONVERTERS: dict[tuple[int, bool], tuple[Policy, dict[str, Any]]] = {}
+
+
+def _converters(policy: Policy, text_values: bool) -> dict[str, Any]:
+    """Per input of ``policy``: ``raw → (value, problem)``, the same as ``DataChecker.convert``.
+
+    Each takes a short path for a well-formed value of its type within its bounds and hands
+    anything else (a wrong type, a bound crossed) to ``convert``, which words the problem, so a
+    value and a message are always ``convert``'s own.
+    """
+    key = (id(policy), text_values)
+    cached = _CONVERTERS.get(key)
+    if cached is not None and cached[0] is policy:
+        return cached[1]
+    if len(_CONVERTERS) > 16:
+        _CONVERTERS.clear()
+    checker = DataChecker(policy, Issues("<converters>"), text_values=text_values)
+    converters = {field.id: _converter(field, checker.convert, text_values) for field in policy.inputs}
+    _CONVERTERS[key] = (policy, converters)
+    return converters
+
+
+_PARSED_MAX = 4096
+
+
+def _converter(field: InputField, convert: Any, text_values: bool) -> Any:
+    low, high = field.min, field.max
+    kind = field.type
+
+    def slow(raw: Any) -> tuple[Value, str]:
+        return convert(field, raw)  # type: ignore[no-any-return]
+
+    if kind == "integer":
+        int_match = _INT.fullmatch
+
+        parsed: dict[str, Decimal] = {}  # cell text → its number (the same cells recur)
+
+        def integer(raw: Any) -> tuple[Value, str]:
+            kind_of = type(raw)
+            if kind_of is str and text_values:
+                value = parsed.get(raw)
+                if value is None:
+                    text = raw.strip()
+                    if not int_match(text):
+                        return slow(raw)
+                    value = Decimal(int(text))
+                    if len(parsed) < _PARSED_MAX:
+                        parsed[raw] = value
+            elif kind_of is int:
+                value = Decimal(raw)
+            else:
+                return slow(raw)
+            if (low is not None and value < low) or (high is not None and value > high):
+                return slow(raw)
+            return value, ""
+
+        return integer
+    if kind == "decimal":
+        dec_match = _DEC.fullmatch
+
+        parsed_decimals: dict[str, Decimal] = {}
+
+        def decimal_(raw: Any) -> tuple[Value, str]:
+            kind_of = type(raw)
+            if kind_of is str and text_values:
+                value = parsed_decimals.get(raw)
+                if value is None:
+                    text = raw.strip()
+                    if not dec_match(text):
+                        return slow(raw)
+                    value = Decimal(text)
+                    if len(parsed_decimals) < _PARSED_MAX:
+                        parsed_decimals[raw] = value
+            elif kind_of is int or kind_of is Decimal:
+                value = Decimal(raw)
+            else:
+                return slow(raw)
+            if not value.is_finite() or (low is not None and value < low) or (high is not None and value > high):
+                return slow(raw)
+            return value, ""
+
+        return decimal_
+    if kind == "enum":
+        allowed = frozenset(field.values)
+
+        def enum(raw: Any) -> tuple[Value, str]:
+            if type(raw) is str and raw in allowed:
+                return raw, ""
+            return slow(raw)
+
+        return enum
+    if kind == "text":
+
+        def text_(raw: Any) -> tuple[Value, str]:
+            if type(raw) is str:
+                return raw, ""
+            return slow(raw)
+
+        return text_
+    return slow
+
+
+_NO_INPUTS: frozenset[str] = frozenset()
+_PLAIN: dict[int, tuple[Policy, frozenset[str], frozenset[str]]] = {}
+
+
+def _input_sets(policy: Policy) -> tuple[Policy, frozenset[str], frozenset[str]]:
+    cached = _PLAIN.get(id(policy))
+    if cached is None or cached[0] is not policy:
+        if len(_PLAIN) > 16:
+            _PLAIN.clear()
+        cached = _PLAIN[id(policy)] = (
+            policy,
+            # typed in the data and converted, nothing else: neither computed by a plugin nor
+            # counted from members
+            frozenset(f.id for f in policy.inputs if not f.plugin and f.members is None),
+            # every input the data may have to give (the others are computed by plugins)
+            frozenset(f.id for f in policy.inputs if not f.plugin),
+        )
+    return cached
+
+
+def _plain_inputs(policy: Policy) -> frozenset[str]:
+    return _input_sets(policy)[1]
+
+
+def _typed_inputs(policy: Policy) -> frozenset[str]:
+    """When the data gives all of these, the check for missing fields has nothing to report."""
+    return _input_sets(policy)[2]

@@ -4,6 +4,7 @@ from __future__ import annotations
 
 from collections.abc import Mapping
 from decimal import ROUND_HALF_UP, Decimal
+from types import MappingProxyType
 from typing import Any
 
 from ..decimals import ENGINE_CONTEXT, fmt, plain, quantum
@@ -14,13 +15,33 @@ from ..people import people_document
 FORMAT_VERSION = "thidua-result/1"
 
 
+def _plain_cached(v: Decimal) -> str:
+    """``plain(v)``, remembered per nonzero number: equal nonzero numbers have the same plain
+    text (only trailing zeros of the fraction differ, and ``plain`` strips them); zero is never
+    remembered, because ``-0`` and ``0`` are equal but print differently."""
+    text = _PLAIN_TEXTS.get(v) if v else None
+    if text is None:
+        text = plain(v)
+        if v:
+            if len(_PLAIN_TEXTS) >= _TEXTS_MAX:
+                _PLAIN_TEXTS.clear()
+            _PLAIN_TEXTS[v] = text
+    return text
+
+
+_PLAIN_TEXTS: dict[Decimal, str] = {}
+_TEXTS_MAX = 1 << 16
+
+
 def value(v: Any) -> Any:
     """A fact as the document holds it: Decimal → exact string, tuples → lists, rest as is."""
     kind = type(v)
     if kind is Decimal:  # the common exact types first, by identity: same result, less work
-        return plain(v)
+        return _plain_cached(v)
     if kind is str or kind is bool or kind is int or v is None:
         return v
+    if kind is dict or kind is MappingProxyType:  # before the abstract Mapping check below
+        return {str(k): value(x) for k, x in v.items()}
     if isinstance(v, bool) or v is None or isinstance(v, int | str):
         return v
     if isinstance(v, Decimal):
@@ -92,8 +113,19 @@ class _Plan:
         context = ENGINE_CONTEXT.copy()
         quantize = Decimal.quantize
 
+        texts: dict[Decimal, str] = {}
+
         def fmt_fast(v: Decimal) -> str:
-            return f"{quantize(v, q, ROUND_HALF_UP, context):f}"
+            # Remembered per nonzero number (per policy precision): equal nonzero numbers round
+            # to the same digits and sign; zero is not, as -0 rounds to "-0.00".
+            text = texts.get(v) if v else None
+            if text is None:
+                text = f"{quantize(v, q, ROUND_HALF_UP, context):f}"
+                if v:
+                    if len(texts) >= _TEXTS_MAX:
+                        texts.clear()
+                    texts[v] = text
+            return text
 
         self.fmt = fmt_fast
         self.criteria = tuple(
@@ -133,7 +165,7 @@ def _unit(policy: Policy, unit: UnitResult, member_counts: Any = None) -> dict[s
         entry = {
             "id": c.id, "group": group, "method": method, "points": points,
             "inputs": {name: value(env[name]) for name in reads},
-            "facts": value(c.facts), "raw": plain(c.raw), "score": f(c.score),
+            "facts": value(c.facts), "raw": _plain_cached(c.raw), "score": f(c.score),
             "gated": c.gated, "capped": c.capped,
         }
         if plugin is not None:
@@ -145,7 +177,7 @@ def _unit(policy: Policy, unit: UnitResult, member_counts: Any = None) -> dict[s
               for group_max, g in zip(plan.groups, score.groups, strict=True)]
 
     def adjustments(specs: Any, items: Any) -> list[dict[str, Any]]:
-        return [{"id": a.id, "applies": a.applies, "raw": plain(a.raw), "score": f(a.score),
+        return [{"id": a.id, "applies": a.applies, "raw": _plain_cached(a.raw), "score": f(a.score),
                  "max": item_max, "capped": a.capped,
                  "inputs": {n: value(env[n]) for n in names if n in env}}
                 for (item_max, names), a in zip(specs, items, strict=True)]

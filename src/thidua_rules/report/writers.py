@@ -11,7 +11,7 @@ from typing import IO, Any
 
 import tomli_w
 
-from ..engine import Result
+from ..engine import Result, gc_paused
 from .document import build_document
 from .jsontext import indented
 
@@ -63,7 +63,8 @@ FORMATS: dict[str, Callable[[Result], str]] = {
 
 
 def render(result: Result, fmt: str) -> str:
-    return FORMATS[fmt](result)
+    with gc_paused():  # building a document frees its pieces by reference counting alone
+        return FORMATS[fmt](result)
 
 
 @contextlib.contextmanager
