@@ -166,8 +166,9 @@ def test_remembered_number_texts_match_the_formatters(example_policy, result):
     from thidua_rules.report import document
 
     plan = document._plan(example_policy)
-    numbers = [Decimal("0"), Decimal("-0"),  # noqa: FURB157 - written as the data would give them Decimal("0.000"), Decimal("-0.001"), Decimal("-0.005"),
-               Decimal("1.5"), Decimal("1.50"), Decimal("15E-1"), Decimal("1E+2"), Decimal("100"),
+    numbers = [Decimal("0"), Decimal("-0"), Decimal("0.000"), Decimal("-0.001"),  # noqa: FURB157
+               Decimal("-0.005"),
+               Decimal("1.5"), Decimal("1.50"), Decimal("15E-1"), Decimal("1E+2"), Decimal("100"),  # noqa: FURB157
                Decimal("2.675"), Decimal("-2.675")]
     for cluster in result.clusters:
         for unit in cluster.units:
@@ -200,6 +201,6 @@ def test_fast_constructors_equal_attrs_init(result):
         names = [f.name for f in attrs.fields(cls)]
         values = [getattr(sample, n) for n in names]
         made = fast_init(cls)(*values)
-        assert made == cls(**{f.alias: v for f, v in zip(attrs.fields(cls), values)}) == sample
+        assert made == cls(**{f.alias: v for f, v in zip(attrs.fields(cls), values, strict=True)}) == sample
         with pytest.raises(attrs.exceptions.FrozenInstanceError):
             setattr(made, names[0], values[0])
