@@ -15,6 +15,7 @@ from .errors import EvaluationError, ExpressionRuntimeError, PluginError, Thidua
 from .expressions import EvalContext
 from .extensions import TitleView
 from .model import Ballot, Cluster, Policy, Quota, Title
+from .plans import plan_for
 from .ranking import Placed
 from .scoring import fast_init
 
@@ -203,16 +204,8 @@ class _Plan:
 
 
 _BUILTIN = frozenset({"thidua_rules.builtin.titles"})
-_PLANS: dict[int, _Plan] = {}
-
-
 def _plan(policy: Policy) -> _Plan:
-    plan = _PLANS.get(id(policy))
-    if plan is None or plan.policy is not policy:
-        if len(_PLANS) > 16:
-            _PLANS.clear()
-        plan = _PLANS[id(policy)] = _Plan(policy)
-    return plan
+    return plan_for("awards", policy, _Plan)
 
 
 def _ladder_outcomes(plan: _Plan, decisions: dict[str, list[tuple[Any, ...]]]) -> dict[str, list[TitleOutcome]]:

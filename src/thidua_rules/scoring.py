@@ -13,6 +13,7 @@ import attrs
 from .decimals import ENGINE_CONTEXT, ZERO, quantum
 from .errors import EvaluationError, ExpressionRuntimeError
 from .model import Adjustment, Policy, Unit, Value
+from .plans import plan_for
 
 
 @attrs.frozen(kw_only=True)
@@ -169,16 +170,8 @@ class _Plan:
             for a in items)
 
 
-_PLANS: dict[int, _Plan] = {}
-
-
 def _plan(policy: Policy) -> _Plan:
-    plan = _PLANS.get(id(policy))
-    if plan is None or plan.policy is not policy:
-        if len(_PLANS) > 16:
-            _PLANS.clear()
-        plan = _PLANS[id(policy)] = _Plan(policy)
-    return plan
+    return plan_for("scoring", policy, _Plan)
 
 
 def _adjust(plan: _Plan, unit: Unit, env: dict[str, Value], items: tuple[Any, ...]) -> tuple[AdjustmentScore, ...]:

@@ -11,6 +11,7 @@ from ..decimals import ENGINE_CONTEXT, fmt, plain, quantum
 from ..engine import ClusterResult, Result, UnitResult
 from ..model import Policy
 from ..people import people_document
+from ..plans import plan_for
 
 FORMAT_VERSION = "thidua-result/1"
 
@@ -143,16 +144,8 @@ class _Plan:
         self.total_max = _opt(policy.total_max, p)
 
 
-_PLANS: dict[int, _Plan] = {}
-
-
 def _plan(policy: Policy) -> _Plan:
-    plan = _PLANS.get(id(policy))
-    if plan is None or plan.policy is not policy:
-        if len(_PLANS) > 16:
-            _PLANS.clear()
-        plan = _PLANS[id(policy)] = _Plan(policy)
-    return plan
+    return plan_for("document", policy, _Plan)
 
 
 def _unit(policy: Policy, unit: UnitResult, member_counts: Any = None) -> dict[str, Any]:
