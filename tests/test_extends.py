@@ -230,3 +230,18 @@ def test_a_base_reached_twice_is_merged_and_reported_once(tmp_path):
     assert errors(path) == ["root.toml: criteria[3](id=bo).id: cannot remove 'bo': no such id in the bases' criteria"]
     write(tmp_path, "root.toml", BASE)
     assert [c.id for c in load(path).criteria] == ["chi_tieu", "dot_xuat", "tham_muu"]
+
+
+def test_errors_in_merged_entries_name_the_file_that_defines_them(tmp_path):
+    """A bad expression in a base says which base holds it; an entry the child changed says so."""
+    write(tmp_path, "base.toml", BASE.replace('formula = "x"', 'formula = "y"', 1))
+    path = write(tmp_path, "child.toml", (
+        '[policy]\nid = "child"\nname = "Child"\nextends = ["base.toml"]\n'
+        '[[criteria]]\nid = "dot_xuat"\npoints = -1\n'))
+    with pytest.raises(PolicyError) as err:
+        load_policy(path, display="child.toml", extra_plugins=PLUGINS)
+    assert [line.splitlines()[0] for line in err.value.lines()] == [
+        "child.toml: criteria[0](id=chi_tieu).formula: unknown name 'y' (defined in base.toml)",
+        "child.toml: criteria[1](id=dot_xuat).points: expected a number >= 0, got -1 "
+        "(defined in base.toml, changed in this file)",
+    ]

@@ -46,6 +46,17 @@ class Source:
 
 
 def resolve(data: bytes, *, file: str, path: str | Path | None) -> tuple[dict[str, Any], str]:
+    """The merged policy and its digest (see :func:`resolve_with_origins`)."""
+    merged, digest, _ = resolve_with_origins(data, file=file, path=path)
+    return merged, digest
+
+
+#: (section, id) → the files whose own text defines or changes that entry, deepest base first.
+Origins = dict[tuple[str, str], list[str]]
+
+
+def resolve_with_origins(data: bytes, *, file: str,
+                         path: str | Path | None) -> tuple[dict[str, Any], str, Origins]:
     """The policy's TOML with its bases merged in, and the digest of every file it reads.
 
     :param data: The bytes of the policy itself.
@@ -58,7 +69,7 @@ def resolve(data: bytes, *, file: str, path: str | Path | None) -> tuple[dict[st
     raw = parse_toml(data, file)
     meta = raw.get("policy")
     if not isinstance(meta, dict) or "extends" not in meta:
-        return raw, sha256(data)
+        return raw, sha256(data), {}
     root = Source(Path(path) if path is not None else None, file,
                   Path(path).name if path is not None else posixpath.basename(file))
     resolver = _Resolver()
@@ -66,7 +77,7 @@ def resolve(data: bytes, *, file: str, path: str | Path | None) -> tuple[dict[st
     if resolver.issues:
         raise PolicyError(resolver.issues)
     manifest = "".join(f"{digest}  {name}\n" for name, digest in sorted(resolver.digests.items()))
-    return merged, sha256(manifest.encode("utf-8"))
+    return merged, sha256(manifest.encode("utf-8")), resolver.origins
 
 
 class _Resolver:
@@ -74,6 +85,8 @@ class _Resolver:
         self.issues: list[Issue] = []
         self.digests: dict[str, str] = {}
         self.expanded: dict[Path, dict[str, Any]] = {}   # a base reached twice is read once
+        self.origins: Origins = {}
+        self.recording = False   # True while a file's own text is merged in
 
     def add(self, file: str, path: str, message: str) -> None:
         issue = Issue(file=file, path=path, message=message)
@@ -110,7 +123,11 @@ class _Resolver:
         own = dict(raw)
         if isinstance(own.get("policy"), dict):
             own["policy"] = {k: v for k, v in own["policy"].items() if k != "extends"}
-        return self.merge(merged, own, source, base_file=False)
+        self.recording = True
+        try:
+            return self.merge(merged, own, source, base_file=False)
+        finally:
+            self.recording = False
 
     def bases(self, source: Source, raw: dict[str, Any]) -> list[Source | str]:
         """The files ``[policy] extends`` names, or what is wrong with an entry (in order)."""
@@ -246,6 +263,10 @@ class _Resolver:
                 merged[n] = {**merged[n], **item}
             if isinstance(item_id, str):
                 seen.add(item_id)
+                if self.recording:
+                    files = self.origins.setdefault((section, item_id), [])
+                    if origin.display not in files:
+                        files.append(origin.display)
         return [item for n, item in enumerate(merged) if n not in removed]
 
     def removal(self, section: str, path: str, item: dict[str, Any], positions: dict[str, int],

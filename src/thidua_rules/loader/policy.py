@@ -2,15 +2,17 @@
 
 from __future__ import annotations
 
+import re
 from collections.abc import Mapping
 from decimal import Decimal
 from functools import partial
 from pathlib import Path
 from typing import Any
 
+import attrs
 import pluggy
 
-from ..errors import ExpressionError, PluginError, PolicyError, did_you_mean
+from ..errors import ExpressionError, Issue, PluginError, PolicyError, did_you_mean
 from ..expressions import FunctionSpec, NameInfo, compile_expression
 from ..extensions import (
     CompileContext,
@@ -46,7 +48,7 @@ from ..plugins import (
 )
 from ..tomlfmt import toml_key
 from .common import UNIT_ID, Issues, check_id, item_path, read_bytes, take
-from .extends import resolve as resolve_extends
+from .extends import resolve_with_origins as resolve_extends
 from .people import compile_member_aggregates, compile_people
 
 TOP_LEVEL = {
@@ -77,8 +79,33 @@ def parse_policy(data: bytes, *, file: str = "<policy>",
                  extra_plugins: tuple[tuple[str, object], ...] = (),
                  path: str | Path | None = None) -> Policy:
     """Compile policy bytes; ``path`` (where they came from) resolves relative ``extends``."""
-    raw, digest = resolve_extends(data, file=file, path=path)
-    return PolicyCompiler(file, digest, extra_plugins).compile(raw)
+    raw, digest, origins = resolve_extends(data, file=file, path=path)
+    try:
+        return PolicyCompiler(file, digest, extra_plugins).compile(raw)
+    except PolicyError as exc:
+        if not origins:
+            raise
+        raise PolicyError(attribute(exc.issues, origins, file)) from None
+
+
+_ENTRY = re.compile(r"^(?P<section>[a-z_.]+)\[\d+\]\(id=(?P<id>[^)]*)\)")
+
+
+def attribute(issues: tuple[Issue, ...], origins: Mapping[tuple[str, str], list[str]],
+              file: str) -> list[Issue]:
+    """Say which base file an entry with a problem comes from: the error is reported on the policy
+    that was loaded (its key paths address the merged policy), with the file to edit."""
+    result = []
+    for issue in issues:
+        match = _ENTRY.match(issue.path)
+        files = origins.get((match["section"], match["id"])) if match else None
+        if files and files != [file]:
+            where = f"defined in {files[0]}" + (", changed in this file" if file in files[1:] else "")
+            if files[0] == file:
+                where = f"changed in {', '.join(f for f in files if f != file)}"
+            issue = attrs.evolve(issue, message=f"{issue.message} ({where})")
+        result.append(issue)
+    return result
 
 
 def name_info_of(field: InputField) -> NameInfo:
