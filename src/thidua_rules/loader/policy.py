@@ -446,7 +446,8 @@ class PolicyCompiler:
         }
         for i, item in enumerate(items):
             path = item_path("criteria", i, item)
-            method = self.methods.get(item.get("method")) if isinstance(item, dict) else None
+            raw_method = item.get("method") if isinstance(item, dict) else None
+            method = self.methods.get(raw_method) if isinstance(raw_method, str) else None
             self.declare("criteria", item)
             # With no known method, any method's keys are allowed: the method is what is wrong.
             method_keys = method.keys if method else {k for m in self.methods.values() for k in m.keys}
