@@ -204,3 +204,64 @@ def test_fast_constructors_equal_attrs_init(result):
         assert made == cls(**{f.alias: v for f, v in zip(attrs.fields(cls), values, strict=True)}) == sample
         with pytest.raises(attrs.exceptions.FrozenInstanceError):
             setattr(made, names[0], values[0])
+
+
+# ---------------------------------------------------------------- third round: unit records as text
+
+def _straightforward_unit_record(policy, unit):
+    from thidua_rules.report.document import _unit
+
+    return compact({"record": "unit", **_unit(policy, unit)})
+
+
+def test_unit_lines_are_the_encoded_unit_documents(example_policy, result):
+    """``unit_line`` writes exactly the compact encoding of the unit's document entry, for 2,000
+    generated units with shared ranks and for the large generated policy (every method, gates,
+    bonuses, deductions, quotas, ladders)."""
+    import large_policy
+
+    from thidua_rules import parse_policy
+    from thidua_rules.report.unitline import unit_line
+
+    large = parse_policy(large_policy.make_policy().encode("utf-8"), file="large.toml")
+    large_result = evaluate(large, parse_data(large_policy.make_csv(1000), large, file="l.csv", format="csv"))
+    for policy, res in ((example_policy, result), (large, large_result)):
+        units = [u for c in res.clusters for u in c.units]
+        assert len(units) >= 1000
+        for unit in units:
+            assert unit_line(policy, unit) == _straightforward_unit_record(policy, unit), unit.id
+
+
+@pytest.mark.parametrize(("policy_name", "data_name"), [
+    ("cand-cum5-2023", "cand-cum5-2023/units.toml"),         # plugins: derived inputs, band caps, checks
+    ("research-khcn-2023", "research-khcn-2023/units.toml"),  # a plugin's criterion method
+    ("cantho-dan-van", "cantho-2025/units.toml"),             # skipped bands, quotas
+    ("cum8-2022", "cum8-2022/units.toml"),
+])
+def test_unit_lines_with_plugins_and_shipped_examples(policy_name, data_name):
+    from thidua_rules import load_data, load_policy
+    from thidua_rules.report.unitline import unit_line
+
+    root = Path(__file__).resolve().parent.parent
+    policy = load_policy(root / "policies" / f"{policy_name}.toml")
+    res = evaluate(policy, load_data(root / "examples" / data_name, policy))
+    for unit in (u for c in res.clusters for u in c.units):
+        assert unit_line(policy, unit) == _straightforward_unit_record(policy, unit), unit.id
+
+
+@pytest.mark.parametrize("value", [
+    Decimal(0), Decimal("-0"), Decimal("0.000"), Decimal("1.50"), Decimal("15E-1"), Decimal("-2.5E+3"),
+    "", "đơn vị \"x\"\\\n\u2028", True, False, None, 0, -7, 10**30, [], (), {}, [Decimal("-0"), ("a", 1)],
+    {"b": Decimal("2.0"), "a": {"y": [True, None], "x": "ư"}}, {"z": "1", "ä": 2, "A": 3},
+    frozenset({"b", "a"}), {1: "int key"}, {"a": 1, 2: "mixed keys"}, {"k": {3, 1, 2}},
+], ids=repr)
+def test_unit_line_values_encode_as_the_document(value):
+    """The writer's value encoder is ``compact(value(x))`` on edge values and unusual shapes."""
+    from types import MappingProxyType
+
+    from thidua_rules.report.document import value as doc_value
+    from thidua_rules.report.unitline import _enc
+
+    for v in (value, MappingProxyType(value)) if isinstance(value, dict) else (value,):
+        for _ in range(2):  # the second time from the number texts' memory
+            assert _enc(v) == compact(doc_value(v))

@@ -150,6 +150,7 @@ class _Plan:
     def __init__(self, policy: Policy) -> None:
         self.policy = policy
         self.round = rounder(policy.precision)
+        self.quantum = quantum(policy.precision)
         self.criteria = tuple(
             (c, c.id, c.group, None if c.gate is None else c.gate._fn, c.scorer, c.points,
              c.override, f"criterion '{c.id}'", f"criterion '{c.id}' gate", f"criterion.{c.id}")
@@ -161,6 +162,11 @@ class _Plan:
             (b.id, b.min, None if b.when is None else b.when._fn,
              None if b.when is None else b.when.source, f"band '{b.id}' when")
             for b in policy.bands)
+        # The names the scores are stored under in ``env``, in the order they are written.
+        self.criterion_keys = tuple(item[9] for item in self.criteria)
+        self.group_keys = tuple(item[2] for item in self.groups)
+        self.bonus_keys = tuple(item[6] for item in self.bonuses)
+        self.deduction_keys = tuple(item[6] for item in self.deductions)
 
     @staticmethod
     def _adjustments(items: tuple[Adjustment, ...], kind: str) -> tuple[Any, ...]:
@@ -174,8 +180,11 @@ def _plan(policy: Policy) -> _Plan:
     return plan_for("scoring", policy, _Plan)
 
 
-def _adjust(plan: _Plan, unit: Unit, env: dict[str, Value], items: tuple[Any, ...]) -> tuple[AdjustmentScore, ...]:
+def _adjust(plan: _Plan, unit: Unit, env: dict[str, Value],
+            items: tuple[Any, ...]) -> tuple[tuple[AdjustmentScore, ...], list[Decimal], Decimal]:
+    """The adjustments' outcomes, their rounded scores and the sum of those (``ZERO + s1 + s2…``)."""
     scores = []
+    points = []
     round_ = plan.round
     what = ""
     try:
@@ -190,16 +199,23 @@ def _adjust(plan: _Plan, unit: Unit, env: dict[str, Value], items: tuple[Any, ..
             clamped = ZERO if raw < ZERO else raw  # noqa: FURB136 - max(raw, ZERO), without the call
             if item_max is not None and clamped > item_max:
                 clamped = item_max
-            scores.append(_adjustment_score(item_id, bool(applies), raw, round_(clamped), clamped != raw))
+            score = round_(clamped)
+            scores.append(_adjustment_score(item_id, bool(applies), raw, score, clamped != raw))
+            points.append(score)
     except (ExpressionRuntimeError, EvaluationError) as exc:
         error = _failure(exc, what, unit, plan.policy)
         if error is None:
             raise
         raise error from None
-    return tuple(scores)
+    total = ZERO
+    for score in points:
+        total += score
+    return tuple(scores), points, total
 
 
 _YEARS: dict[int, Decimal] = {}
+#: Decimal(n) for small counts, made once (equal values, the same digits).
+_SMALL = tuple(Decimal(n) for n in range(256))
 
 
 def score_unit(policy: Policy, unit: Unit, year: int,
@@ -220,8 +236,10 @@ def score_unit(policy: Policy, unit: Unit, year: int,
     derived = runtime.derive(unit, env, plugin_data or {}) if runtime is not None and runtime.derivers else ()
     criteria = []
     scores = []
+    zero_criteria = 0
     by_group: dict[str, Decimal] = {}
-    round_ = plan.round
+    # plan.round, inlined: the same quantize, without a call per criterion
+    quantize, q, context = Decimal.quantize, plan.quantum, _CONTEXT
     what = ""
     try:
         for (criterion, criterion_id, group, gate, scorer, points, override, what_score, what_gate,
@@ -243,45 +261,44 @@ def score_unit(policy: Policy, unit: Unit, year: int,
             clamped = ZERO if raw < ZERO else raw  # noqa: FURB136 - min(max(raw, ZERO), points),
             if clamped > points:  # noqa: PLR1730 - without the calls, to the digit
                 clamped = points
-            score = round_(clamped)
+            score = quantize(clamped, q, ROUND_HALF_UP, context)
             criteria.append(_criterion_score(criterion_id, raw, score, gated, clamped != raw, facts, overridden))
             scores.append(score)
+            if not score:  # score == 0, without converting the 0
+                zero_criteria += 1
             by_group[group] = by_group.get(group, ZERO) + score
     except (ExpressionRuntimeError, EvaluationError) as exc:
         error = _failure(exc, what, unit, policy)
         if error is None:
             raise
         raise error from None
+    # ``min(a, cap)`` below is written ``cap if cap < a else a``: the same object, without the call.
     groups = []
+    group_scores = []
     total_score = by_group.get("", ZERO)
     for group_id, group_max, _key in plan.groups:
         group_sum = by_group.get(group_id, ZERO)
-        group_score = group_sum if group_max is None else min(group_sum, group_max)
+        group_score = group_sum if group_max is None or not group_max < group_sum else group_max
         groups.append(_group_score(group_id, group_sum, group_score, group_score != group_sum))
+        group_scores.append(group_score)
         total_score += group_score
-    bonuses = _adjust(plan, unit, env, plan.bonuses)
-    deductions = _adjust(plan, unit, env, plan.deductions)
-    bonus_sum = sum((b.score for b in bonuses), ZERO)
-    deduction_sum = sum((d.score for d in deductions), ZERO)
-    bonus = bonus_sum if policy.bonus_max is None else min(bonus_sum, policy.bonus_max)
-    deduction = deduction_sum if policy.deduction_max is None else min(deduction_sum, policy.deduction_max)
+    bonuses, bonus_scores, bonus_sum = _adjust(plan, unit, env, plan.bonuses)
+    deductions, deduction_scores, deduction_sum = _adjust(plan, unit, env, plan.deductions)
+    cap = policy.bonus_max
+    bonus = bonus_sum if cap is None or not cap < bonus_sum else cap
+    cap = policy.deduction_max
+    deduction = deduction_sum if cap is None or not cap < deduction_sum else cap
     total_raw = total_score + bonus - deduction
-    total = total_raw if policy.total_max is None else min(total_raw, policy.total_max)
+    cap = policy.total_max
+    total = total_raw if cap is None or not cap < total_raw else cap
 
     # The same keys, in the same order, as the straightforward code wrote them.
-    zero_criteria = 0
-    for item, score in zip(plan.criteria, scores, strict=True):
-        env[item[9]] = score
-        if score == 0:
-            zero_criteria += 1
-    for group_item, g in zip(plan.groups, groups, strict=True):
-        env[group_item[2]] = g.score
-    for adjustment_item, b in zip(plan.bonuses, bonuses, strict=True):
-        env[adjustment_item[6]] = b.score
-    for adjustment_item, d in zip(plan.deductions, deductions, strict=True):
-        env[adjustment_item[6]] = d.score
+    env.update(zip(plan.criterion_keys, scores, strict=True))
+    env.update(zip(plan.group_keys, group_scores, strict=True))
+    env.update(zip(plan.bonus_keys, bonus_scores, strict=True))
+    env.update(zip(plan.deduction_keys, deduction_scores, strict=True))
     env.update(score=total_score, bonus=bonus, deduction=deduction, total=total,
-               zero_criteria=Decimal(zero_criteria))
+               zero_criteria=_SMALL[zero_criteria] if zero_criteria < len(_SMALL) else Decimal(zero_criteria))
 
     band, skipped = None, []
     caps = runtime.caps(unit, env) if runtime is not None and runtime.cappers else ()

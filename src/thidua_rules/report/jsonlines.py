@@ -6,7 +6,7 @@ Records, each a compact JSON object with sorted keys and a ``record`` field:
 * ``cluster``: one per cluster, in cluster-id order, exactly the cluster entry of the JSON
   document (``id``, ``name``, ``year``, ``size``, ``ranking``, ``leadership``, ``council``);
 * ``unit``: then that cluster's units in rank order, each exactly the unit entry of the JSON
-  document (with its ``explanation``);
+  document (with its ``explanation``), written straight to text by :mod:`.unitline`;
 * ``provenance``: the last line, the JSON document's ``provenance`` plus the number of
   ``clusters`` and ``units``. A streamed run only knows the data digest at the end, and a file
   without this line is incomplete.
@@ -21,8 +21,9 @@ import attrs
 
 from ..engine import ClusterResult, Result
 from ..model import Policy
-from .document import _cluster, _unit, build_document
+from .document import _cluster, build_document
 from .jsontext import compact
+from .unitline import unit_line
 
 LINES_FORMAT = "thidua-result-lines/1"
 HEADER = compact({"format": LINES_FORMAT, "record": "header"}) + "\n"
@@ -31,7 +32,7 @@ HEADER = compact({"format": LINES_FORMAT, "record": "header"}) + "\n"
 def cluster_lines(policy: Policy, cluster: ClusterResult) -> str:
     """The ``cluster`` record of one evaluated cluster, then its ``unit`` records in rank order."""
     out = [compact({"record": "cluster", **_cluster(policy, cluster)})]
-    out.extend(compact({"record": "unit", **_unit(policy, unit)}) for unit in cluster.units)
+    out.extend(unit_line(policy, unit) for unit in cluster.units)
     return "\n".join(out) + "\n"
 
 
