@@ -137,3 +137,16 @@ def test_markdown_report_with_members(policy, golden):
     """The Vietnamese report of the members example (people's titles per unit) is the golden file."""
     data = load_data(UNITS, policy, members=MEMBERS)
     golden.check(ROOT / "tests" / "golden" / "cum8-2022-members" / "expected.md", render(evaluate(policy, data), "markdown"))
+
+
+def test_json_lines_carry_the_member_counts_and_the_people(policy):
+    """With members, unit records keep `explanation.members` and person records follow the units."""
+    data = load_data(UNITS, policy, members=MEMBERS)
+    result = evaluate(policy, data)
+    doc = json.loads(render(result, "json"))
+    records = [json.loads(line) for line in render(result, "jsonl").splitlines()]
+    units = [r for r in records if r["record"] == "unit"]
+    people = [r for r in records if r["record"] == "person"]
+    assert [{k: v for k, v in u.items() if k != "record"} for u in units] == doc["units"]
+    assert [{k: v for k, v in p.items() if k != "record"} for p in people] == doc["people"]
+    assert [r["record"] for r in records][-1] == "provenance"

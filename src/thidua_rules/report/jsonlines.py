@@ -7,6 +7,8 @@ Records, each a compact JSON object with sorted keys and a ``record`` field:
   document (``id``, ``name``, ``year``, ``size``, ``ranking``, ``leadership``, ``council``);
 * ``unit``: then that cluster's units in rank order, each exactly the unit entry of the JSON
   document (with its ``explanation``), written straight to text by :mod:`.unitline`;
+* ``person``: with a members file, then that cluster's members, each exactly an entry of the
+  JSON document's ``people`` list;
 * ``provenance``: the last line, the JSON document's ``provenance`` plus the number of
   ``clusters`` and ``units``. A streamed run only knows the data digest at the end, and a file
   without this line is incomplete.
@@ -21,7 +23,8 @@ import attrs
 
 from ..engine import ClusterResult, Result
 from ..model import Policy
-from .document import _cluster, build_document
+from ..people import people_document
+from .document import _cluster, _unit, build_document, value
 from .jsontext import compact
 from .unitline import unit_line
 
@@ -30,9 +33,14 @@ HEADER = compact({"format": LINES_FORMAT, "record": "header"}) + "\n"
 
 
 def cluster_lines(policy: Policy, cluster: ClusterResult) -> str:
-    """The ``cluster`` record of one evaluated cluster, then its ``unit`` records in rank order."""
+    """The ``cluster`` record of one evaluated cluster, its ``unit`` records in rank order, then
+    its ``person`` records (with a members file) in (unit, person id) order."""
     out = [compact({"record": "cluster", **_cluster(policy, cluster)})]
-    out.extend(unit_line(policy, unit) for unit in cluster.units)
+    for unit in cluster.units:
+        counts = cluster.member_counts.get(unit.id)
+        # Units with member counts take the document's own builder; the rest the fast writer.
+        out.append(compact({"record": "unit", **_unit(policy, unit, counts)}) if counts else unit_line(policy, unit))
+    out.extend(compact({"record": "person", **entry}) for entry in people_document(cluster.people, value))
     return "\n".join(out) + "\n"
 
 
