@@ -242,3 +242,40 @@ def test_a_ranking_vote_ends_the_tie_break_chain(policy):
                                                         (4, "d", False)]
     c = next(u for u in out["units"] if u["id"] == "c")
     assert c["explanation"]["ranking"]["below"] == {"unit": "b", "key": "vote", "this": "5.00", "other": "3.00"}
+
+
+def test_a_bonus_can_use_a_criterion_method(policy):
+    """A banded bonus (method "bands") gives the points of the band reached, capped by its max."""
+    from thidua_rules import parse_policy
+
+    source = POLICY_FILE.read_text(encoding="utf-8").replace('''[[deductions]]''', '''[[bonuses]]
+id = "share_bonus"
+name = "Thưởng theo tỷ lệ"
+method = "bands"
+value = "advanced / members"
+bands = [{ at_least = 0.9, points = 2 }, { at_least = 0.8, points = 1 }]
+max = 1.5
+
+[[deductions]]''')
+    banded = parse_policy(source.encode(), file="mini.toml")
+    out = run(banded, data([unit("a", advanced=9), unit("b", advanced=8), unit("c", advanced=7)]))
+    bonus = {u["id"]: next(b for b in u["explanation"]["bonuses"] if b["id"] == "share_bonus")
+             for u in out["units"]}
+    assert {k: (v["raw"], v["score"], v["capped"], v["inputs"]) for k, v in bonus.items()} == {
+        "a": ("2", "1.50", True, {"advanced": "9", "members": "10"}),
+        "b": ("1", "1.00", False, {"advanced": "8", "members": "10"}),
+        "c": ("0", "0.00", False, {"advanced": "7", "members": "10"}),
+    }
+
+
+def test_an_unknown_bonus_method_is_reported():
+    """A misspelt method on a bonus is one line with a hint."""
+    from thidua_rules import parse_policy
+
+    source = POLICY_FILE.read_text(encoding="utf-8").replace(
+        'formula = "2 * awards"', 'method = "bandz"\nvalue = "awards"')
+    with pytest.raises(PolicyError) as err:
+        parse_policy(source.encode(), file="mini.toml")
+    assert err.value.lines() == [
+        "mini.toml: bonuses[0](id=awards).method: unknown method 'bandz' (did you mean 'bands'?); "
+        "expected one of bands, formula, full_if, lookup, per_item, proportional"]

@@ -105,9 +105,14 @@ class Adjustment:
     id: str
     kind: str  # bonus | deduction
     name: str
-    formula: CompiledExpression
+    formula: CompiledExpression | None   # the item's formula; None when a method scores it
     max: Decimal | None = None
     when: CompiledExpression | None = None
+    method: str = "formula"
+    #: ``raw(env, ctx)``: the unclamped points (the formula's closure, or the method's scorer)
+    raw: Callable[[Mapping[str, Any], Any], Decimal] | None = None
+    #: the names the item reads, for the explanation
+    reads: frozenset[str] = frozenset()
 
 
 @attrs.frozen(kw_only=True)

@@ -171,7 +171,7 @@ class _Plan:
     @staticmethod
     def _adjustments(items: tuple[Adjustment, ...], kind: str) -> tuple[Any, ...]:
         return tuple(
-            (a.id, None if a.when is None else a.when._fn, a.formula._fn, a.max,
+            (a.id, None if a.when is None else a.when._fn, a.raw, a.max,
              f"{kind} '{a.id}' when", f"{kind} '{a.id}' formula", f"{kind}.{a.id}")
             for a in items)
 

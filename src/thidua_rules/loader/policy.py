@@ -3,7 +3,7 @@
 from __future__ import annotations
 
 import re
-from collections.abc import Mapping
+from collections.abc import Iterable, Mapping
 from decimal import Decimal
 from functools import partial
 from pathlib import Path
@@ -106,6 +106,13 @@ def attribute(issues: tuple[Issue, ...], origins: Mapping[tuple[str, str], list[
             issue = attrs.evolve(issue, message=f"{issue.message} ({where})")
         result.append(issue)
     return result
+
+
+def _raw_points(scorer: Any) -> Any:
+    """A method's scorer as an adjustment's ``raw(env, ctx)``: the points, without the facts."""
+    def raw(env: Mapping[str, Any], ctx: Any) -> Any:
+        return scorer(env)[0]
+    return raw
 
 
 def name_info_of(field: InputField) -> NameInfo:
@@ -478,13 +485,8 @@ class PolicyCompiler:
             ctx = self.context(path, names, inputs)
             scorer = method.compile(dict(item), ctx) if not ctx.failed else None
             reads = set(gate.names) if gate else set()
-            for key_name in method.keys:
-                if isinstance(item.get(key_name), str) and not ctx.failed:
-                    try:
-                        reads |= set(compile_expression(item[key_name], names=names,
-                                                        functions=self.functions).names)
-                    except ExpressionError:
-                        pass
+            if not ctx.failed:
+                reads |= self.names_read(item, method.keys, names)
             if criterion_id and points is not None and scorer is not None:
                 criteria[criterion_id] = Criterion(
                     id=criterion_id, group=group_id, name=values.get("name", criterion_id),
@@ -502,19 +504,59 @@ class PolicyCompiler:
         for i, item in enumerate(items):
             path = item_path(section, i, item)
             self.declare(section, item)
+            # An item is a formula, or any criterion method (e.g. a banded bonus: method = "bands").
+            raw_method = item.get("method", "formula") if isinstance(item, dict) else "formula"
+            method = self.methods.get(raw_method) if isinstance(raw_method, str) else None
+            # With an unknown method, any method's keys pass: the method is what is wrong.
+            method_keys: Iterable[str] = (
+                {k for m in self.methods.values() for k in m.keys} if method is None
+                else () if method.name == "formula" else method.keys)
             values = take(self.issues, path, item, {
-                "id": ("str", True), "name": ("str", False), "formula": ("str", True),
-                "max": ("number", False), "when": ("str", False), **DOC_KEYS})
+                "id": ("str", True), "name": ("str", False),
+                "formula": ("str", method is not None and method.name == "formula"),
+                "method": ("str", False), "max": ("number", method is not None and method.name != "formula"),
+                "when": ("str", False), **DOC_KEYS}, extra=method_keys)
             if values is None:
                 continue
             item_id = check_id(self.issues, path, values.get("id"), seen, kind)
-            formula = self.expr(f"{path}.formula", values.get("formula"), names, expect="number")
+            if method is None:
+                if isinstance(raw_method, str):
+                    self.issues.add(f"{path}.method", f"unknown method '{raw_method}'"
+                                    f"{did_you_mean(raw_method, self.methods)}; expected one of {', '.join(self.methods)}")
+                continue
             when = self.expr(f"{path}.when", values.get("when"), names, expect="bool")
             maximum = self.number_at_least(f"{path}.max", values.get("max"), 0)
-            if item_id and formula is not None:
+            formula = raw = None
+            reads: set[str] = set()
+            if method.name == "formula":
+                formula = self.expr(f"{path}.formula", values.get("formula"), names, expect="number")
+                if formula is not None:
+                    raw, reads = formula._fn, set(formula.names)
+            else:
+                for key_name, required in method.keys.items():
+                    if required and key_name not in item:
+                        self.issues.add(path, f"missing key '{key_name}' (method '{method.name}')")
+                ctx = self.context(path, names, {})
+                scorer = method.compile({**item, "points": maximum or 0}, ctx) if not ctx.failed else None
+                if scorer is not None:
+                    raw = _raw_points(scorer)
+                    reads = self.names_read(item, method.keys, names)
+            if item_id and raw is not None:
                 adjustments[item_id] = Adjustment(id=item_id, kind=kind, name=values.get("name", item_id),
-                                                  formula=formula, max=maximum, when=when)
+                                                  formula=formula, max=maximum, when=when, method=method.name,
+                                                  raw=raw, reads=frozenset(reads))
         return adjustments
+
+    def names_read(self, item: Mapping[str, Any], keys: Iterable[str], names: Mapping[str, NameInfo]) -> set[str]:
+        """The names the expressions under ``keys`` of ``item`` read."""
+        reads: set[str] = set()
+        for key_name in keys:
+            if isinstance(item.get(key_name), str):
+                try:
+                    reads |= set(compile_expression(item[key_name], names=names, functions=self.functions).names)
+                except ExpressionError:
+                    pass
+        return reads
 
     def compile_bands(self, items: list[Any], names: Mapping[str, NameInfo]) -> tuple[Band, ...]:
         bands: list[Band] = []

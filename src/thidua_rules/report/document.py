@@ -134,9 +134,9 @@ class _Plan:
              None if spec.method_plugin.startswith("thidua_rules.") else spec.method_plugin)
             for spec in policy.criteria)
         self.groups = tuple(fmt_fast(spec.max) if spec.max is not None else None for spec in policy.groups)
-        self.bonuses = tuple((fmt_fast(s.max) if s.max is not None else None, tuple(sorted(s.formula.names)))
+        self.bonuses = tuple((fmt_fast(s.max) if s.max is not None else None, tuple(sorted(s.reads)))
                              for s in policy.bonuses)
-        self.deductions = tuple((fmt_fast(s.max) if s.max is not None else None, tuple(sorted(s.formula.names)))
+        self.deductions = tuple((fmt_fast(s.max) if s.max is not None else None, tuple(sorted(s.reads)))
                                 for s in policy.deductions)
         self.band_min = {b.id: fmt_fast(b.min) for b in reversed(policy.bands)}
         self.bonus_max = _opt(policy.bonus_max, p)
