@@ -113,7 +113,7 @@ def _straightforward_loading(monkeypatch):
     monkeypatch.setattr(data_module, "_converters", slow_converters)
     monkeypatch.setattr(data_module, "_plain_inputs", lambda policy: frozenset())
     monkeypatch.setattr(data_module, "_typed_inputs", lambda policy: frozenset({"\0never given"}))
-    monkeypatch.setattr(data_module, "_canonical_values", lambda values, texts: data_module._canonical(values))
+    monkeypatch.setattr(data_module, "canonical_cluster_text", data_module.canonical_cluster_json)
 
 
 def _straightforward_checks(monkeypatch):
@@ -265,3 +265,204 @@ def test_unit_line_values_encode_as_the_document(value):
     for v in (value, MappingProxyType(value)) if isinstance(value, dict) else (value,):
         for _ in range(2):  # the second time from the number texts' memory
             assert _enc(v) == compact(doc_value(v))
+
+
+# ---------------------------------------------------------------- fourth round: awards and loading
+
+STRONG = {"targets_assigned": Decimal(10), "targets_done": Decimal(10), "ad_hoc_assigned": Decimal(4),
+          "ad_hoc_done": Decimal(4), "advisory_adopted": Decimal(12), "joint_activities": Decimal(4),
+          "party_rating": "xuat_sac", "members": Decimal(100), "members_completed": Decimal(100),
+          "members_advanced": Decimal(90), "emulation_fighters": Decimal(10),
+          "ad_hoc_commendations": Decimal(3), "members_disciplined": Decimal(0), "inspection_findings": Decimal(0)}
+
+
+def _with_council_data(dataset, seed=11):
+    """Generated clusters given what awards decide on besides the scores: round-1 ballots for
+    the flags (most units above the 80 % share, some below), round-2 ballots, earlier years,
+    running and finished discipline periods and deferrals, so that quotas are cut between tied
+    units, runoffs decide or not, and ``requires`` fails on won and on pending titles."""
+    import random
+
+    import attrs
+
+    from thidua_rules.model import Ballot, Deferral, DisciplineRecord, HistoryRecord, frozen_mapping
+
+    rng = random.Random(seed)
+    clusters = []
+    for n, cluster in enumerate(dataset.clusters):
+        ids = [u.id for u in cluster.units]
+        # Units with even numbers get the same strong figures: tied at the top, many win the
+        # lower titles and reach the flags, whose quotas cut between them.
+        units = tuple(attrs.evolve(u, values=frozen_mapping({**u.values, **STRONG})) if i % 2 == 0 else u
+                      for i, u in enumerate(cluster.units))
+        ballots = []
+        for title in ("co_thi_dua_bca", "co_thi_dua_chinh_phu"):
+            if n % 5 == 4:
+                continue  # no ballot: the votes check fails
+            yes = {u: rng.choice([10, 10, 9, 8, 8, 7]) for u in ids}
+            ballots.append(Ballot(title=title, voters=10, yes=frozen_mapping(yes)))
+            if n % 3 == 0:
+                ballots.append(Ballot(title=title, voters=10, round=2,
+                                      yes=frozen_mapping({u: rng.choice([5, 6, 6]) for u in ids})))
+        history = tuple(HistoryRecord(unit=u, year=2021, band=rng.choice(["xuat_sac", "tot"]),
+                                      titles=("don_vi_tien_tien",) if rng.random() < 0.5 else ())
+                        for u in ids if rng.random() < 0.6)
+        discipline = tuple(DisciplineRecord(unit=ids[-1], level="khien_trach", start=2021 + (n % 2),
+                                            until=2022 - (n % 4 == 1)) for _ in range(n % 7 == 2))
+        deferrals = tuple(Deferral(unit=ids[1], reason="complaint being verified",
+                                   titles=("co_thi_dua_bca",) if n % 2 else ()) for _ in range(n % 6 == 3))
+        clusters.append(attrs.evolve(cluster, units=units, ballots=tuple(sorted(ballots, key=lambda b: (b.title, b.round))),
+                                     history=tuple(sorted(history, key=lambda h: (h.unit, h.year))),
+                                     discipline=discipline, deferrals=deferrals))
+    return attrs.evolve(dataset, clusters=tuple(clusters))
+
+
+def test_awards_fast_paths_give_the_same_bytes_with_ballots_history_and_holds(example_policy, monkeypatch):
+    """Shared outcomes of a failed built-in ``requires`` (and the built-in checks run without
+    the plugin wrapper) give the straightforward code's bytes on 2,000 generated units with
+    shared ranks, ballots in one and two rounds, history, discipline and deferrals."""
+    from collections import Counter
+
+    data = _with_council_data(parse_data(tied_csv(UNITS), example_policy, file="gen.csv", format="csv"))
+    fast = evaluate(example_policy, data)
+    with monkeypatch.context() as m:
+        _straightforward_checks(m)
+        slow = evaluate(example_policy, data)
+        slow_json, slow_lines = render(slow, "json"), render(slow, "jsonl")
+    assert render(fast, "json") == slow_json
+    assert render(fast, "jsonl") == slow_lines
+    # the data reaches every status, council ties included
+    statuses = Counter(t.status for c in fast.clusters for u in c.units for t in u.titles)
+    assert {"proposed", "held", "failed", "over_quota", "undecided", "excluded", "deferred"} <= set(statuses)
+    assert any(item.kind == "quota_tie" for c in fast.clusters for item in c.council)
+    # the outcomes shared between units are read-only all the way down
+    uses = Counter(id(t) for c in fast.clusters for u in c.units for t in u.titles)
+    shared = {id(t): t for c in fast.clusters for u in c.units for t in u.titles if uses[id(t)] > 1}
+    assert shared, "failed 'requires' outcomes should be shared"
+    for outcome in shared.values():
+        assert outcome.status == "failed" and [c.check for c in outcome.checks] == ["requires"]
+        for check in outcome.checks:
+            assert all(type(v) is str for v in check.seen.values())
+            with pytest.raises(TypeError):
+                check.seen["x"] = 1  # type: ignore[index]
+
+
+def test_canonical_cluster_text_is_the_json_of_the_cluster(example_policy):
+    """The digest's per-cluster text written straight is ``canonical_cluster_json`` exactly: for
+    generated clusters with ballots, history and holds, the shipped examples (members, plugin
+    data) and unit values of every shape and number form."""
+    from types import MappingProxyType
+
+    import attrs
+
+    from thidua_rules import load_data, load_policy
+    from thidua_rules.loader.data import canonical_cluster_json, canonical_cluster_text, content_digest
+    from thidua_rules.model import Cluster, Unit
+
+    data = _with_council_data(parse_data(tied_csv(UNITS), example_policy, file="gen.csv", format="csv"))
+    clusters = list(data.clusters)
+    root = Path(__file__).resolve().parent.parent
+    members = root / "examples" / "cum8-2022" / "members.csv"
+    for policy_name, data_name, people in (("cand-cum5-2023", "cand-cum5-2023/units.toml", None),
+                                           ("cantho-dan-van", "cantho-2025/units.toml", None),
+                                           ("cum8-2022", "cum8-2022/units.toml", None),
+                                           ("cum8-2022-members", "cum8-2022/units-members.toml", members),
+                                           ("research-khcn-2023", "research-khcn-2023/units.toml", None)):
+        policy = load_policy(root / "policies" / f"{policy_name}.toml")
+        clusters += load_data(root / "examples" / data_name, policy, members=people).clusters
+    odd = {"b": Decimal("1.50"), "a": Decimal("-0"), "c": Decimal("15E-1"), "d": Decimal("1E+3"),
+           "e": True, "f": False, "g": "đơn \"vị\"\\\n\u2028", "h": ("x", "ư"), "i": Decimal("0.000"),
+           "k": Decimal("-2.675"), "ä": Decimal(7), "Z": ""}
+    clusters.append(Cluster(id="odd", name="Cụm \"lạ\"", year=2022, units=(
+        Unit(id="a", name="A", cluster="odd", values=MappingProxyType(odd)),                   # not sorted
+        Unit(id="b", name="B\t", cluster="odd", values=MappingProxyType(dict(sorted(odd.items())))),
+        Unit(id="c", name="C", cluster="odd", values=MappingProxyType({})),
+        Unit(id="d", name="D", cluster="odd", values=MappingProxyType({"b": Decimal(1), "a": Decimal(2)})),
+    )))
+    clusters.append(attrs.evolve(clusters[-1], units=()))
+    for _ in range(2):  # the second time from the remembered texts
+        for cluster in clusters:
+            assert canonical_cluster_text(cluster) == canonical_cluster_json(cluster), cluster.id
+    assert content_digest(data.clusters) == \
+        hashlib_sha256("[" + ",".join(canonical_cluster_json(c) for c in data.clusters) + "]")
+
+
+def hashlib_sha256(text: str) -> str:
+    import hashlib
+
+    return hashlib.sha256(text.encode("utf-8")).hexdigest()
+
+
+@pytest.mark.parametrize("text", [
+    "", "\n", "a,b\n", "a,b\n1,2\n", "a,b\r\n1,2\r\n\r\n3,4\r\n", "a,b\n\n\n1\n", "\na,b\n1,2\n",
+    "a,b\n1,2,3\n", "a,b\n,\n", "a,a,b\n1,,2\n", "a,a,b\n1\n", "a,b,a\n1,2,3\n", 'a,b\n"x\ny",2\n\n5,6\n',
+    'a,b\n1,"bad"x\n', 'a,b\n\n\n1,"bad"x\n', '"h\n1",b\n1,2\n', 'a,"b\n1\n', "a;b\n1;2\n",
+], ids=repr)
+def test_csv_rows_are_dict_reader_rows(text):
+    """``CsvRows`` gives ``csv.DictReader``'s rows without their empty cells, and its line
+    numbers, also after blank lines, on short and long rows, repeated column names and errors."""
+    from thidua_rules.loader.data import CsvRows
+
+    def rows(reader, cells):
+        out = []
+        try:
+            for row in reader:
+                out.append((reader.line_num, None in row, cells(row)))
+        except csv.Error as exc:
+            out.append(("error", reader.line_num, str(exc)))
+        return out
+
+    expected = rows(csv.DictReader(io.StringIO(text, newline=""), strict=True),
+                    lambda row: {k: v for k, v in row.items() if v not in (None, "") and k is not None})
+    got = rows(CsvRows(csv.reader(io.StringIO(text, newline=""), strict=True)),
+               lambda row: {k: v for k, v in row.items() if k is not None})
+    assert got == expected
+    assert [list(r[2]) for r in got if r[0] != "error"] == [list(r[2]) for r in expected if r[0] != "error"]
+
+
+def test_csv_rows_match_dict_reader_on_random_text():
+    """The same on 20,000 seeded random texts of quotes, commas, blank lines and line ends."""
+    import random
+
+    from thidua_rules.loader.data import CsvRows
+
+    def rows(reader):
+        out = []
+        try:
+            for row in reader:
+                out.append((reader.line_num, list(row.items())))
+        except csv.Error as exc:
+            out.append(("error", reader.line_num, str(exc)))
+        return out
+
+    rng = random.Random(5)
+    pieces = ["a", "b", "", ",", "\n", "\r\n", '"x\ny"', '"q"', '"bad"x', "c", "a", "1", " ", '"', "\r"]
+    for _ in range(20_000):
+        text = "".join(rng.choice(pieces) for _ in range(rng.randint(0, 25)))
+        reader = csv.DictReader(io.StringIO(text, newline=""), strict=True)
+        expected = [(r[0], [(k, v) for k, v in r[1] if v not in (None, "")]) if r[0] != "error" else r
+                    for r in rows(reader)]
+        assert rows(CsvRows(csv.reader(io.StringIO(text, newline=""), strict=True))) == expected, repr(text)
+
+
+def test_known_cells_give_the_converters_values(example_policy, monkeypatch):
+    """A row whose cells were all converted before takes the known-cells path; its values are
+    the straightforward converters' (loaded twice, so the second load is all known cells), for
+    CSV and for JSON lines (numbers, not texts)."""
+    from thidua_rules.loader import data as data_module
+
+    csv_bytes = tied_csv(UNITS)
+    rows = list(csv.DictReader(io.StringIO(csv_bytes.decode("utf-8"))))
+    jsonl = "".join(json.dumps({k: (int(v) if v.isdigit() else v) for k, v in r.items()}) + "\n"
+                    for r in rows).encode("utf-8")
+    for data, kind in ((csv_bytes, "csv"), (jsonl, "jsonl")):
+        fast = [parse_data(data, example_policy, file="g", format=kind) for _ in range(2)]
+        with monkeypatch.context() as m:
+            _straightforward_loading(m)
+            slow = parse_data(data, example_policy, file="g", format=kind)
+        for loaded in fast:
+            assert loaded == slow
+            assert [[(k, str(v), type(v)) for k, v in u.values.items()] for c in loaded.clusters for u in c.units] \
+                == [[(k, str(v), type(v)) for k, v in u.values.items()] for c in slow.clusters for u in c.units]
+    known = data_module._known_cells(example_policy, True, data_module._plain_inputs(example_policy))
+    assert known and all(cells for field, cells in known.items() if field != "party_rating")

@@ -115,35 +115,48 @@ def award_cluster(policy: Policy, cluster: Cluster, placed: Sequence[Placed],
     """
     ballots = {b.title: b for b in cluster.ballots if b.round == 1}
     second_round = {b.title: b for b in cluster.ballots if b.round == 2}
-    ids = [p.score.unit.id for p in placed]
-    # Per unit: what title checks see of it (read-only, built once, not once per title), and
-    # the titles it has won or that await the council so far, as frozensets replaced on change.
-    envs = {p.score.unit.id: MappingProxyType(p.score.env) for p in placed}
-    won: dict[str, frozenset[str]] = dict.fromkeys(ids, _NONE)
-    pending: dict[str, frozenset[str]] = dict.fromkeys(ids, _NONE)
-    decisions: dict[str, list[tuple[Any, ...]]] = {unit_id: [] for unit_id in ids}
+    # Per unit, once: its place, id, what title checks see of it (read-only, not rebuilt per
+    # title), its history and its data. Units are then addressed by their index in rank order.
+    units = []
+    for place in placed:
+        score = place.score
+        unit = score.unit
+        units.append((place, unit.id, MappingProxyType(score.env), history[unit.id], unit))
+    size = len(units)
+    # Per unit: the titles it has won or that await the council so far (frozensets replaced on
+    # change), its outcomes in title order, and its ladder titles won (decided at the end).
+    won: list[frozenset[str]] = [_NONE] * size
+    pending: list[frozenset[str]] = [_NONE] * size
+    outcomes: list[list[Any]] = [[] for _ in range(size)]
+    ladder_wins: dict[int, list[tuple[int, str, tuple[Any, ...]]]] = {}
     council: list[CouncilItem] = []
-    held_back = _held_back(cluster)
     holds = bool(cluster.discipline or cluster.deferrals)  # else held_back is always None
+    held_back = _held_back(cluster) if holds else None
     for deferral in cluster.deferrals:
         council.append(CouncilItem(title=",".join(deferral.titles), units=(deferral.unit,),
                                    reason=f"deferred: {deferral.reason}", kind="deferred"))
     plan = _plan(policy)
     with engine_context():  # the built-in checks' arithmetic; plugin checks get their own
-        for title, checks in zip(policy.titles, plan.checks, strict=True):
-            passed: list[Placed] = []
-            checks_of: dict[str, tuple[CheckOutcome, ...]] = {}
+        for title, checks, ladder, failed_requires in zip(policy.titles, plan.checks, plan.ladders,
+                                                           plan.failed_requires, strict=True):
+            passed: list[tuple[int, tuple[CheckOutcome, ...]]] = []
             title_id = title.id
             ballot = ballots.get(title_id)
-            for place in placed:
-                unit_id = place.score.unit.id
+            for i, (_, unit_id, env, context, unit) in enumerate(units):
                 if holds:
                     stop = held_back(unit_id, title_id)
                     if stop is not None:
-                        checks_of[unit_id] = (stop,)
+                        outcomes[i].append(_title_outcome(title_id, stop.check, (stop,), None, None, None, None))
                         continue
-                view = _title_view(unit_id, title_id, envs[unit_id], won[unit_id], pending[unit_id],
-                                   ballot, history[unit_id], place.score.unit)
+                if failed_requires is not None:
+                    # The title's first check is the built-in ``requires``, whose result depends
+                    # on the titles won and pending alone: a failure seen before is the outcome.
+                    known = (won[i], pending[i])
+                    outcome = failed_requires.get(known)
+                    if outcome is not None:
+                        outcomes[i].append(outcome)
+                        continue
+                view = _title_view(unit_id, title_id, env, won[i], pending[i], ballot, context, unit)
                 results = []
                 ok = True
                 for check, name, plugin, trusted in checks:
@@ -164,21 +177,54 @@ def award_cluster(policy: Policy, cluster: Cluster, placed: Sequence[Placed],
                     results.append(_check_outcome(name, plugin, ok, reason, seen))
                     if not ok:
                         break
-                checks_of[unit_id] = tuple(results)
+                checked = tuple(results)
                 if ok:
-                    passed.append(place)
-            decided = _apply_quota(title, len(placed), passed, council, second_round.get(title_id))
-            for unit_id in ids:
-                checked = checks_of[unit_id]
-                first = checked[0] if checked else None
-                default = first.check if first is not None and first.check in ("excluded", "deferred") else "failed"
-                status, limit, raw, position, runoff_yes = decided.get(unit_id, (default, None, None, None, None))
+                    passed.append((i, checked))
+                    continue
+                first = checked[0].check
+                outcome = _title_outcome(title_id, first if first in ("excluded", "deferred") else "failed",
+                                         checked, None, None, None, None)
+                if failed_requires is not None and len(checked) == 1:
+                    # ``requires`` itself failed: its reason and ``seen`` (a title id) are the
+                    # same for every unit with these titles won and pending; share the outcome.
+                    if len(failed_requires) >= 1024:
+                        failed_requires.clear()
+                    failed_requires[known] = outcome
+                outcomes[i].append(outcome)
+            # Who won: every unit that passed when there is no quota or it is not filled, else
+            # the quota filled in rank order (``_apply_quota``).
+            decided = None
+            limit = raw = None
+            if title.quota is not None:
+                limit, raw = plan.quota_limit(title.quota, size)
+                if len(passed) > limit:
+                    decided = _apply_quota(title, size, [units[i][0] for i, _ in passed], council,
+                                           second_round.get(title_id))
+            for position, (i, checked) in enumerate(passed, start=1):
+                if decided is None:
+                    status, runoff_yes = "won", None
+                else:
+                    status, _, _, _, runoff_yes = decided[units[i][1]]
                 if status == "won":
-                    won[unit_id] = won[unit_id] | {title_id}
+                    won[i] = won[i] | {title_id}
+                    if ladder:
+                        # proposed or held: known once every title of the ladder is decided
+                        ladder_wins.setdefault(i, []).append(
+                            (len(outcomes[i]), ladder, (title_id, checked, limit, raw, position, runoff_yes)))
+                        outcomes[i].append(None)
+                        continue
+                    status = "proposed"
                 elif status == "undecided":
-                    pending[unit_id] = pending[unit_id] | {title_id}
-                decisions[unit_id].append((title, status, checked, limit, raw, position, runoff_yes))
-    return _ladder_outcomes(plan, decisions), council
+                    pending[i] = pending[i] | {title_id}
+                outcomes[i].append(_title_outcome(title_id, status, checked, limit, raw, position, runoff_yes))
+    # On a ladder only the highest title won (the last declared) is proposed; lower ones are held.
+    for i, wins in ladder_wins.items():
+        highest = {ladder: index for index, ladder, _ in wins}
+        items = outcomes[i]
+        for index, ladder, (title_id, checked, limit, raw, position, runoff_yes) in wins:
+            status = "proposed" if highest[ladder] == index else "held"
+            items[index] = _title_outcome(title_id, status, checked, limit, raw, position, runoff_yes)
+    return {units[i][1]: outcomes[i] for i in range(size)}, council
 
 
 _NONE: frozenset[str] = frozenset()
@@ -195,37 +241,32 @@ class _Plan:
         self.checks = tuple(
             tuple((check, check.name, check.plugin, check.plugin in _BUILTIN) for check in title.checks)
             for title in policy.titles)
-        self.ladder_of = {t.id: t.ladder for t in policy.titles}
+        self.ladders = tuple(t.ladder for t in policy.titles)
+        #: per title whose first check is the built-in ``requires``: (titles won, titles pending)
+        #: → the shared outcome of a unit failing it (else None). Filled as units fail it.
+        self.failed_requires: tuple[dict[tuple[frozenset[str], frozenset[str]], TitleOutcome] | None, ...] = tuple(
+            {} if checks and checks[0][3] and checks[0][1] == "requires" else None for checks in self.checks)
+        self._limits: dict[tuple[Quota, int], tuple[int, Decimal]] = {}
         ladders = list(dict.fromkeys(t.ladder for t in policy.titles if t.ladder))
         #: ``proposed_titles`` order: ladder titles by ladder (first appearance), then the others.
         self.proposal_order = tuple(
             [t.id for ladder in ladders for t in policy.titles if t.ladder == ladder]
             + [t.id for t in policy.titles if not t.ladder])
 
+    def quota_limit(self, quota: Quota, size: int) -> tuple[int, Decimal]:
+        """:func:`quota_limit`, remembered per quota and cluster size."""
+        key = (quota, size)
+        hit = self._limits.get(key)
+        if hit is None:
+            if len(self._limits) > 4096:
+                self._limits.clear()
+            hit = self._limits[key] = quota_limit(quota, size)
+        return hit
+
 
 _BUILTIN = frozenset({"thidua_rules.builtin.titles"})
 def _plan(policy: Policy) -> _Plan:
     return plan_for("awards", policy, _Plan)
-
-
-def _ladder_outcomes(plan: _Plan, decisions: dict[str, list[tuple[Any, ...]]]) -> dict[str, list[TitleOutcome]]:
-    """``_ladders`` applied while building the outcomes: each built once, with its final status."""
-    ladder_of = plan.ladder_of
-    result = {}
-    for unit_id, items in decisions.items():
-        highest: dict[str, str] = {}
-        for title, status, *_ in items:
-            ladder = title.ladder
-            if ladder and status == "won":
-                highest[ladder] = title.id
-        outcomes = []
-        for title, status, checked, limit, raw, position, runoff_yes in items:
-            if status == "won":
-                ladder = ladder_of[title.id]
-                status = "proposed" if not ladder or highest.get(ladder) == title.id else "held"
-            outcomes.append(_title_outcome(title.id, status, checked, limit, raw, position, runoff_yes))
-        result[unit_id] = outcomes
-    return result
 
 
 def _check_error(policy: Policy, title: Title, check: Any, view: TitleView, exc: Exception) -> ThiduaError:

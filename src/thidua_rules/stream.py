@@ -29,7 +29,7 @@ from .decimals import engine_context
 from .engine import Result, evaluate_cluster, gc_paused
 from .errors import Issue, PolicyError, ThiduaError
 from .loader.common import UNIT_ID, Issues, item_path
-from .loader.data import FORMATS, LINE, DataChecker, canonical_cluster_text
+from .loader.data import FORMATS, LINE, CsvRows, DataChecker, canonical_cluster_text
 from .model import Policy
 from .plugins import engine_version
 from .report.jsonlines import HEADER, cluster_lines, provenance_line, provenance_of
@@ -73,12 +73,12 @@ def csv_rows(handle: IO[bytes], file: str) -> Iterator[tuple[int, Row]]:
     ``newline=""`` splits lines exactly as the in-memory loader's ``io.StringIO(newline="")``.
     """
     text = io.TextIOWrapper(handle, encoding="utf-8-sig", newline="")
-    reader = csv.DictReader(text, strict=True)
+    reader = CsvRows(csv.reader(text, strict=True))  # csv.DictReader's rows, empty cells left out
     try:
         for row in reader:
             if None in row:
                 raise _syntax(file, "more cells than header columns", reader.line_num)
-            yield reader.line_num, {k: v for k, v in row.items() if v not in (None, "")}
+            yield reader.line_num, row
     except csv.Error as exc:
         raise _syntax(file, f"CSV syntax: {exc}", reader.line_num) from None
     except UnicodeDecodeError:

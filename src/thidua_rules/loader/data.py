@@ -7,7 +7,7 @@ import decimal
 import io
 import json
 import re
-from collections.abc import Iterable, Mapping
+from collections.abc import Iterable, Iterator, Mapping
 from decimal import Decimal, InvalidOperation
 from pathlib import Path
 from typing import Any
@@ -153,20 +153,6 @@ def content_digest(clusters: tuple[Cluster, ...]) -> str:
     return sha256(text.encode("utf-8"))
 
 
-def _canonical_values(v: Mapping[str, Any], texts: dict[Decimal, str]) -> dict[str, Any]:
-    """``_canonical`` of a unit's values, each number's text looked up in ``texts`` first."""
-    out = {}
-    for k, x in sorted(v.items()):
-        if type(x) is Decimal:
-            text = texts.get(x)
-            if text is None:
-                text = texts[x] = f"{x.normalize():f}" if x else "0"
-            out[k] = text
-        else:
-            out[k] = _canonical(x)
-    return out
-
-
 #: Canonical number texts already worked out, per decimal context (``normalize`` rounds to the
 #: context's precision): equal numbers have the same canonical text, so ``Decimal("5")`` and
 #: ``Decimal("5.0")`` share an entry. Bounded; cleared when full.
@@ -195,12 +181,99 @@ def _canonical(v: Any) -> Any:
 
 
 def canonical_cluster_text(c: Cluster) -> str:
-    """One cluster's canonical content as compact JSON (sorted keys, exact decimals)."""
+    """One cluster's canonical content as compact JSON (sorted keys, exact decimals).
+
+    Exactly :func:`canonical_cluster_json`'s text. The units, the bulk of it, are written
+    straight to text: each value's key text (``"id":``) made once, each number's canonical text
+    remembered (``_texts``), strings through the JSON encoder's own string encoder, and only the
+    rest (the cluster's other keys, values of other types) through ``json.dumps``.
+    """
+    if not c.units:
+        return canonical_cluster_json(c)
     texts = _texts()
+    pairs = _pair_texts(texts)
+    keys = _KEY_TEXTS
+    units = []
+    in_order: list[Any] = []  # keys of the last unit whose values had to be sorted, in order
+    for u in c.units:
+        if type(u.id) is not str or type(u.name) is not str:
+            return canonical_cluster_json(c)
+        parts = []
+        values = u.values
+        # Values made by the loader are in key order already (``frozen_mapping``): the same keys
+        # in the same order as a sorted unit need no sorting.
+        if list(values) == in_order:
+            items = values.items()
+        else:
+            items = sorted(values.items())
+            in_order = [k for k, _ in items]
+        for k, x in items:
+            if type(x) is Decimal:
+                # the whole ``"key":"number"`` text, remembered per key and number: equal
+                # numbers have the same canonical text (and only numbers are stored here)
+                part = pairs.get((k, x))
+                if part is not None:
+                    parts.append(part)
+                    continue
+            key = keys.get(k)
+            if key is None:
+                if type(k) is not str:
+                    return canonical_cluster_json(c)  # json.dumps words other keys its own way
+                if len(keys) > 4096:
+                    keys.clear()
+                key = keys[k] = _encode_string(k) + ":"
+            kind = type(x)
+            if kind is Decimal:
+                text = texts.get(x)
+                if text is None:
+                    text = texts[x] = f"{x.normalize():f}" if x else "0"
+                # a canonical number's text is digits, '-' and '.': nothing to escape
+                part = f'{key}"{text}"'
+                if len(pairs) < 100_000:
+                    pairs[(k, x)] = part
+                parts.append(part)
+            elif kind is str:
+                parts.append(key + _encode_string(x))
+            elif kind is bool:
+                parts.append(key + ("true" if x else "false"))
+            else:
+                parts.append(key + _dumps(_canonical(x)))
+        units.append(f'{{"id":{_encode_string(u.id)},"name":{_encode_string(u.name)},'
+                     f'"values":{{{",".join(parts)}}}}}')
+    # ``units`` and ``year`` sort after every other key: the rest of the cluster, then them.
+    head = _dumps(_canonical_cluster(c, units=False))
+    return f'{head[:-1]},"units":[{",".join(units)}],"year":{_dumps(c.year)}}}'
+
+
+def canonical_cluster_json(c: Cluster) -> str:
+    """:func:`canonical_cluster_text` the straightforward way: the whole cluster's canonical
+    content through ``json.dumps``."""
+    return _dumps(_canonical_cluster(c, units=True))
+
+
+_KEY_TEXTS: dict[str, str] = {}
+#: Per number-text memory (``_texts``, so per decimal context): (key, number) → ``"key":"text"``.
+_PAIRS: dict[int, tuple[dict[Decimal, str], dict[tuple[str, Decimal], str]]] = {}
+
+
+def _pair_texts(texts: dict[Decimal, str]) -> dict[tuple[str, Decimal], str]:
+    hit = _PAIRS.get(id(texts))
+    if hit is None or hit[0] is not texts:
+        if len(_PAIRS) > 8:
+            _PAIRS.clear()
+        hit = _PAIRS[id(texts)] = (texts, {})
+    return hit[1]
+_encode_string = json.encoder.encode_basestring  # what json.dumps(ensure_ascii=False) uses
+
+
+def _dumps(value: Any) -> str:
+    return json.dumps(value, ensure_ascii=False, sort_keys=True, separators=(",", ":"))
+
+
+def _canonical_cluster(c: Cluster, *, units: bool) -> dict[str, Any]:
     canonical = {
-        "id": c.id, "name": c.name, "year": c.year, "leader": c.leader, "deputy": c.deputy,
+        "id": c.id, "name": c.name, "leader": c.leader, "deputy": c.deputy,
         "rotation": list(c.rotation),
-        "units": [{"id": u.id, "name": u.name, "values": _canonical_values(u.values, texts)} for u in c.units],
         "ballots": [{"title": b.title, "voters": b.voters, "yes": _canonical(b.yes),
                      # council details only when given, so older data keeps its digest
                      **({"written": _canonical(b.written)} if b.written else {}),
@@ -214,7 +287,10 @@ def canonical_cluster_text(c: Cluster) -> str:
            if c.discipline else {}),
         **({"deferrals": [[d.unit, d.reason, list(d.titles)] for d in c.deferrals]} if c.deferrals else {}),
     }
-    return json.dumps(canonical, ensure_ascii=False, sort_keys=True, separators=(",", ":"))
+    if units:
+        canonical["units"] = [{"id": u.id, "name": u.name, "values": _canonical(u.values)} for u in c.units]
+        canonical["year"] = c.year
+    return canonical
 
 
 def _parse_json(data: bytes, file: str) -> Any:
@@ -232,17 +308,67 @@ def _csv_rows(data: bytes, file: str) -> list[tuple[int, dict[str, Any]]]:
         text = data.decode("utf-8-sig")
     except UnicodeDecodeError as exc:
         raise PolicyError([Issue(file=file, message=f"not UTF-8 text (byte {exc.start})")]) from None
-    reader = csv.DictReader(io.StringIO(text, newline=""), strict=True)
+    reader = CsvRows(csv.reader(io.StringIO(text, newline=""), strict=True))
     rows = []
     try:
         for row in reader:
             if None in row:
                 raise PolicyError([Issue(file=file, line=reader.line_num,
                                          message="more cells than header columns")])
-            rows.append((reader.line_num, {k: v for k, v in row.items() if v not in (None, "")}))
+            rows.append((reader.line_num, row))
     except csv.Error as exc:
         raise PolicyError([Issue(file=file, line=reader.line_num, message=f"CSV syntax: {exc}")]) from None
     return rows
+
+
+class CsvRows:
+    """The rows of ``csv.DictReader`` over a ``csv.reader``, each without its empty cells, and its
+    ``line_num``, made without the DictReader's per-row overhead.
+
+    Each row is ``{k: v for k, v in row.items() if v not in (None, "")}`` of the DictReader's row,
+    keys in the same order: the first row is the header, blank rows are skipped, cells past the
+    header are kept under the key ``None``. ``line_num`` is the DictReader's: the reader's line
+    after the row; when reading fails, after the last row given or, if blank rows were being
+    skipped, after the first of them.
+    """
+
+    def __init__(self, reader: Any) -> None:
+        self.reader = reader
+        self.line_num = 0
+
+    def __iter__(self) -> Iterator[dict[Any, Any]]:
+        reader = self.reader
+        header = next(reader, None)
+        self.line_num = reader.line_num
+        if header is None:
+            return
+        width = len(header)
+        unique = len(set(header)) == width
+        blank = False  # the row being read began with blank rows
+        for row in reader:
+            if not row:
+                if not blank:
+                    self.line_num = reader.line_num
+                    blank = True
+                continue
+            self.line_num = reader.line_num
+            blank = False
+            if not unique:
+                # A repeated column name: a later cell, even empty, replaces an earlier one.
+                d: dict[Any, Any] = dict(zip(header, row, strict=False))
+                if width < len(row):
+                    d[None] = row[width:]
+                elif width > len(row):
+                    for key in header[len(row):]:
+                        d[key] = None
+                yield {k: v for k, v in d.items() if v not in (None, "")}
+            elif width < len(row):
+                d = {k: v for k, v in zip(header, row, strict=False) if v}
+                d[None] = row[width:]
+                yield d
+            else:
+                # cells are strings; a short row's missing cells (None) are left out as well
+                yield {k: v for k, v in zip(header, row, strict=False) if v}
 
 
 def _jsonl_rows(data: bytes, file: str) -> list[tuple[int, dict[str, Any]]]:
@@ -295,6 +421,9 @@ class DataChecker:
         #: units of the cluster being checked whose member-derived inputs are derived, not typed
         self.derived_for: set[str] = set()
         self.current_unit: str | None = None
+        #: what ``fields`` works out once for the policy's own inputs (converters, the inputs
+        #: typed in the data, their known cells, the inputs the data may have to give)
+        self._fields_plan: tuple[Any, ...] | None = None
 
     def clusters(self, raw: dict[str, Any]) -> tuple[Cluster, ...]:
         if "clusters" in raw:
@@ -459,15 +588,42 @@ class DataChecker:
         whether every field was fine."""
         # The policy's own inputs have converters worked out once per policy; others (people's
         # inputs) are converted field by field.
-        converters = _converters(self.policy, self.text_values) if inputs is None else None
         convert = self.convert
-        inputs = self.inputs if inputs is None else inputs
         values: dict[str, Value] = {}
         ok = True
-        plain = _plain_inputs(self.policy) if converters is not None else _NO_INPUTS
-        for key_name, raw in item.items():
+        known_row = False
+        if inputs is None:
+            plan = self._fields_plan
+            if plan is None:
+                converters = _converters(self.policy, self.text_values)
+                plain = _plain_inputs(self.policy)
+                # Per input typed in the data: cell texts already converted to a good value
+                # (see ``_known_cells``); a cell found there needs no converter call.
+                known = _known_cells(self.policy, self.text_values, plain) if plain else _NO_CELLS
+                plan = self._fields_plan = (converters, plain, known, _typed_inputs(self.policy))
+            converters, plain, known, typed = plan
+            inputs = self.inputs
+        else:
+            converters, plain, known, typed = None, _NO_INPUTS, _NO_CELLS, _NO_INPUTS
+        if known:
+            # The usual row: every field an input typed in the data, every cell a known text. A
+            # key that is not (``KeyError``) or an unhashable value (``TypeError``; only strings
+            # equal the texts) sends the row through the loop below, from the start.
+            try:
+                values = {key_name: known[key_name][raw] for key_name, raw in item.items() if key_name not in skip}
+            except (KeyError, TypeError):
+                values = {}
+            else:
+                known_row = True
+        for key_name, raw in () if known_row else item.items():
             if key_name in skip:
                 continue
+            cells = known.get(key_name)
+            if cells is not None and type(raw) is str:
+                value = cells.get(raw)
+                if value is not None:
+                    values[key_name] = value
+                    continue
             if key_name in plain:  # an input typed in the data: only its value to convert
                 value, problem = converters[key_name](raw)  # type: ignore[index]
                 if problem:
@@ -498,7 +654,7 @@ class DataChecker:
                 ok = False
             else:
                 values[key_name] = value
-        if require and not (converters is not None and _typed_inputs(self.policy) <= item.keys()):
+        if require and not (converters is not None and typed <= item.keys()):
             for field in inputs.values():
                 if field.id in item or field.plugin:
                     continue
@@ -758,9 +914,33 @@ def _converters(policy: Policy, text_values: bool) -> dict[str, Any]:
     if len(_CONVERTERS) > 16:
         _CONVERTERS.clear()
     checker = DataChecker(policy, Issues("<converters>"), text_values=text_values)
-    converters = {field.id: _converter(field, checker.convert, text_values) for field in policy.inputs}
+    converters = {}
+    cells = {}
+    plain = _input_sets(policy)[1]
+    for field in policy.inputs:
+        converters[field.id], known = _converter(field, checker.convert, text_values)
+        if field.id in plain:
+            cells[field.id] = known
+    if len(_CELLS) > 16:
+        _CELLS.clear()
     _CONVERTERS[key] = (policy, converters)
+    _CELLS[key] = (policy, cells)
     return converters
+
+
+_CELLS: dict[tuple[int, bool], tuple[Policy, dict[str, dict[str, Value]]]] = {}
+_NO_CELLS: dict[str, dict[str, Value]] = {}
+
+
+def _known_cells(policy: Policy, text_values: bool, plain: frozenset[str]) -> dict[str, dict[str, Value]]:
+    """Per input of ``plain``: cell text → the value its converter gave without a problem, for
+    the texts converted so far (and every allowed value of an enum). Such a cell's value is the
+    converter's (and ``convert``'s) without calling it: a good cell text always converts to an
+    equal value, with no problem. Only strings are looked up (a text, not an equal number)."""
+    cached = _CELLS.get((id(policy), text_values))
+    if cached is None or cached[0] is not policy or cached[1].keys() != plain:
+        return _NO_CELLS  # not worked out with these converters: every cell goes to its converter
+    return cached[1]
 
 
 _PARSED_MAX = 4096
@@ -772,6 +952,9 @@ def _converter(field: InputField, convert: Any, text_values: bool) -> Any:
 
     def slow(raw: Any) -> tuple[Value, str]:
         return convert(field, raw)  # type: ignore[no-any-return]
+
+    #: cell text → its value, for the texts converted so far without a problem (``_known_cells``)
+    good: dict[str, Value] = {}
 
     if kind == "integer":
         int_match = _INT.fullmatch
@@ -795,9 +978,11 @@ def _converter(field: InputField, convert: Any, text_values: bool) -> Any:
                 return slow(raw)
             if (low is not None and value < low) or (high is not None and value > high):
                 return slow(raw)
+            if kind_of is str and len(good) < _PARSED_MAX:
+                good[raw] = value
             return value, ""
 
-        return integer
+        return integer, good
     if kind == "decimal":
         dec_match = _DEC.fullmatch
 
@@ -820,18 +1005,21 @@ def _converter(field: InputField, convert: Any, text_values: bool) -> Any:
                 return slow(raw)
             if not value.is_finite() or (low is not None and value < low) or (high is not None and value > high):
                 return slow(raw)
+            if kind_of is str and len(good) < _PARSED_MAX:
+                good[raw] = value
             return value, ""
 
-        return decimal_
+        return decimal_, good
     if kind == "enum":
         allowed = frozenset(field.values)
+        good.update((v, v) for v in sorted(allowed))
 
         def enum(raw: Any) -> tuple[Value, str]:
             if type(raw) is str and raw in allowed:
                 return raw, ""
             return slow(raw)
 
-        return enum
+        return enum, good
     if kind == "text":
 
         def text_(raw: Any) -> tuple[Value, str]:
@@ -839,8 +1027,8 @@ def _converter(field: InputField, convert: Any, text_values: bool) -> Any:
                 return raw, ""
             return slow(raw)
 
-        return text_
-    return slow
+        return text_, good
+    return slow, good
 
 
 _NO_INPUTS: frozenset[str] = frozenset()
