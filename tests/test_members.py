@@ -150,3 +150,32 @@ def test_json_lines_carry_the_member_counts_and_the_people(policy):
     assert [{k: v for k, v in u.items() if k != "record"} for u in units] == doc["units"]
     assert [{k: v for k, v in p.items() if k != "record"} for p in people] == doc["people"]
     assert [r["record"] for r in records][-1] == "provenance"
+
+
+def test_a_person_title_can_need_the_councils_vote(tmp_path):
+    """CSTĐCS with `votes` (ND98 Art. 30 k7): 8 of 10 pass, 7 do not; a ballot naming nobody known fails."""
+    child = tmp_path / "voted.toml"
+    child.write_text(f'''[policy]
+id = "voted"
+name = "Voted"
+extends = ["{POLICY.as_posix()}"]
+
+[[people.titles]]
+id = "chien_si_thi_dua_co_so"
+votes = {{ share = 0.8 }}
+''', encoding="utf-8")
+    voted = load_policy(child, display="voted.toml")
+    rows = [{"unit": "a", "id": "p1", "rating": "xuat_sac"}, {"unit": "a", "id": "p2", "rating": "xuat_sac"}]
+    doc = members_doc(rows)
+    doc["votes"] = [{"title": "chien_si_thi_dua_co_so", "members": 10, "yes": {"p1": 8, "p2": 7}}]
+    out = json.loads(render(evaluate(voted, parse_data(tomli_w.dumps(doc).encode(), voted, file="d.toml")), "json"))
+    people = {p["id"]: p for p in out["people"]}
+    assert people["p1"]["proposed"] == ["chien_si_thi_dua_co_so"]
+    assert people["p2"]["proposed"] == ["chien_si_tien_tien"]
+    vote = next(t for t in people["p2"]["titles"] if t["id"] == "chien_si_thi_dua_co_so")["checks"][-1]
+    assert (vote["check"], vote["reason"]) == ("votes", "7 of 10 votes, below 0.8 × 10")
+    doc["votes"][0]["yes"] = {"p3": 8}
+    with pytest.raises(PolicyError) as err:
+        parse_data(tomli_w.dumps(doc).encode(), voted, file="d.toml")
+    assert err.value.lines() == [
+        "d.toml: votes[0](title=chien_si_thi_dua_co_so).yes.p3: unknown member 'p3'"]

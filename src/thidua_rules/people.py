@@ -49,6 +49,7 @@ def decide_people(policy: Policy, cluster: Cluster) -> tuple[PersonResult, ...]:
     if people_policy is None or not cluster.people:
         return ()
     results = []
+    ballots = {b.title: b for b in cluster.ballots if b.round == 1}
     for person in cluster.people:
         awarded: dict[str, int] = {}
         for year, titles in person.earlier.items():
@@ -79,7 +80,7 @@ def decide_people(policy: Policy, cluster: Cluster) -> tuple[PersonResult, ...]:
                 continue
             env = {**person.values, "year": Decimal(cluster.year), "titles": tuple(won)}
             view = TitleView(unit=person.id, title=title.id, env=MappingProxyType(env),
-                             won=frozenset(won), pending=frozenset(), ballot=None,
+                             won=frozenset(won), pending=frozenset(), ballot=ballots.get(title.id),
                              eval_context=context, unit_data=None)
             checks = []
             for check in title.checks:

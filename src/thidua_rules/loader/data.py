@@ -113,6 +113,8 @@ def _parse_data(data: bytes, policy: Policy, *, file: str, format: str,
     checker = DataChecker(policy, issues, text_values=(format == "csv"))
     if members is not None:
         checker.members_elsewhere = units_with_members(members[1])
+        checker.member_ids_elsewhere = {r["id"] for r in members[1]
+                                        if isinstance(r, dict) and isinstance(r.get("id"), str)}
     clusters = checker.clusters(raw)
     if members is not None:
         clusters = _attach_members(policy, clusters, members, issues)
@@ -413,6 +415,11 @@ class DataChecker:
         self.text_values = text_values
         self.inputs = {f.id: f for f in policy.inputs}
         self.title_ids = {t.id: t for t in policy.titles}
+        #: person titles (``[people]``) can be voted on too; their ballots name members
+        self.person_titles = {t.id: t for t in policy.people.titles} if policy.people is not None else {}
+        #: ids of members given in a separate members file (any cluster), and of this cluster's
+        self.member_ids_elsewhere: set[str] = set()
+        self.cluster_member_ids: set[str] = set()
         self.band_ids = [b.id for b in policy.bands]
         self.unit_ids: set[str] = set()
         self.person_ids: set[str] = set()
@@ -479,6 +486,9 @@ class DataChecker:
         self.issues.line = None
         people = check_members(self, join_path(base, "members"), members_raw, ids, year, self.person_ids) \
             if "members" in body else ()
+        self.cluster_member_ids = self.member_ids_elsewhere | {
+            r["id"] for r in (members_raw if isinstance(members_raw, list) else [])
+            if isinstance(r, dict) and isinstance(r.get("id"), str)}
         for key_name in ("leader", "deputy"):
             if key_name in values and values[key_name] not in ids:
                 self.issues.add(f"{path}.{key_name}", self.unknown_unit(values[key_name], ids))
@@ -752,8 +762,13 @@ class DataChecker:
                     written=frozen_mapping(self.vote_counts(f"{where}.written", values.get("written", {}), ids,
                                                             voters, "voters")))
                 continue
+            voted_ids, who = ids, "unit"
+            if title is None and title_id in self.person_titles:
+                # ND98 Art. 30 k7: CSTĐCS and CSTĐ are voted on too; the ballot names members.
+                title, voted_ids, who = self.person_titles[title_id], self.cluster_member_ids, "member"
             if title is None:
-                self.issues.add(f"{where}.title", f"unknown title '{title_id}'{did_you_mean(title_id, self.title_ids)}")
+                self.issues.add(f"{where}.title", f"unknown title '{title_id}'"
+                                f"{did_you_mean(title_id, [*self.title_ids, *self.person_titles])}")
                 continue
             if not title.takes_vote:
                 self.issues.add(f"{where}.title", f"title '{title_id}' takes no vote (its policy entry has no 'votes')")
@@ -773,10 +788,10 @@ class DataChecker:
                 self.issues.add(f"{where}.present", f"expected 0 to {voters} members present, got {present}")
                 continue
             in_room = voters if present is None else present
-            yes = self.vote_counts(f"{where}.yes", values["yes"], ids, in_room,
-                                   "voters" if present is None else "members present")
-            written = self.vote_counts(f"{where}.written", values.get("written", {}), ids,
-                                       voters - in_room, "absent members")
+            yes = self.vote_counts(f"{where}.yes", values["yes"], voted_ids, in_room,
+                                   "voters" if present is None else "members present", who)
+            written = self.vote_counts(f"{where}.written", values.get("written", {}), voted_ids,
+                                       voters - in_room, "absent members", who)
             ballots[(title_id, round_)] = Ballot(title=title_id, voters=voters, yes=frozen_mapping(yes),
                                                  written=frozen_mapping(written), present=present,
                                                  round=round_)
@@ -786,12 +801,13 @@ class DataChecker:
         return tuple(ballots[k] for k in sorted(ballots))
 
     def vote_counts(self, path: str, table: Mapping[str, Any], ids: set[str], most: int,
-                    who: str) -> dict[str, int]:
+                    who: str, kind: str = "unit") -> dict[str, int]:
         counts: dict[str, int] = {}
         for unit_id, count in table.items():
             key_path = join_path(path, unit_id)
             if unit_id not in ids:
-                self.issues.add(key_path, self.unknown_unit(unit_id, ids))
+                self.issues.add(key_path, self.unknown_unit(unit_id, ids) if kind == "unit"
+                                else f"unknown member '{unit_id}'{did_you_mean(unit_id, ids)}")
             elif isinstance(count, bool) or not isinstance(count, int) or count < 0:
                 self.issues.add(key_path, f"expected a count of votes >= 0, got {type_name(count)}")
             elif count > most:

@@ -16,8 +16,8 @@ from .common import take
 if TYPE_CHECKING:
     from .policy import PolicyCompiler
 
-#: Keys of a person title; quotas and ballots are not (yet) decided for individuals.
-PERSON_TITLE_FORBIDDEN = ("quota", "votes")
+#: Keys of a person title that units only have: quotas are not (yet) decided for individuals.
+PERSON_TITLE_FORBIDDEN = ("quota",)
 
 
 def person_names(inputs: Mapping[str, InputField]) -> dict[str, NameInfo]:
