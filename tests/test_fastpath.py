@@ -113,7 +113,9 @@ def _straightforward_loading(monkeypatch):
     monkeypatch.setattr(data_module, "_converters", slow_converters)
     monkeypatch.setattr(data_module, "_plain_inputs", lambda policy: frozenset())
     monkeypatch.setattr(data_module, "_typed_inputs", lambda policy: frozenset({"\0never given"}))
-    monkeypatch.setattr(data_module, "canonical_cluster_text", data_module.canonical_cluster_json)
+    from thidua_rules.loader import digest
+
+    monkeypatch.setattr(digest, "canonical_cluster_text", digest.canonical_cluster_json)
 
 
 def _straightforward_checks(monkeypatch):
@@ -356,7 +358,7 @@ def test_canonical_cluster_text_is_the_json_of_the_cluster(example_policy):
     import attrs
 
     from thidua_rules import load_data, load_policy
-    from thidua_rules.loader.data import canonical_cluster_json, canonical_cluster_text, content_digest
+    from thidua_rules.loader.digest import canonical_cluster_json, canonical_cluster_text, content_digest
     from thidua_rules.model import Cluster, Unit
 
     data = _with_council_data(parse_data(tied_csv(UNITS), example_policy, file="gen.csv", format="csv"))
