@@ -5,7 +5,6 @@ from __future__ import annotations
 import csv
 import io
 import json
-import re
 from collections.abc import Iterable, Iterator, Mapping
 from decimal import Decimal, InvalidOperation
 from pathlib import Path
@@ -30,8 +29,10 @@ from ..model import (
     Value,
     frozen_mapping,
 )
+from ..plans import plan_for
 from ..tomlfmt import join_path, toml_value
 from .common import UNIT_ID, Issues, item_path, parse_toml, read_bytes, take
+from .convert import _DEC, _INT, FALSE_WORDS, TRUE_WORDS, field_converter
 from .digest import content_digest
 from .members import check_members, units_with_members
 
@@ -44,10 +45,6 @@ CLUSTER_KEYS = {
 #: Key under which a row of a CSV or JSON-lines file keeps its line number (never a string, so
 #: it cannot clash with a field name).
 LINE: Any = object()
-_INT = re.compile(r"[+-]?\d+")
-_DEC = re.compile(r"[+-]?(\d+(\.\d*)?|\.\d+)")
-TRUE_WORDS = {"true", "1", "yes", "có", "co", "x"}
-FALSE_WORDS = {"false", "0", "no", "không", "khong", ""}
 
 
 def _format_of(path: str | Path, shown: str, format: str | None) -> str:
@@ -761,38 +758,56 @@ class DataChecker:
 
 # ---------------------------------------------------------------- per-field converters
 
-_CONVERTERS: dict[tuple[int, bool], tuple[Policy, dict[str, Any]]] = {}
+
+@attrs.frozen
+class _InputSets:
+    #: typed in the data and converted, nothing else: neither computed by a plugin nor counted
+    #: from members
+    plain: frozenset[str]
+    #: every input the data may have to give (the others are computed by plugins)
+    typed: frozenset[str]
+
+
+def _input_sets(policy: Policy) -> _InputSets:
+    return plan_for("data-inputs", policy, lambda p: _InputSets(
+        plain=frozenset(f.id for f in p.inputs if not f.plugin and f.members is None),
+        typed=frozenset(f.id for f in p.inputs if not f.plugin)))
+
+
+def _plain_inputs(policy: Policy) -> frozenset[str]:
+    return _input_sets(policy).plain
+
+
+def _typed_inputs(policy: Policy) -> frozenset[str]:
+    """When the data gives all of these, the check for missing fields has nothing to report."""
+    return _input_sets(policy).typed
+
+
+class _LoadPlan:
+    """Per policy and kind of file: each input's converter, and the cells each converted well."""
+
+    def __init__(self, policy: Policy, text_values: bool) -> None:
+        plain = _input_sets(policy).plain
+        checker = DataChecker(policy, Issues("<converters>"), text_values=text_values)
+        self.converters: dict[str, Any] = {}
+        self.cells: dict[str, dict[str, Value]] = {}
+        for field in policy.inputs:
+            self.converters[field.id], known = field_converter(field, checker.convert, text_values)
+            if field.id in plain:
+                self.cells[field.id] = known
+
+
+def _load_plan(policy: Policy, text_values: bool) -> _LoadPlan:
+    return plan_for("data-text" if text_values else "data", policy, lambda p: _LoadPlan(p, text_values))
 
 
 def _converters(policy: Policy, text_values: bool) -> dict[str, Any]:
-    """Per input of ``policy``: ``raw → (value, problem)``, the same as ``DataChecker.convert``.
-
-    Each takes a short path for a well-formed value of its type within its bounds and hands
-    anything else (a wrong type, a bound crossed) to ``convert``, which words the problem, so a
-    value and a message are always ``convert``'s own.
-    """
-    key = (id(policy), text_values)
-    cached = _CONVERTERS.get(key)
-    if cached is not None and cached[0] is policy:
-        return cached[1]
-    if len(_CONVERTERS) > 16:
-        _CONVERTERS.clear()
-    checker = DataChecker(policy, Issues("<converters>"), text_values=text_values)
-    converters = {}
-    cells = {}
-    plain = _input_sets(policy)[1]
-    for field in policy.inputs:
-        converters[field.id], known = _converter(field, checker.convert, text_values)
-        if field.id in plain:
-            cells[field.id] = known
-    if len(_CELLS) > 16:
-        _CELLS.clear()
-    _CONVERTERS[key] = (policy, converters)
-    _CELLS[key] = (policy, cells)
-    return converters
+    """Per input of ``policy``: ``raw → (value, problem)``, the same as ``DataChecker.convert``
+    (see :func:`~thidua_rules.loader.convert.field_converter`)."""
+    return _load_plan(policy, text_values).converters
 
 
-_CELLS: dict[tuple[int, bool], tuple[Policy, dict[str, dict[str, Value]]]] = {}
+_NO_INPUTS: frozenset[str] = frozenset()
 _NO_CELLS: dict[str, dict[str, Value]] = {}
 
 
@@ -801,124 +816,5 @@ def _known_cells(policy: Policy, text_values: bool, plain: frozenset[str]) -> di
     the texts converted so far (and every allowed value of an enum). Such a cell's value is the
     converter's (and ``convert``'s) without calling it: a good cell text always converts to an
     equal value, with no problem. Only strings are looked up (a text, not an equal number)."""
-    cached = _CELLS.get((id(policy), text_values))
-    if cached is None or cached[0] is not policy or cached[1].keys() != plain:
-        return _NO_CELLS  # not worked out with these converters: every cell goes to its converter
-    return cached[1]
-
-
-_PARSED_MAX = 4096
-
-
-def _converter(field: InputField, convert: Any, text_values: bool) -> Any:
-    low, high = field.min, field.max
-    kind = field.type
-
-    def slow(raw: Any) -> tuple[Value, str]:
-        return convert(field, raw)  # type: ignore[no-any-return]
-
-    #: cell text → its value, for the texts converted so far without a problem (``_known_cells``)
-    good: dict[str, Value] = {}
-
-    if kind == "integer":
-        int_match = _INT.fullmatch
-
-        parsed: dict[str, Decimal] = {}  # cell text → its number (the same cells recur)
-
-        def integer(raw: Any) -> tuple[Value, str]:
-            kind_of = type(raw)
-            if kind_of is str and text_values:
-                value = parsed.get(raw)
-                if value is None:
-                    text = raw.strip()
-                    if not int_match(text):
-                        return slow(raw)
-                    value = Decimal(int(text))
-                    if len(parsed) < _PARSED_MAX:
-                        parsed[raw] = value
-            elif kind_of is int:
-                value = Decimal(raw)
-            else:
-                return slow(raw)
-            if (low is not None and value < low) or (high is not None and value > high):
-                return slow(raw)
-            if kind_of is str and len(good) < _PARSED_MAX:
-                good[raw] = value
-            return value, ""
-
-        return integer, good
-    if kind == "decimal":
-        dec_match = _DEC.fullmatch
-
-        parsed_decimals: dict[str, Decimal] = {}
-
-        def decimal_(raw: Any) -> tuple[Value, str]:
-            kind_of = type(raw)
-            if kind_of is str and text_values:
-                value = parsed_decimals.get(raw)
-                if value is None:
-                    text = raw.strip()
-                    if not dec_match(text):
-                        return slow(raw)
-                    value = Decimal(text)
-                    if len(parsed_decimals) < _PARSED_MAX:
-                        parsed_decimals[raw] = value
-            elif kind_of is int or kind_of is Decimal:
-                value = Decimal(raw)
-            else:
-                return slow(raw)
-            if not value.is_finite() or (low is not None and value < low) or (high is not None and value > high):
-                return slow(raw)
-            if kind_of is str and len(good) < _PARSED_MAX:
-                good[raw] = value
-            return value, ""
-
-        return decimal_, good
-    if kind == "enum":
-        allowed = frozenset(field.values)
-        good.update((v, v) for v in sorted(allowed))
-
-        def enum(raw: Any) -> tuple[Value, str]:
-            if type(raw) is str and raw in allowed:
-                return raw, ""
-            return slow(raw)
-
-        return enum, good
-    if kind == "text":
-
-        def text_(raw: Any) -> tuple[Value, str]:
-            if type(raw) is str:
-                return raw, ""
-            return slow(raw)
-
-        return text_, good
-    return slow, good
-
-
-_NO_INPUTS: frozenset[str] = frozenset()
-_PLAIN: dict[int, tuple[Policy, frozenset[str], frozenset[str]]] = {}
-
-
-def _input_sets(policy: Policy) -> tuple[Policy, frozenset[str], frozenset[str]]:
-    cached = _PLAIN.get(id(policy))
-    if cached is None or cached[0] is not policy:
-        if len(_PLAIN) > 16:
-            _PLAIN.clear()
-        cached = _PLAIN[id(policy)] = (
-            policy,
-            # typed in the data and converted, nothing else: neither computed by a plugin nor
-            # counted from members
-            frozenset(f.id for f in policy.inputs if not f.plugin and f.members is None),
-            # every input the data may have to give (the others are computed by plugins)
-            frozenset(f.id for f in policy.inputs if not f.plugin),
-        )
-    return cached
-
-
-def _plain_inputs(policy: Policy) -> frozenset[str]:
-    return _input_sets(policy)[1]
-
-
-def _typed_inputs(policy: Policy) -> frozenset[str]:
-    """When the data gives all of these, the check for missing fields has nothing to report."""
-    return _input_sets(policy)[2]
+    cells = _load_plan(policy, text_values).cells
+    return cells if cells.keys() == plain else _NO_CELLS
