@@ -179,3 +179,15 @@ votes = {{ share = 0.8 }}
         parse_data(tomli_w.dumps(doc).encode(), voted, file="d.toml")
     assert err.value.lines() == [
         "d.toml: votes[0](title=chien_si_thi_dua_co_so).yes.p3: unknown member 'p3'"]
+
+
+def test_the_data_digest_covers_the_members(policy, tmp_path):
+    """Changing one member's rating changes the data SHA-256 in the provenance."""
+    changed = tmp_path / "members.csv"
+    changed.write_text(MEMBERS.read_text(encoding="utf-8").replace(
+        "cuc-vt-cy,cuc-vt-cy-010,Cán bộ 010 cuc-vt-cy,tot,", "cuc-vt-cy,cuc-vt-cy-010,Cán bộ 010 cuc-vt-cy,hoan_thanh,"),
+        encoding="utf-8")
+    assert changed.read_text(encoding="utf-8") != MEMBERS.read_text(encoding="utf-8")
+    first = load_data(UNITS, policy, members=MEMBERS).sha256
+    assert load_data(UNITS, policy, members=MEMBERS).sha256 == first
+    assert load_data(UNITS, policy, members=changed).sha256 != first

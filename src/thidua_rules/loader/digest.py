@@ -158,6 +158,11 @@ def _canonical_cluster(c: Cluster, *, units: bool) -> dict[str, Any]:
         **({"discipline": [[d.unit, d.level, d.start, d.until, d.note] for d in c.discipline]}
            if c.discipline else {}),
         **({"deferrals": [[d.unit, d.reason, list(d.titles)] for d in c.deferrals]} if c.deferrals else {}),
+        # the members decide individual titles and member-counted inputs, so they are data too
+        **({"people": [{"id": p.id, "name": p.name, "unit": p.unit, "values": _canonical(p.values),
+                        "earlier": {str(y): list(t) for y, t in sorted(p.earlier.items())},
+                        "deferred": p.deferred, "discipline_until": p.discipline_until}
+                       for p in c.people]} if c.people else {}),
     }
     if units:
         canonical["units"] = [{"id": u.id, "name": u.name, "values": _canonical(u.values)} for u in c.units]
