@@ -27,19 +27,21 @@ def content_digest(clusters: tuple[Cluster, ...]) -> str:
 
 #: Canonical number texts already worked out, per decimal context (``normalize`` rounds to the
 #: context's precision): equal numbers have the same canonical text, so ``Decimal("5")`` and
-#: ``Decimal("5.0")`` share an entry. Bounded; cleared when full.
-_TEXTS: dict[tuple[Any, ...], dict[Decimal, str]] = {}
+#: ``Decimal("5.0")`` share an entry; beside them, (key, number) → the ``"key":"text"`` pair.
+#: Bounded; cleared when full.
+_TEXTS: dict[tuple[Any, ...], tuple[dict[Decimal, str], dict[tuple[str, Decimal], str]]] = {}
 
 
-def _texts() -> dict[Decimal, str]:
+def _texts() -> tuple[dict[Decimal, str], dict[tuple[str, Decimal], str]]:
+    """The number texts and pair texts of the current decimal context."""
     ctx = decimal.getcontext()
     key = (ctx.prec, ctx.rounding, ctx.Emin, ctx.Emax, ctx.clamp)
-    texts = _TEXTS.get(key)
-    if texts is None or len(texts) > 100_000:
+    memory = _TEXTS.get(key)
+    if memory is None or len(memory[0]) > 100_000:
         if len(_TEXTS) > 8:
             _TEXTS.clear()
-        texts = _TEXTS[key] = {}
-    return texts
+        memory = _TEXTS[key] = ({}, {})
+    return memory
 
 
 def _canonical(v: Any) -> Any:
@@ -62,8 +64,7 @@ def canonical_cluster_text(c: Cluster) -> str:
     """
     if not c.units:
         return canonical_cluster_json(c)
-    texts = _texts()
-    pairs = _pair_texts(texts)
+    texts, pairs = _texts()
     keys = _KEY_TEXTS
     units = []
     in_order: list[Any] = []  # keys of the last unit whose values had to be sorted, in order
@@ -124,17 +125,7 @@ def canonical_cluster_json(c: Cluster) -> str:
 
 
 _KEY_TEXTS: dict[str, str] = {}
-#: Per number-text memory (``_texts``, so per decimal context): (key, number) → ``"key":"text"``.
-_PAIRS: dict[int, tuple[dict[Decimal, str], dict[tuple[str, Decimal], str]]] = {}
 
-
-def _pair_texts(texts: dict[Decimal, str]) -> dict[tuple[str, Decimal], str]:
-    hit = _PAIRS.get(id(texts))
-    if hit is None or hit[0] is not texts:
-        if len(_PAIRS) > 8:
-            _PAIRS.clear()
-        hit = _PAIRS[id(texts)] = (texts, {})
-    return hit[1]
 _encode_string = json.encoder.encode_basestring  # what json.dumps(ensure_ascii=False) uses
 
 
