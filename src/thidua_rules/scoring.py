@@ -12,6 +12,7 @@ import attrs
 
 from .decimals import ENGINE_CONTEXT, ZERO, quantum
 from .errors import EvaluationError, ExpressionRuntimeError
+from .kernel import build_kernel
 from .model import Adjustment, Policy, Unit, Value
 from .plans import plan_for
 
@@ -46,15 +47,28 @@ class AdjustmentScore:
     capped: bool
 
 
+#: A criterion's outcome as a plain tuple, in :class:`CriterionScore` field order
+#: (id, raw, score, gated, capped, facts, override); groups and adjustments likewise.
+CriterionRow = tuple[str, Decimal, Decimal, bool, bool, Mapping[str, Any], "str | None"]
+GroupRow = tuple[str, Decimal, Decimal, bool]
+AdjustmentRow = tuple[str, bool, Decimal, Decimal, bool]
+
+
 @attrs.frozen(kw_only=True)
 class UnitScore:
-    """Everything scoring computed for one unit; ``env`` is what later rules can read."""
+    """Everything scoring computed for one unit; ``env`` is what later rules can read.
+
+    The outcome of each criterion, group and adjustment is kept as a plain tuple (``*_rows``, in
+    the field order of its record class): scoring a unit makes a dozen of them, and a tuple costs
+    a fraction of a record. ``criteria``, ``groups``, ``bonuses`` and ``deductions`` give the
+    records, made when asked for; the writers read the rows.
+    """
 
     unit: Unit
-    criteria: tuple[CriterionScore, ...]
-    groups: tuple[GroupScore, ...]
-    bonuses: tuple[AdjustmentScore, ...]
-    deductions: tuple[AdjustmentScore, ...]
+    criterion_rows: tuple[CriterionRow, ...]
+    group_rows: tuple[GroupRow, ...]
+    bonus_rows: tuple[AdjustmentRow, ...]
+    deduction_rows: tuple[AdjustmentRow, ...]
     score: Decimal
     bonus_sum: Decimal
     bonus: Decimal
@@ -67,6 +81,22 @@ class UnitScore:
     env: Mapping[str, Value]
     derived: tuple[Any, ...] = ()      # plugins.Derived: inputs computed by plugins
     band_caps: tuple[Any, ...] = ()    # plugins.BandCap: ceilings plugins put on the band
+
+    @property
+    def criteria(self) -> tuple[CriterionScore, ...]:
+        return tuple([_criterion_score(*row) for row in self.criterion_rows])
+
+    @property
+    def groups(self) -> tuple[GroupScore, ...]:
+        return tuple([_group_score(*row) for row in self.group_rows])
+
+    @property
+    def bonuses(self) -> tuple[AdjustmentScore, ...]:
+        return tuple([_adjustment_score(*row) for row in self.bonus_rows])
+
+    @property
+    def deductions(self) -> tuple[AdjustmentScore, ...]:
+        return tuple([_adjustment_score(*row) for row in self.deduction_rows])
 
 
 def fast_init(cls: type) -> Any:
@@ -167,6 +197,9 @@ class _Plan:
         self.group_keys = tuple(item[2] for item in self.groups)
         self.bonus_keys = tuple(item[6] for item in self.bonuses)
         self.deduction_keys = tuple(item[6] for item in self.deductions)
+        #: The policy's scoring as one generated function, when it has no plugin hooks in scoring.
+        self.kernel = build_kernel(policy, quantum=self.quantum, context=_CONTEXT, make_score=_unit_score,
+                                   no_facts=_NO_FACTS, small=_SMALL, zero=ZERO)
 
     @staticmethod
     def _adjustments(items: tuple[Adjustment, ...], kind: str) -> tuple[Any, ...]:
@@ -181,7 +214,7 @@ def _plan(policy: Policy) -> _Plan:
 
 
 def _adjust(plan: _Plan, unit: Unit, env: dict[str, Value],
-            items: tuple[Any, ...]) -> tuple[tuple[AdjustmentScore, ...], list[Decimal], Decimal]:
+            items: tuple[Any, ...]) -> tuple[tuple[AdjustmentRow, ...], list[Decimal], Decimal]:
     """The adjustments' outcomes, their rounded scores and the sum of those (``ZERO + s1 + s2…``)."""
     scores = []
     points = []
@@ -200,7 +233,7 @@ def _adjust(plan: _Plan, unit: Unit, env: dict[str, Value],
             if item_max is not None and clamped > item_max:
                 clamped = item_max
             score = round_(clamped)
-            scores.append(_adjustment_score(item_id, bool(applies), raw, score, clamped != raw))
+            scores.append((item_id, bool(applies), raw, score, clamped != raw))
             points.append(score)
     except (ExpressionRuntimeError, EvaluationError) as exc:
         error = _failure(exc, what, unit, plan.policy)
@@ -221,8 +254,22 @@ _SMALL = tuple(Decimal(n) for n in range(256))
 def score_unit(policy: Policy, unit: Unit, year: int,
                plugin_data: Mapping[str, Any] | None = None) -> UnitScore:
     """Score one unit. Each criterion is clamped to ``[0, points]`` and rounded half-up to the
-    policy precision; sums are exact; then group caps, capped bonuses and deductions."""
-    plan = _plan(policy)
+    policy precision; sums are exact; then group caps, capped bonuses and deductions.
+
+    The policy's generated kernel (:mod:`kernel`) does it when the policy allows; the loops
+    below are the straightforward path, and give the errors: a unit the kernel fails on is
+    scored again by them."""
+    kernel = _plan(policy).kernel
+    if kernel is not None:
+        try:
+            return kernel(unit, _environment(unit, year))  # type: ignore[no-any-return]
+        except Exception:  # noqa: BLE001 - scored again below, which names the rule and the unit
+            pass
+    return score_unit_loops(policy, unit, year, plugin_data)
+
+
+def _environment(unit: Unit, year: int) -> dict[str, Value]:
+    """The unit's inputs and ``year``, in a new dict that scoring fills."""
     values = unit.values
     # A mapping proxy's copy is its dict's copy: the same items in the same order, made faster.
     env: dict[str, Value] = values.copy() if type(values) is MappingProxyType else dict(values)
@@ -232,6 +279,14 @@ def score_unit(policy: Policy, unit: Unit, year: int,
     if year_value is None:
         year_value = _YEARS[year] = Decimal(year)
     env["year"] = year_value
+    return env
+
+
+def score_unit_loops(policy: Policy, unit: Unit, year: int,
+                     plugin_data: Mapping[str, Any] | None = None) -> UnitScore:
+    """:func:`score_unit` the straightforward way, rule by rule, for every policy."""
+    plan = _plan(policy)
+    env = _environment(unit, year)
     runtime = policy.runtime
     derived = runtime.derive(unit, env, plugin_data or {}) if runtime is not None and runtime.derivers else ()
     criteria = []
@@ -262,7 +317,7 @@ def score_unit(policy: Policy, unit: Unit, year: int,
             if clamped > points:  # noqa: PLR1730 - without the calls, to the digit
                 clamped = points
             score = quantize(clamped, q, ROUND_HALF_UP, context)
-            criteria.append(_criterion_score(criterion_id, raw, score, gated, clamped != raw, facts, overridden))
+            criteria.append((criterion_id, raw, score, gated, clamped != raw, facts, overridden))
             scores.append(score)
             if not score:  # score == 0, without converting the 0
                 zero_criteria += 1
@@ -279,7 +334,7 @@ def score_unit(policy: Policy, unit: Unit, year: int,
     for group_id, group_max, _key in plan.groups:
         group_sum = by_group.get(group_id, ZERO)
         group_score = group_sum if group_max is None or not group_max < group_sum else group_max
-        groups.append(_group_score(group_id, group_sum, group_score, group_score != group_sum))
+        groups.append((group_id, group_sum, group_score, group_score != group_sum))
         group_scores.append(group_score)
         total_score += group_score
     bonuses, bonus_scores, bonus_sum = _adjust(plan, unit, env, plan.bonuses)

@@ -154,26 +154,27 @@ def _unit(policy: Policy, unit: UnitResult, member_counts: Any = None) -> dict[s
     score = unit.score
     env = score.env
     criteria = []
-    for (group, method, points, reads, plugin), c in zip(plan.criteria, score.criteria, strict=True):
+    for (group, method, points, reads, plugin), (c_id, raw, c_score, gated, capped, facts, override) in zip(
+            plan.criteria, score.criterion_rows, strict=True):
         entry = {
-            "id": c.id, "group": group, "method": method, "points": points,
+            "id": c_id, "group": group, "method": method, "points": points,
             "inputs": {name: value(env[name]) for name in reads},
-            "facts": value(c.facts), "raw": _plain_cached(c.raw), "score": f(c.score),
-            "gated": c.gated, "capped": c.capped,
+            "facts": value(facts), "raw": _plain_cached(raw), "score": f(c_score),
+            "gated": gated, "capped": capped,
         }
         if plugin is not None:
             entry["plugin"] = plugin
-        if c.override is not None:
-            entry["override"] = c.override  # the plugin whose score_criterion gave the points
+        if override is not None:
+            entry["override"] = override  # the plugin whose score_criterion gave the points
         criteria.append(entry)
-    groups = [{"id": g.id, "sum": f(g.sum), "max": group_max, "score": f(g.score), "capped": g.capped}
-              for group_max, g in zip(plan.groups, score.groups, strict=True)]
+    groups = [{"id": g_id, "sum": f(g_sum), "max": group_max, "score": f(g_score), "capped": capped}
+              for group_max, (g_id, g_sum, g_score, capped) in zip(plan.groups, score.group_rows, strict=True)]
 
     def adjustments(specs: Any, items: Any) -> list[dict[str, Any]]:
-        return [{"id": a.id, "applies": a.applies, "raw": _plain_cached(a.raw), "score": f(a.score),
-                 "max": item_max, "capped": a.capped,
+        return [{"id": a_id, "applies": applies, "raw": _plain_cached(raw), "score": f(a_score),
+                 "max": item_max, "capped": capped,
                  "inputs": {n: value(env[n]) for n in names if n in env}}
-                for (item_max, names), a in zip(specs, items, strict=True)]
+                for (item_max, names), (a_id, applies, raw, a_score, capped) in zip(specs, items, strict=True)]
 
     band = {
         "id": score.band,
@@ -216,9 +217,9 @@ def _unit(policy: Policy, unit: UnitResult, member_counts: Any = None) -> dict[s
             "criteria": criteria,
             "groups": groups,
             "score": f(score.score),
-            "bonuses": adjustments(plan.bonuses, score.bonuses),
+            "bonuses": adjustments(plan.bonuses, score.bonus_rows),
             "bonus": {"sum": f(score.bonus_sum), "max": plan.bonus_max, "applied": f(score.bonus)},
-            "deductions": adjustments(plan.deductions, score.deductions),
+            "deductions": adjustments(plan.deductions, score.deduction_rows),
             "deduction": {"sum": f(score.deduction_sum), "max": plan.deduction_max,
                           "applied": f(score.deduction)},
             "total": {"raw": f(score.total_raw), "max": plan.total_max, "total": f(score.total)},

@@ -128,11 +128,11 @@ def _separation(sep: Any, f: Any) -> str:
     return f'{{"key":{_enc(sep.key)},"other":{other},"this":{this},"unit":{_enc(sep.unit)}}}'
 
 
-def _adjustments(specs: Any, items: Any, env: Any, f: Any) -> str:
+def _adjustments(specs: Any, rows: Any, env: Any, f: Any) -> str:
     return ",".join([
-        f'{{"applies":{_BOOL[a.applies]},"capped":{_BOOL[a.capped]},"id":{encode_basestring(a.id)},'
-        f'"inputs":{{{_mapping_text(names, env, True)}}}{max_raw}{_plain_cached(a.raw)}","score":"{f(a.score)}"}}'
-        for (names, max_raw), a in zip(specs, items, strict=True)])
+        f'{{"applies":{_BOOL[applies]},"capped":{_BOOL[capped]},"id":{encode_basestring(a_id)},'
+        f'"inputs":{{{_mapping_text(names, env, True)}}}{max_raw}{_plain_cached(raw)}","score":"{f(a_score)}"}}'
+        for (names, max_raw), (a_id, applies, raw, a_score, capped) in zip(specs, rows, strict=True)])
 
 
 _BOOL = {True: "true", False: "false"}
@@ -166,22 +166,22 @@ def unit_line(policy: Policy, unit: UnitResult) -> str:
     env = score.env
     parts = []
     append = parts.append
-    for (before_inputs, inputs, before_override, after_override, spec_id), c in zip(
-            plan.criteria, score.criteria, strict=True):
-        if c.id != spec_id:  # never: scoring names each criterion after its spec
-            raise AssertionError(c.id)
-        raw = c.raw
+    for (before_inputs, inputs, before_override, after_override, spec_id), (
+            c_id, raw, c_score, gated, capped, facts, c_override) in zip(
+            plan.criteria, score.criterion_rows, strict=True):
+        if c_id != spec_id:  # never: scoring names each criterion after its spec
+            raise AssertionError(c_id)
         raw_text = _PLAIN_TEXTS.get(raw) if raw else None
         if raw_text is None:
             raw_text = _plain_cached(raw)
-        override = "" if c.override is None else f',"override":{_enc(c.override)}'
-        append(f'{{"capped":{_BOOL[c.capped]},"facts":{_enc(c.facts)},"gated":{_BOOL[c.gated]}'
+        override = "" if c_override is None else f',"override":{_enc(c_override)}'
+        append(f'{{"capped":{_BOOL[capped]},"facts":{_enc(facts)},"gated":{_BOOL[gated]}'
                f'{before_inputs}{_mapping_text(inputs, env, False)}{before_override}{override}'
-               f'{after_override}{raw_text}","score":"{f(c.score)}"}}')
+               f'{after_override}{raw_text}","score":"{f(c_score)}"}}')
     criteria = ",".join(parts)
     groups = ",".join([
-        f'{{"capped":{_BOOL[g.capped]},"id":{encode_basestring(g.id)}{max_score}{f(g.score)}","sum":"{f(g.sum)}"}}'
-        for max_score, g in zip(plan.groups, score.groups, strict=True)])
+        f'{{"capped":{_BOOL[capped]},"id":{encode_basestring(g_id)}{max_score}{f(g_score)}","sum":"{f(g_sum)}"}}'
+        for max_score, (g_id, g_sum, g_score, capped) in zip(plan.groups, score.group_rows, strict=True)])
     band = score.band
     caps = ""
     if score.band_caps:
@@ -201,10 +201,10 @@ def unit_line(policy: Policy, unit: UnitResult) -> str:
         f'{{"band":{_enc(unit.band)},"cluster":{_enc(unit.cluster)},'
         f'"explanation":{{"band":{{{caps}"id":{_enc(band)},"min":{band_min},"skipped":{skipped}}},'
         f'"bonus":{{"applied":"{f(score.bonus)}"{plan.bonus_max}{f(score.bonus_sum)}"}},'
-        f'"bonuses":[{_adjustments(plan.bonuses, score.bonuses, env, f)}],'
+        f'"bonuses":[{_adjustments(plan.bonuses, score.bonus_rows, env, f)}],'
         f'"criteria":[{criteria}],'
         f'"deduction":{{"applied":"{f(score.deduction)}"{plan.deduction_max}{f(score.deduction_sum)}"}},'
-        f'"deductions":[{_adjustments(plan.deductions, score.deductions, env, f)}]{derived},'
+        f'"deductions":[{_adjustments(plan.deductions, score.deduction_rows, env, f)}]{derived},'
         f'"groups":[{groups}],'
         f'"ranking":{{"above":{_separation(placed.above, f)},"below":{_separation(placed.below, f)},'
         f'"rank":{rank},"tied":{tied}}},'

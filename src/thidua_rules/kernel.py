@@ -1,0 +1,193 @@
+"""A policy's scoring as one generated Python function: the scoring kernel.
+
+:func:`scoring.score_unit` walks the policy's criteria, groups, adjustments and bands in loops,
+unpacking a plan tuple and testing for gates, overrides and caps at every step. The kernel does
+the same work for one policy in straight-line code, generated once per policy: every branch that
+depends only on the policy (is there a gate? a group maximum? a ``when``?) is decided while
+generating, and every value is a local variable. It calls the same compiled rules (the
+criterion methods' scorers, gates, formulas, ``when`` conditions) in the same order, with the
+same decimal operations, so its results are the loop's results, value for value and digit for
+digit (``tests/test_kernel.py`` checks it).
+
+The kernel does not report errors itself: when anything in it raises, the caller scores the
+unit again the straightforward way, which raises the error with the rule and unit named (rules
+are pure, so running them twice changes nothing).
+
+Only policy-derived values reach the generated source as text: criterion positions and the
+shape of the table. Every id, number, string and function is bound in the kernel's namespace
+under a generated name (``P0``, ``SC3``…), never spliced into the source.
+"""
+
+from __future__ import annotations
+
+from collections.abc import Callable
+from decimal import ROUND_HALF_UP, Decimal
+from typing import Any
+
+from .model import Policy
+
+
+class _Source:
+    """Lines of generated code with the constants they refer to."""
+
+    def __init__(self) -> None:
+        self.lines: list[str] = []
+        self.names: dict[str, Any] = {}
+
+    def const(self, prefix: str, index: int | str, value: Any) -> str:
+        name = f"{prefix}{index}"
+        if name in self.names:  # every constant has its own name
+            raise AssertionError(f"kernel constant {name} named twice")
+        self.names[name] = value
+        return name
+
+    def add(self, line: str, indent: int = 1) -> None:
+        self.lines.append("    " * indent + line)
+
+
+def supports(policy: Policy) -> bool:
+    """Whether the kernel can score units of ``policy``: not when plugins derive inputs, replace
+    criterion scores or cap bands (those go through the straightforward path, which calls them)."""
+    runtime = policy.runtime
+    if runtime is not None and (runtime.derivers or runtime.cappers):
+        return False
+    groups = {g.id for g in policy.groups}
+    return all(c.override is None and (c.group == "" or c.group in groups) for c in policy.criteria)
+
+
+def build_kernel(policy: Policy, *, quantum: Decimal, context: Any, make_score: Callable[..., Any],
+                 no_facts: Any, small: tuple[Decimal, ...], zero: Decimal) -> Callable[..., Any] | None:
+    """``kernel(unit, env)`` → the unit's ``UnitScore`` (``make_score`` builds it), or ``None``
+    when the policy needs the straightforward path (see :func:`supports`).
+
+    ``env`` is the unit's environment (inputs and ``year``); the kernel adds the scores to it
+    under the same names, in the same order, as :func:`scoring.score_unit`.
+    """
+    if not supports(policy):
+        return None
+    src = _Source()
+    src.names.update(Z=zero, Q=quantum, CTX=context, HU=ROUND_HALF_UP, quantize=Decimal.quantize,
+                     NOFACTS=no_facts, SMALL=small, N_SMALL=len(small), Decimal=Decimal,
+                     make_score=make_score)
+    crit_rows = []
+    zero_terms = []
+    by_group: dict[str, list[str]] = {}
+    for i, c in enumerate(policy.criteria):
+        cid, points, scorer = src.const("ID", i, c.id), src.const("P", i, c.points), src.const("SC", i, c.scorer)
+        if c.gate is not None:
+            gate = src.const("GT", i, c.gate._fn)
+            src.add(f"if {gate}(env, None):")
+            src.add(f"raw{i}, facts{i} = {scorer}(env)", 2)
+            src.add(f"gated{i} = False", 2)
+            src.add("else:")
+            src.add(f"raw{i}, facts{i}, gated{i} = Z, NOFACTS, True", 2)
+            gated = f"gated{i}"
+        else:
+            src.add(f"raw{i}, facts{i} = {scorer}(env)")
+            gated = "False"
+        # min(max(raw, 0), points), then half-up to the policy precision: as score_unit does it
+        src.add(f"c{i} = Z if raw{i} < Z else raw{i}")
+        src.add(f"if c{i} > {points}:")
+        src.add(f"c{i} = {points}", 2)
+        src.add(f"s{i} = quantize(c{i}, Q, HU, CTX)")
+        crit_rows.append(f"({cid}, raw{i}, s{i}, {gated}, c{i} != raw{i}, facts{i}, None)")
+        zero_terms.append(f"(not s{i})")
+        by_group.setdefault(c.group, []).append(f"s{i}")
+    # Group sums add the criteria in policy order to 0, as score_unit's running sums do.
+    group_rows = []
+    score_terms = ["Z", *by_group.get("", [])]
+    score_expr = " + ".join(score_terms)
+    src.add(f"score = {score_expr}")
+    for j, g in enumerate(policy.groups):
+        gid = src.const("GID", j, g.id)
+        src.add(f"gsum{j} = {' + '.join(['Z', *by_group.get(g.id, [])])}")
+        if g.max is None:
+            src.add(f"g{j} = gsum{j}")
+        else:
+            gmax = src.const("GM", j, g.max)
+            src.add(f"g{j} = {gmax} if {gmax} < gsum{j} else gsum{j}")
+        group_rows.append(f"({gid}, gsum{j}, g{j}, g{j} != gsum{j})")
+        src.add(f"score += g{j}")
+    adjustment_rows: dict[str, list[str]] = {}
+    prefixes = {"b": "BON_", "d": "DED_"}
+    for kind, items in (("b", policy.bonuses), ("d", policy.deductions)):
+        rows = adjustment_rows[kind] = []
+        prefix = prefixes[kind]
+        for k, a in enumerate(items):
+            v = f"{kind}{k}"
+            aid, raw_fn = src.const(f"{prefix}ID", k, a.id), src.const(f"{prefix}F", k, a.raw)
+            if a.when is None:
+                src.add(f"raw_{v} = {raw_fn}(env, None)")
+                applies = "True"
+            else:
+                when = src.const(f"{prefix}W", k, a.when._fn)
+                src.add(f"applies_{v} = bool({when}(env, None))")
+                src.add(f"raw_{v} = {raw_fn}(env, None) if applies_{v} else Z")
+                applies = f"applies_{v}"
+            src.add(f"c_{v} = Z if raw_{v} < Z else raw_{v}")
+            if a.max is not None:
+                amax = src.const(f"{prefix}M", k, a.max)
+                src.add(f"if c_{v} > {amax}:")
+                src.add(f"c_{v} = {amax}", 2)
+            src.add(f"s_{v} = quantize(c_{v}, Q, HU, CTX)")
+            rows.append(f"({aid}, {applies}, raw_{v}, s_{v}, c_{v} != raw_{v})")
+        sums = " + ".join(["Z", *[f"s_{kind}{k}" for k in range(len(items))]])
+        src.add(f"sum_{kind} = {sums}")
+    for kind, cap in (("b", policy.bonus_max), ("d", policy.deduction_max)):
+        if cap is None:
+            src.add(f"applied_{kind} = sum_{kind}")
+        else:
+            name = src.const("CAP_", kind, cap)
+            src.add(f"applied_{kind} = {name} if {name} < sum_{kind} else sum_{kind}")
+    src.add("total_raw = score + applied_b - applied_d")
+    if policy.total_max is None:
+        src.add("total = total_raw")
+    else:
+        src.add(f"total = {src.const('TMAX', '', policy.total_max)} if TMAX < total_raw else total_raw")
+    # The scores enter env under the same names, in the same order, as in score_unit.
+    for i, c in enumerate(policy.criteria):
+        src.add(f"env[{src.const('CK', i, f'criterion.{c.id}')}] = s{i}")
+    for j, g in enumerate(policy.groups):
+        src.add(f"env[{src.const('GK', j, f'group.{g.id}')}] = g{j}")
+    for kind, items, label in (("b", policy.bonuses, "bonus"), ("d", policy.deductions, "deduction")):
+        for k, a in enumerate(items):
+            src.add(f"env[{src.const(f'{prefixes[kind]}K', k, f'{label}.{a.id}')}] = s_{kind}{k}")
+    src.add(f"zero = {' + '.join(zero_terms) if zero_terms else '0'}")
+    src.add("env['score'] = score")
+    src.add("env['bonus'] = applied_b")
+    src.add("env['deduction'] = applied_d")
+    src.add("env['total'] = total")
+    src.add("env['zero_criteria'] = SMALL[zero] if zero < N_SMALL else Decimal(zero)")
+    # The first band whose minimum the total reaches and whose `when` holds.
+    src.add("band = None")
+    src.add("skipped = []")
+    for b_index, b in enumerate(policy.bands):
+        indent = 1
+        if b_index:
+            src.add("if band is None:")
+            indent = 2
+        bmin, bid = src.const("BAND_MIN", b_index, b.min), src.const("BAND_ID", b_index, b.id)
+        src.add(f"if not total < {bmin}:", indent)
+        if b.when is None:
+            src.add(f"band = {bid}", indent + 1)
+        else:
+            bwhen, bsource = src.const("BAND_WHEN", b_index, b.when._fn), src.const("BAND_SRC", b_index, b.when.source)
+            src.add(f"if {bwhen}(env, None):", indent + 1)
+            src.add(f"band = {bid}", indent + 2)
+            src.add("else:", indent + 1)
+            src.add(f"skipped.append(({bid}, {bsource}))", indent + 2)
+    src.add("env['band'] = band or ''")
+    src.add(f"return make_score(unit, ({''.join(r + ', ' for r in crit_rows)}), "
+            f"({''.join(r + ', ' for r in group_rows)}), ({''.join(r + ', ' for r in adjustment_rows['b'])}), "
+            f"({''.join(r + ', ' for r in adjustment_rows['d'])}), score, sum_b, applied_b, sum_d, applied_d, "
+            "total_raw, total, band, tuple(skipped), env, (), ())")
+    source = "def kernel(unit, env):\n" + "\n".join(src.lines) + "\n"
+    try:
+        code = compile(source, f"<scoring kernel of {policy.id}>", "exec")
+    except (SyntaxError, RecursionError, MemoryError):  # a table too large to compile: loop instead
+        return None
+    namespace = dict(src.names)
+    exec(code, namespace)  # noqa: S102 - source generated above from the policy's shape only
+    kernel = namespace["kernel"]
+    kernel.source = source  # for debugging and the tests
+    return kernel  # type: ignore[no-any-return]
