@@ -159,3 +159,23 @@ def test_kernel_source_holds_no_policy_text():
     source = _plan(policy).kernel.source
     for text in ("tieu_chi_mot", "tieu_chi_hai", "diem_thuong", "loai_a", "loai_b", "zero_criteria ==", "12"):
         assert text not in source
+
+
+def test_remembered_record_texts_keep_the_sign_of_zero_and_every_digit():
+    """The unit record writer remembers a criterion's and an adjustment's text by the values they
+    read: values equal as numbers but printed differently (``0`` and ``-0``) must not share one."""
+    from thidua_rules import evaluate
+    from thidua_rules.report.document import _unit
+    from thidua_rules.report.jsontext import compact
+    from thidua_rules.report.unitline import unit_line
+
+    policy = parse_policy(EDGE_POLICY.encode(), file="edge.toml")
+    rows = [(a, b, flag) for a in ("0", "-0", "0.0", "-0.00", "2", "2.0", "2.50", "2.5") for b in ("1", "1.0", "-0.5")
+            for flag in (True, False)]
+    # Every unit twice, in both orders, so that each text is both written and remembered.
+    result = evaluate(policy, parse_data(_units(rows + rows[::-1]), policy, file="edge.toml", format="toml"))
+    units = [u for c in result.clusters for u in c.units]
+    for unit in units:
+        assert unit_line(policy, unit) == compact({"record": "unit", **_unit(policy, unit)}), unit.id
+    assert any('"a":"-0"' in unit_line(policy, u) for u in units)
+    assert any('"a":"0"' in unit_line(policy, u) for u in units)

@@ -100,6 +100,38 @@ class _LinePlan:
         self.deduction_max = ',"max":' + _quoted(doc.deduction_max) + ',"sum":"'
         self.total_max = '{"max":' + _quoted(doc.total_max) + ',"raw":"'
         self.band_min = {band: _quoted(text) for band, text in doc.band_min.items()}
+        # A built-in method's outcome, and so its whole text, is a function of the values the
+        # criterion reads (its inputs and ``year``, all that criteria can see): the text made for
+        # one unit is the text of every unit with the same values. Plugin methods and overridden
+        # criteria may read more, so they are written every time (None).
+        self.criterion_memo = tuple(
+            (spec.reads + ("year",), {})
+            if spec.method_plugin.startswith("thidua_rules.") and spec.override is None else None
+            for spec in policy.criteria)
+        # Formula adjustments likewise: the formula's and the condition's names, and ``year``.
+        self.bonus_memo = tuple(_adjustment_memo(a) for a in policy.bonuses)
+        self.deduction_memo = tuple(_adjustment_memo(a) for a in policy.deductions)
+
+
+def _adjustment_memo(item: Any) -> tuple[tuple[str, ...], dict[Any, str]] | None:
+    if item.method != "formula" or item.formula is None:
+        return None
+    names = set(item.formula.names) | (set(item.when.names) if item.when is not None else set())
+    return (*sorted(names - {"year"}), "year"), {}
+
+
+#: Remembered texts per criterion or adjustment, at most this many (then forgotten all at once).
+_MEMO_MAX = 1 << 14
+_MISSING = object()
+
+
+def _memo_key(names: tuple[str, ...], env: Any) -> tuple[Any, ...]:
+    """The values ``names`` have in ``env``, as a key: equal values print alike, except a zero,
+    whose sign shows (``-0``), so zeros carry their sign."""
+    key = tuple([env.get(n, _MISSING) for n in names])
+    if not all(key):
+        key = tuple([(v, v.is_signed()) if type(v) is Decimal and not v else v for v in key])
+    return key
 
 
 def _line_plan(policy: Policy) -> _LinePlan:
@@ -128,34 +160,70 @@ def _separation(sep: Any, f: Any) -> str:
     return f'{{"key":{_enc(sep.key)},"other":{other},"this":{this},"unit":{_enc(sep.unit)}}}'
 
 
-def _adjustments(specs: Any, rows: Any, env: Any, f: Any) -> str:
-    return ",".join([
-        f'{{"applies":{_BOOL[applies]},"capped":{_BOOL[capped]},"id":{encode_basestring(a_id)},'
-        f'"inputs":{{{_mapping_text(names, env, True)}}}{max_raw}{_plain_cached(raw)}","score":"{f(a_score)}"}}'
-        for (names, max_raw), (a_id, applies, raw, a_score, capped) in zip(specs, rows, strict=True)])
+def _adjustments(specs: Any, rows: Any, memos: Any, env: Any, f: Any) -> str:
+    parts = []
+    for (names, max_raw), (a_id, applies, raw, a_score, capped), memo in zip(specs, rows, memos, strict=True):
+        if memo is not None:
+            key = _memo_key(memo[0], env)
+            text = memo[1].get(key)
+            if text is not None:
+                parts.append(text)
+                continue
+        text = (f'{{"applies":{_BOOL[applies]},"capped":{_BOOL[capped]},"id":{encode_basestring(a_id)},'
+                f'"inputs":{{{_mapping_text(names, env, True)}}}{max_raw}{_plain_cached(raw)}",'
+                f'"score":"{f(a_score)}"}}')
+        if memo is not None:
+            if len(memo[1]) >= _MEMO_MAX:
+                memo[1].clear()
+            memo[1][key] = text
+        parts.append(text)
+    return ",".join(parts)
 
 
 _BOOL = {True: "true", False: "false"}
 
 
 def _check(c: Any) -> str:
+    hit = _BY_OBJECT.get(id(c))
+    if hit is not None and hit[0] is c:
+        return hit[1]
     plugin = "" if c.plugin.startswith("thidua_rules.") else f',"plugin":{_enc(c.plugin)}'
     reason = c.reason
     reason = encode_basestring(reason) if type(reason) is str else _enc(reason)
     passed = c.passed
     passed = _BOOL[passed] if type(passed) is bool else _enc(passed)
-    return (f'{{"check":{_enc(c.check)},"passed":{passed}{plugin},"reason":{reason},'
+    text = (f'{{"check":{_enc(c.check)},"passed":{passed}{plugin},"reason":{reason},'
             f'"seen":{_enc(c.seen)}}}')
+    _remember(c, text)
+    return text
 
 
 def _title(outcome: Any) -> str:
+    hit = _BY_OBJECT.get(id(outcome))
+    if hit is not None and hit[0] is outcome:
+        return hit[1]
     quota = ""
     if outcome.quota_limit is not None:
         runoff = "" if outcome.runoff_yes is None else f',"runoff_yes":{_enc(outcome.runoff_yes)}'
         quota = (f',"quota":{{"limit":{_enc(outcome.quota_limit)},"place":{_enc(outcome.place)},'
                  f'"raw":{_enc(outcome.quota_raw or Decimal(0))}{runoff}}}')
     checks = ",".join([_check(c) for c in outcome.checks])
-    return f'{{"checks":[{checks}],"id":{_enc(outcome.title)}{quota},"status":{_enc(outcome.status)}}}'
+    text = f'{{"checks":[{checks}],"id":{_enc(outcome.title)}{quota},"status":{_enc(outcome.status)}}}'
+    _remember(outcome, text)
+    return text
+
+
+#: The text of a title or check outcome, by the outcome object: awards give one shared outcome
+#: to every unit in the same state (a failed ``requires``, say), whose text is then made once.
+#: Outcomes are frozen, so an object's text never changes; the entry holds the object, so its
+#: id cannot be reused by another object while the entry lives.
+_BY_OBJECT: dict[int, tuple[Any, str]] = {}
+
+
+def _remember(outcome: Any, text: str) -> None:
+    if len(_BY_OBJECT) >= 4096:
+        _BY_OBJECT.clear()
+    _BY_OBJECT[id(outcome)] = (outcome, text)
 
 
 def unit_line(policy: Policy, unit: UnitResult) -> str:
@@ -167,17 +235,28 @@ def unit_line(policy: Policy, unit: UnitResult) -> str:
     parts = []
     append = parts.append
     for (before_inputs, inputs, before_override, after_override, spec_id), (
-            c_id, raw, c_score, gated, capped, facts, c_override) in zip(
-            plan.criteria, score.criterion_rows, strict=True):
+            c_id, raw, c_score, gated, capped, facts, c_override), memo in zip(
+            plan.criteria, score.criterion_rows, plan.criterion_memo, strict=True):
         if c_id != spec_id:  # never: scoring names each criterion after its spec
             raise AssertionError(c_id)
+        if memo is not None:
+            key = _memo_key(memo[0], env)
+            text = memo[1].get(key)
+            if text is not None:
+                append(text)
+                continue
         raw_text = _PLAIN_TEXTS.get(raw) if raw else None
         if raw_text is None:
             raw_text = _plain_cached(raw)
         override = "" if c_override is None else f',"override":{_enc(c_override)}'
-        append(f'{{"capped":{_BOOL[capped]},"facts":{_enc(facts)},"gated":{_BOOL[gated]}'
-               f'{before_inputs}{_mapping_text(inputs, env, False)}{before_override}{override}'
-               f'{after_override}{raw_text}","score":"{f(c_score)}"}}')
+        text = (f'{{"capped":{_BOOL[capped]},"facts":{_enc(facts)},"gated":{_BOOL[gated]}'
+                f'{before_inputs}{_mapping_text(inputs, env, False)}{before_override}{override}'
+                f'{after_override}{raw_text}","score":"{f(c_score)}"}}')
+        if memo is not None:
+            if len(memo[1]) >= _MEMO_MAX:
+                memo[1].clear()
+            memo[1][key] = text
+        append(text)
     criteria = ",".join(parts)
     groups = ",".join([
         f'{{"capped":{_BOOL[capped]},"id":{encode_basestring(g_id)}{max_score}{f(g_score)}","sum":"{f(g_sum)}"}}'
@@ -201,10 +280,10 @@ def unit_line(policy: Policy, unit: UnitResult) -> str:
         f'{{"band":{_enc(unit.band)},"cluster":{_enc(unit.cluster)},'
         f'"explanation":{{"band":{{{caps}"id":{_enc(band)},"min":{band_min},"skipped":{skipped}}},'
         f'"bonus":{{"applied":"{f(score.bonus)}"{plan.bonus_max}{f(score.bonus_sum)}"}},'
-        f'"bonuses":[{_adjustments(plan.bonuses, score.bonus_rows, env, f)}],'
+        f'"bonuses":[{_adjustments(plan.bonuses, score.bonus_rows, plan.bonus_memo, env, f)}],'
         f'"criteria":[{criteria}],'
         f'"deduction":{{"applied":"{f(score.deduction)}"{plan.deduction_max}{f(score.deduction_sum)}"}},'
-        f'"deductions":[{_adjustments(plan.deductions, score.deduction_rows, env, f)}]{derived},'
+        f'"deductions":[{_adjustments(plan.deductions, score.deduction_rows, plan.deduction_memo, env, f)}]{derived},'
         f'"groups":[{groups}],'
         f'"ranking":{{"above":{_separation(placed.above, f)},"below":{_separation(placed.below, f)},'
         f'"rank":{rank},"tied":{tied}}},'
