@@ -5,7 +5,7 @@ from __future__ import annotations
 import decimal
 import operator
 from collections.abc import Callable, Mapping
-from typing import Any
+from typing import Any, cast
 
 import attrs
 
@@ -167,12 +167,14 @@ def _build(source: str, text: str, node: Node, result: _Typed,
             for op in node.operands
         )
     calls = tuple(
-        CompiledExpression(source[call.start : call.end], typed.type, typed.names, fn=typed.fn)
+        CompiledExpression(source[call.start : call.end], typed.type, typed.names,
+                           fn=_generate(call, typed, compiler))
         for call in _outer_calls(node)
         if call is not node
         for typed in (compiler.compile(call),)
     )
-    return CompiledExpression(text, result.type, result.names, fn=result.fn, parts=parts, calls=calls)
+    return CompiledExpression(text, result.type, result.names, fn=_generate(node, result, compiler),
+                              parts=parts, calls=calls)
 
 
 def _outer_calls(node: Node) -> list[Call]:
@@ -689,3 +691,165 @@ def _arguments(count: int) -> str:
 def _call_error(exc: BaseException, source: str, start: int, end: int) -> ExpressionRuntimeError:
     message = str(exc) if isinstance(exc, ValueError) else _arith_message(exc)
     return ExpressionRuntimeError(message, source, start, end)
+
+
+# ---------------------------------------------------------------- generated functions
+
+# The closure tree costs one Python call per node. What a CompiledExpression exposes (the root,
+# the parts of a top-level ``and``, the outer calls) is instead ONE generated function whose body
+# is a single Python expression doing the closures' operations in the same order, so evaluating a
+# rule costs one call plus the Decimal work. Its text is generated from the checked tree, never
+# from user text: every constant, env key, function and closure is bound in the function's
+# namespace under a generated identifier (``_k0``, ``_n1``, ``_f2``, ``_c3``) and only those
+# identifiers, operators and keywords appear in the text.
+#
+# The generated body does not reproduce the closures' error handling. On any exception it runs the
+# closure tree of the same node again (after the handler, so a traceback shows no "during handling
+# of the above exception"), which raises exactly the error the closure path raises (same type,
+# message and offsets) or, for a plugin function that fails only once, returns its value. The tree
+# is pure, so running it again is safe, and the failed attempt did a prefix of the same Decimal
+# operations, so it leaves no flag in the caller's context that the second run does not leave too.
+
+#: Longer generated text keeps the closure tree (the parser's limits keep expressions far below).
+MAX_GENERATED = 20_000
+
+# Python precedence levels, lowest first. A fragment is parenthesized only where its parent needs
+# a tighter level, so that a long left-nested chain (``a + b + c + ...``) is not run into Python's
+# limit on nested parentheses.
+_COND, _OR, _AND, _NOT, _CMP, _SUM, _PRODUCT, _UNARY, _ATOM = range(1, 10)
+_LEVEL = {"+": _SUM, "-": _SUM, "*": _PRODUCT, "/": _PRODUCT}
+
+
+def _zero_divisor() -> Any:
+    """A zero divisor in generated code: raise, so that the closure tree reports it."""
+    raise ZeroDivisionError
+
+
+_TEMPLATE = """\
+def _expression(env, ctx):
+    try:
+        return {body}
+    except Exception:
+        pass
+    return _slow(env, ctx)
+"""
+
+
+def _generate(node: Node, result: _Typed, compiler: _Compiler) -> Fn:
+    """One generated function for ``node`` (compiled as ``result``), or its closure when that is
+    as fast (a constant, a bare name, a single history call) or the text cannot be compiled."""
+    slow = result.fn
+    if result.const:
+        return slow
+    codegen = _Codegen(compiler)
+    try:
+        body, _ = codegen.expr(node)
+        if not codegen.inline or len(body) > MAX_GENERATED:
+            return slow
+        code = compile(_TEMPLATE.format(body=body), "<thidua_rules expression>", "exec")
+    except (RecursionError, SyntaxError, MemoryError):
+        return slow
+    namespace = codegen.namespace
+    namespace["_slow"] = slow
+    exec(code, namespace)  # noqa: S102 - defines _expression from the text generated above
+    fn = namespace["_expression"]
+    fn.__wrapped__ = slow  # the closure tree it falls back to (tests compare the two)
+    return cast(Fn, fn)
+
+
+class _Codegen:
+    """Python text for a checked tree; each ``expr`` gives the text and its precedence level."""
+
+    def __init__(self, compiler: _Compiler) -> None:
+        self.compiler = compiler
+        # No builtins: the text uses only its own identifiers (and ``Exception`` in the handler).
+        self.namespace: dict[str, Any] = {"__builtins__": {}, "Exception": Exception,
+                                          "_zero_divisor": _zero_divisor}
+        self.keys: dict[str, str] = {}
+        self.inline = 0  # operations done in the text itself, not by a closure
+
+    def bind(self, prefix: str, value: Any) -> str:
+        ident = f"_{prefix}{len(self.namespace)}"
+        self.namespace[ident] = value
+        return ident
+
+    def key(self, name: str) -> str:
+        if name not in self.keys:
+            self.keys[name] = self.bind("n", name)
+        return self.keys[name]
+
+    def at(self, node: Node, level: int) -> str:
+        """The text of ``node`` where its parent needs at least ``level``."""
+        text, own = self.expr(node)
+        return text if own >= level else f"({text})"
+
+    def expr(self, node: Node) -> tuple[str, int]:
+        typed = self.compiler.compile(node)  # already compiled: the compiler's memo
+        if typed.const:
+            return self.bind("k", typed.value), _ATOM
+        if isinstance(node, Name):
+            return f"env[{self.key(node.name)}]", _ATOM
+        if isinstance(node, Unary):
+            if node.op == "+":  # compiled as its operand
+                return self.expr(node.operand)
+            self.inline += 1
+            if node.op == "not":
+                return f"not {self.at(node.operand, _NOT)}", _NOT
+            return f"-{self.at(node.operand, _UNARY)}", _UNARY
+        if isinstance(node, Binary):
+            return self.binary(node)
+        if isinstance(node, BoolOp):
+            return self.bool_op(node)
+        if isinstance(node, Compare):
+            return self.compare(node)
+        if isinstance(node, IfElse):
+            self.inline += 1
+            body, condition = self.at(node.body, _OR), self.at(node.condition, _OR)
+            return f"{body} if {condition} else {self.at(node.orelse, _COND)}", _COND
+        if isinstance(node, ListLiteral):
+            self.inline += 1
+            items = [self.at(item, _COND) for item in node.items]  # never empty: folded
+            return f"({', '.join(items)}{',' if len(items) == 1 else ''})", _ATOM
+        if isinstance(node, Call):
+            return self.call(node, typed)
+        raise TypeError(f"not an expression node: {node!r}")  # pragma: no cover
+
+    def binary(self, node: Binary) -> tuple[str, int]:
+        self.inline += 1
+        level = _LEVEL[node.op]
+        left = self.at(node.left, level)
+        if node.op == "/" and not self.compiler.compile(node.right).const:
+            # Like ``divide``: left, then right, then the zero check, then the division.
+            right = f"({self.at(node.right, _AND)} or _zero_divisor())"
+        else:
+            right = self.at(node.right, level + 1)
+        return f"{left} {node.op} {right}", level
+
+    def bool_op(self, node: BoolOp) -> tuple[str, int]:
+        self.inline += 1
+        level = _AND if node.op == "and" else _OR
+        text = f" {node.op} ".join(self.at(operand, level + 1) for operand in node.operands)
+        if len(node.operands) == 2:  # ``a and b`` / ``a or b``, as and2 / or2
+            return text, level
+        return f"True if {text} else False", _COND  # and_ / or_ give True or False
+
+    def compare(self, node: Compare) -> tuple[str, int]:
+        self.inline += 1
+        texts = [self.at(operand, _SUM) for operand in node.operands[:1]]
+        if len(node.ops) == 1 and node.ops[0] in ("in", "not in"):
+            left, right = (self.compiler.compile(operand) for operand in node.operands)
+            if right.const and not left.const:  # like in_const / not_in_const: a frozenset
+                texts.append(self.bind("k", _as_set(right.value)))
+        texts.extend(self.at(operand, _SUM) for operand in node.operands[len(texts):])
+        text = texts[0]
+        for op, operand in zip(node.ops, texts[1:], strict=True):
+            text += f" {op} {operand}"
+        return text, _CMP
+
+    def call(self, node: Call, typed: _Typed) -> tuple[str, int]:
+        spec = self.compiler.functions[node.name]
+        if spec.history is not None:  # its condition reads other years' envs: keep the closure
+            return f"{self.bind('c', typed.fn)}(env, ctx)", _ATOM
+        self.inline += 1
+        args = ", ".join(self.at(arg, _COND) for arg in node.args)
+        return f"{self.bind('f', spec.impl)}({args})", _ATOM
