@@ -196,10 +196,17 @@ def test_generated_function_matches_closure_tree(source):
 
 
 def test_every_nontrivial_expression_is_generated():
+    """Generated (and compiled at the first call: the function's code then reads the env itself)."""
     for source in EXPRESSIONS:
         expr = compile_(source)
         trivial = source in ("t", "+x")  # a bare name: its closure is one call already
         assert hasattr(expr._fn, "__wrapped__") != trivial, source
+        if not trivial:
+            rng = random.Random(source)
+            env = random_env(rng)
+            outcome(expr._fn, env, random_ctx(rng, env), ENGINE_CONTEXT)  # a value or an error
+            assert "_first_call" not in expr._fn.__code__.co_names, source  # compiled at that call
+            assert expr._fn.__code__.co_names != ("_slow",), source  # to the generated text
 
 
 def test_trivial_expressions_keep_their_closure():
@@ -292,9 +299,9 @@ def test_user_text_never_reaches_the_generated_source():
 def test_long_generated_text_keeps_the_closure(monkeypatch):
     monkeypatch.setattr(compiler_module, "MAX_GENERATED", 10)
     expr = compile_("x + y * z")
-    assert not hasattr(expr._fn, "__wrapped__")
     with decimal.localcontext(ENGINE_CONTEXT):
         assert expr.evaluate({"x": Decimal(1), "y": Decimal(2), "z": Decimal(3)}) == Decimal(7)
+    assert expr._fn.__code__.co_names == ("_slow",)  # the text was too long: the closure tree
 
 
 def test_uncompilable_text_keeps_the_closure(monkeypatch):
@@ -303,7 +310,10 @@ def test_uncompilable_text_keeps_the_closure(monkeypatch):
 
     monkeypatch.setattr(compiler_module, "compile", refuse, raising=False)
     expr = compile_("x + y")
-    assert not hasattr(expr._fn, "__wrapped__")
+    env = {"x": Decimal("1.5"), "y": Decimal(2)}
+    with decimal.localcontext(ENGINE_CONTEXT):
+        assert expr._fn(env, None) == Decimal("3.5")  # the first call finds the text uncompilable
+    assert expr._fn.__code__.co_names == ("_slow",)  # and keeps the closure tree for good
 
 
 def test_long_chains_and_deep_nesting_compile():

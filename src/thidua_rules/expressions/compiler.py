@@ -4,6 +4,7 @@ from __future__ import annotations
 
 import decimal
 import operator
+import types
 from collections.abc import Callable, Mapping
 from typing import Any, cast
 
@@ -735,25 +736,51 @@ def _expression(env, ctx):
 """
 
 
+#: Python's compiler takes a few hundred microseconds per generated function here; a large
+#: policy has a few hundred expressions, so compiling them all while the policy loads would
+#: double its load time. Each generated function is therefore compiled at its first call: until
+#: then it is a stub (these two code objects, shared) in the generated function's own namespace;
+#: the first call compiles the text and puts the resulting code into the same function object
+#: (``__code__``), so every holder of the function — methods and plans bind it while the policy
+#: compiles — runs the generated code from then on, without an extra call.
+_STUBS = compile("def _first(env, ctx):\n    return _first_call(env, ctx)\n"
+                 "def _closure(env, ctx):\n    return _slow(env, ctx)\n", "<thidua_rules expression>", "exec")
+_FIRST_CODE, _CLOSURE_CODE = (c for c in _STUBS.co_consts if isinstance(c, types.CodeType))
+
+
 def _generate(node: Node, result: _Typed, compiler: _Compiler) -> Fn:
     """One generated function for ``node`` (compiled as ``result``), or its closure when that is
-    as fast (a constant, a bare name, a single history call) or the text cannot be compiled."""
+    as fast (a constant, a bare name, a single history call) or the text cannot be compiled.
+
+    The text, too, is written at the first call: a policy's expressions that no unit reaches
+    (a title's conditions after a failed prerequisite, say) cost nothing."""
     slow = result.fn
-    if result.const:
+    while isinstance(node, Unary) and node.op == "+":  # compiled as its operand
+        node = node.operand
+    if result.const or isinstance(node, Name) or (
+            isinstance(node, Call) and getattr(compiler.functions.get(node.name), "history", None)):
         return slow
     codegen = _Codegen(compiler)
-    try:
-        body, _ = codegen.expr(node)
-        if not codegen.inline or len(body) > MAX_GENERATED:
-            return slow
-        code = compile(_TEMPLATE.format(body=body), "<thidua_rules expression>", "exec")
-    except (RecursionError, SyntaxError, MemoryError):
-        return slow
     namespace = codegen.namespace
     namespace["_slow"] = slow
-    exec(code, namespace)  # noqa: S102 - defines _expression from the text generated above
-    fn = namespace["_expression"]
-    fn.__wrapped__ = slow  # the closure tree it falls back to (tests compare the two)
+    fn = types.FunctionType(_FIRST_CODE, namespace, "_expression")
+
+    def first_call(env: Mapping[str, Any], ctx: Any) -> Any:
+        fn.__code__ = _CLOSURE_CODE  # unless the generated text compiles, below
+        try:
+            body, _ = codegen.expr(node)
+            if codegen.inline and len(body) <= MAX_GENERATED:
+                code = compile(_TEMPLATE.format(body=body), "<thidua_rules expression>", "exec")
+                exec(code, namespace)  # noqa: S102 - defines _expression from the text generated above
+                fn.__code__ = namespace["_expression"].__code__
+        except (RecursionError, SyntaxError, MemoryError):
+            pass  # the closure tree, for good
+        namespace["_expression"] = fn
+        namespace.pop("_first_call", None)  # no longer needed; and no cycle through it
+        return fn(env, ctx)
+
+    namespace["_first_call"] = first_call
+    fn.__wrapped__ = slow  # type: ignore[attr-defined]  # the closure tree it falls back to (tests compare the two)
     return cast(Fn, fn)
 
 
