@@ -45,6 +45,66 @@ class _Source:
         self.lines.append("    " * indent + line)
 
 
+def _value(src: _Source, expr: Any, name: str) -> str:
+    """The text that evaluates a compiled expression: ``env[key]`` for a bare name, else a call."""
+    if expr.names == {expr.source.strip()}:  # the expression is the name itself
+        return f"env[{src.const(name + 'K', '', expr.source.strip())}]"
+    return f"{src.const(name, '', expr._fn)}(env, None)"
+
+
+def _method(src: _Source, criterion: Any, i: int, indent: int) -> None:
+    """``raw{i}, facts{i}`` of criterion ``i``: a built-in method written out (the same steps as
+    its scorer in ``builtin/methods.py``, whose ``inline`` describes it), else its scorer called."""
+    inline = getattr(criterion.scorer, "inline", None)
+    if inline is None or not criterion.method_plugin.startswith("thidua_rules."):
+        src.add(f"raw{i}, facts{i} = {src.const('SC', i, criterion.scorer)}(env)", indent)
+        return
+    kind, *parts = inline
+    add = src.add
+    if kind == "proportional":
+        value, target, target_const, points = parts
+        add(f"v{i} = {_value(src, value, f'V{i}_')}", indent)
+        add(f"t{i} = " + (src.const("TC", i, target_const) if target is None else _value(src, target, f"T{i}_")),
+            indent)
+        add(f"if t{i} == 0:", indent)
+        add("raise ZeroDivisionError", indent + 1)  # the loops report it, with the rule named
+        add(f"raw{i} = {src.const('MP', i, points)} * v{i} / t{i}", indent)
+        add(f"facts{i} = {{'value': v{i}, 'target': t{i}}}", indent)
+    elif kind == "bands":
+        value, steps = parts
+        add(f"v{i} = {_value(src, value, f'V{i}_')}", indent)
+        for index, (bound_kind, bound, band_points) in enumerate(steps):
+            b, bp, bk = (src.const(f"BB{i}_", index, bound), src.const(f"BP{i}_", index, band_points),
+                         src.const(f"BK{i}_", index, bound_kind))
+            op = ">=" if bound_kind == "at_least" else ">"
+            add(f"{'if' if index == 0 else 'elif'} v{i} {op} {b}:", indent)
+            add(f"raw{i}, facts{i} = {bp}, {{'value': v{i}, 'band': {index}, {bk}: {b}}}", indent + 1)
+        add("else:", indent)
+        add(f"raw{i}, facts{i} = Z, {{'value': v{i}, 'band': 'none'}}", indent + 1)
+    elif kind == "lookup":
+        value, table, default = parts
+        table_name, default_name = src.const("TBL", i, table), src.const("DEF", i, default)
+        add(f"v{i} = {_value(src, value, f'V{i}_')}", indent)
+        add(f"listed{i} = v{i} in {table_name}", indent)
+        add(f"raw{i} = {table_name}[v{i}] if listed{i} else {default_name}", indent)
+        add(f"facts{i} = {{'value': v{i}, 'listed': listed{i}}}", indent)
+    elif kind == "formula":
+        (formula,) = parts
+        add(f"raw{i}, facts{i} = {_value(src, formula, f'F{i}_')}, {{}}", indent)
+    elif kind == "per_item":
+        value, each = parts
+        add(f"v{i} = {_value(src, value, f'V{i}_')}", indent)
+        add(f"raw{i} = {src.const('EACH', i, each)} * v{i}", indent)
+        add(f"facts{i} = {{'value': v{i}, 'each': EACH{i}}}", indent)
+    elif kind == "full_if":
+        condition, points = parts
+        add(f"held{i} = {_value(src, condition, f'C{i}_')}", indent)
+        add(f"raw{i} = {src.const('FP', i, points)} if held{i} else Z", indent)
+        add(f"facts{i} = {{'condition': held{i}}}", indent)
+    else:  # a method this kernel does not know how to write: its scorer
+        add(f"raw{i}, facts{i} = {src.const('SC', i, criterion.scorer)}(env)", indent)
+
+
 def supports(policy: Policy) -> bool:
     """Whether the kernel can score units of ``policy``: not when plugins derive inputs, replace
     criterion scores or cap bands (those go through the straightforward path, which calls them)."""
@@ -67,23 +127,24 @@ def build_kernel(policy: Policy, *, quantum: Decimal, context: Any, make_score: 
         return None
     src = _Source()
     src.names.update(Z=zero, Q=quantum, CTX=context, HU=ROUND_HALF_UP, quantize=Decimal.quantize,
+                     ZeroDivisionError=ZeroDivisionError,
                      NOFACTS=no_facts, SMALL=small, N_SMALL=len(small), Decimal=Decimal,
                      make_score=make_score)
     crit_rows = []
     zero_terms = []
     by_group: dict[str, list[str]] = {}
     for i, c in enumerate(policy.criteria):
-        cid, points, scorer = src.const("ID", i, c.id), src.const("P", i, c.points), src.const("SC", i, c.scorer)
+        cid, points = src.const("ID", i, c.id), src.const("P", i, c.points)
         if c.gate is not None:
             gate = src.const("GT", i, c.gate._fn)
             src.add(f"if {gate}(env, None):")
-            src.add(f"raw{i}, facts{i} = {scorer}(env)", 2)
+            _method(src, c, i, 2)
             src.add(f"gated{i} = False", 2)
             src.add("else:")
             src.add(f"raw{i}, facts{i}, gated{i} = Z, NOFACTS, True", 2)
             gated = f"gated{i}"
         else:
-            src.add(f"raw{i}, facts{i} = {scorer}(env)")
+            _method(src, c, i, 1)
             gated = "False"
         # min(max(raw, 0), points), then half-up to the policy precision: as score_unit does it
         src.add(f"c{i} = Z if raw{i} < Z else raw{i}")

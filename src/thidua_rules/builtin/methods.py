@@ -12,6 +12,8 @@ from ..hookspecs import hookimpl
 from ..tomlfmt import toml_key
 
 ZERO = Decimal(0)
+# Each scorer carries ``inline``: its method and parts, from which the scoring kernel
+# (``kernel.py``) writes the same computation into the policy's generated function.
 Scorer = Callable[[Mapping[str, Any]], tuple[Decimal, Mapping[str, Any]]]
 
 
@@ -43,6 +45,7 @@ def compile_proportional(table: Mapping[str, Any], ctx: CompileContext) -> Score
             raise EvaluationError(f"target is 0, cannot score '{value.source}' against it")
         return points * v / t, {"value": v, "target": t}
 
+    score.inline = ("proportional", value, target, target_const, points)  # type: ignore[attr-defined]
     return score
 
 
@@ -88,6 +91,7 @@ def compile_bands(table: Mapping[str, Any], ctx: CompileContext) -> Scorer | Non
                 return points, {"value": v, "band": index, kind: bound}
         return ZERO, {"value": v, "band": "none"}
 
+    score.inline = ("bands", value, steps)  # type: ignore[attr-defined]
     return score
 
 
@@ -122,6 +126,7 @@ def compile_lookup(table: Mapping[str, Any], ctx: CompileContext) -> Scorer | No
         listed = v in points_by_value
         return (points_by_value[v] if listed else default), {"value": v, "listed": listed}
 
+    score.inline = ("lookup", value, points_by_value, default)  # type: ignore[attr-defined]
     return score
 
 
@@ -135,6 +140,7 @@ def compile_formula(table: Mapping[str, Any], ctx: CompileContext) -> Scorer | N
     def score(env: Mapping[str, Any]) -> tuple[Decimal, Mapping[str, Any]]:
         return formula_fn(env, None), {}
 
+    score.inline = ("formula", formula)  # type: ignore[attr-defined]
     return score
 
 
@@ -150,6 +156,7 @@ def compile_per_item(table: Mapping[str, Any], ctx: CompileContext) -> Scorer | 
         v = value_fn(env, None)
         return each * v, {"value": v, "each": each}
 
+    score.inline = ("per_item", value, each)  # type: ignore[attr-defined]
     return score
 
 
@@ -165,6 +172,7 @@ def compile_full_if(table: Mapping[str, Any], ctx: CompileContext) -> Scorer | N
         held = condition_fn(env, None)
         return (points if held else ZERO), {"condition": held}
 
+    score.inline = ("full_if", condition, points)  # type: ignore[attr-defined]
     return score
 
 
