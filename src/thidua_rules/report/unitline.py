@@ -14,6 +14,7 @@ path. ``tests/test_fastpath.py`` checks the identity record by record.
 from __future__ import annotations
 
 from decimal import Decimal
+from operator import itemgetter
 from json.encoder import encode_basestring  # type: ignore[attr-defined]  # C accelerated
 from types import MappingProxyType
 from typing import Any
@@ -105,7 +106,7 @@ class _LinePlan:
         # one unit is the text of every unit with the same values. Plugin methods and overridden
         # criteria may read more, so they are written every time (None).
         self.criterion_memo = tuple(
-            (spec.reads + ("year",), {})
+            (_getter(spec.reads), {})
             if spec.method_plugin.startswith("thidua_rules.") and spec.override is None else None
             for spec in policy.criteria)
         # Formula adjustments likewise: the formula's and the condition's names, and ``year``.
@@ -117,18 +118,26 @@ def _adjustment_memo(item: Any) -> tuple[tuple[str, ...], dict[Any, str]] | None
     if item.method != "formula" or item.formula is None:
         return None
     names = set(item.formula.names) | (set(item.when.names) if item.when is not None else set())
-    return (*sorted(names - {"year"}), "year"), {}
+    return _getter(tuple(sorted(names - {"year"}))), {}
 
 
 #: Remembered texts per criterion or adjustment, at most this many (then forgotten all at once).
 _MEMO_MAX = 1 << 14
-_MISSING = object()
 
 
-def _memo_key(names: tuple[str, ...], env: Any) -> tuple[Any, ...]:
-    """The values ``names`` have in ``env``, as a key: equal values print alike, except a zero,
-    whose sign shows (``-0``), so zeros carry their sign."""
-    key = tuple([env.get(n, _MISSING) for n in names])
+def _getter(names: tuple[str, ...]) -> Any:
+    """``env`` → the values of ``names`` and ``year`` as a tuple (KeyError if one is missing)."""
+    return itemgetter(*names, "year") if names else lambda env: (env["year"],)
+
+
+def _memo_key(getter: Any, env: Any) -> tuple[Any, ...] | None:
+    """The values a remembered text depends on, as a key: equal values print alike, except a
+    zero, whose sign shows (``-0``), so zeros carry their sign. None: a value is missing (a
+    gated criterion's unread input, say), so the text is made, not remembered."""
+    try:
+        key = getter(env)
+    except KeyError:
+        return None
     if not all(key):
         key = tuple([(v, v.is_signed()) if type(v) is Decimal and not v else v for v in key])
     return key
@@ -172,7 +181,7 @@ def _adjustments(specs: Any, rows: Any, memos: Any, env: Any, f: Any) -> str:
         text = (f'{{"applies":{_BOOL[applies]},"capped":{_BOOL[capped]},"id":{encode_basestring(a_id)},'
                 f'"inputs":{{{_mapping_text(names, env, True)}}}{max_raw}{_plain_cached(raw)}",'
                 f'"score":"{f(a_score)}"}}')
-        if memo is not None:
+        if memo is not None and key is not None:
             if len(memo[1]) >= _MEMO_MAX:
                 memo[1].clear()
             memo[1][key] = text
@@ -252,7 +261,7 @@ def unit_line(policy: Policy, unit: UnitResult) -> str:
         text = (f'{{"capped":{_BOOL[capped]},"facts":{_enc(facts)},"gated":{_BOOL[gated]}'
                 f'{before_inputs}{_mapping_text(inputs, env, False)}{before_override}{override}'
                 f'{after_override}{raw_text}","score":"{f(c_score)}"}}')
-        if memo is not None:
+        if memo is not None and key is not None:
             if len(memo[1]) >= _MEMO_MAX:
                 memo[1].clear()
             memo[1][key] = text
