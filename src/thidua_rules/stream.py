@@ -88,6 +88,86 @@ def csv_rows(handle: IO[bytes], file: str) -> Iterator[tuple[int, Row]]:
         text.close()  # closes ``handle`` too, which its owner's ``with`` then finds closed
 
 
+class CsvCells:
+    """The rows of a CSV file whose header names each column once, as lists of cells, with the
+    line numbers and errors of :func:`csv_rows`: the streaming driver only needs each row's
+    cluster and unit id, and leaves making the row's dict (``csv_rows``' row, without its
+    ``cluster``) to the process that checks it (:func:`_row_dict`)."""
+
+    def __init__(self, handle: IO[bytes], file: str) -> None:
+        self.file = file
+        self.text = io.TextIOWrapper(handle, encoding="utf-8-sig", newline="")
+        self.reader = csv.reader(self.text, strict=True)
+        self.line_num = 0
+        try:
+            header = next(self.reader, None)
+        except csv.Error as exc:
+            raise _syntax(file, f"CSV syntax: {exc}", self.line_num) from None
+        except UnicodeDecodeError:
+            raise _syntax(file, f"not UTF-8 text (after line {self.line_num})") from None
+        self.line_num = self.reader.line_num
+        self.header = None if header is None else tuple(header)
+
+    @property
+    def usable(self) -> bool:
+        """Whether each column name is unique (else ``csv_rows``' rules for repeats apply)."""
+        return self.header is not None and len(set(self.header)) == len(self.header)
+
+    def groups(self, row_issues: list[Issue]) -> Iterator[tuple[str, list[tuple[int, list[str]]]]]:
+        """:func:`cluster_groups` of the rows, each row a list of cells."""
+        assert self.header is not None
+        header, file, reader = self.header, self.file, self.reader
+        width = len(header)
+        at = header.index("cluster") if "cluster" in header else width
+        current: str | None = None
+        group: list[tuple[int, list[str]]] = []
+        blank = False  # the row being read began with blank rows (csv_rows' line numbers)
+        try:
+            for row in reader:
+                if not row:
+                    if not blank:
+                        self.line_num = reader.line_num
+                        blank = True
+                    continue
+                line = self.line_num = reader.line_num
+                blank = False
+                if len(row) > width:
+                    raise _syntax(file, "more cells than header columns", line)
+                cluster_id = row[at] if at < len(row) else ""
+                if not cluster_id:
+                    row_issues.append(Issue(file=file, line=line,
+                                            message="missing 'cluster' (the id of the unit's cluster)"))
+                    continue
+                if cluster_id == current:
+                    group.append((line, row))
+                    continue
+                if current is not None:
+                    if cluster_id < current:
+                        raise _unsorted(file, cluster_id, current, line)
+                    yield current, group
+                current, group = cluster_id, [(line, row)]
+        except csv.Error as exc:
+            raise _syntax(file, f"CSV syntax: {exc}", self.line_num) from None
+        except UnicodeDecodeError:
+            raise _syntax(file, f"not UTF-8 text (after line {self.line_num})") from None
+        if current is not None:
+            yield current, group
+
+    def close(self) -> None:
+        self.text.close()
+
+
+def _row_dict(header: tuple[str, ...], cells: list[str]) -> Row:
+    """``csv_rows``' row for ``cells`` (empty cells left out), without its ``cluster``."""
+    return {k: v for k, v in zip(header, cells, strict=False) if v and k != "cluster"}
+
+
+def _unsorted(file: str, cluster_id: str, current: str, line: int) -> PolicyError:
+    return _syntax(file, f"cluster '{cluster_id}' comes after cluster '{current}': streaming "
+                   "needs the rows sorted by cluster id (sort the file by its 'cluster' "
+                   "column, or write --format json)", line)
+
+
 def jsonl_rows(handle: IO[bytes], file: str) -> Iterator[tuple[int, Row]]:
     for number, raw in enumerate(handle, start=1):
         try:
@@ -125,9 +205,7 @@ def cluster_groups(rows: Iterator[tuple[int, Row]], file: str,
             continue
         if current is not None:
             if cluster_id < current:
-                raise _syntax(file, f"cluster '{cluster_id}' comes after cluster '{current}': streaming "
-                              "needs the rows sorted by cluster id (sort the file by its 'cluster' "
-                              "column, or write --format json)", line)
+                raise _unsorted(file, cluster_id, current, line)
             yield current, group
         current, group = cluster_id, [(line, row)]
     if current is not None:
@@ -142,8 +220,9 @@ class _Task:
     index: int                      # of the first cluster, in file (= id) order
     # id, (line, row) pairs, ids used by earlier clusters; the line is put under the loader's
     # LINE key only in the process that checks the rows (the key is an object, not picklable).
-    clusters: tuple[tuple[str, tuple[tuple[int, Row], ...], frozenset[str]], ...]
+    clusters: tuple[tuple[str, tuple[tuple[int, Any], ...], frozenset[str]], ...]
     evaluate: bool
+    header: tuple[str, ...] | None = None   # rows are CSV cells under this header (CsvCells)
 
 
 @attrs.frozen
@@ -171,8 +250,9 @@ def _run_task(policy: Policy, file: str, text_values: bool, task: _Task) -> _Don
         checker = DataChecker(policy, issues, text_values=text_values)
         checker.unit_ids = set(taken)
         unit_rows = []
+        header = task.header
         for line, row in rows:
-            unit = dict(row)
+            unit = dict(row) if header is None else _row_dict(header, row)
             unit[LINE] = line
             unit_rows.append(unit)
         meta = {"id": cluster_id, "units": unit_rows}
@@ -272,7 +352,16 @@ def evaluate_stream(
         size = os.fstat(handle.fileno()).st_size
         bar = progress(size) if callable(progress) else progress
         try:
-            rows = csv_rows(handle, shown) if kind == "csv" else jsonl_rows(handle, shown)
+            rows: Any = None
+            if kind == "csv":
+                cells = CsvCells(handle, shown)
+                if cells.usable:
+                    rows = cells
+                else:  # repeated column names (or no header): csv_rows' rules, from the start
+                    cells.text.detach()
+                    handle.seek(0)
+            if rows is None:
+                rows = csv_rows(handle, shown) if kind == "csv" else jsonl_rows(handle, shown)
             try:
                 return _run(policy, rows, handle, shown, kind, out, jobs, policy_bytes, bar)
             finally:
@@ -282,11 +371,17 @@ def evaluate_stream(
                 bar.close()
 
 
-def _run(policy: Policy, rows: Iterator[tuple[int, Row]], handle: IO[bytes], file: str, kind: str,
-         out: IO[str], jobs: int, policy_bytes: bytes | None, bar: Progress | None) -> StreamSummary:
+def _run(policy: Policy, rows: Iterator[tuple[int, Row]] | CsvCells, handle: IO[bytes], file: str,
+         kind: str, out: IO[str], jobs: int, policy_bytes: bytes | None, bar: Progress | None) -> StreamSummary:
     text_values = kind == "csv"
     row_issues: list[Issue] = []
-    groups = cluster_groups(rows, file, row_issues)
+    header = None
+    groups: Iterator[tuple[str, list[tuple[int, Any]]]]
+    if isinstance(rows, CsvCells):
+        groups, header = rows.groups(row_issues), rows.header
+        at = header.index("id") if "id" in header else len(header)
+    else:
+        groups = cluster_groups(rows, file, row_issues)
     digest = hashlib.sha256(b"[")
     state = {"issues": [], "failure": (), "clusters": 0, "units": 0, "first": True}
     seen_ids: set[str] = set()
@@ -297,17 +392,21 @@ def _run(policy: Policy, rows: Iterator[tuple[int, Row]], handle: IO[bytes], fil
         batch: list[tuple[str, tuple[tuple[int, Row], ...], frozenset[str]]] = []
         size = 0
         for cluster_id, group in groups:
-            ids = [r["id"] for _, r in group if isinstance(r.get("id"), str) and UNIT_ID.fullmatch(r["id"])]
+            if header is None:
+                ids = [r["id"] for _, r in group if isinstance(r.get("id"), str) and UNIT_ID.fullmatch(r["id"])]
+            else:  # cells: an empty id cell is no id, as csv_rows leaves empty cells out
+                ids = [r[at] for _, r in group if at < len(r) and UNIT_ID.fullmatch(r[at])]
             taken = frozenset(i for i in ids if i in seen_ids)
             seen_ids.update(ids)
             batch.append((cluster_id, tuple(group), taken))
             size += len(group)
             if size >= BATCH_UNITS:
-                yield _Task(index, tuple(batch), not (row_issues or state["issues"] or state["failure"]))
+                yield _Task(index, tuple(batch), not (row_issues or state["issues"] or state["failure"]),
+                            header)
                 index += len(batch)
                 batch, size = [], 0
         if batch:
-            yield _Task(index, tuple(batch), not (row_issues or state["issues"] or state["failure"]))
+            yield _Task(index, tuple(batch), not (row_issues or state["issues"] or state["failure"]), header)
 
     def take(done: _Done) -> None:
         state["issues"].extend(done.issues)
