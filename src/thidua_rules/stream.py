@@ -113,14 +113,16 @@ class CsvCells:
         """Whether each column name is unique (else ``csv_rows``' rules for repeats apply)."""
         return self.header is not None and len(set(self.header)) == len(self.header)
 
-    def groups(self, row_issues: list[Issue]) -> Iterator[tuple[str, list[tuple[int, list[str]]]]]:
+    def groups(self, row_issues: list[Issue]) -> Iterator[tuple[str, list[tuple[int, Any]]]]:
         """:func:`cluster_groups` of the rows, each row a list of cells."""
+        return _grouped(self._keyed(), self.file, row_issues)
+
+    def _keyed(self) -> Iterator[tuple[int, str, list[str]]]:
+        """``(line, cluster id, cells)`` of each row (``""`` for a row without a cluster)."""
         assert self.header is not None
-        header, file, reader = self.header, self.file, self.reader
-        width = len(header)
-        at = header.index("cluster") if "cluster" in header else width
-        current: str | None = None
-        group: list[tuple[int, list[str]]] = []
+        file, reader = self.file, self.reader
+        width = len(self.header)
+        at = self.header.index("cluster") if "cluster" in self.header else width
         blank = False  # the row being read began with blank rows (csv_rows' line numbers)
         try:
             for row in reader:
@@ -133,25 +135,11 @@ class CsvCells:
                 blank = False
                 if len(row) > width:
                     raise _syntax(file, "more cells than header columns", line)
-                cluster_id = row[at] if at < len(row) else ""
-                if not cluster_id:
-                    row_issues.append(Issue(file=file, line=line,
-                                            message="missing 'cluster' (the id of the unit's cluster)"))
-                    continue
-                if cluster_id == current:
-                    group.append((line, row))
-                    continue
-                if current is not None:
-                    if cluster_id < current:
-                        raise _unsorted(file, cluster_id, current, line)
-                    yield current, group
-                current, group = cluster_id, [(line, row)]
+                yield line, row[at] if at < len(row) else "", row
         except csv.Error as exc:
             raise _syntax(file, f"CSV syntax: {exc}", self.line_num) from None
         except UnicodeDecodeError:
             raise _syntax(file, f"not UTF-8 text (after line {self.line_num})") from None
-        if current is not None:
-            yield current, group
 
     def close(self) -> None:
         self.text.close()
@@ -160,12 +148,6 @@ class CsvCells:
 def _row_dict(header: tuple[str, ...], cells: list[str]) -> Row:
     """``csv_rows``' row for ``cells`` (empty cells left out), without its ``cluster``."""
     return {k: v for k, v in zip(header, cells, strict=False) if v and k != "cluster"}
-
-
-def _unsorted(file: str, cluster_id: str, current: str, line: int) -> PolicyError:
-    return _syntax(file, f"cluster '{cluster_id}' comes after cluster '{current}': streaming "
-                   "needs the rows sorted by cluster id (sort the file by its 'cluster' "
-                   "column, or write --format json)", line)
 
 
 def jsonl_rows(handle: IO[bytes], file: str) -> Iterator[tuple[int, Row]]:
@@ -192,10 +174,15 @@ def cluster_groups(rows: Iterator[tuple[int, Row]], file: str,
     A row without a cluster is reported in ``row_issues`` (as the in-memory loader does) and
     skipped. A cluster id lower than the one before is an error: streaming cannot reorder.
     """
+    return _grouped(((line, row.pop("cluster", None), row) for line, row in rows), file, row_issues)
+
+
+def _grouped(keyed: Iterator[tuple[int, Any, Any]], file: str,
+             row_issues: list[Issue]) -> Iterator[tuple[str, list[tuple[int, Any]]]]:
+    """:func:`cluster_groups` of ``(line, cluster id, row)`` triples."""
     current: str | None = None
-    group: list[tuple[int, Row]] = []
-    for line, row in rows:
-        cluster_id = row.pop("cluster", None)
+    group: list[tuple[int, Any]] = []
+    for line, cluster_id, row in keyed:
         if not isinstance(cluster_id, str) or not cluster_id:
             row_issues.append(Issue(file=file, line=line,
                                     message="missing 'cluster' (the id of the unit's cluster)"))
@@ -205,7 +192,9 @@ def cluster_groups(rows: Iterator[tuple[int, Row]], file: str,
             continue
         if current is not None:
             if cluster_id < current:
-                raise _unsorted(file, cluster_id, current, line)
+                raise _syntax(file, f"cluster '{cluster_id}' comes after cluster '{current}': streaming "
+                              "needs the rows sorted by cluster id (sort the file by its 'cluster' "
+                              "column, or write --format json)", line)
             yield current, group
         current, group = cluster_id, [(line, row)]
     if current is not None:

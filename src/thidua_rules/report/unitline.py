@@ -125,6 +125,12 @@ def _adjustment_memo(item: Any) -> tuple[tuple[str, ...], dict[Any, str]] | None
 _MEMO_MAX = 1 << 14
 
 
+def _keep(texts: dict[Any, str], key: Any, text: str) -> None:
+    if len(texts) >= _MEMO_MAX:
+        texts.clear()
+    texts[key] = text
+
+
 def _getter(names: tuple[str, ...]) -> Any:
     """``env`` → the values of ``names`` and ``year`` as a tuple (KeyError if one is missing)."""
     return itemgetter(*names, "year") if names else lambda env: (env["year"],)
@@ -182,9 +188,7 @@ def _adjustments(specs: Any, rows: Any, memos: Any, env: Any, f: Any) -> str:
                 f'"inputs":{{{_mapping_text(names, env, True)}}}{max_raw}{_plain_cached(raw)}",'
                 f'"score":"{f(a_score)}"}}')
         if memo is not None and key is not None:
-            if len(memo[1]) >= _MEMO_MAX:
-                memo[1].clear()
-            memo[1][key] = text
+            _keep(memo[1], key, text)
         parts.append(text)
     return ",".join(parts)
 
@@ -262,9 +266,7 @@ def unit_line(policy: Policy, unit: UnitResult) -> str:
                 f'{before_inputs}{_mapping_text(inputs, env, False)}{before_override}{override}'
                 f'{after_override}{raw_text}","score":"{f(c_score)}"}}')
         if memo is not None and key is not None:
-            if len(memo[1]) >= _MEMO_MAX:
-                memo[1].clear()
-            memo[1][key] = text
+            _keep(memo[1], key, text)
         append(text)
     criteria = ",".join(parts)
     groups = ",".join([
