@@ -10,11 +10,12 @@ from typing import Any
 
 import attrs
 
+from .builtin.titles import RequiresCheck, VotesCheck, WhenCheck
 from .decimals import engine_context
 from .errors import EvaluationError, ExpressionRuntimeError, PluginError, ThiduaError
 from .expressions import EvalContext
 from .extensions import TitleView
-from .model import Ballot, Cluster, Policy, Quota, Title
+from .model import Ballot, Cluster, Policy, Quota, Title, TitleCheck
 from .plans import plan_for
 from .ranking import Placed
 from .scoring import fast_init
@@ -115,14 +116,15 @@ def award_cluster(policy: Policy, cluster: Cluster, placed: Sequence[Placed],
     """
     ballots = {b.title: b for b in cluster.ballots if b.round == 1}
     second_round = {b.title: b for b in cluster.ballots if b.round == 2}
-    # Per unit, once: its place, id, what title checks see of it (read-only, not rebuilt per
-    # title), its history and its data. Units are then addressed by their index in rank order.
-    units = []
-    for place in placed:
-        score = place.score
-        unit = score.unit
-        units.append((place, unit.id, MappingProxyType(score.env), history[unit.id], unit))
-    size = len(units)
+    # Per unit, once, in rank order (units are then addressed by their index): its place, id,
+    # scores environment, history context, what history functions see of it as a key
+    # (``_context_key``) and its data.
+    places = list(placed)
+    ids = [p.score.unit.id for p in places]
+    envs = [p.score.env for p in places]
+    contexts = [history[unit_id] for unit_id in ids]
+    context_keys = [_context_key(context) for context in contexts]
+    size = len(places)
     # Per unit: the titles it has won or that await the council so far (frozensets replaced on
     # change), its outcomes in title order, and its ladder titles won (decided at the end).
     won: list[frozenset[str]] = [_NONE] * size
@@ -136,60 +138,97 @@ def award_cluster(policy: Policy, cluster: Cluster, placed: Sequence[Placed],
         council.append(CouncilItem(title=",".join(deferral.titles), units=(deferral.unit,),
                                    reason=f"deferred: {deferral.reason}", kind="deferred"))
     plan = _plan(policy)
+    # What title views show of a unit's scores: read-only, made once per unit when first needed.
+    read_only: list[Any] = [None] * size
     with engine_context():  # the built-in checks' arithmetic; plugin checks get their own
-        for title, checks, ladder, failed_requires in zip(policy.titles, plan.checks, plan.ladders,
-                                                           plan.failed_requires, strict=True):
+        for title_plan in plan.titles:
+            title, title_id, steps, failures = title_plan.title, title_plan.id, title_plan.steps, title_plan.failures
             passed: list[tuple[int, tuple[CheckOutcome, ...]]] = []
-            title_id = title.id
             ballot = ballots.get(title_id)
-            for i, (_, unit_id, env, context, unit) in enumerate(units):
+            for i in range(size):
                 if holds:
-                    stop = held_back(unit_id, title_id)
+                    stop = held_back(ids[i], title_id)
                     if stop is not None:
                         outcomes[i].append(_title_outcome(title_id, stop.check, (stop,), None, None, None, None))
                         continue
-                if failed_requires is not None:
-                    # The title's first check is the built-in ``requires``, whose result depends
-                    # on the titles won and pending alone: a failure seen before is the outcome.
-                    known = (won[i], pending[i])
-                    outcome = failed_requires.get(known)
-                    if outcome is not None:
-                        outcomes[i].append(outcome)
-                        continue
-                view = _title_view(unit_id, title_id, env, won[i], pending[i], ballot, context, unit)
-                results = []
-                ok = True
-                for check, name, plugin, trusted in checks:
-                    if trusted:
-                        # A built-in check: its result has the contract's shape and a fresh dict.
+                checked: tuple[CheckOutcome, ...] = ()
+                # ``shared``: every outcome so far is one remembered by its step for every unit in
+                # the same state, so a failure is the same TitleOutcome for all of them too.
+                shared = True
+                view = None
+                for step in steps:
+                    kind = step.kind
+                    if kind is _REQUIRES:
+                        key = (won[i], pending[i])
+                        out = step.memo.get(key) or step.remember(key)
+                        if out is _PASSES:
+                            # a fresh outcome: its ``seen`` holds a list, so it is not shared
+                            out = _outcome(step.check, step.passed())
+                            shared = False
+                    elif kind is _WHEN:
                         try:
-                            ok, reason, seen = check.run(view)
+                            out, fresh = step.outcome(envs[i], contexts[i], context_keys[i])
                         except (EvaluationError, PluginError):
                             raise
                         except ExpressionRuntimeError as exc:
-                            raise _check_error(policy, title, check, view, exc) from None
+                            raise _check_error(policy, title, step.check, ids[i], exc) from None
                         except Exception as exc:
-                            raise _check_error(policy, title, check, view, exc) from exc
-                        seen = MappingProxyType(seen)
+                            raise _check_error(policy, title, step.check, ids[i], exc) from exc
+                        if fresh:
+                            shared = False
+                    elif kind is _VOTES:
+                        if ballot is None:
+                            out = step.no_ballot
+                        else:
+                            shared = False
+                            try:
+                                out = step.outcome(ballot, ids[i])
+                            except (EvaluationError, PluginError):
+                                raise
+                            except ExpressionRuntimeError as exc:
+                                raise _check_error(policy, title, step.check, ids[i], exc) from None
+                            except Exception as exc:
+                                raise _check_error(policy, title, step.check, ids[i], exc) from exc
                     else:
-                        ok, reason, seen = _run_check(policy, title, check, view)
-                        seen = MappingProxyType(dict(seen))
-                    results.append(_check_outcome(name, plugin, ok, reason, seen))
-                    if not ok:
+                        shared = False
+                        if view is None:
+                            if read_only[i] is None:
+                                read_only[i] = MappingProxyType(envs[i])
+                            view = _title_view(ids[i], title_id, read_only[i], won[i], pending[i], ballot,
+                                               contexts[i], places[i].score.unit)
+                        check = step.check
+                        if kind is _TRUSTED:
+                            # A built-in check: its result has the contract's shape and a fresh dict.
+                            try:
+                                passes, reason, seen = check.run(view)
+                            except (EvaluationError, PluginError):
+                                raise
+                            except ExpressionRuntimeError as exc:
+                                raise _check_error(policy, title, check, ids[i], exc) from None
+                            except Exception as exc:
+                                raise _check_error(policy, title, check, ids[i], exc) from exc
+                            seen = MappingProxyType(seen)
+                        else:
+                            passes, reason, seen = _run_check(policy, title, check, view)
+                            seen = MappingProxyType(dict(seen))
+                        out = _check_outcome(step.name, step.plugin, passes, reason, seen)
+                    checked += (out,)
+                    if not out.passed:
                         break
-                checked = tuple(results)
-                if ok:
+                else:
                     passed.append((i, checked))
                     continue
-                first = checked[0].check
-                outcome = _title_outcome(title_id, first if first in ("excluded", "deferred") else "failed",
-                                         checked, None, None, None, None)
-                if failed_requires is not None and len(checked) == 1:
-                    # ``requires`` itself failed: its reason and ``seen`` (a title id) are the
-                    # same for every unit with these titles won and pending; share the outcome.
-                    if len(failed_requires) >= 1024:
-                        failed_requires.clear()
-                    failed_requires[known] = outcome
+                if shared:
+                    # Keyed by the outcomes' identities: the TitleOutcome holds them, so no key
+                    # outlives the objects it names.
+                    key = id(out) if len(checked) == 1 else tuple(map(id, checked))
+                    outcome = failures.get(key)
+                    if outcome is None:
+                        if len(failures) >= _MEMO_LIMIT:
+                            failures.clear()
+                        outcome = failures[key] = _failed(title_id, checked)
+                else:
+                    outcome = _failed(title_id, checked)
                 outcomes[i].append(outcome)
             # Who won: every unit that passed when there is no quota or it is not filled, else
             # the quota filled in rank order (``_apply_quota``).
@@ -198,13 +237,14 @@ def award_cluster(policy: Policy, cluster: Cluster, placed: Sequence[Placed],
             if title.quota is not None:
                 limit, raw = plan.quota_limit(title.quota, size)
                 if len(passed) > limit:
-                    decided = _apply_quota(title, size, [units[i][0] for i, _ in passed], council,
+                    decided = _apply_quota(title, size, [places[i] for i, _ in passed], council,
                                            second_round.get(title_id))
+            ladder = title.ladder
             for position, (i, checked) in enumerate(passed, start=1):
                 if decided is None:
                     status, runoff_yes = "won", None
                 else:
-                    status, _, _, _, runoff_yes = decided[units[i][1]]
+                    status, _, _, _, runoff_yes = decided[ids[i]]
                 if status == "won":
                     won[i] = won[i] | {title_id}
                     if ladder:
@@ -224,7 +264,7 @@ def award_cluster(policy: Policy, cluster: Cluster, placed: Sequence[Placed],
         for index, ladder, (title_id, checked, limit, raw, position, runoff_yes) in wins:
             status = "proposed" if highest[ladder] == index else "held"
             items[index] = _title_outcome(title_id, status, checked, limit, raw, position, runoff_yes)
-    return {units[i][1]: outcomes[i] for i in range(size)}, council
+    return dict(zip(ids, outcomes, strict=True)), council
 
 
 _NONE: frozenset[str] = frozenset()
@@ -233,25 +273,228 @@ _check_outcome = fast_init(CheckOutcome)
 _title_outcome = fast_init(TitleOutcome)
 
 
+def _failed(title_id: str, checked: tuple[CheckOutcome, ...]) -> TitleOutcome:
+    first = checked[0].check
+    return _title_outcome(title_id, first if first in ("excluded", "deferred") else "failed",
+                          checked, None, None, None, None)
+
+
+#: Remembered outcomes per step (and failures per title) are forgotten past this many.
+_MEMO_LIMIT = 4096
+#: Step kinds: the built-in checks run without a view, a built-in check run on a view, a plugin's.
+_REQUIRES, _WHEN, _VOTES, _TRUSTED, _PLUGIN = "requires", "when", "votes", "trusted", "plugin"
+_MISSING = object()
+_NO_KEY = object()
+_PASSES = object()
+
+
+def _outcome(check: TitleCheck, result: tuple[bool, str, Mapping[str, Any]]) -> CheckOutcome:
+    passes, reason, seen = result
+    return _check_outcome(check.name, check.plugin, passes, reason, MappingProxyType(seen))
+
+
+def _context_key(context: Any) -> Any:
+    """What a history function can see of ``context`` as a hashable value, or ``_NO_KEY``: a unit
+    with earlier years (or awards) has a context of its own, shared with no other unit."""
+    if context is None:
+        return None
+    if type(context) is not EvalContext or context.history or context.awarded:
+        return _NO_KEY
+    return (context.year, context.counts_from)
+
+
+def _key_function(names: tuple[str, ...]) -> Any:
+    """``key(env, head)``: ``head`` and the values of ``names`` (a marker for an absent one), or
+    None when a value is neither text nor a boolean: equal numbers can be written differently
+    (``0.5``, ``0.50``) and ``seen`` shows them as written, so only values equal exactly when they
+    look the same make a key."""
+    if len(names) == 1:
+        (name,) = names
+
+        def key1(env: Mapping[str, Any], head: Any) -> tuple[Any, ...] | None:
+            value = env.get(name, _MISSING)
+            if value.__class__ is str or value.__class__ is bool or value is _MISSING:
+                return (head, value)
+            return None
+
+        return key1
+
+    def key(env: Mapping[str, Any], head: Any) -> tuple[Any, ...] | None:
+        values = [head]
+        for name in names:
+            value = env.get(name, _MISSING)
+            if value.__class__ is not str and value.__class__ is not bool and value is not _MISSING:
+                return None
+            values.append(value)
+        return tuple(values)
+
+    return key
+
+
+class _Requires:
+    """The built-in ``requires``: its outcome is a function of the titles won and pending. A
+    failure (``seen``: the title id) is shared by the units in the same state; a pass shows the
+    required titles as a list, which stays each unit's own (``_PASSES`` is remembered)."""
+
+    kind = _REQUIRES
+    __slots__ = ("check", "memo", "passed", "state")
+
+    def __init__(self, check: TitleCheck) -> None:
+        self.check = check
+        self.state, self.passed = check.run.state, check.run.passed
+        self.memo: dict[tuple[frozenset[str], frozenset[str]], Any] = {}
+
+    def remember(self, key: tuple[frozenset[str], frozenset[str]]) -> Any:
+        if len(self.memo) >= _MEMO_LIMIT:
+            self.memo.clear()
+        result = self.state(*key)
+        out = self.memo[key] = _PASSES if result[0] else _outcome(self.check, result)
+        return out
+
+
+class _When:
+    """The built-in ``when``, run on the scores environment and history context directly.
+
+    Its outcome is remembered where it is a function of a few values:
+
+    * the whole outcome, looked up before running it: without function calls it depends on the
+      values of the names the condition reads alone; with calls, also on the history context,
+      when every function is a built-in one (they depend on their arguments and the context
+      alone; a plugin's might read more of the environment). A unit without history shares its
+      context's content with the others of its year (``_context_key``);
+    * the outcome of a failing part, looked up once the part is known to be the first false
+      one: it shows the values of the names the part reads and, if any, of its calls (which
+      depend on the context, as above).
+
+    Values make a key only when they are texts or booleans (``_key_function``).
+    """
+
+    kind = _WHEN
+    __slots__ = ("check", "direct", "failed", "first_false", "has_calls", "part_calls", "part_keys",
+                 "parts", "passed", "pure", "try_whole", "whole", "whole_key")
+
+    def __init__(self, check: TitleCheck, pure: bool) -> None:
+        when = check.run
+        self.check = check
+        self.direct, self.first_false, self.failed, self.passed = when.direct, when.first_false, when.failed, when.passed
+        self.whole_key = _key_function(when.names)
+        self.part_keys = [_key_function(names) for names in when.part_names]
+        self.part_calls = when.part_calls
+        self.has_calls = when.may_call
+        self.pure = pure
+        self.try_whole = pure or not self.has_calls
+        self.whole: dict[tuple[Any, ...], CheckOutcome] = {}
+        self.parts: dict[tuple[Any, ...], CheckOutcome] = {}
+
+    def outcome(self, env: Mapping[str, Any], context: Any, context_key: Any) -> tuple[CheckOutcome, bool]:
+        """The check's outcome and whether it is a fresh one (not remembered)."""
+        if self.try_whole:
+            head = context_key if self.has_calls else None
+            if head is not _NO_KEY:
+                key = self.whole_key(env, head)
+                if key is not None:
+                    out = self.whole.get(key)
+                    if out is None:
+                        out = self._remember(self.whole, key, self.direct(env, context))
+                    return out, False
+                # A value that is no key (a number): the names are typed, so it stays so.
+                self.try_whole = False
+        index = self.first_false(env, context)
+        if index < 0:
+            return _outcome(self.check, self.passed(env, context)), True
+        key_of = self.part_keys[index]
+        if key_of is None:
+            return _outcome(self.check, self.failed(index, env, context)), True
+        head = index
+        if self.part_calls[index]:
+            if not self.pure or context_key is _NO_KEY:
+                return _outcome(self.check, self.failed(index, env, context)), True
+            head = (index, context_key)
+        key = key_of(env, head)
+        if key is None:
+            self.part_keys[index] = None  # as for the whole: a number stays a number
+            return _outcome(self.check, self.failed(index, env, context)), True
+        out = self.parts.get(key)
+        if out is None:
+            out = self._remember(self.parts, key, self.failed(index, env, context))
+        return out, False
+
+    def _remember(self, memo: dict[tuple[Any, ...], CheckOutcome], key: tuple[Any, ...],
+                  result: tuple[bool, str, Mapping[str, Any]]) -> CheckOutcome:
+        if len(memo) >= _MEMO_LIMIT:
+            memo.clear()
+        out = memo[key] = _outcome(self.check, result)
+        return out
+
+
+class _Votes:
+    """The built-in ``votes``: without a ballot the outcome is the same for every unit."""
+
+    kind = _VOTES
+    __slots__ = ("check", "direct", "no_ballot")
+
+    def __init__(self, check: TitleCheck) -> None:
+        self.check = check
+        self.direct = check.run.direct
+        self.no_ballot = _outcome(check, self.direct(None, ""))
+
+    def outcome(self, ballot: Ballot, unit_id: str) -> CheckOutcome:
+        return _outcome(self.check, self.direct(ballot, unit_id))
+
+
+class _OnView:
+    """A check run on a :class:`TitleView`: a plugin's (through ``_run_check``) or a built-in one."""
+
+    __slots__ = ("check", "kind", "name", "plugin")
+
+    def __init__(self, check: TitleCheck, trusted: bool) -> None:
+        self.check, self.name, self.plugin = check, check.name, check.plugin
+        self.kind = _TRUSTED if trusted else _PLUGIN
+
+
+def _step(check: TitleCheck, pure: bool) -> Any:
+    if check.plugin not in _BUILTIN:
+        return _OnView(check, False)
+    run = check.run
+    if isinstance(run, RequiresCheck):
+        return _Requires(check)
+    if isinstance(run, WhenCheck):
+        return _When(check, pure)
+    if isinstance(run, VotesCheck):
+        return _Votes(check)
+    return _OnView(check, True)
+
+
+class _TitlePlan:
+    __slots__ = ("failures", "id", "steps", "title")
+
+    def __init__(self, title: Title, pure: bool) -> None:
+        self.title, self.id = title, title.id
+        self.steps = tuple(_step(check, pure) for check in title.checks)
+        #: the TitleOutcome of a failure whose check outcomes are all remembered ones, keyed by
+        #: their identities
+        self.failures: dict[int | tuple[int, ...], TitleOutcome] = {}
+
+
 class _Plan:
-    """Per policy, once: each title's checks with whether they are built in, and the ladders."""
+    """Per policy, once: each title's checks as steps (with what they remember), and the ladders."""
 
     def __init__(self, policy: Policy) -> None:
         self.policy = policy
-        self.checks = tuple(
-            tuple((check, check.name, check.plugin, check.plugin in _BUILTIN) for check in title.checks)
-            for title in policy.titles)
-        self.ladders = tuple(t.ladder for t in policy.titles)
-        #: per title whose first check is the built-in ``requires``: (titles won, titles pending)
-        #: → the shared outcome of a unit failing it (else None). Filled as units fail it.
-        self.failed_requires: tuple[dict[tuple[frozenset[str], frozenset[str]], TitleOutcome] | None, ...] = tuple(
-            {} if checks and checks[0][3] and checks[0][1] == "requires" else None for checks in self.checks)
+        # Built-in functions depend on their arguments and the history context alone; a plugin's
+        # might read more of the environment, so with one no call's value is remembered.
+        # (``proposed_titles`` also plans the people's titles, whose object has no plugin list.)
+        registrars = {info.name for info in getattr(policy, "plugin_info", ())
+                      if "register_functions" in info.hooks}
+        pure = registrars == {"thidua_rules.builtin.functions"}
+        self.titles = tuple(_TitlePlan(title, pure) for title in policy.titles)
         self._limits: dict[tuple[Quota, int], tuple[int, Decimal]] = {}
         ladders = list(dict.fromkeys(t.ladder for t in policy.titles if t.ladder))
         #: ``proposed_titles`` order: ladder titles by ladder (first appearance), then the others.
         self.proposal_order = tuple(
             [t.id for ladder in ladders for t in policy.titles if t.ladder == ladder]
             + [t.id for t in policy.titles if not t.ladder])
+        self.proposal_position = {title_id: i for i, title_id in enumerate(self.proposal_order)}
 
     def quota_limit(self, quota: Quota, size: int) -> tuple[int, Decimal]:
         """:func:`quota_limit`, remembered per quota and cluster size."""
@@ -269,14 +512,14 @@ def _plan(policy: Policy) -> _Plan:
     return plan_for("awards", policy, _Plan)
 
 
-def _check_error(policy: Policy, title: Title, check: Any, view: TitleView, exc: Exception) -> ThiduaError:
+def _check_error(policy: Policy, title: Title, check: Any, unit_id: str, exc: Exception) -> ThiduaError:
     """What :func:`_run_check` turns an exception raised by a check into."""
     if isinstance(exc, ExpressionRuntimeError):
         return EvaluationError(f"{exc.message}\n    | {exc.source}\n    | {' ' * exc.start}"
-                               f"{'^' * max(1, exc.end - exc.start)}", unit=view.unit,
+                               f"{'^' * max(1, exc.end - exc.start)}", unit=unit_id,
                                where=f"{policy.file}: title '{title.id}' check '{check.name}'")
     return PluginError(f"title check '{check.name}' raised {type(exc).__name__}: {exc} "
-                       f"(title '{title.id}', unit '{view.unit}')", plugin=check.plugin)
+                       f"(title '{title.id}', unit '{unit_id}')", plugin=check.plugin)
 
 
 def _run_check(policy: Policy, title: Title, check: Any, view: TitleView) -> tuple[bool, str, Mapping[str, Any]]:
@@ -368,7 +611,10 @@ def _ladders(policy: Policy, outcomes: dict[str, list[TitleOutcome]]) -> dict[st
 
 def proposed_titles(policy: Policy, outcomes: Sequence[TitleOutcome]) -> tuple[str, ...]:
     """Ladder titles first (in the order ladders first appear in the policy), then the others."""
-    proposed = {o.title for o in outcomes if o.status == "proposed"}
+    proposed = [o.title for o in outcomes if o.status == "proposed"]
     if not proposed:
         return ()
-    return tuple(t for t in _plan(policy).proposal_order if t in proposed)
+    position = _plan(policy).proposal_position
+    if len(proposed) == 1:
+        return (proposed[0],) if proposed[0] in position else ()
+    return tuple(sorted({t for t in proposed if t in position}, key=position.__getitem__))

@@ -4,6 +4,8 @@ from __future__ import annotations
 
 from collections.abc import Sequence
 from decimal import Decimal
+from operator import itemgetter, neg
+from typing import Any
 
 import attrs
 
@@ -52,49 +54,93 @@ def rank_cluster(scores: Sequence[UnitScore], keys: Sequence[RankKey]) -> tuple[
     order is Vietnamese alphabetical order of the name, then the id — a listing order only, never
     a decision.
     """
-    # (env name, key, descending) per key, worked out once per call rather than per unit and key.
-    names = tuple((k.key.removeprefix("input."), k.key, k.descending) for k in keys)
-
-    def chain(score: UnitScore) -> tuple[Decimal, ...]:
-        env = score.env
-        out = []
-        for name, _, descending in names:
-            value = env[name]
-            assert isinstance(value, Decimal)
-            out.append(-value if descending else value)
-        return tuple(out)
-
-    # Sort by the chain alone, then order each run of equal chains by name and id: the same
-    # order as one sort by (chain, name, id), but the collation key is built only for ties.
-    keyed = sorted(((chain(s), s) for s in scores), key=lambda item: item[0])
-    ordered: list[UnitScore] = []
-    chains: list[tuple[Decimal, ...]] = []
-    start = 0
-    while start < len(keyed):
-        end = start + 1
-        while end < len(keyed) and keyed[end][0] == keyed[start][0]:
-            end += 1
-        run = [s for _, s in keyed[start:end]]
-        if len(run) > 1:
-            run.sort(key=lambda s: (vi_sort_key(s.unit.name), s.unit.id))
-        ordered.extend(run)
-        chains.extend(keyed[start][0] for _ in run)
-        start = end
+    labels, values_of, chain_of = _chain_plan(keys)
+    count = len(scores)
+    values = [values_of(score.env) for score in scores]
+    chains = [chain_of(v) for v in values]
+    # Sort by the chain alone (stable), then order each run of equal chains by name and id: the
+    # same order as one sort by (chain, name, id), but the collation key is built only for ties.
+    order = sorted(range(count), key=chains.__getitem__)
+    ordered: list[int] = []
     ranks: list[int] = []
-    for i in range(len(ordered)):
-        ranks.append(ranks[-1] if i and chains[i] == chains[i - 1] else i + 1)
-
-    def separation(i: int, j: int) -> Separation:
-        this_env, other_env = ordered[i].env, ordered[j].env
-        for name, key, _ in names:
-            a, b = this_env[name], other_env[name]
-            if a != b:
-                return _separation(ordered[j].unit.id, key, a, b)
-        return _separation(ordered[j].unit.id, None, None, None)
-
+    tied: list[bool] = []
+    start = 0
+    while start < count:
+        chain = chains[order[start]]
+        end = start + 1
+        while end < count and chains[order[end]] == chain:
+            end += 1
+        if end - start == 1:
+            ordered.append(order[start])
+            ranks.append(start + 1)
+            tied.append(False)
+        else:
+            ordered.extend(sorted(order[start:end], key=lambda j: (vi_sort_key(scores[j].unit.name), scores[j].unit.id)))
+            ranks.extend([start + 1] * (end - start))
+            tied.extend([True] * (end - start))
+        start = end
+    # Neighbours k and k + 1 are separated by the first key whose values differ, seen from
+    # either side (``below`` of k, ``above`` of k + 1); None when they are equal on every key.
+    ranked = [scores[j] for j in ordered]
+    ids = [score.unit.id for score in ranked]
+    ranked_values = [values[j] for j in ordered]
+    width = len(labels)
     placed = []
-    for i, score in enumerate(ordered):
-        tied = (i > 0 and ranks[i - 1] == ranks[i]) or (i + 1 < len(ordered) and ranks[i + 1] == ranks[i])
-        placed.append(_placed(score, ranks[i], tied, separation(i, i - 1) if i > 0 else None,
-                              separation(i, i + 1) if i + 1 < len(ordered) else None))
+    above = None
+    for k in range(count - 1):
+        this, other = ranked_values[k], ranked_values[k + 1]
+        x = 0
+        while x < width:
+            if this[x] != other[x]:
+                break
+            x += 1
+        if x < width:
+            a, b = this[x], other[x]
+            below = _separation(ids[k + 1], labels[x], a, b)
+            placed.append(_placed(ranked[k], ranks[k], tied[k], above, below))
+            above = _separation(ids[k], labels[x], b, a)
+        else:
+            placed.append(_placed(ranked[k], ranks[k], tied[k], above, _separation(ids[k + 1], None, None, None)))
+            above = _separation(ids[k], None, None, None)
+    if count:
+        placed.append(_placed(ranked[-1], ranks[-1], tied[-1], above, None))
     return tuple(placed)
+
+
+#: key chain → (the keys as written, ``values(env)``: their values, ``chain(values)``: the sort key).
+_PLANS: dict[tuple[RankKey, ...], tuple[tuple[str, ...], Any, Any]] = {}
+
+
+def _chain_plan(keys: Sequence[RankKey]) -> tuple[tuple[str, ...], Any, Any]:
+    """Worked out once per key chain: each key's value read from the environment (``input.x`` is
+    ``x``), and the sort key, negated where the key is descending so that one ascending sort
+    puts the larger value first."""
+    keys = tuple(keys)
+    plan = _PLANS.get(keys)
+    if plan is not None:
+        return plan
+    names = tuple(k.key.removeprefix("input.") for k in keys)
+    descending = tuple(k.descending for k in keys)
+    values_of: Any
+    chain_of: Any
+    if len(names) == 1:
+        (name,) = names
+
+        def values_of(env: Any) -> tuple[Any, ...]:
+            return (env[name],)
+    elif names:
+        values_of = itemgetter(*names)
+    else:
+        def values_of(env: Any) -> tuple[Any, ...]:
+            return ()
+    if all(descending):
+        # ``neg(v)`` is ``-v``, in the current decimal context, as for a mixed chain.
+        def chain_of(values: tuple[Any, ...]) -> tuple[Any, ...]:
+            return tuple(map(neg, values))
+    else:
+        def chain_of(values: tuple[Any, ...]) -> tuple[Any, ...]:
+            return tuple([-v if d else v for v, d in zip(values, descending, strict=True)])
+    if len(_PLANS) >= 64:
+        _PLANS.clear()
+    plan = _PLANS[keys] = (tuple(k.key for k in keys), values_of, chain_of)
+    return plan

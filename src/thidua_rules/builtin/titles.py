@@ -32,17 +32,32 @@ def compile_requires(table: Mapping[str, Any], ctx: CompileContext) -> Runner | 
                       " (a title can only require titles declared above it)")
     if ctx.failed:
         return None
-    required = tuple(raw)
+    return RequiresCheck(tuple(raw))
 
-    def run(view: TitleView) -> tuple[bool, str, Mapping[str, Any]]:
-        for title_id in required:
-            if title_id in view.pending:
+
+class RequiresCheck:
+    """The ``requires`` runner. Its result depends on the titles won and pending alone, so the
+    engine may call :meth:`state` without building a view, and remember it per state."""
+
+    __slots__ = ("required",)
+
+    def __init__(self, required: tuple[str, ...]) -> None:
+        self.required = required
+
+    def __call__(self, view: TitleView) -> tuple[bool, str, Mapping[str, Any]]:
+        return self.state(view.won, view.pending)
+
+    def state(self, won: frozenset[str], pending: frozenset[str]) -> tuple[bool, str, dict[str, Any]]:
+        for title_id in self.required:
+            if title_id in pending:
                 return False, f"'{title_id}' awaits a council decision", {"requires": title_id}
-            if title_id not in view.won:
+            if title_id not in won:
                 return False, f"does not win '{title_id}' this year", {"requires": title_id}
-        return True, "", {"requires": list(required)}
+        return self.passed()
 
-    return run
+    def passed(self) -> tuple[bool, str, dict[str, Any]]:
+        """The result when every required title is won."""
+        return True, "", {"requires": list(self.required)}
 
 
 def compile_when(table: Mapping[str, Any], ctx: CompileContext) -> Runner | None:
@@ -52,29 +67,72 @@ def compile_when(table: Mapping[str, Any], ctx: CompileContext) -> Runner | None
     expression = ctx.expr("when", table["when"], expect="bool")
     if expression is None:
         return None
-    # Worked out once: each part's function, sorted names, calls and reason; the same for the whole.
-    def plan(e: Any) -> tuple[Any, tuple[str, ...], tuple[tuple[str, Any], ...], str]:
-        return (e._fn, tuple(sorted(e.names)), tuple((c.source, c._fn) for c in e.calls()),
-                f"'{e.source}' is false")
+    return WhenCheck(expression)
 
-    parts = tuple(plan(part) for part in expression.conjuncts())
-    _, all_names, all_calls, _ = plan(expression)
 
-    def run(view: TitleView) -> tuple[bool, str, Mapping[str, Any]]:
-        env, context = view.env, view.eval_context
-        for evaluate, names, calls, reason in parts:
-            if not evaluate(env, context):
-                seen = {name: env[name] for name in names if name in env}
-                # Show what each call in the failing part gave, e.g. consecutive_years(...) = 1.
-                for source, call in calls:
-                    seen[source] = call(env, context)
-                return False, reason, seen
-        seen = {name: env[name] for name in all_names if name in env}
-        for source, call in all_calls:
+class WhenCheck:
+    """The ``when`` runner: the first false part of the condition is reported, with the values
+    of the names it reads and of its function calls (``seen``); when every part holds, those of
+    the whole condition.
+
+    Besides the view-taking call, :meth:`direct` runs it on an environment and a history
+    context; it is :meth:`first_false`, then :meth:`failed` or :meth:`passed`, which the engine
+    also calls one by one to share the outcome of units whose ``seen`` values are the same.
+    """
+
+    __slots__ = ("calls", "may_call", "names", "part_calls", "part_names", "parts")
+
+    def __init__(self, expression: Any) -> None:
+        # Worked out once: each part's function, sorted names, calls and reason; the same for the whole.
+        def plan(e: Any) -> tuple[Any, tuple[str, ...], tuple[tuple[str, Any], ...], str]:
+            return (e._fn, tuple(sorted(e.names)), tuple((c.source, c._fn) for c in e.calls()),
+                    f"'{e.source}' is false")
+
+        self.parts = tuple(plan(part) for part in expression.conjuncts())
+        _, self.names, self.calls, _ = plan(expression)
+        self.part_names = tuple(names for _, names, _, _ in self.parts)
+        # Whether the condition may call a function (``calls()`` leaves out a condition that is
+        # itself a call, so any parenthesis counts), and whether a part's ``seen`` shows calls.
+        self.may_call = bool(self.calls) or "(" in expression.source
+        self.part_calls = tuple(bool(calls) for _, _, calls, _ in self.parts)
+
+    def __call__(self, view: TitleView) -> tuple[bool, str, Mapping[str, Any]]:
+        return self.direct(view.env, view.eval_context)
+
+    def direct(self, env: Mapping[str, Any], context: Any) -> tuple[bool, str, dict[str, Any]]:
+        for index, part in enumerate(self.parts):
+            if not part[0](env, context):
+                return self.failed(index, env, context)
+        return self.passed(env, context)
+
+    def first_false(self, env: Mapping[str, Any], context: Any) -> int:
+        """The index of the first false part, or -1 when every part holds."""
+        for index, part in enumerate(self.parts):
+            if not part[0](env, context):
+                return index
+        return -1
+
+    def failed(self, index: int, env: Mapping[str, Any], context: Any) -> tuple[bool, str, dict[str, Any]]:
+        """The result when part ``index`` is the first false one."""
+        _, names, calls, reason = self.parts[index]
+        seen: dict[str, Any] = {}
+        for name in names:  # (a loop: cheaper than a comprehension for a few names)
+            if name in env:
+                seen[name] = env[name]
+        # Show what each call in the failing part gave, e.g. consecutive_years(...) = 1.
+        for source, call in calls:
+            seen[source] = call(env, context)
+        return False, reason, seen
+
+    def passed(self, env: Mapping[str, Any], context: Any) -> tuple[bool, str, dict[str, Any]]:
+        """The result when every part holds."""
+        seen: dict[str, Any] = {}
+        for name in self.names:
+            if name in env:
+                seen[name] = env[name]
+        for source, call in self.calls:
             seen[source] = call(env, context)
         return True, "", seen
-
-    return run
 
 
 def parse_share(ctx: CompileContext, key: str, raw: Any) -> Fraction | None:
@@ -124,15 +182,28 @@ def compile_votes(table: Mapping[str, Any], ctx: CompileContext) -> Runner | Non
     if share is None or ctx.failed:
         return None
     share_shown = raw["share"] if isinstance(raw["share"], str) else share_text(share)
+    return VotesCheck(share, quorum, share_shown)
 
-    def run(view: TitleView) -> tuple[bool, str, Mapping[str, Any]]:
-        ballot = view.ballot
+
+class VotesCheck:
+    """The ``votes`` runner; :meth:`direct` runs it on a ballot (or None) and a unit id."""
+
+    __slots__ = ("quorum", "share", "share_shown")
+
+    def __init__(self, share: Fraction, quorum: Fraction | None, share_shown: str) -> None:
+        self.share, self.quorum, self.share_shown = share, quorum, share_shown
+
+    def __call__(self, view: TitleView) -> tuple[bool, str, Mapping[str, Any]]:
+        return self.direct(view.ballot, view.unit)
+
+    def direct(self, ballot: Any, unit: str) -> tuple[bool, str, dict[str, Any]]:
+        share_shown, quorum = self.share_shown, self.quorum
         if ballot is None:
             return False, "no ballot recorded for this title", {"share": share_shown}
-        in_room = ballot.yes.get(view.unit, 0)
-        written = ballot.written.get(view.unit, 0)
+        in_room = ballot.yes.get(unit, 0)
+        written = ballot.written.get(unit, 0)
         yes = in_room + written
-        needed = share * ballot.voters
+        needed = self.share * ballot.voters
         seen: dict[str, Any] = {"yes": yes, "voters": ballot.voters, "share": share_shown,
                                 "needed": share_text(needed)}
         if ballot.written:
@@ -147,8 +218,6 @@ def compile_votes(table: Mapping[str, Any], ctx: CompileContext) -> Runner | Non
         if yes >= needed:
             return True, "", seen
         return False, f"{yes} of {ballot.voters} votes, below {share_shown} × {ballot.voters}", seen
-
-    return run
 
 
 CHECKS = (
