@@ -166,14 +166,8 @@ def award_cluster(policy: Policy, cluster: Cluster, placed: Sequence[Placed],
                             out = _outcome(step.check, step.passed())
                             shared = False
                     elif kind is _WHEN:
-                        try:
-                            out, fresh = step.outcome(envs[i], contexts[i], context_keys[i])
-                        except (EvaluationError, PluginError):
-                            raise
-                        except ExpressionRuntimeError as exc:
-                            raise _check_error(policy, title, step.check, ids[i], exc) from None
-                        except Exception as exc:
-                            raise _check_error(policy, title, step.check, ids[i], exc) from exc
+                        out, fresh = _checked(policy, title, step.check, ids[i], step.outcome,
+                                              envs[i], contexts[i], context_keys[i])
                         if fresh:
                             shared = False
                     elif kind is _VOTES:
@@ -181,14 +175,7 @@ def award_cluster(policy: Policy, cluster: Cluster, placed: Sequence[Placed],
                             out = step.no_ballot
                         else:
                             shared = False
-                            try:
-                                out = step.outcome(ballot, ids[i])
-                            except (EvaluationError, PluginError):
-                                raise
-                            except ExpressionRuntimeError as exc:
-                                raise _check_error(policy, title, step.check, ids[i], exc) from None
-                            except Exception as exc:
-                                raise _check_error(policy, title, step.check, ids[i], exc) from exc
+                            out = _checked(policy, title, step.check, ids[i], step.outcome, ballot, ids[i])
                     else:
                         shared = False
                         if view is None:
@@ -510,6 +497,18 @@ class _Plan:
 _BUILTIN = frozenset({"thidua_rules.builtin.titles"})
 def _plan(policy: Policy) -> _Plan:
     return plan_for("awards", policy, _Plan)
+
+
+def _checked(policy: Policy, title: Title, check: Any, unit_id: str, run: Any, *args: Any) -> Any:
+    """``run(*args)`` of a built-in check; a failure becomes :func:`_check_error`'s error."""
+    try:
+        return run(*args)
+    except (EvaluationError, PluginError):
+        raise
+    except ExpressionRuntimeError as exc:
+        raise _check_error(policy, title, check, unit_id, exc) from None
+    except Exception as exc:
+        raise _check_error(policy, title, check, unit_id, exc) from exc
 
 
 def _check_error(policy: Policy, title: Title, check: Any, unit_id: str, exc: Exception) -> ThiduaError:
