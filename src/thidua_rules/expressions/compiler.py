@@ -776,7 +776,8 @@ def _generate(node: Node, result: _Typed, compiler: _Compiler) -> Fn:
         except (RecursionError, SyntaxError, MemoryError):
             pass  # the closure tree, for good
         namespace["_expression"] = fn
-        namespace.pop("_first_call", None)  # no longer needed; and no cycle through it
+        # ``_first_call`` stays in the namespace: another thread may have entered the stub
+        # before its code was swapped and still look it up (it then compiles once more).
         return fn(env, ctx)
 
     namespace["_first_call"] = first_call
