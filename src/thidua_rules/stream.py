@@ -9,6 +9,7 @@ and an error gives the same lines as the in-memory path.
 
 from __future__ import annotations
 
+import contextlib
 import csv
 import hashlib
 import io
@@ -68,6 +69,17 @@ def _syntax(file: str, message: str, line: int | None = None, column: int | None
     return PolicyError([Issue(file=file, message=message, line=line, column=column)])
 
 
+@contextlib.contextmanager
+def _csv_errors(file: str, rows: CsvRows) -> Iterator[None]:
+    """A CSV syntax or decoding error as the one line the loader gives, at ``rows``' line."""
+    try:
+        yield
+    except csv.Error as exc:
+        raise _syntax(file, f"CSV syntax: {exc}", rows.line_num) from None
+    except UnicodeDecodeError:
+        raise _syntax(file, f"not UTF-8 text (after line {rows.line_num})") from None
+
+
 def csv_rows(handle: IO[bytes], file: str) -> Iterator[tuple[int, Row]]:
     """``(line, row)`` for each data row; empty cells are left out, as the in-memory loader does.
 
@@ -76,14 +88,11 @@ def csv_rows(handle: IO[bytes], file: str) -> Iterator[tuple[int, Row]]:
     text = io.TextIOWrapper(handle, encoding="utf-8-sig", newline="")
     reader = CsvRows(csv.reader(text, strict=True))  # csv.DictReader's rows, empty cells left out
     try:
-        for row in reader:
-            if None in row:
-                raise _syntax(file, "more cells than header columns", reader.line_num)
-            yield reader.line_num, row
-    except csv.Error as exc:
-        raise _syntax(file, f"CSV syntax: {exc}", reader.line_num) from None
-    except UnicodeDecodeError:
-        raise _syntax(file, f"not UTF-8 text (after line {reader.line_num})") from None
+        with _csv_errors(file, reader):
+            for row in reader:
+                if None in row:
+                    raise _syntax(file, "more cells than header columns", reader.line_num)
+                yield reader.line_num, row
     finally:
         text.close()  # closes ``handle`` too, which its owner's ``with`` then finds closed
 
@@ -97,15 +106,9 @@ class CsvCells:
     def __init__(self, handle: IO[bytes], file: str) -> None:
         self.file = file
         self.text = io.TextIOWrapper(handle, encoding="utf-8-sig", newline="")
-        self.reader = csv.reader(self.text, strict=True)
-        self.line_num = 0
-        try:
-            header = next(self.reader, None)
-        except csv.Error as exc:
-            raise _syntax(file, f"CSV syntax: {exc}", self.line_num) from None
-        except UnicodeDecodeError:
-            raise _syntax(file, f"not UTF-8 text (after line {self.line_num})") from None
-        self.line_num = self.reader.line_num
+        self.rows = CsvRows(csv.reader(self.text, strict=True))
+        with _csv_errors(file, self.rows):
+            header = self.rows.read_header()
         self.header = None if header is None else tuple(header)
 
     @property
@@ -120,26 +123,14 @@ class CsvCells:
     def _keyed(self) -> Iterator[tuple[int, str, list[str]]]:
         """``(line, cluster id, cells)`` of each row (``""`` for a row without a cluster)."""
         assert self.header is not None
-        file, reader = self.file, self.reader
+        rows = self.rows
         width = len(self.header)
         at = self.header.index("cluster") if "cluster" in self.header else width
-        blank = False  # the row being read began with blank rows (csv_rows' line numbers)
-        try:
-            for row in reader:
-                if not row:
-                    if not blank:
-                        self.line_num = reader.line_num
-                        blank = True
-                    continue
-                line = self.line_num = reader.line_num
-                blank = False
+        with _csv_errors(self.file, rows):
+            for row in rows.cells():
                 if len(row) > width:
-                    raise _syntax(file, "more cells than header columns", line)
-                yield line, row[at] if at < len(row) else "", row
-        except csv.Error as exc:
-            raise _syntax(file, f"CSV syntax: {exc}", self.line_num) from None
-        except UnicodeDecodeError:
-            raise _syntax(file, f"not UTF-8 text (after line {self.line_num})") from None
+                    raise _syntax(self.file, "more cells than header columns", rows.line_num)
+                yield rows.line_num, row[at] if at < len(row) else "", row
 
     def close(self) -> None:
         self.text.close()

@@ -183,14 +183,15 @@ class CsvRows:
         self.reader = reader
         self.line_num = 0
 
-    def __iter__(self) -> Iterator[dict[Any, Any]]:
+    def read_header(self) -> list[str] | None:
+        """The first row (None for an empty file)."""
+        header = next(self.reader, None)
+        self.line_num = self.reader.line_num
+        return header
+
+    def cells(self) -> Iterator[list[str]]:
+        """The rows after the header as lists of cells, blank rows skipped, ``line_num`` kept."""
         reader = self.reader
-        header = next(reader, None)
-        self.line_num = reader.line_num
-        if header is None:
-            return
-        width = len(header)
-        unique = len(set(header)) == width
         blank = False  # the row being read began with blank rows
         for row in reader:
             if not row:
@@ -200,6 +201,15 @@ class CsvRows:
                 continue
             self.line_num = reader.line_num
             blank = False
+            yield row
+
+    def __iter__(self) -> Iterator[dict[Any, Any]]:
+        header = self.read_header()
+        if header is None:
+            return
+        width = len(header)
+        unique = len(set(header)) == width
+        for row in self.cells():
             if not unique:
                 # A repeated column name: a later cell, even empty, replaces an earlier one.
                 d: dict[Any, Any] = dict(zip(header, row, strict=False))
