@@ -115,13 +115,15 @@ def supports(policy: Policy) -> bool:
     return all(c.override is None and (c.group == "" or c.group in groups) for c in policy.criteria)
 
 
-def build_kernel(policy: Policy, *, quantum: Decimal, context: Any, make_score: Callable[..., Any],
-                 no_facts: Any, small: tuple[Decimal, ...], zero: Decimal) -> Callable[..., Any] | None:
+def build_kernel(policy: Policy, *, keys: tuple[tuple[str, ...], ...], quantum: Decimal, context: Any,
+                 make_score: Callable[..., Any], no_facts: Any, small: tuple[Decimal, ...],
+                 zero: Decimal) -> Callable[..., Any] | None:
     """``kernel(unit, env)`` → the unit's ``UnitScore`` (``make_score`` builds it), or ``None``
     when the policy needs the straightforward path (see :func:`supports`).
 
     ``env`` is the unit's environment (inputs and ``year``); the kernel adds the scores to it
-    under the same names, in the same order, as :func:`scoring.score_unit`.
+    under the names the scoring loops use (``keys``: those of the criteria, groups, bonuses and
+    deductions), in the same order.
     """
     if not supports(policy):
         return None
@@ -204,15 +206,14 @@ def build_kernel(policy: Policy, *, quantum: Decimal, context: Any, make_score: 
     if policy.total_max is None:
         src.add("total = total_raw")
     else:
-        src.add(f"total = {src.const('TMAX', '', policy.total_max)} if TMAX < total_raw else total_raw")
-    # The scores enter env under the same names, in the same order, as in score_unit.
-    for i, c in enumerate(policy.criteria):
-        src.add(f"env[{src.const('CK', i, f'criterion.{c.id}')}] = s{i}")
-    for j, g in enumerate(policy.groups):
-        src.add(f"env[{src.const('GK', j, f'group.{g.id}')}] = g{j}")
-    for kind, items, label in (("b", policy.bonuses, "bonus"), ("d", policy.deductions, "deduction")):
-        for k, a in enumerate(items):
-            src.add(f"env[{src.const(f'{prefixes[kind]}K', k, f'{label}.{a.id}')}] = s_{kind}{k}")
+        tmax = src.const("TMAX", "", policy.total_max)
+        src.add(f"total = {tmax} if {tmax} < total_raw else total_raw")
+    # The scores enter env under the loops' names, in the same order.
+    values = ([f"s{i}" for i in range(len(policy.criteria))], [f"g{j}" for j in range(len(policy.groups))],
+              [f"s_b{k}" for k in range(len(policy.bonuses))], [f"s_d{k}" for k in range(len(policy.deductions))])
+    for prefix, names, locals_ in zip(("CK", "GK", "BON_K", "DED_K"), keys, values, strict=True):
+        for n, (name, local) in enumerate(zip(names, locals_, strict=True)):
+            src.add(f"env[{src.const(prefix, n, name)}] = {local}")
     src.add(f"zero = {' + '.join(zero_terms) if zero_terms else '0'}")
     src.add("env['score'] = score")
     src.add("env['bonus'] = applied_b")

@@ -198,8 +198,10 @@ class _Plan:
         self.bonus_keys = tuple(item[6] for item in self.bonuses)
         self.deduction_keys = tuple(item[6] for item in self.deductions)
         #: The policy's scoring as one generated function, when it has no plugin hooks in scoring.
-        self.kernel = build_kernel(policy, quantum=self.quantum, context=_CONTEXT, make_score=_unit_score,
-                                   no_facts=_NO_FACTS, small=_SMALL, zero=ZERO)
+        self.kernel = build_kernel(
+            policy, keys=(self.criterion_keys, self.group_keys, self.bonus_keys, self.deduction_keys),
+            quantum=self.quantum, context=_CONTEXT, make_score=_unit_score, no_facts=_NO_FACTS,
+            small=_SMALL, zero=ZERO)
 
     @staticmethod
     def _adjustments(items: tuple[Adjustment, ...], kind: str) -> tuple[Any, ...]:
