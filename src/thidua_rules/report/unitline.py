@@ -114,7 +114,8 @@ class _LinePlan:
         self.deduction_memo = tuple(_adjustment_memo(a) for a in policy.deductions)
 
 
-def _adjustment_memo(item: Any) -> tuple[tuple[str, ...], dict[Any, str]] | None:
+def _adjustment_memo(item: Any) -> tuple[Any, dict[Any, str]] | None:
+    """(values getter, remembered texts) of a formula adjustment; None for a method's."""
     if item.method != "formula" or item.formula is None:
         return None
     names = set(item.formula.names) | (set(item.when.names) if item.when is not None else set())
@@ -125,8 +126,9 @@ def _adjustment_memo(item: Any) -> tuple[tuple[str, ...], dict[Any, str]] | None
 _MEMO_MAX = 1 << 14
 
 
-def _keep(texts: dict[Any, str], key: Any, text: str) -> None:
-    if len(texts) >= _MEMO_MAX:
+def _keep(texts: dict[Any, Any], key: Any, text: Any, limit: int = _MEMO_MAX) -> None:
+    """Remember ``text`` under ``key``; a memory at ``limit`` entries is forgotten all at once."""
+    if len(texts) >= limit:
         texts.clear()
     texts[key] = text
 
@@ -234,9 +236,7 @@ _BY_OBJECT: dict[int, tuple[Any, str]] = {}
 
 
 def _remember(outcome: Any, text: str) -> None:
-    if len(_BY_OBJECT) >= 4096:
-        _BY_OBJECT.clear()
-    _BY_OBJECT[id(outcome)] = (outcome, text)
+    _keep(_BY_OBJECT, id(outcome), (outcome, text), limit=4096)
 
 
 def unit_line(policy: Policy, unit: UnitResult) -> str:
