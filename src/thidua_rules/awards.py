@@ -145,11 +145,20 @@ def award_cluster(policy: Policy, cluster: Cluster, placed: Sequence[Placed],
             title, title_id, steps, failures = title_plan.title, title_plan.id, title_plan.steps, title_plan.failures
             passed: list[tuple[int, tuple[CheckOutcome, ...]]] = []
             ballot = ballots.get(title_id)
+            # A failed first ``requires`` is the whole outcome, and the same for every unit that
+            # has won and has pending the same titles: looked up before walking the steps.
+            by_state = title_plan.failed_requires
             for i in range(size):
                 if holds:
                     stop = held_back(ids[i], title_id)
                     if stop is not None:
                         outcomes[i].append(_title_outcome(title_id, stop.check, (stop,), None, None, None, None))
+                        continue
+                if by_state is not None:
+                    state = (won[i], pending[i])
+                    outcome = by_state.get(state)
+                    if outcome is not None:
+                        outcomes[i].append(outcome)
                         continue
                 checked: tuple[CheckOutcome, ...] = ()
                 # ``shared``: every outcome so far is one remembered by its step for every unit in
@@ -214,6 +223,10 @@ def award_cluster(policy: Policy, cluster: Cluster, placed: Sequence[Placed],
                         if len(failures) >= _MEMO_LIMIT:
                             failures.clear()
                         outcome = failures[key] = _failed(title_id, checked)
+                    if by_state is not None and len(checked) == 1:  # the first step, a requires
+                        if len(by_state) >= _MEMO_LIMIT:
+                            by_state.clear()
+                        by_state[state] = outcome
                 else:
                     outcome = _failed(title_id, checked)
                 outcomes[i].append(outcome)
@@ -453,11 +466,15 @@ def _step(check: TitleCheck, pure: bool) -> Any:
 
 
 class _TitlePlan:
-    __slots__ = ("failures", "id", "steps", "title")
+    __slots__ = ("failed_requires", "failures", "id", "steps", "title")
 
     def __init__(self, title: Title, pure: bool) -> None:
         self.title, self.id = title, title.id
         self.steps = tuple(_step(check, pure) for check in title.checks)
+        #: when the first step is a built-in ``requires``: its shared failure's TitleOutcome by
+        #: the (titles won, titles pending) state that fails it
+        self.failed_requires: dict[tuple[frozenset[str], frozenset[str]], TitleOutcome] | None = (
+            {} if self.steps and self.steps[0].kind is _REQUIRES else None)
         #: the TitleOutcome of a failure whose check outcomes are all remembered ones, keyed by
         #: their identities
         self.failures: dict[int | tuple[int, ...], TitleOutcome] = {}
@@ -610,10 +627,20 @@ def _ladders(policy: Policy, outcomes: dict[str, list[TitleOutcome]]) -> dict[st
 
 def proposed_titles(policy: Policy, outcomes: Sequence[TitleOutcome]) -> tuple[str, ...]:
     """Ladder titles first (in the order ladders first appear in the policy), then the others."""
-    proposed = [o.title for o in outcomes if o.status == "proposed"]
-    if not proposed:
-        return ()
+    return proposer(policy)(outcomes)
+
+
+def proposer(policy: Policy) -> Any:
+    """:func:`proposed_titles` for ``policy`` as a one-argument function, for many units."""
     position = _plan(policy).proposal_position
-    if len(proposed) == 1:
-        return (proposed[0],) if proposed[0] in position else ()
-    return tuple(sorted({t for t in proposed if t in position}, key=position.__getitem__))
+    by_position = position.__getitem__
+
+    def proposed_titles(outcomes: Sequence[TitleOutcome]) -> tuple[str, ...]:
+        proposed = [o.title for o in outcomes if o.status == "proposed"]
+        if not proposed:
+            return ()
+        if len(proposed) == 1:
+            return (proposed[0],) if proposed[0] in position else ()
+        return tuple(sorted({t for t in proposed if t in position}, key=by_position))
+
+    return proposed_titles

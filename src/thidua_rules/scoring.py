@@ -2,7 +2,7 @@
 
 from __future__ import annotations
 
-from collections.abc import Mapping
+from collections.abc import Mapping, Sequence
 from decimal import ROUND_HALF_UP, Decimal
 from functools import lru_cache
 from types import MappingProxyType
@@ -250,7 +250,7 @@ def _adjust(plan: _Plan, unit: Unit, env: dict[str, Value],
 
 _YEARS: dict[int, Decimal] = {}
 #: Decimal(n) for small counts, made once (equal values, the same digits).
-_SMALL = tuple(Decimal(n) for n in range(256))
+_SMALL = SMALL_DECIMALS = tuple(Decimal(n) for n in range(256))
 
 
 def score_unit(policy: Policy, unit: Unit, year: int,
@@ -268,6 +268,22 @@ def score_unit(policy: Policy, unit: Unit, year: int,
         except Exception:  # noqa: BLE001 - scored again below, which names the rule and the unit
             pass
     return score_unit_loops(policy, unit, year, plugin_data)
+
+
+def score_units(policy: Policy, units: Sequence[Unit], year: int,
+                plugin_data: Mapping[str, Any] | None = None) -> list[UnitScore]:
+    """:func:`score_unit` of each of ``units`` (one cluster's), the plan looked up once."""
+    kernel = _plan(policy).kernel
+    if kernel is None:
+        return [score_unit_loops(policy, unit, year, plugin_data) for unit in units]
+    scores = []
+    append = scores.append
+    for unit in units:
+        try:
+            append(kernel(unit, _environment(unit, year)))
+        except Exception:  # noqa: BLE001 - scored again below, which names the rule and the unit
+            append(score_unit_loops(policy, unit, year, plugin_data))
+    return scores
 
 
 def _environment(unit: Unit, year: int) -> dict[str, Value]:
