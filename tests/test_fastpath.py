@@ -203,9 +203,35 @@ def test_fast_constructors_equal_attrs_init(result):
         names = [f.name for f in attrs.fields(cls)]
         values = [getattr(sample, n) for n in names]
         made = fast_init(cls)(*values)
+        assert type(made) is cls
         assert made == cls(**{f.alias: v for f, v in zip(attrs.fields(cls), values, strict=True)}) == sample
+        assert repr(made) == repr(sample)
         with pytest.raises(attrs.exceptions.FrozenInstanceError):
             setattr(made, names[0], values[0])
+        # made as the class's layout twin (no weakref slot), not through the slot descriptors
+        assert "__class__" in fast_init(cls).__code__.co_names
+
+
+def test_fast_constructor_of_a_class_with_a_weakref_slot():
+    """A class keeping its weakref slot (whose layout no twin can share) is built through its
+    slot descriptors, with the same result."""
+    import weakref
+
+    import attrs
+
+    from thidua_rules.scoring import fast_init
+
+    @attrs.frozen(kw_only=True)
+    class Kept:
+        a: int
+        b: str
+
+    made = fast_init(Kept)(1, "x")
+    assert "__class__" not in fast_init(Kept).__code__.co_names
+    assert type(made) is Kept and made == Kept(a=1, b="x")
+    assert weakref.ref(made)() is made
+    with pytest.raises(attrs.exceptions.FrozenInstanceError):
+        made.a = 2
 
 
 # ---------------------------------------------------------------- third round: unit records as text

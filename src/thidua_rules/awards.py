@@ -21,7 +21,7 @@ from .ranking import Placed
 from .scoring import fast_init
 
 
-@attrs.frozen(kw_only=True)
+@attrs.frozen(kw_only=True, weakref_slot=False)  # made per unit: see scoring.fast_init
 class CheckOutcome:
     check: str
     plugin: str
@@ -30,7 +30,7 @@ class CheckOutcome:
     seen: Mapping[str, Any]
 
 
-@attrs.frozen(kw_only=True)
+@attrs.frozen(kw_only=True, weakref_slot=False)  # made per unit: see scoring.fast_init
 class TitleOutcome:
     """What happened to one title for one unit.
 

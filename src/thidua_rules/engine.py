@@ -22,7 +22,7 @@ from .ranking import Placed, rank_cluster
 from .scoring import SMALL_DECIMALS, UnitScore, fast_init, score_units
 
 
-@attrs.frozen(kw_only=True)
+@attrs.frozen(kw_only=True, weakref_slot=False)  # made per unit: see scoring.fast_init
 class UnitResult:
     """One unit's outcome: place, score, band, proposals and everything that explains them."""
 

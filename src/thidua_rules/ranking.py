@@ -14,7 +14,7 @@ from .model import RankKey
 from .scoring import UnitScore, fast_init
 
 
-@attrs.frozen(kw_only=True)
+@attrs.frozen(kw_only=True, weakref_slot=False)  # made per unit: see scoring.fast_init
 class Separation:
     """Why two neighbours in the ranking are in this order: the first key that differs."""
 
@@ -24,7 +24,7 @@ class Separation:
     other: Decimal | None
 
 
-@attrs.frozen(kw_only=True)
+@attrs.frozen(kw_only=True, weakref_slot=False)  # made per unit: see scoring.fast_init
 class Placed:
     """One unit's place in its cluster."""
 
