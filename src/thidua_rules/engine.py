@@ -76,6 +76,10 @@ def history_contexts(cluster: Cluster) -> dict[str, EvalContext]:
     """Per unit, the earlier years as expression environments (band, titles, total, rank, fields),
     the first year whose achievements count after a finished discipline period (ND152 Art. 4 k4),
     and the last year each title was awarded (one achievement, one award: Law2022 Art. 5 k2 c)."""
+    # Units without history, discipline or awards share one (read-only) context.
+    empty = EvalContext(year=cluster.year, history=_EMPTY, counts_from=None, awarded=_EMPTY)
+    if not cluster.history and not cluster.discipline:
+        return dict.fromkeys([u.id for u in cluster.units], empty)
     by_unit: dict[str, dict[int, Mapping[str, Any]]] = {u.id: {} for u in cluster.units}
     awarded: dict[str, dict[str, int]] = {u.id: {} for u in cluster.units}
     for record in cluster.history:
@@ -91,8 +95,6 @@ def history_contexts(cluster: Cluster) -> dict[str, EvalContext]:
     for period in cluster.discipline:
         if period.until < cluster.year:
             counts_from[period.unit] = max(period.until + 1, counts_from.get(period.unit, 0))
-    # Units without history, discipline or awards share one (read-only) context.
-    empty = EvalContext(year=cluster.year, history=_EMPTY, counts_from=None, awarded=_EMPTY)
     return {unit: EvalContext(year=cluster.year, history=MappingProxyType(dict(sorted(years.items()))),
                               counts_from=counts_from.get(unit),
                               awarded=MappingProxyType(dict(sorted(awarded[unit].items()))))
@@ -122,8 +124,9 @@ def evaluate_cluster(policy: Policy, cluster: Cluster) -> ClusterResult:
     size = _decimal(len(placed))
     for place in placed:
         env = place.score.env
-        assert isinstance(env, dict)
-        env.update(rank=_decimal(place.rank), cluster_size=size, tied=place.tied)
+        env["rank"] = _decimal(place.rank)  # type: ignore[index]
+        env["cluster_size"] = size  # type: ignore[index]
+        env["tied"] = place.tied  # type: ignore[index]
     outcomes, council = award_cluster(policy, cluster, placed, history_contexts(cluster))
     units = []
     cluster_id = cluster.id
