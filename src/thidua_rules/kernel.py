@@ -27,8 +27,11 @@ from typing import Any
 from .model import Policy
 
 
-class _Source:
-    """Lines of generated code with the constants they refer to."""
+class Source:
+    """Lines of generated code with the constants they refer to (also the unit-record writer's)."""
+
+    #: the indentation of a line added without one: the body of the generated function
+    indent = 1
 
     def __init__(self) -> None:
         self.lines: list[str] = []
@@ -37,22 +40,23 @@ class _Source:
     def const(self, prefix: str, index: int | str, value: Any) -> str:
         name = f"{prefix}{index}"
         if name in self.names:  # every constant has its own name
-            raise AssertionError(f"kernel constant {name} named twice")
+            raise AssertionError(f"generated constant {name} named twice")
         self.names[name] = value
         return name
 
-    def add(self, line: str, indent: int = 1) -> None:
-        self.lines.append("    " * indent + line)
+    def add(self, line: str, indent: int | None = None) -> None:
+        self.lines.append("    " * (self.indent if indent is None else indent) + line)
 
 
-def _value(src: _Source, expr: Any, name: str) -> str:
+
+def _value(src: Source, expr: Any, name: str) -> str:
     """The text that evaluates a compiled expression: ``env[key]`` for a bare name, else a call."""
     if expr.names == {expr.source.strip()}:  # the expression is the name itself
         return f"env[{src.const(name + 'K', '', expr.source.strip())}]"
     return f"{src.const(name, '', expr._fn)}(env, None)"
 
 
-def _method(src: _Source, criterion: Any, i: int, indent: int) -> None:
+def _method(src: Source, criterion: Any, i: int, indent: int) -> None:
     """``raw{i}, facts{i}`` of criterion ``i``: a built-in method written out (the same steps as
     its scorer in ``builtin/methods.py``, whose ``inline`` describes it), else its scorer called."""
     inline = getattr(criterion.scorer, "inline", None)
@@ -127,7 +131,7 @@ def build_kernel(policy: Policy, *, keys: tuple[tuple[str, ...], ...], quantum: 
     """
     if not supports(policy):
         return None
-    src = _Source()
+    src = Source()
     src.names.update(Z=zero, Q=quantum, CTX=context, HU=ROUND_HALF_UP, quantize=Decimal.quantize,
                      ZeroDivisionError=ZeroDivisionError,
                      NOFACTS=no_facts, SMALL=small, N_SMALL=len(small), Decimal=Decimal,

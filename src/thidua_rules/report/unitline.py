@@ -9,13 +9,18 @@ JSON is compositional (a value's text does not depend on where it sits), so each
 text the encoder would give it. Values of a shape this writer does not know (a plugin's facts
 holding a set, a float, a non-string key…) go through ``compact(value(x))``, the straightforward
 path. ``tests/test_fastpath.py`` checks the identity record by record.
+
+:func:`unit_line` runs the policy's generated writer (:mod:`.unitgen`: the same texts, with the
+loops unrolled and the constant text merged); :func:`unit_line_loop` is the straightforward
+writer it falls back on.
 """
 
 from __future__ import annotations
 
 from decimal import Decimal
-from operator import itemgetter
+from functools import partial
 from json.encoder import encode_basestring  # type: ignore[attr-defined]  # C accelerated
+from operator import itemgetter
 from types import MappingProxyType
 from typing import Any
 
@@ -24,6 +29,7 @@ from ..model import Policy
 from ..plans import plan_for
 from .document import _PLAIN_TEXTS, _plain_cached, _plan, value
 from .jsontext import compact
+from .unitgen import build_writer
 
 _DICTS = (dict, MappingProxyType)
 _SEQUENCES = (list, tuple)
@@ -92,6 +98,7 @@ class _LinePlan:
              ("" if plugin is None else ',"plugin":' + encode_basestring(plugin))
              + ',"points":"' + points + '","raw":"', spec.id)
             for spec, (group, method, points, reads, plugin) in zip(policy.criteria, doc.criteria, strict=True))
+        self.group_ids = tuple(g.id for g in policy.groups)
         self.groups = tuple(',"max":' + _quoted(group_max) + ',"score":"' for group_max in doc.groups)
         self.bonuses = tuple((_inputs(names), ',"max":' + _quoted(item_max) + ',"raw":"')
                              for item_max, names in doc.bonuses)
@@ -106,7 +113,7 @@ class _LinePlan:
         # one unit is the text of every unit with the same values. Plugin methods and overridden
         # criteria may read more, so they are written every time (None).
         self.criterion_memo = tuple(
-            (_getter(spec.reads), {})
+            _memo(spec.reads)
             if spec.method_plugin.startswith("thidua_rules.") and spec.override is None else None
             for spec in policy.criteria)
         # Formula adjustments likewise: the formula's and the condition's names, and ``year``.
@@ -114,12 +121,21 @@ class _LinePlan:
         self.deduction_memo = tuple(_adjustment_memo(a) for a in policy.deductions)
 
 
-def _adjustment_memo(item: Any) -> tuple[Any, dict[Any, str]] | None:
-    """(values getter, remembered texts) of a formula adjustment; None for a method's."""
+#: A remembered text's names (without ``year``, which every key ends with), the getter of its key
+#: values and the texts by key.
+Memo = tuple[tuple[str, ...], Any, dict[Any, str]]
+
+
+def _memo(names: tuple[str, ...]) -> Memo:
+    return names, _getter(names), {}
+
+
+def _adjustment_memo(item: Any) -> Memo | None:
+    """The memory of a formula adjustment's texts; None for a method's."""
     if item.method != "formula" or item.formula is None:
         return None
     names = set(item.formula.names) | (set(item.when.names) if item.when is not None else set())
-    return _getter(tuple(sorted(names - {"year"}))), {}
+    return _memo(tuple(sorted(names - {"year"})))
 
 
 #: Remembered texts per criterion or adjustment, at most this many (then forgotten all at once).
@@ -138,6 +154,12 @@ def _getter(names: tuple[str, ...]) -> Any:
     return itemgetter(*names, "year") if names else lambda env: (env["year"],)
 
 
+def _zero_key(v: Any) -> Any:
+    """A falsy value as a memory key: a zero with its sign, which equality ignores but ``-0``
+    shows; other values as they are."""
+    return (v, v.is_signed()) if type(v) is Decimal else v
+
+
 def _memo_key(getter: Any, env: Any) -> tuple[Any, ...] | None:
     """The values a remembered text depends on, as a key: equal values print alike, except a
     zero, whose sign shows (``-0``), so zeros carry their sign. None: a value is missing (a
@@ -147,7 +169,7 @@ def _memo_key(getter: Any, env: Any) -> tuple[Any, ...] | None:
     except KeyError:
         return None
     if not all(key):
-        key = tuple([(v, v.is_signed()) if type(v) is Decimal and not v else v for v in key])
+        key = tuple([v if v else _zero_key(v) for v in key])
     return key
 
 
@@ -177,40 +199,114 @@ def _separation(sep: Any, f: Any) -> str:
     return f'{{"key":{_enc(sep.key)},"other":{other},"this":{this},"unit":{_enc(sep.unit)}}}'
 
 
+def _criterion_text(piece: Any, row: Any, env: Any, f: Any) -> str:
+    """The text of one criterion's outcome (``piece``: its part of ``_LinePlan.criteria``)."""
+    before_inputs, inputs, before_override, after_override, spec_id = piece
+    c_id, raw, c_score, gated, capped, facts, c_override = row
+    if c_id != spec_id:  # never: scoring names each criterion after its spec
+        raise AssertionError(c_id)
+    raw_text = _PLAIN_TEXTS.get(raw) if raw else None
+    if raw_text is None:
+        raw_text = _plain_cached(raw)
+    override = "" if c_override is None else f',"override":{_enc(c_override)}'
+    return (f'{{"capped":{_BOOL[capped]},"facts":{_enc(facts)},"gated":{_BOOL[gated]}'
+            f'{before_inputs}{_mapping_text(inputs, env, False)}{before_override}{override}'
+            f'{after_override}{raw_text}","score":"{f(c_score)}"}}')
+
+
+def _adjustment_text(piece: Any, row: Any, env: Any, f: Any) -> str:
+    """The text of one bonus or deduction (``piece``: its part of ``_LinePlan.bonuses``…)."""
+    names, max_raw = piece
+    a_id, applies, raw, a_score, capped = row
+    return (f'{{"applies":{_BOOL[applies]},"capped":{_BOOL[capped]},"id":{encode_basestring(a_id)},'
+            f'"inputs":{{{_mapping_text(names, env, True)}}}{max_raw}{_plain_cached(raw)}",'
+            f'"score":"{f(a_score)}"}}')
+
+
+def _remembered(memo: Memo | None, env: Any, make: Any, *args: Any) -> str:
+    """``make(*args)``, remembered in ``memo`` by the values it depends on (None: not at all)."""
+    if memo is None:
+        return make(*args)  # type: ignore[no-any-return]
+    key = _memo_key(memo[1], env)
+    text = memo[2].get(key)
+    if text is None:
+        text = make(*args)
+        if key is not None:
+            _keep(memo[2], key, text)
+    return text
+
+
 def _adjustments(specs: Any, rows: Any, memos: Any, env: Any, f: Any) -> str:
-    parts = []
-    for (names, max_raw), (a_id, applies, raw, a_score, capped), memo in zip(specs, rows, memos, strict=True):
-        if memo is not None:
-            key = _memo_key(memo[0], env)
-            text = memo[1].get(key)
-            if text is not None:
-                parts.append(text)
-                continue
-        text = (f'{{"applies":{_BOOL[applies]},"capped":{_BOOL[capped]},"id":{encode_basestring(a_id)},'
-                f'"inputs":{{{_mapping_text(names, env, True)}}}{max_raw}{_plain_cached(raw)}",'
-                f'"score":"{f(a_score)}"}}')
-        if memo is not None and key is not None:
-            _keep(memo[1], key, text)
-        parts.append(text)
-    return ",".join(parts)
+    return ",".join([_remembered(memo, env, _adjustment_text, piece, row, env, f)
+                     for piece, row, memo in zip(specs, rows, memos, strict=True)])
+
+
+def _band_text(plan: _LinePlan, band: Any, skipped: Any, caps: Any) -> str:
+    """The explanation's ``band`` object: the band, its minimum, the bands skipped, plugin caps."""
+    caps_text = ""
+    if caps:
+        caps_text = '"caps":' + _enc([{"plugin": c.plugin, "ceiling": c.band, "reason": c.reason}
+                                      for c in caps]) + ","
+    skipped_text = _enc([{"band": b, "failed": src} for b, src in skipped]) if skipped else "[]"
+    band_min = "null" if band is None else plan.band_min.get(band, "null")
+    return f'{{{caps_text}"id":{_enc(band)},"min":{band_min},"skipped":{skipped_text}}}'
 
 
 _BOOL = {True: "true", False: "false"}
+
+
+def _bool_text(v: Any) -> str:
+    return _BOOL[v] if type(v) is bool else _enc(v)
 
 
 def _check(c: Any) -> str:
     hit = _BY_OBJECT.get(id(c))
     if hit is not None and hit[0] is c:
         return hit[1]
-    plugin = "" if c.plugin.startswith("thidua_rules.") else f',"plugin":{_enc(c.plugin)}'
-    reason = c.reason
-    reason = encode_basestring(reason) if type(reason) is str else _enc(reason)
-    passed = c.passed
-    passed = _BOOL[passed] if type(passed) is bool else _enc(passed)
-    text = (f'{{"check":{_enc(c.check)},"passed":{passed}{plugin},"reason":{reason},'
-            f'"seen":{_enc(c.seen)}}}')
+    key = _check_key(c)
+    text = None if key is None else _CHECK_TEXTS.get(key)
+    if text is None:
+        plugin = "" if c.plugin.startswith("thidua_rules.") else f',"plugin":{_enc(c.plugin)}'
+        reason = c.reason
+        reason = encode_basestring(reason) if type(reason) is str else _enc(reason)
+        passed = c.passed
+        passed = _BOOL[passed] if type(passed) is bool else _enc(passed)
+        text = (f'{{"check":{_enc(c.check)},"passed":{passed}{plugin},"reason":{reason},'
+                f'"seen":{_enc(c.seen)}}}')
+        if key is not None:
+            _keep(_CHECK_TEXTS, key, text)
     _remember(c, text)
     return text
+
+
+def _check_key(c: Any) -> tuple[Any, ...] | None:
+    """What a check's text is made of, as a key, when it holds only texts, booleans, numbers and
+    lists of texts (None otherwise): equal keys give equal texts. Each number keeps its sign
+    (``-0``) and each value is tagged with its kind, since ``Decimal(1) == True``."""
+    seen = c.seen
+    if type(c.check) is not str or type(c.plugin) is not str or type(c.passed) is not bool \
+            or type(c.reason) is not str or type(seen) not in _DICTS:
+        return None
+    key: list[Any] = [c.check, c.plugin, c.passed, c.reason]
+    append = key.append
+    for name, v in seen.items():
+        kind = type(v)
+        if type(name) is not str:
+            return None
+        if kind is str:
+            append((name, v))
+        elif kind is Decimal:
+            append((name, v, v.is_signed()))
+        elif kind is list and all(type(x) is str for x in v):
+            append((name, tuple(v), None))
+        else:
+            return None
+    return tuple(key)
+
+
+#: Check texts by what they are made of: most checks are made per unit, but many units' checks
+#: read alike (a ``requires`` met, a condition on a count failed at the same value).
+_CHECK_TEXTS: dict[tuple[Any, ...], str] = {}
 
 
 def _title(outcome: Any) -> str:
@@ -241,55 +337,40 @@ def _remember(outcome: Any, text: str) -> None:
 
 def unit_line(policy: Policy, unit: UnitResult) -> str:
     """Exactly ``compact({"record": "unit", **document._unit(policy, unit)})``."""
+    return plan_for("unit-writer", policy, _writer)(unit)  # type: ignore[no-any-return]
+
+
+def _writer(policy: Policy) -> Any:
+    """The policy's generated writer, or the straightforward one if it cannot be generated."""
+    loop = partial(unit_line_loop, policy)
+    writer = build_writer(policy, _line_plan(policy), loop, _WRITER_HELPERS)
+    return loop if writer is None else writer
+
+
+def unit_line_loop(policy: Policy, unit: UnitResult) -> str:
+    """:func:`unit_line`, the straightforward way: the policy's criteria, groups and adjustments
+    in loops. The generated writer's fallback, for any unit it does not write itself."""
     plan = _line_plan(policy)
     f = plan.doc.fmt
     score = unit.score
     env = score.env
-    parts = []
-    append = parts.append
-    for (before_inputs, inputs, before_override, after_override, spec_id), (
-            c_id, raw, c_score, gated, capped, facts, c_override), memo in zip(
-            plan.criteria, score.criterion_rows, plan.criterion_memo, strict=True):
-        if c_id != spec_id:  # never: scoring names each criterion after its spec
-            raise AssertionError(c_id)
-        if memo is not None:
-            key = _memo_key(memo[0], env)
-            text = memo[1].get(key)
-            if text is not None:
-                append(text)
-                continue
-        raw_text = _PLAIN_TEXTS.get(raw) if raw else None
-        if raw_text is None:
-            raw_text = _plain_cached(raw)
-        override = "" if c_override is None else f',"override":{_enc(c_override)}'
-        text = (f'{{"capped":{_BOOL[capped]},"facts":{_enc(facts)},"gated":{_BOOL[gated]}'
-                f'{before_inputs}{_mapping_text(inputs, env, False)}{before_override}{override}'
-                f'{after_override}{raw_text}","score":"{f(c_score)}"}}')
-        if memo is not None and key is not None:
-            _keep(memo[1], key, text)
-        append(text)
-    criteria = ",".join(parts)
+    criteria = ",".join([_remembered(memo, env, _criterion_text, piece, row, env, f)
+                         for piece, row, memo in zip(plan.criteria, score.criterion_rows, plan.criterion_memo,
+                                                     strict=True)])
     groups = ",".join([
-        f'{{"capped":{_BOOL[capped]},"id":{encode_basestring(g_id)}{max_score}{f(g_score)}","sum":"{f(g_sum)}"}}'
+        f'{{"capped":{_bool_text(capped)},"id":{encode_basestring(g_id)}{max_score}{f(g_score)}","sum":"{f(g_sum)}"}}'
         for max_score, (g_id, g_sum, g_score, capped) in zip(plan.groups, score.group_rows, strict=True)])
-    band = score.band
-    caps = ""
-    if score.band_caps:
-        caps = '"caps":' + _enc([{"plugin": c.plugin, "ceiling": c.band, "reason": c.reason}
-                                 for c in score.band_caps]) + ","
-    skipped = _enc([{"band": b, "failed": src} for b, src in score.band_skipped]) if score.band_skipped else "[]"
-    band_min = "null" if band is None else plan.band_min.get(band, "null")
     placed = unit.placed
     titles = ",".join([_title(outcome) for outcome in unit.titles])
     derived = ""
     if score.derived:
         derived = ',"derived":' + compact([{"input": d.input, "plugin": d.plugin, "value": value(d.value)}
                                            for d in score.derived])
-    tied = _BOOL[unit.tied]
+    tied = _bool_text(unit.tied)
     rank = _enc(unit.rank)
     return (
         f'{{"band":{_enc(unit.band)},"cluster":{_enc(unit.cluster)},'
-        f'"explanation":{{"band":{{{caps}"id":{_enc(band)},"min":{band_min},"skipped":{skipped}}},'
+        f'"explanation":{{"band":{_band_text(plan, score.band, score.band_skipped, score.band_caps)},'
         f'"bonus":{{"applied":"{f(score.bonus)}"{plan.bonus_max}{f(score.bonus_sum)}"}},'
         f'"bonuses":[{_adjustments(plan.bonuses, score.bonus_rows, plan.bonus_memo, env, f)}],'
         f'"criteria":[{criteria}],'
@@ -303,3 +384,12 @@ def unit_line(policy: Policy, unit: UnitResult) -> str:
         f'"id":{_enc(unit.id)},"name":{_enc(unit.name)},"proposed":{_enc(unit.proposed)},'
         f'"rank":{rank},"record":"unit","tied":{tied},"total":"{f(unit.total)}"}}'
     )
+
+
+#: What generated writers call: the shared texts and memories, and the writers of the parts
+#: they leave to the straightforward code (see :func:`.unitgen.build_writer`).
+_WRITER_HELPERS = MappingProxyType({
+    "enc": _enc, "criterion_text": _criterion_text, "adjustment_text": _adjustment_text,
+    "band_text": _band_text, "title": _title, "by_object": _BY_OBJECT, "keep": _keep,
+    "zero_key": _zero_key, "plain_texts": _PLAIN_TEXTS, "plain": _plain_cached,
+})
