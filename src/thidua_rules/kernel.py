@@ -48,7 +48,6 @@ class Source:
         self.lines.append("    " * (self.indent if indent is None else indent) + line)
 
 
-
 def _value(src: Source, expr: Any, name: str) -> str:
     """The text that evaluates a compiled expression: ``env[key]`` for a bare name, else a call."""
     if expr.names == {expr.source.strip()}:  # the expression is the name itself

@@ -30,7 +30,7 @@ from .decimals import engine_context
 from .engine import Result, evaluate_cluster, gc_paused
 from .errors import Issue, PolicyError, ThiduaError
 from .loader.common import UNIT_ID, Issues, item_path
-from .loader.data import FORMATS, LINE, CsvRows, DataChecker
+from .loader.data import FORMATS, LINE, CsvRow, CsvRows, DataChecker, cells_dict, csv_layout
 from .loader.digest import canonical_cluster_text
 from .model import Policy
 from .plugins import engine_version
@@ -100,8 +100,9 @@ def csv_rows(handle: IO[bytes], file: str) -> Iterator[tuple[int, Row]]:
 class CsvCells:
     """The rows of a CSV file whose header names each column once, as lists of cells, with the
     line numbers and errors of :func:`csv_rows`: the streaming driver only needs each row's
-    cluster and unit id, and leaves making the row's dict (``csv_rows``' row, without its
-    ``cluster``) to the process that checks it (:func:`_row_dict`)."""
+    cluster and unit id, and leaves the row's cells to the process that checks it, which makes
+    the usual unit straight from them and the row's dict (``csv_rows``' row, without its
+    ``cluster``: :func:`_row_dict`) only for any other row."""
 
     def __init__(self, handle: IO[bytes], file: str) -> None:
         self.file = file
@@ -137,8 +138,9 @@ class CsvCells:
 
 
 def _row_dict(header: tuple[str, ...], cells: list[str]) -> Row:
-    """``csv_rows``' row for ``cells`` (empty cells left out), without its ``cluster``."""
-    return {k: v for k, v in zip(header, cells, strict=False) if v and k != "cluster"}
+    """``csv_rows``' row for ``cells`` (empty cells left out), without its ``cluster``: what the
+    checking process makes of a row that is not the usual unit (``CsvLayout.row_dict``)."""
+    return cells_dict(header, cells)
 
 
 def jsonl_rows(handle: IO[bytes], file: str) -> Iterator[tuple[int, Row]]:
@@ -229,12 +231,17 @@ def _run_task(policy: Policy, file: str, text_values: bool, task: _Task) -> _Don
     for offset, (cluster_id, rows, taken) in enumerate(task.clusters):
         checker = DataChecker(policy, issues, text_values=text_values)
         checker.unit_ids = set(taken)
-        unit_rows = []
         header = task.header
-        for line, row in rows:
-            unit = dict(row) if header is None else _row_dict(header, row)
-            unit[LINE] = line
-            unit_rows.append(unit)
+        unit_rows: list[Any]
+        if header is None:
+            unit_rows = []
+            for line, row in rows:
+                unit = dict(row)
+                unit[LINE] = line
+                unit_rows.append(unit)
+        else:  # cells under a header naming each column once: the rows' dicts are made if needed
+            checker.layout = csv_layout(policy, header)
+            unit_rows = [CsvRow(line, row) for line, row in rows]
         meta = {"id": cluster_id, "units": unit_rows}
         before = len(issues.items)
         cluster = checker.cluster(item_path("clusters", task.index + offset, meta), meta, meta, nested=True)

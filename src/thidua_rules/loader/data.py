@@ -8,6 +8,7 @@ import json
 from collections.abc import Iterable, Iterator, Mapping
 from decimal import Decimal, InvalidOperation
 from pathlib import Path
+from types import MappingProxyType
 from typing import Any
 
 import attrs
@@ -30,9 +31,10 @@ from ..model import (
     frozen_mapping,
 )
 from ..plans import plan_for
+from ..scoring import fast_init
 from ..tomlfmt import join_path, toml_value
 from .common import UNIT_ID, Issues, item_path, parse_toml, read_bytes, take
-from .convert import _DEC, _INT, FALSE_WORDS, TRUE_WORDS, field_converter
+from .convert import _DEC, _INT, FALSE_WORDS, PARSED_MAX, TRUE_WORDS, field_converter
 from .digest import content_digest
 from .members import check_members, units_with_members
 
@@ -45,6 +47,8 @@ CLUSTER_KEYS = {
 #: Key under which a row of a CSV or JSON-lines file keeps its line number (never a string, so
 #: it cannot clash with a field name).
 LINE: Any = object()
+#: ``Unit(id=…, name=…, cluster=…, values=…)``, positionally, without the attrs ``__init__``.
+_new_unit = fast_init(Unit)
 
 
 def _format_of(path: str | Path, shown: str, format: str | None) -> str:
@@ -102,12 +106,15 @@ def _parse_data(data: bytes, policy: Policy, *, file: str, format: str,
         raw = _parse_json(data, file)
         if not isinstance(raw, dict):
             raise PolicyError([Issue(file=file, message="expected a JSON object at the top")])
-    elif format in ("csv", "jsonl"):
-        rows = _csv_rows(data, file) if format == "csv" else _jsonl_rows(data, file)
-        raw = _rows_to_clusters(rows, policy, issues)
+    elif format == "csv":
+        raw, layout = _csv_clusters(data, file, policy, issues)
+    elif format == "jsonl":
+        raw = _rows_to_clusters(_jsonl_rows(data, file), policy, issues)
     else:
         raise PolicyError([Issue(file=file, message=f"unknown data format '{format}'")])
     checker = DataChecker(policy, issues, text_values=(format == "csv"))
+    if format == "csv":
+        checker.layout = layout
     if members is not None:
         checker.members_elsewhere = units_with_members(members[1])
         checker.member_ids_elsewhere = {r["id"] for r in members[1]
@@ -223,9 +230,11 @@ class CsvRows:
                 d = {k: v for k, v in zip(header, row, strict=False) if v}
                 d[None] = row[width:]
                 yield d
-            else:
+            elif "" in row:
                 # cells are strings; a short row's missing cells (None) are left out as well
                 yield {k: v for k, v in zip(header, row, strict=False) if v}
+            else:  # no empty cell to leave out: the same dict, made in one call
+                yield dict(zip(header, row, strict=False))
 
 
 def _jsonl_rows(data: bytes, file: str) -> list[tuple[int, dict[str, Any]]]:
@@ -261,6 +270,98 @@ def _rows_to_clusters(rows: list[tuple[int, dict[str, Any]]], policy: Policy,
     return {"clusters": [clusters[c] for c in sorted(clusters)]}
 
 
+class CsvRow:
+    """A data row of a CSV file whose header names each column once, kept as its cells: the
+    usual unit is made straight from them (``DataChecker.units``); any other row is checked as
+    the dict ``csv_rows`` gives (:meth:`CsvLayout.row_dict`)."""
+
+    __slots__ = ("cells", "line")
+
+    def __init__(self, line: int, cells: list[str]) -> None:
+        self.line = line
+        self.cells = cells
+
+
+def cells_dict(header: tuple[str, ...], cells: list[str]) -> dict[Any, Any]:
+    """``csv_rows``' row for ``cells`` under ``header`` (naming each column once; empty cells
+    left out), without its ``cluster``."""
+    return {k: v for k, v in zip(header, cells, strict=False) if v and k != "cluster"}
+
+
+class CsvLayout:
+    """The columns of a CSV file whose header names each column once."""
+
+    def __init__(self, header: tuple[str, ...]) -> None:
+        self.header = header
+        self.width = len(header)
+        self.id_at = header.index("id") if "id" in header else None
+        self.name_at = header.index("name") if "name" in header else None
+
+    def row_dict(self, row: CsvRow) -> dict[Any, Any]:
+        """The row as ``_rows_to_clusters`` keeps it: :func:`cells_dict`, its line under ``LINE``."""
+        d = cells_dict(self.header, row.cells)
+        d[LINE] = row.line
+        return d
+
+    def row_id(self, row: CsvRow) -> Any:
+        """The row's ``id`` cell (``None`` when empty or missing, as ``csv_rows`` leaves it out)."""
+        at = self.id_at
+        return (row.cells[at] or None) if at is not None and at < len(row.cells) else None
+
+
+def _csv_clusters(data: bytes, file: str, policy: Policy,
+                  issues: Issues) -> tuple[dict[str, Any], CsvLayout | None]:
+    """``_rows_to_clusters(_csv_rows(data, file), …)`` with each row a :class:`CsvRow` of the
+    file's :class:`CsvLayout` (the same clusters, rows, line numbers, issues and errors), or,
+    when the header repeats a column name, exactly that (and no layout)."""
+    try:
+        text = data.decode("utf-8-sig")
+    except UnicodeDecodeError as exc:
+        raise PolicyError([Issue(file=file, message=f"not UTF-8 text (byte {exc.start})")]) from None
+    reader = CsvRows(csv.reader(io.StringIO(text, newline=""), strict=True))
+    clusters: dict[str, dict[str, Any]] = {}
+    no_cluster: list[int] = []  # lines of rows without a cluster: reported after reading them all
+    try:
+        header = reader.read_header()
+        if header is None:
+            return {"clusters": []}, None
+        if len(set(header)) != len(header):
+            return _rows_to_clusters(_csv_rows(data, file), policy, issues), None
+        width = len(header)
+        at = header.index("cluster") if "cluster" in header else width
+        for cells in reader.cells():
+            line = reader.line_num
+            if len(cells) > width:
+                raise PolicyError([Issue(file=file, line=line, message="more cells than header columns")])
+            cluster_id = cells[at] if at < len(cells) else ""
+            if not cluster_id:
+                no_cluster.append(line)
+                continue
+            cluster = clusters.get(cluster_id)
+            if cluster is None:
+                cluster = clusters[cluster_id] = {"id": cluster_id, "units": []}
+            cluster["units"].append(CsvRow(line, cells))
+    except csv.Error as exc:
+        raise PolicyError([Issue(file=file, line=reader.line_num, message=f"CSV syntax: {exc}")]) from None
+    for line in no_cluster:
+        issues.line = line
+        issues.add("", "missing 'cluster' (the id of the unit's cluster)")
+        issues.line = None
+    return {"clusters": [clusters[c] for c in sorted(clusters)]}, csv_layout(policy, tuple(header))
+
+
+def csv_layout(policy: Policy, header: tuple[str, ...]) -> CsvLayout:
+    """The layout of ``header``, kept per policy for the headers seen last (a streamed run
+    asks for it per cluster)."""
+    layouts = plan_for("csv-layouts", policy, lambda p: {})
+    layout = layouts.get(header)
+    if layout is None:
+        if len(layouts) >= 16:
+            layouts.clear()
+        layout = layouts[header] = CsvLayout(header)
+    return layout
+
+
 class DataChecker:
     """Checks the data structure against the policy and converts values to their input types."""
 
@@ -286,6 +387,12 @@ class DataChecker:
         #: what ``fields`` works out once for the policy's own inputs (converters, the inputs
         #: typed in the data, their known cells, the inputs the data may have to give)
         self._fields_plan: tuple[Any, ...] | None = None
+        #: what :meth:`units` needs for the usual unit (see :meth:`quick_plan`); ``False``: none
+        self._quick_plan: tuple[Any, ...] | bool | None = None
+        #: the columns of the CSV file whose rows are :class:`CsvRow` items, if any
+        self.layout: CsvLayout | None = None
+        #: the layout :meth:`cells_plan` was worked out for, and it
+        self._cells_plan: tuple[Any, Any] = (None, None)
 
     def clusters(self, raw: dict[str, Any]) -> tuple[Cluster, ...]:
         if "clusters" in raw:
@@ -334,10 +441,13 @@ class DataChecker:
         # Every well-formed id counts as known, even of a unit with bad fields: one mistake, one message.
         ids = {item["id"] for item in units_raw
                if isinstance(item, dict) and isinstance(item.get("id"), str) and UNIT_ID.fullmatch(item["id"])}
+        if self.layout is not None:  # rows of a CSV file, as their cells
+            row_id = self.layout.row_id
+            ids.update(unit_id for item in units_raw if type(item) is CsvRow
+                       and (unit_id := row_id(item)) is not None and UNIT_ID.fullmatch(unit_id))
         members_raw = body.get("members", [])
         self.derived_for = self.members_elsewhere | units_with_members(members_raw if isinstance(members_raw, list) else [])
-        units = [u for i, item in enumerate(units_raw)
-                 if (u := self.unit(self.unit_path(join_path(base, "units"), i, item), item, values["id"], year))]
+        units = self.units(join_path(base, "units"), units_raw, ids, values["id"], year)
         self.issues.line = None
         people = check_members(self, join_path(base, "members"), members_raw, ids, year, self.person_ids) \
             if "members" in body else ()
@@ -447,6 +557,131 @@ class DataChecker:
         return Unit(id=unit_id, name=name if isinstance(name, str) else unit_id, cluster=cluster,
                     values=frozen_mapping(values))
 
+    def quick_plan(self) -> tuple[Any, ...] | None:
+        """``(values_of, width)`` for the usual units (see :meth:`units`), or ``None`` when the
+        policy's units cannot take it: some input is counted from members (whether the data may
+        give it depends on the unit), an input is called ``id`` or ``name`` (never read from the
+        data), or the fields are converted without known cells."""
+        plan = self._quick_plan
+        if plan is None:
+            plan = self._quick_plan = False
+            _, plain, known, typed = self.fields_plan()
+            if (known and typed == plain and known is _load_plan(self.policy, self.text_values).cells
+                    and not plain & {"id", "name"}):
+                values_of = _values_maker(self.policy, self.text_values)
+                if values_of is not None:
+                    plan = self._quick_plan = (values_of, len(plain) + 1)
+        return plan or None
+
+    def units(self, path: str, items: list[Any], ids: set[str], cluster: str, year: int) -> list[Unit]:
+        """The well-formed units of ``items`` (at ``path``), in order, each as :meth:`unit` makes it.
+
+        The usual unit is made here without a word of checking: a table with a well-formed id
+        (``ids``: the cluster's ids that are strings of the right shape) not used before, a
+        string name or none, and exactly the inputs typed in the data besides them (and the
+        loader's ``LINE``), each cell a known text (``_known_cells``). For it ``unit`` reports
+        nothing and takes the same steps to the same values: every value the known cell's, in
+        sorted key order (``frozen_mapping``'s), and the policy's checks holding. Any other item,
+        with nothing recorded for it, goes to :meth:`unit`, which words its problems.
+        """
+        units = []
+        quick = self.quick_plan()
+        if quick is not None:
+            values_of, width = quick
+            unit_ids = self.unit_ids
+            checks = bool(self.policy.checks)
+        layout = self.layout
+        cells_plan = self.cells_plan() if layout is not None else None
+        if cells_plan is not None:
+            cells_width, id_at, name_at, values_at = cells_plan
+        for i, item in enumerate(items):
+            if type(item) is CsvRow:
+                # A full row without an empty cell and with a column for each input (and id,
+                # maybe name and cluster): the usual unit above, read from its cells.
+                cells = item.cells
+                if cells_plan is not None and len(cells) == cells_width and "" not in cells:
+                    unit_id = cells[id_at]
+                    if unit_id in ids and unit_id not in unit_ids:
+                        try:
+                            values = values_at(cells)
+                        except KeyError:  # a cell not known
+                            values = None
+                        if values is not None and (not checks or self.checks_hold(values, year)):
+                            unit_ids.add(unit_id)
+                            self.current_unit = unit_id
+                            units.append(_new_unit(unit_id, unit_id if name_at is None else cells[name_at],
+                                                   cluster, MappingProxyType(values)))
+                            continue
+                item = layout.row_dict(item)  # type: ignore[union-attr]
+            if quick is not None and type(item) is dict:
+                unit_id = item.get("id")
+                name = item.get("name", unit_id)
+                if (type(unit_id) is str and unit_id in ids and unit_id not in unit_ids
+                        and (type(name) is str or name is None)
+                        # every input found (below) and no other key: none unknown, none missing
+                        and len(item) == width + ("name" in item) + (LINE in item)):
+                    try:
+                        values = values_of(item)
+                    except (KeyError, TypeError):  # an input missing, a cell not known (or unhashable)
+                        values = None
+                    if values is not None and (not checks or self.checks_hold(values, year)):
+                        unit_ids.add(unit_id)
+                        self.current_unit = unit_id
+                        units.append(_new_unit(unit_id, unit_id if name is None else name, cluster,
+                                               MappingProxyType(values)))
+                        continue
+            unit = self.unit(self.unit_path(path, i, item), item, cluster, year)
+            if unit is not None:
+                units.append(unit)
+        return units
+
+    def cells_plan(self) -> tuple[Any, ...] | None:
+        """``(width, id_at, name_at, values_at)`` for the usual units of ``layout``'s rows, or
+        ``None`` when there is no :meth:`quick_plan` or the columns are not exactly ``id``, the
+        inputs typed in the data, and maybe ``name`` and ``cluster``. ``values_at(cells)`` is
+        ``values_of`` of the row's dict."""
+        layout = self.layout
+        seen, plan = self._cells_plan
+        if seen is not layout:
+            plan = None
+            quick = self.quick_plan()
+            if quick is not None and layout is not None and layout.id_at is not None:
+                plain = _plain_inputs(self.policy)
+                if set(layout.header) - {"cluster", "id", "name"} == plain:
+                    values_at = _values_maker(self.policy, self.text_values, layout.header)
+                    if values_at is not None:
+                        plan = (layout.width, layout.id_at, layout.name_at, values_at)
+            self._cells_plan = (layout, plan)
+        return plan
+
+    def checks_hold(self, values: dict[str, Value], year: int) -> bool:
+        """Whether :meth:`unit` would find every check of the policy holding for ``values``
+        (a check that fails or cannot be evaluated: ``False``)."""
+        values_with_year = {**values, "year": Decimal(year)}
+        for check in self.policy.checks:
+            if not check.rule.names <= values_with_year.keys():
+                continue
+            try:
+                with engine_context():
+                    held = check.rule.evaluate(values_with_year)
+            except ExpressionRuntimeError:
+                return False
+            if not held:
+                return False
+        return True
+
+    def fields_plan(self) -> tuple[Any, ...]:
+        """``(converters, plain, known, typed)`` of the policy's own inputs, worked out once."""
+        plan = self._fields_plan
+        if plan is None:
+            converters = _converters(self.policy, self.text_values)
+            plain = _plain_inputs(self.policy)
+            # Per input typed in the data: cell texts already converted to a good value
+            # (see ``_known_cells``); a cell found there needs no converter call.
+            known = _known_cells(self.policy, self.text_values, plain) if plain else _NO_CELLS
+            plan = self._fields_plan = (converters, plain, known, _typed_inputs(self.policy))
+        return plan
+
     def fields(self, path: str, item: Mapping[str, Any], *, skip: set[Any] | tuple[Any, ...],
                require: bool, inputs: Mapping[str, InputField] | None = None) -> tuple[dict[str, Value], bool]:
         """The item's well-typed values of ``inputs`` (the policy's unit inputs unless given), and
@@ -458,15 +693,7 @@ class DataChecker:
         ok = True
         known_row = False
         if inputs is None:
-            plan = self._fields_plan
-            if plan is None:
-                converters = _converters(self.policy, self.text_values)
-                plain = _plain_inputs(self.policy)
-                # Per input typed in the data: cell texts already converted to a good value
-                # (see ``_known_cells``); a cell found there needs no converter call.
-                known = _known_cells(self.policy, self.text_values, plain) if plain else _NO_CELLS
-                plan = self._fields_plan = (converters, plain, known, _typed_inputs(self.policy))
-            converters, plain, known, typed = plan
+            converters, plain, known, typed = self.fields_plan()
             inputs = self.inputs
         else:
             converters, plain, known, typed = None, _NO_INPUTS, _NO_CELLS, _NO_INPUTS
@@ -802,9 +1029,75 @@ class _LoadPlan:
         self.converters: dict[str, Any] = {}
         self.cells: dict[str, dict[str, Value]] = {}
         for field in policy.inputs:
-            self.converters[field.id], known = field_converter(field, checker.convert, text_values)
+            converter, known = field_converter(field, checker.convert, text_values)
             if field.id in plain:
+                if field.type in ("boolean", "text"):  # converters that remember no cells themselves
+                    converter = _remembering(converter, known)
                 self.cells[field.id] = known
+            self.converters[field.id] = converter
+        #: ``values_of`` of :func:`_values_maker`, made when first asked for (``False``: none),
+        #: and per CSV header its ``values_at``
+        self.values_of: Any = None
+        self.values_at: dict[tuple[str, ...], Any] = {}
+
+
+def _remembering(converter: Any, known: dict[str, Value]) -> Any:
+    """``converter`` remembering, in ``known``, each cell text it converted without a problem
+    (the converter is a pure function of the text: the same text always gives an equal value)."""
+
+    def remember(raw: Any) -> tuple[Value, str]:
+        value, problem = converter(raw)
+        if not problem and type(raw) is str and len(known) < PARSED_MAX:
+            known[raw] = value
+        return value, problem
+
+    return remember
+
+
+def _values_maker(policy: Policy, text_values: bool, header: tuple[str, ...] | None = None) -> Any:
+    """``values_of(item)``: ``{k: cells[k][item[k]] for k in sorted(cells)}`` for the known
+    cells of the inputs typed in the data (``_LoadPlan.cells``, which the converters keep
+    adding to), as one generated dict display in sorted key order; it raises ``KeyError`` for
+    an input missing from ``item`` or a cell not known (``TypeError`` for an unhashable one).
+    ``None`` when there are no such inputs.
+
+    With ``header`` (a CSV file's columns, naming each input once): ``values_at(row)``, the
+    same for the row's cells, ``values_of`` of ``dict(zip(header, row))``.
+
+    Only the number of inputs reaches the generated source; the ids, cell memories and cell
+    positions are bound in its namespace under generated names (``K0``, ``C0``, ``A0``…).
+    """
+    plan = _load_plan(policy, text_values)
+    made = plan.values_of if header is None else plan.values_at.get(header)
+    if made is None:
+        made = False
+        cells = plan.cells
+        names: dict[str, Any] = {}
+        parts = []
+        for i, key_name in enumerate(sorted(cells)):
+            names[f"K{i}"], names[f"C{i}"] = key_name, cells[key_name]
+            if header is None:
+                parts.append(f"K{i}: C{i}[item[K{i}]]")
+            else:
+                names[f"A{i}"] = header.index(key_name)
+                parts.append(f"K{i}: C{i}[row[A{i}]]")
+        if parts:
+            source = (f"def values_of({'item' if header is None else 'row'}):\n"
+                      f"    return {{{', '.join(parts)}}}\n")
+            try:
+                code = compile(source, f"<unit values of {policy.id}>", "exec")
+            except (SyntaxError, RecursionError, MemoryError):  # too many inputs: the loop instead
+                code = None
+            if code is not None:
+                exec(code, names)  # noqa: S102 - source generated above from the number of inputs only
+                made = names["values_of"]
+        if header is None:
+            plan.values_of = made
+        else:
+            if len(plan.values_at) >= 16:
+                plan.values_at.clear()
+            plan.values_at[header] = made
+    return made or None
 
 
 def _load_plan(policy: Policy, text_values: bool) -> _LoadPlan:

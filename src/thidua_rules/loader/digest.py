@@ -4,13 +4,14 @@ the order of its file or the file's format (TOML, JSON, CSV, JSON lines)."""
 from __future__ import annotations
 
 import decimal
+import hashlib
 import json
 from collections.abc import Mapping
 from decimal import Decimal
+from types import MappingProxyType
 from typing import Any
 
 from ..model import Cluster
-from .common import sha256
 
 
 def content_digest(clusters: tuple[Cluster, ...]) -> str:
@@ -19,28 +20,77 @@ def content_digest(clusters: tuple[Cluster, ...]) -> str:
 
     The digested text is ``[``, the :func:`canonical_cluster_text` of each cluster joined by
     ``,``, then ``]`` (exactly ``json.dumps`` of the list), so a streamed run can digest one
-    cluster at a time and get the same hash.
+    cluster at a time and get the same hash. So does this function: the text is never joined.
     """
-    text = "[" + ",".join(canonical_cluster_text(c) for c in clusters) + "]"
-    return sha256(text.encode("utf-8"))
+    digest = hashlib.sha256(b"[")
+    separator = b""
+    for cluster in clusters:
+        digest.update(separator + canonical_cluster_text(cluster).encode("utf-8"))
+        separator = b","
+    digest.update(b"]")
+    return digest.hexdigest()
 
 
-#: Canonical number texts already worked out, per decimal context (``normalize`` rounds to the
-#: context's precision): equal numbers have the same canonical text, so ``Decimal("5")`` and
-#: ``Decimal("5.0")`` share an entry; beside them, (key, number) → the ``"key":"text"`` pair.
-#: Bounded; cleared when full.
-_TEXTS: dict[tuple[Any, ...], tuple[dict[Decimal, str], dict[tuple[str, Decimal], str]]] = {}
+class _Memory:
+    """What :func:`canonical_cluster_text` remembers under one decimal context (``normalize``
+    rounds to the context's precision): each number's canonical text (equal numbers have the
+    same one, so ``Decimal("5")`` and ``Decimal("5.0")`` share an entry), per key the whole
+    ``"key":"text"`` pair of each number (only numbers are stored there), and the unit text
+    functions made per shape of a unit's values (:func:`_unit_text_maker`)."""
+
+    def __init__(self) -> None:
+        self.texts: dict[Decimal, str] = {}
+        self.pairs: dict[tuple[str, str], dict[Decimal, str]] = {}
+        self.shapes: dict[tuple[tuple[Any, ...], tuple[type, ...]], Any] = {}
+        self.last: Any = None  # the unit text function used last
+        # a function, not a method: the unit text functions hold it, and no cycle is made
+        self.pair = _pair_function(self.texts)
+
+    def pairs_of(self, key: str, tail: str = "") -> dict[Decimal, str]:
+        """Number → the ``"key":"text"`` pair followed by ``tail`` (``","`` before another pair)."""
+        by_key = self.pairs.get((key, tail))
+        if by_key is None:
+            by_key = {} if len(self.pairs) < 4096 else _FULL
+            if by_key is not _FULL:
+                self.pairs[(key, tail)] = by_key
+        return by_key
 
 
-def _texts() -> tuple[dict[Decimal, str], dict[tuple[str, Decimal], str]]:
-    """The number texts and pair texts of the current decimal context."""
+def _pair_function(texts: dict[Decimal, str]) -> Any:
+    stored = [0]  # pairs stored, over every key
+
+    def pair(by_key: dict[Decimal, str], key_text: str, x: Decimal, tail: str = "") -> str:
+        """``"key":"text"`` of number ``x`` (``key_text`` is ``"key":``) then ``tail``, remembered
+        in ``by_key`` (that of ``pairs_of(key, tail)``)."""
+        text = texts.get(x)
+        if text is None:
+            text = texts[x] = f"{x.normalize():f}" if x else "0"
+        # a canonical number's text is digits, '-' and '.': nothing to escape
+        part = f'{key_text}"{text}"{tail}'
+        if stored[0] < 100_000 and by_key is not _FULL:
+            stored[0] += 1
+            by_key[x] = part
+        return part
+
+    return pair
+
+
+#: A pair memory that is never written to (too many keys remembered already).
+_FULL: dict[Decimal, str] = {}
+
+#: Per decimal context: its memory. Bounded; a memory is replaced when full.
+_TEXTS: dict[tuple[Any, ...], _Memory] = {}
+
+
+def _memory() -> _Memory:
+    """The memory of the current decimal context."""
     ctx = decimal.getcontext()
     key = (ctx.prec, ctx.rounding, ctx.Emin, ctx.Emax, ctx.clamp)
     memory = _TEXTS.get(key)
-    if memory is None or len(memory[0]) > 100_000:
+    if memory is None or len(memory.texts) > 100_000:
         if len(_TEXTS) > 8:
             _TEXTS.clear()
-        memory = _TEXTS[key] = ({}, {})
+        memory = _TEXTS[key] = _Memory()
     return memory
 
 
@@ -54,25 +104,126 @@ def _canonical(v: Any) -> Any:
     return v
 
 
+#: Value types a unit text function writes itself (every value the loader makes is one).
+_SHAPE_TYPES = (Decimal, str, bool)
+
+
+def _unit_text_maker(memory: _Memory, values: Mapping[Any, Any]) -> Any:
+    """The unit text function for units whose values have the keys and value types of
+    ``values`` (sorted string keys; numbers, strings and booleans), or ``None``.
+
+    ``unit_text(u)`` is the unit's text in :func:`canonical_cluster_text` (``None`` for a unit
+    of another shape, or whose id or name is not a string), in straight-line code: one test of
+    the keys, one of the value types, then each pair with the comma after it remembered
+    (numbers), or encoded (strings), or one of two texts (booleans). Only the number of values
+    and their types reach the generated source; the keys' texts and the memories are bound in
+    its namespace under generated names (``P0``, ``KT0``…).
+    """
+    keys = tuple(values)
+    types = tuple(map(type, values.values()))
+    if not keys or any(type(k) is not str for k in keys) or list(keys) != sorted(keys) \
+            or not all(t in _SHAPE_TYPES for t in types):
+        return None
+    shape = (keys, types)
+    made = memory.shapes.get(shape)
+    if made is not None:
+        return made
+    names: dict[str, Any] = {"KEYS": keys, "TYPES": types, "enc": _encode_string, "pair": memory.pair}
+    lines = ["    v = u.values",
+             "    if tuple(v) != KEYS:",
+             "        return None",
+             f"    {', '.join(f'x{i}' for i in range(len(keys)))}, = v.values()",
+             f"    if ({', '.join(f'type(x{i})' for i in range(len(keys)))},) != TYPES:",
+             "        return None",
+             "    i, n = u.id, u.name",
+             "    if type(i) is not str or type(n) is not str:",
+             "        return None"]
+    pieces = []  # of the f-string that writes the values
+    for i, (key, kind) in enumerate(zip(keys, types, strict=True)):
+        key_text = _encode_string(key) + ":"
+        tail = "," if i < len(keys) - 1 else ""
+        if kind is Decimal:
+            names[f"P{i}"], names[f"KT{i}"], names[f"TL{i}"] = memory.pairs_of(key, tail), key_text, tail
+            lines.append(f"    p{i} = P{i}.get(x{i}) or pair(P{i}, KT{i}, x{i}, TL{i})")
+            pieces.append(f"{{p{i}}}")
+        elif kind is str:
+            names[f"KT{i}"] = key_text
+            pieces.append(f"{{KT{i}}}{{enc(x{i})}}{tail}")
+        else:
+            names[f"KT{i}"], names[f"KF{i}"] = key_text + "true" + tail, key_text + "false" + tail
+            pieces.append(f"{{KT{i} if x{i} else KF{i}}}")
+    parts = "".join(pieces)
+    lines.append(f"    return f'{{{{\"id\":{{enc(i)}},\"name\":{{enc(n)}},\"values\":{{{{{parts}}}}}}}}}'")
+    source = "def unit_text(u):\n" + "\n".join(lines) + "\n"
+    try:
+        code = compile(source, "<canonical unit text>", "exec")
+    except (SyntaxError, RecursionError, MemoryError):  # too many values: the loop instead
+        return None
+    exec(code, names)  # noqa: S102 - source generated above from the values' count and types only
+    made = names["unit_text"]
+    made.source = source  # for debugging and the tests
+    if len(memory.shapes) >= 64:
+        memory.shapes.clear()
+    memory.shapes[shape] = made
+    return made
+
+
+def _cluster_head(c: Cluster) -> str:
+    """``json.dumps`` of the cluster's canonical content without ``units`` and ``year``, written
+    straight for the usual cluster (no ballots, history, rotation or other sections)."""
+    leader, deputy = c.leader, c.deputy
+    if (type(c.id) is str and type(c.name) is str and (leader is None or type(leader) is str)
+            and (deputy is None or type(deputy) is str) and not c.rotation and not c.ballots
+            and not c.history and not c.plugin_data and not c.discipline and not c.deferrals
+            and not c.people):
+        return (f'{{"ballots":[],"deputy":{"null" if deputy is None else _encode_string(deputy)},'
+                f'"history":[],"id":{_encode_string(c.id)},'
+                f'"leader":{"null" if leader is None else _encode_string(leader)},'
+                f'"name":{_encode_string(c.name)},"rotation":[]}}')
+    return _dumps(_canonical_cluster(c, units=False))
+
+
 def canonical_cluster_text(c: Cluster) -> str:
     """One cluster's canonical content as compact JSON (sorted keys, exact decimals).
 
     Exactly :func:`canonical_cluster_json`'s text. The units, the bulk of it, are written
-    straight to text: each value's key text (``"id":``) made once, each number's canonical text
-    remembered (``_texts``), strings through the JSON encoder's own string encoder, and only the
-    rest (the cluster's other keys, values of other types) through ``json.dumps``.
+    straight to text: a unit whose values have the shape of the last unit's goes through that
+    shape's generated function (:func:`_unit_text_maker`); any other, value by value: each
+    value's key text (``"id":``) made once, each number's canonical text remembered (``_Memory``),
+    strings through the JSON encoder's own string encoder, and only the rest (the cluster's other
+    keys, values of other types) through ``json.dumps``.
     """
     if not c.units:
         return canonical_cluster_json(c)
-    texts, pairs = _texts()
+    memory = _memory()
+    pair = memory.pair
     keys = _KEY_TEXTS
+    unit_text = memory.last
     units = []
     in_order: list[Any] = []  # keys of the last unit whose values had to be sorted, in order
     for u in c.units:
+        if unit_text is not None:
+            try:
+                text = unit_text(u)
+            except TypeError:  # a number without a hash (a signalling NaN): the loop says so
+                text = None
+            if text is not None:
+                units.append(text)
+                continue
+        values = u.values
+        made = _unit_text_maker(memory, values) if type(values) is MappingProxyType else None
+        if made is not None and made is not unit_text:
+            unit_text = memory.last = made
+            try:
+                text = unit_text(u)
+            except TypeError:
+                text = None
+            if text is not None:
+                units.append(text)
+                continue
         if type(u.id) is not str or type(u.name) is not str:
             return canonical_cluster_json(c)
         parts = []
-        values = u.values
         # Values made by the loader are in key order already (``frozen_mapping``): the same keys
         # in the same order as a sorted unit need no sorting.
         if list(values) == in_order:
@@ -84,7 +235,8 @@ def canonical_cluster_text(c: Cluster) -> str:
             if type(x) is Decimal:
                 # the whole ``"key":"number"`` text, remembered per key and number: equal
                 # numbers have the same canonical text (and only numbers are stored here)
-                part = pairs.get((k, x))
+                by_key = memory.pairs_of(k) if type(k) is str else _FULL
+                part = by_key.get(x)
                 if part is not None:
                     parts.append(part)
                     continue
@@ -97,14 +249,7 @@ def canonical_cluster_text(c: Cluster) -> str:
                 key = keys[k] = _encode_string(k) + ":"
             kind = type(x)
             if kind is Decimal:
-                text = texts.get(x)
-                if text is None:
-                    text = texts[x] = f"{x.normalize():f}" if x else "0"
-                # a canonical number's text is digits, '-' and '.': nothing to escape
-                part = f'{key}"{text}"'
-                if len(pairs) < 100_000:
-                    pairs[(k, x)] = part
-                parts.append(part)
+                parts.append(pair(by_key, key, x))
             elif kind is str:
                 parts.append(key + _encode_string(x))
             elif kind is bool:
@@ -114,8 +259,9 @@ def canonical_cluster_text(c: Cluster) -> str:
         units.append(f'{{"id":{_encode_string(u.id)},"name":{_encode_string(u.name)},'
                      f'"values":{{{",".join(parts)}}}}}')
     # ``units`` and ``year`` sort after every other key: the rest of the cluster, then them.
-    head = _dumps(_canonical_cluster(c, units=False))
-    return f'{head[:-1]},"units":[{",".join(units)}],"year":{_dumps(c.year)}}}'
+    head = _cluster_head(c)
+    year = str(c.year) if type(c.year) is int else _dumps(c.year)
+    return f'{head[:-1]},"units":[{",".join(units)}],"year":{year}}}'
 
 
 def canonical_cluster_json(c: Cluster) -> str:
