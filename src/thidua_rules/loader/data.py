@@ -582,7 +582,9 @@ class DataChecker:
         loader's ``LINE``), each cell a known text (``_known_cells``). For it ``unit`` reports
         nothing and takes the same steps to the same values: every value the known cell's, in
         sorted key order (``frozen_mapping``'s), and the policy's checks holding. Any other item,
-        with nothing recorded for it, goes to :meth:`unit`, which words its problems.
+        with nothing recorded for it, goes to :meth:`unit`, which words its problems. A row of a
+        CSV file (:class:`CsvRow`) is read from its cells when it is the usual unit, and made the
+        dict ``_rows_to_clusters`` gives otherwise.
         """
         units = []
         quick = self.quick_plan()
@@ -646,7 +648,7 @@ class DataChecker:
             plan = None
             quick = self.quick_plan()
             if quick is not None and layout is not None and layout.id_at is not None:
-                plain = _plain_inputs(self.policy)
+                plain = self.fields_plan()[1]
                 if set(layout.header) - {"cluster", "id", "name"} == plain:
                     values_at = _values_maker(self.policy, self.text_values, layout.header)
                     if values_at is not None:

@@ -1,0 +1,382 @@
+"""The loader's fast paths (the usual unit made without checking, the generated unit text of the
+data digest, units made as layout twins) give exactly what the straightforward code gives: the
+same units, values, digits and key order, the same digest and the same error lines."""
+
+from __future__ import annotations
+
+import csv
+import decimal
+import io
+import random
+import sys
+from decimal import Decimal
+from pathlib import Path
+from types import MappingProxyType
+
+import attrs
+import pytest
+
+from thidua_rules import load_policy, parse_data, parse_policy
+from thidua_rules.errors import PolicyError
+from thidua_rules.loader import data as data_module
+from thidua_rules.loader import digest
+from thidua_rules.model import Cluster, Unit
+from thidua_rules.stream import evaluate_stream
+
+ROOT = Path(__file__).resolve().parent.parent
+sys.path.insert(0, str(ROOT / "benchmarks"))
+import generate  # noqa: E402
+import large_policy  # noqa: E402
+
+NAMES = ["Đơn vị \"Ấp\" {n}", "Phòng 'Ư' {n}", "Unit {n}\\x", "", " {n} ", "Ban\u2028{n}", "Đội, {n}"]
+
+
+def _policy(name):
+    if name == "example":
+        return load_policy(ROOT / "policies" / "cum8-2022.toml")
+    if name == "large":
+        return parse_policy(large_policy.make_policy().encode("utf-8"), file="large.toml")
+    return load_policy(ROOT / "policies" / f"{name}.toml")
+
+
+def _cell(field, rng: random.Random) -> str:
+    """A good cell text for ``field``, in one of the ways a person types it."""
+    if field.type == "integer":
+        low = int(field.min) if field.min is not None else -5
+        high = int(field.max) if field.max is not None else max(low, 0) + 30
+        if field.id == "beneficiaries":  # the cantho checks compare other counts with it
+            low = high = 60
+        value = rng.randint(low, high)
+        forms = [str(value), f"00{value}", f" {value} ", f"+{value}", f"{value}\t"]
+        if value == 0:
+            forms += ["-0", "+0", "000", "-00"]
+        return rng.choice(forms)
+    if field.type == "decimal":
+        return rng.choice(["0.5", ".5", "0.50", "1", "1.", "+0.25", " 0.3 ", "0", "-0", "0.000", "00.7500"])
+    if field.type == "boolean":
+        return rng.choice(["true", "false", " TRUE ", "yes", "có", "x", "1", "0", "no", "không", "khong", "False"])
+    if field.type == "enum":
+        return rng.choice(field.values)
+    return rng.choice(["ghi chú", 'a "b"', "x,y", "\\", "ư\u2028"])
+
+
+def edge_csv(policy, units: int, seed: int, *, empty_optional: bool = True) -> bytes:
+    """Units of ``policy`` sorted by cluster, every cell a good text written in a varied way,
+    names with quotes, commas and non-ASCII letters (or no name), optional inputs left empty."""
+    rng = random.Random(seed)
+    inputs = [f for f in policy.inputs if not f.plugin and f.members is None]
+    out = io.StringIO()
+    writer = csv.writer(out, lineterminator="\n")
+    columns = ["cluster", "id", "name", *(f.id for f in inputs)]
+    rng.shuffle(columns)
+    writer.writerow(columns)
+    for n in range(units):
+        cluster = f"c{n // 7:03d}"
+        row = {"cluster": cluster, "id": f"u{n:04d}", "name": rng.choice(NAMES).format(n=n)}
+        for field in inputs:
+            optional = not field.required or field.default is not None
+            row[field.id] = "" if empty_optional and optional and rng.random() < 0.3 else _cell(field, rng)
+        writer.writerow([row[c] for c in columns])
+    return out.getvalue().encode("utf-8")
+
+
+def straightforward(monkeypatch):
+    """Every unit through ``DataChecker.unit`` and every field through ``convert``; the digest
+    through ``canonical_cluster_json``."""
+
+    def slow_converters(policy, text_values):
+        checker = data_module.DataChecker(policy, data_module.Issues("<slow>"), text_values=text_values)
+        return {f.id: (lambda raw, f=f: checker.convert(f, raw)) for f in policy.inputs}
+
+    monkeypatch.setattr(data_module, "_converters", slow_converters)
+    monkeypatch.setattr(data_module, "_plain_inputs", lambda policy: frozenset())
+    monkeypatch.setattr(data_module, "_typed_inputs", lambda policy: frozenset({"\0never given"}))
+    monkeypatch.setattr(data_module.DataChecker, "quick_plan", lambda self: None)
+    monkeypatch.setattr(digest, "canonical_cluster_text", digest.canonical_cluster_json)
+
+
+def loaded(data: bytes, policy, kind: str = "csv"):
+    """The dataset, or the error lines."""
+    try:
+        return parse_data(data, policy, file="units." + kind, format=kind)
+    except PolicyError as exc:
+        return exc.lines()
+
+
+def exactly(dataset) -> list:
+    """Everything of every unit, with each value's type and digits and the order of its keys."""
+    return [(c.id, u.id, u.name, u.cluster, type(u), type(u.values),
+             [(k, type(v), str(v)) for k, v in u.values.items()])
+            for c in dataset.clusters for u in c.units]
+
+
+def fast_and_slow(monkeypatch, data: bytes, policy, kind: str = "csv"):
+    # Loaded twice: the second time every cell is a remembered good text (the usual unit).
+    fast = [loaded(data, policy, kind) for _ in range(2)]
+    with monkeypatch.context() as m:
+        straightforward(m)
+        slow = loaded(data, policy, kind)
+    return fast, slow
+
+
+@pytest.mark.parametrize("name", ["example", "large", "cantho-dan-van"])
+def test_fast_units_are_the_straightforward_units(monkeypatch, name):
+    """On units with cells of every form (leading zeros, '+1', ' 7 ', '-0', decimals, boolean
+    words, empty optional cells, names with quotes and non-ASCII letters or none), the dataset
+    and its digest are the straightforward loader's exactly."""
+    policy = _policy(name)
+    data = edge_csv(policy, 600, seed=3)
+    fast, slow = fast_and_slow(monkeypatch, data, policy)
+    assert not isinstance(slow, list), slow[:5]
+    for dataset in fast:
+        assert dataset == slow
+        assert dataset.sha256 == slow.sha256
+        assert exactly(dataset) == exactly(slow)
+    # the usual units took the fast path: it is not a test of the slow path twice
+    checker = data_module.DataChecker(policy, data_module.Issues("x"), text_values=True)
+    assert checker.quick_plan() is not None
+
+
+@pytest.mark.parametrize("name", ["example", "large"])
+def test_generated_data_and_stream_digest(monkeypatch, tmp_path, name):
+    """The benchmarks' data: the same dataset and digest, and the streamed run's digest is it."""
+    policy = _policy(name)
+    data = generate.make_csv(1500, seed=9) if name == "example" else large_policy.make_csv(1500, seed=9)
+    fast, slow = fast_and_slow(monkeypatch, data, policy)
+    for dataset in fast:
+        assert exactly(dataset) == exactly(slow)
+        assert dataset.sha256 == slow.sha256
+    path = tmp_path / "units.csv"
+    path.write_bytes(data)
+    summary = evaluate_stream(policy, path, io.StringIO(), display="units.csv")
+    assert summary.data_sha256 == slow.sha256
+    # Every unit of the usual kind, once its cells are remembered: none is checked the long way.
+    checked = []
+    with monkeypatch.context() as m:
+        slow_unit = data_module.DataChecker.unit
+        m.setattr(data_module.DataChecker, "unit", lambda self, *a: checked.append(a) or slow_unit(self, *a))
+        assert exactly(loaded(data, policy)) == exactly(slow)
+        evaluate_stream(policy, path, io.StringIO(), display="units.csv")
+    assert checked == []
+
+
+def _table(data: bytes) -> list[list[str]]:
+    return list(csv.reader(io.StringIO(data.decode("utf-8"), newline="")))
+
+
+def _bad_csv(policy, layout: str) -> bytes:
+    """Good rows mixed with every kind of problem the loader words; ``layout``: the columns
+    are each input once (``"inputs"``), or also an unknown one (``"unknown"``), or have no
+    ``name`` (``"no-name"``), or the rows are short."""
+    header, *rows = _table(edge_csv(policy, 40, seed=5, empty_optional=False))
+    at = {c: i for i, c in enumerate(header)}
+    number = next(f.id for f in policy.inputs if f.type == "integer" and f.min is not None and f.min >= 0)
+    enum = next((f.id for f in policy.inputs if f.type == "enum"), None)
+    rows[1][at[number]] = "1e3"             # an exponent
+    rows[2][at[number]] = "-1"              # below the minimum
+    rows[3][at[number]] = "1.5"             # not whole
+    rows[4][at[number]] = ""                # missing
+    rows[5][at["id"]] = "Bad Id"            # not an id
+    rows[6][at["id"]] = rows[7][at["id"]]   # the same id twice: the first row (also good) keeps it
+    rows[8][at[number]] = "x"
+    rows[8][at["id"]] = rows[9][at["id"]]   # a bad row first, then a good one with its id
+    rows[10][at["id"]] = ""                 # no id
+    rows[11][at["cluster"]] = ""            # no cluster
+    rows[12][at[number]] = "٣"              # a digit of another script
+    if enum is not None:
+        rows[13][at[enum]] = "tot "         # almost an allowed value
+    rows[14][at[number]] = " 00 "           # good
+    rows[16] = rows[16][:-2]                # short: its last two inputs missing
+    long = rows.pop(17)                     # made long below: a syntax error, given alone
+    if layout == "unknown":
+        header = [*header, "unknown_field"]
+        rows = [[*row, "1" if i == 15 else ""] for i, row in enumerate(rows)]
+    elif layout == "no-name":
+        rows = [[c for j, c in enumerate(row) if j != at["name"]] for row in rows]
+        header = [c for c in header if c != "name"]
+    elif layout == "short":
+        rows = [row[:-1] for row in rows]
+    long = [*long, *["1"] * (len(header) + 1 - len(long))]
+    out = io.StringIO()
+    writer = csv.writer(out, lineterminator="\n")
+    writer.writerows([header, *rows])
+    good = out.getvalue()
+    writer.writerow(long)
+    return good.encode("utf-8"), out.getvalue().encode("utf-8")
+
+
+@pytest.mark.parametrize("layout", ["inputs", "unknown", "no-name", "short"])
+@pytest.mark.parametrize("name", ["example", "large", "cantho-dan-van"])
+def test_error_lines_are_the_straightforward_lines(monkeypatch, tmp_path, name, layout):
+    """Bad cells, missing fields, unknown fields, bad and repeated ids, a row without a cluster,
+    short rows: every error line, its row and line number, as the straightforward loader gives
+    them, all at once; and the streamed run gives the same lines. With a row longer than the
+    header after them: that syntax error alone."""
+    policy = _policy(name)
+    data, with_long_row = _bad_csv(policy, layout)
+    for csv_bytes, at_least in ((data, 10), (with_long_row, 1)):
+        fast, slow = fast_and_slow(monkeypatch, csv_bytes, policy)
+        assert isinstance(slow, list) and len(slow) >= at_least, slow
+        assert fast == [slow, slow]
+        path = tmp_path / "units.csv"
+        path.write_bytes(csv_bytes)
+        with pytest.raises(PolicyError) as raised:
+            evaluate_stream(policy, path, io.StringIO(), display="units.csv")
+        assert raised.value.lines() == slow
+    assert any("duplicate unit id" in line for line in slow_lines(monkeypatch, data, policy))
+    assert slow == ["units.csv:41: more cells than header columns"]
+
+
+def slow_lines(monkeypatch, data, policy):
+    with monkeypatch.context() as m:
+        straightforward(m)
+        return loaded(data, policy)
+
+
+def test_failed_check_is_worded_as_before(monkeypatch):
+    """A unit whose cells are all remembered but which fails a policy check goes to the checked
+    path: the same message, row and line."""
+    policy = _policy("cantho-dan-van")
+    header, *rows = _table(edge_csv(policy, 60, seed=8, empty_optional=False))
+    rows[20][header.index("with_accounts")] = rows[3][header.index("with_accounts")] = "70"
+    out = io.StringIO()
+    writer = csv.writer(out, lineterminator="\n")
+    writer.writerows([header, *rows])
+    data = out.getvalue().encode("utf-8")
+    fast, slow = fast_and_slow(monkeypatch, data, policy)
+    assert fast == [slow, slow]
+    assert len(slow) == 2 and all("check 'accounts_le_beneficiaries' failed" in line for line in slow), slow
+
+
+def test_json_and_toml_rows_are_the_straightforward_units(monkeypatch):
+    """JSON-lines rows (numbers, not texts) and TOML data give the straightforward units too."""
+    import json
+
+    import tomli_w
+
+    policy = _policy("example")
+    rows = generate.make_rows(300, seed=4)
+    jsonl = "".join(json.dumps(r, ensure_ascii=False) + "\n" for r in rows).encode("utf-8")
+    clusters: dict[str, list] = {}
+    for row in rows:
+        clusters.setdefault(str(row["cluster"]), []).append({k: v for k, v in row.items() if k != "cluster"})
+    toml = tomli_w.dumps({"clusters": [{"id": c, "units": u} for c, u in sorted(clusters.items())]}).encode()
+    for data, kind in ((jsonl, "jsonl"), (toml, "toml")):
+        fast, slow = fast_and_slow(monkeypatch, data, policy, kind)
+        for dataset in fast:
+            assert exactly(dataset) == exactly(slow)
+            assert dataset.sha256 == slow.sha256
+
+
+def test_values_maker_is_the_known_cells_comprehension():
+    """The generated ``values_of`` is the dict of known cells in sorted key order, and raises
+    for a missing input or an unknown cell; its source holds no input id."""
+    policy = _policy("large")
+    parse_data(large_policy.make_csv(200), policy, file="u.csv", format="csv")
+    values_of = data_module._values_maker(policy, True)
+    cells = data_module._load_plan(policy, True).cells
+    row = next(iter(data_module.CsvRows(csv.reader(io.StringIO(large_policy.make_csv(3).decode())))))
+    item = {k: v for k, v in row.items() if k not in ("cluster", "id", "name")}
+    assert list(values_of(item).items()) == [(k, cells[k][item[k]]) for k in sorted(cells)]
+    with pytest.raises(KeyError):
+        values_of({**item, "x00": "not a number"})
+    with pytest.raises(KeyError):
+        values_of({k: v for k, v in item.items() if k != "rating"})
+    with pytest.raises(TypeError):
+        values_of({**item, "x01": ["unhashable"]})
+    code = values_of.__code__
+    assert not {c for c in code.co_consts if isinstance(c, str) and c in cells}
+
+
+def test_unit_text_matches_json_on_every_shape():
+    """The generated unit text is ``canonical_cluster_json``'s for units of one shape, units of
+    another shape, keys or types, the same key with a number, a boolean, a string or an int,
+    unsorted keys, odd names, numbers of every form, and under another decimal context."""
+    odd = {"a": Decimal("1.50"), "b": Decimal("-0"), "c": Decimal("15E-1"), "d": Decimal("1E+3"),
+           "e": True, "f": "đ \"q\"\\\n\u2028", "g": Decimal("0.000"), "h": Decimal("-2.675"),
+           "i": Decimal(12345678901234567890123456789012345), "z": False}
+    shapes = [
+        odd,
+        {**odd, "a": True},                       # the same key, a boolean
+        {**odd, "a": 1},                          # an int, not a number of the loader's
+        {**odd, "a": "1.5"},                      # a string
+        {**odd, "e": Decimal(1)},                 # a number where a boolean was
+        {k: v for k, v in odd.items() if k != "c"},
+        {**odd, "j": ("x", "ư")},                 # a tuple: the loop
+        dict(reversed(odd.items())),              # not sorted
+        {"\"); import os  #": Decimal(1), "ä": Decimal(2)},
+        {},
+        {"a": Decimal("NaN")},
+    ]
+    units = []
+    for i, values in enumerate(shapes * 3):
+        units.append(Unit(id=f"u{i:02d}", name=NAMES[i % len(NAMES)].format(n=i), cluster="c",
+                          values=MappingProxyType(values)))
+    clusters = [Cluster(id="c", name="Cụm \"c\"", year=2024, units=tuple(units)),
+                Cluster(id="d", name="D", year=2024, units=tuple(units[:1] * 3), leader="u00", deputy="đ"),
+                Cluster(id="e", name="E", year=2024, units=tuple(units[:2]), rotation=("u00",))]
+    for context in (decimal.getcontext(), decimal.Context(prec=5), decimal.Context(prec=60)):
+        with decimal.localcontext(context):
+            for _ in range(3):  # again from the remembered texts and functions
+                for cluster in clusters:
+                    assert digest.canonical_cluster_text(cluster) == digest.canonical_cluster_json(cluster)
+                for unit in units:  # each unit alone, after units of other shapes
+                    cluster = Cluster(id="x", name="X", year=1, units=(unit,))
+                    assert digest.canonical_cluster_text(cluster) == digest.canonical_cluster_json(cluster)
+    made = [f for m in digest._TEXTS.values() for f in m.shapes.values()]
+    assert made and all("import os" not in f.source and "đ" not in f.source for f in made)
+
+
+def test_unit_text_of_a_loaded_dataset_and_its_digest(monkeypatch):
+    """The loaded units' texts through the generated function are the JSON texts, cluster by
+    cluster, and the digest is the hash of the joined JSON texts."""
+    import hashlib
+
+    policy = _policy("large")
+    dataset = parse_data(edge_csv(policy, 300, seed=12), policy, file="u.csv", format="csv")
+    for cluster in dataset.clusters:
+        assert digest.canonical_cluster_text(cluster) == digest.canonical_cluster_json(cluster)
+    text = "[" + ",".join(digest.canonical_cluster_json(c) for c in dataset.clusters) + "]"
+    assert dataset.sha256 == digest.content_digest(dataset.clusters) == hashlib.sha256(text.encode()).hexdigest()
+    assert digest.content_digest(()) == hashlib.sha256(b"[]").hexdigest()
+
+
+def test_units_made_as_twins_are_units():
+    """A unit made by the fast constructor equals and prints as the attrs one, and is
+    still frozen."""
+    values = MappingProxyType({"a": Decimal(1)})
+    fast = data_module._new_unit("u1", "Ư", "c", values)
+    slow = Unit(id="u1", name="Ư", cluster="c", values=values)
+    assert type(fast) is Unit and fast == slow and repr(fast) == repr(slow)
+    assert attrs.asdict(fast, recurse=False) == attrs.asdict(slow, recurse=False)
+    with pytest.raises(attrs.exceptions.FrozenInstanceError):
+        fast.id = "u2"  # type: ignore[misc]
+    assert attrs.evolve(fast, name="x") == Unit(id="u1", name="x", cluster="c", values=values)
+
+
+def test_cluster_text_with_every_section():
+    """A cluster with any one section (rotation, ballots, history, discipline, deferrals,
+    members, plugin data) or a leader and deputy, beside the usual units: the JSON text."""
+    from thidua_rules import load_data
+    from thidua_rules.model import Deferral, DisciplineRecord
+
+    examples = ROOT / "examples"
+    found = {}
+    for policy_name, data_name, members in (
+            ("cand-cum5-2023", "cand-cum5-2023/units.toml", None),
+            ("cum8-2022-members", "cum8-2022/units-members.toml", examples / "cum8-2022" / "members.csv"),
+            ("cantho-dan-van", "cantho-2025/units.toml", None)):
+        for cluster in load_data(examples / data_name, _policy(policy_name), members=members).clusters:
+            assert digest.canonical_cluster_text(cluster) == digest.canonical_cluster_json(cluster)
+            for section in ("ballots", "history", "people", "plugin_data"):
+                if getattr(cluster, section):
+                    found[section] = getattr(cluster, section)
+            base = cluster
+    assert set(found) == {"ballots", "history", "people", "plugin_data"}
+    unit = base.units[0].id
+    found.update(rotation=(unit,), discipline=(DisciplineRecord(unit=unit, level="x", start=2020, until=2021),),
+                 deferrals=(Deferral(unit=unit, reason="r"),))
+    variants = [attrs.evolve(base, **{section: value}) for section, value in found.items()]
+    variants += [attrs.evolve(base, leader=unit), attrs.evolve(base, deputy=unit, name="Cụm \"đ\""), base]
+    for cluster in variants:
+        assert digest.canonical_cluster_text(cluster) == digest.canonical_cluster_json(cluster)
