@@ -1,5 +1,5 @@
 """Evaluation throughput with every core: units per second of score + rank + award when the
-clusters are shared out among one process per core.
+clusters are shared out among one process per core, and of the hand-written baseline alike.
 
 Each worker process loads the policy and the whole data set once (untimed), cuts the clusters
 into shares and evaluates one share per task; a warm-up round runs every share once first. The
@@ -19,6 +19,7 @@ from typing import Any
 import attrs
 import generate
 import pytest
+from baseline import baseline_totals
 
 from thidua_rules import evaluate, load_policy, parse_data
 
@@ -29,12 +30,15 @@ _WORKER: dict[str, Any] = {}
 
 
 def _load(units: int) -> None:
-    """Pool initializer: the policy and the data set's shares, in this worker's memory."""
+    """Pool initializer: the policy, the data set's shares and the baseline's rows' shares, in
+    this worker's memory."""
     policy = load_policy(EXAMPLE)
     data = parse_data(generate.make_csv(units), policy, file="bench.csv", format="csv")
     clusters = data.clusters
+    rows = generate.make_rows(units)
     _WORKER["policy"] = policy
     _WORKER["shares"] = [attrs.evolve(data, clusters=clusters[i::SHARES]) for i in range(SHARES)]
+    _WORKER["rows"] = [rows[i::SHARES] for i in range(SHARES)]
 
 
 def _evaluate_share(index: int) -> int:
@@ -43,22 +47,28 @@ def _evaluate_share(index: int) -> int:
     return sum(len(c.units) for c in result.clusters)
 
 
+def _baseline_share(index: int) -> int:
+    return len(baseline_totals(_WORKER["rows"][index]))
+
+
 def _cores() -> int:
     return len(os.sched_getaffinity(0)) if hasattr(os, "sched_getaffinity") else (os.cpu_count() or 1)
 
 
 @pytest.mark.parametrize("units", [10_000] + ([100_000] if LARGE else []))
-def test_evaluate_all_cores(benchmark, units):
-    """Units per second evaluated with one process per core (``extra_info["units_per_s"]``);
-    untimed (CI) on 1k units."""
+@pytest.mark.parametrize("what", ["evaluate", "baseline"])
+def test_all_cores(benchmark, what, units):
+    """Units per second with one process per core (``extra_info["units_per_s"]``): the engine's
+    evaluation, and the hand-written baseline's totals for comparison; untimed (CI) on 1k units."""
     size = units if not benchmark.disabled else 1_000
     jobs = _cores()
+    task = _evaluate_share if what == "evaluate" else _baseline_share
     context = multiprocessing.get_context("spawn")
     with context.Pool(jobs, initializer=_load, initargs=(size,)) as pool:
-        pool.map(_evaluate_share, range(SHARES), chunksize=1)  # warm-up: every worker's plans
+        pool.map(task, range(SHARES), chunksize=1)  # warm-up: every worker's plans
 
         def run() -> int:
-            return sum(pool.map(_evaluate_share, range(SHARES), chunksize=1))
+            return sum(pool.map(task, range(SHARES), chunksize=1))
 
         evaluated = benchmark.pedantic(run, rounds=3, iterations=1, warmup_rounds=0)
     assert evaluated == size
