@@ -23,6 +23,8 @@ from thidua_rules.loader import digest
 from thidua_rules.model import Cluster, Unit
 from thidua_rules.stream import evaluate_stream
 
+from .test_fastpath import _straightforward_loading
+
 ROOT = Path(__file__).resolve().parent.parent
 sys.path.insert(0, str(ROOT / "benchmarks"))
 import generate  # noqa: E402
@@ -83,16 +85,7 @@ def edge_csv(policy, units: int, seed: int, *, empty_optional: bool = True) -> b
 def straightforward(monkeypatch):
     """Every unit through ``DataChecker.unit`` and every field through ``convert``; the digest
     through ``canonical_cluster_json``."""
-
-    def slow_converters(policy, text_values):
-        checker = data_module.DataChecker(policy, data_module.Issues("<slow>"), text_values=text_values)
-        return {f.id: (lambda raw, f=f: checker.convert(f, raw)) for f in policy.inputs}
-
-    monkeypatch.setattr(data_module, "_converters", slow_converters)
-    monkeypatch.setattr(data_module, "_plain_inputs", lambda policy: frozenset())
-    monkeypatch.setattr(data_module, "_typed_inputs", lambda policy: frozenset({"\0never given"}))
-    monkeypatch.setattr(data_module.DataChecker, "quick_plan", lambda self: None)
-    monkeypatch.setattr(digest, "canonical_cluster_text", digest.canonical_cluster_json)
+    _straightforward_loading(monkeypatch)
 
 
 def loaded(data: bytes, policy, kind: str = "csv"):

@@ -21,6 +21,8 @@ from thidua_rules.report.document import _unit
 from thidua_rules.report.jsontext import compact
 from thidua_rules.report.unitgen import _number_memory
 
+from .test_kernel import EDGE_POLICY as KERNEL_EDGE_POLICY
+
 ROOT = Path(__file__).resolve().parent.parent
 sys.path.insert(0, str(ROOT / "benchmarks"))
 import generate  # noqa: E402 - from benchmarks/, added to the path above
@@ -30,53 +32,9 @@ ODD = "đơn \"vị\"\\\n\u2028\x00\x1f\t'{}"  # quotes, backslash, controls, no
 
 #: Ungrouped and gated criteria, a bonus with a condition, a total cap, no deductions, a band
 #: condition (as in test_kernel), and a value that prints with its sign when zero.
-EDGE_POLICY = """
-[policy]
-id = "edge_writer"
-name = "Edge \\"writer\\""
-precision = 1
-
-[inputs]
-a = { type = "decimal" }
-b = { type = "decimal" }
-flag = { type = "boolean" }
-
-[[criteria]]
-id = "tieu_chi_mot"
-name = "Gated, negative raw"
-points = 10
-method = "formula"
-formula = "a - b"
-gate = "flag"
-
-[[criteria]]
-id = "tieu_chi_hai"
-name = "Ungrouped"
-points = 5
-method = "proportional"
-value = "a"
-target = "b"
-
-[scoring]
-total_max = 12
-
-[[bonuses]]
-id = "diem_thuong"
-name = "When"
-formula = "a / 3"
-when = "a > 1"
-
-[[bands]]
-id = "loai_a"
-name = "Top"
-min = 10
-when = "zero_criteria == 0"
-
-[[bands]]
-id = "loai_b"
-name = "Rest"
-min = -100
-"""
+EDGE_POLICY = KERNEL_EDGE_POLICY.replace('[policy]\nid = "edge"\nname = "Edge cases"\n',
+                                         '[policy]\nid = "edge_writer"\nname = "Edge \\"writer\\""\n', 1)
+assert EDGE_POLICY != KERNEL_EDGE_POLICY
 
 
 def reference(policy, unit):

@@ -47,6 +47,20 @@ class Source:
     def add(self, line: str, indent: int | None = None) -> None:
         self.lines.append("    " * (self.indent if indent is None else indent) + line)
 
+    def function(self, source: str, filename: str, name: str) -> Any:
+        """The function ``name`` defined by ``source`` (generated from a policy's shape only),
+        its free names bound to the constants, or None when the source is too large to compile
+        (the caller then keeps its loops)."""
+        try:
+            code = compile(source, filename, "exec")
+        except (SyntaxError, RecursionError, MemoryError):
+            return None
+        namespace = dict(self.names)
+        exec(code, namespace)  # noqa: S102 - source generated from the policy's shape only
+        made = namespace[name]
+        made.source = source  # for debugging and the tests
+        return made
+
 
 def _value(src: Source, expr: Any, name: str) -> str:
     """The text that evaluates a compiled expression: ``env[key]`` for a bare name, else a call."""
@@ -247,12 +261,4 @@ def build_kernel(policy: Policy, *, keys: tuple[tuple[str, ...], ...], quantum: 
             f"({''.join(r + ', ' for r in adjustment_rows['d'])}), score, sum_b, applied_b, sum_d, applied_d, "
             "total_raw, total, band, tuple(skipped), env, (), ())")
     source = "def kernel(unit, env):\n" + "\n".join(src.lines) + "\n"
-    try:
-        code = compile(source, f"<scoring kernel of {policy.id}>", "exec")
-    except (SyntaxError, RecursionError, MemoryError):  # a table too large to compile: loop instead
-        return None
-    namespace = dict(src.names)
-    exec(code, namespace)  # noqa: S102 - source generated above from the policy's shape only
-    kernel = namespace["kernel"]
-    kernel.source = source  # for debugging and the tests
-    return kernel  # type: ignore[no-any-return]
+    return src.function(source, f"<scoring kernel of {policy.id}>", "kernel")

@@ -206,6 +206,15 @@ def _head(src: _Source, plan: Any) -> dict[str, str]:
     return slot
 
 
+def _applied(src: _Source, kind: str, max_text: str) -> None:
+    """``,"bonus":{"applied":…,"max":…,"sum":…}`` (or the deduction's)."""
+    src.put(f',"{kind}":{{"applied":"')
+    src.put_expr(_number(kind))
+    src.put('"' + max_text)
+    src.put_expr(_number(f"{kind}_sum"))
+    src.put('"}')
+
+
 def _record(src: _Source, plan: Any, slot: dict[str, str]) -> None:
     """The record's text in sorted-key order, as ``unit_line_loop`` writes it."""
     src.put('{"band":')
@@ -214,18 +223,10 @@ def _record(src: _Source, plan: Any, slot: dict[str, str]) -> None:
     src.put_expr("EB(unit.cluster)")
     src.put(',"explanation":{"band":')
     src.put_expr("band_text")
-    src.put(',"bonus":{"applied":"')
-    src.put_expr(_number("bonus"))
-    src.put('"' + plan.bonus_max)
-    src.put_expr(_number("bonus_sum"))
-    src.put('"}')
+    _applied(src, "bonus", plan.bonus_max)
     _adjustments(src, "B", "bonuses", plan.bonuses, plan.bonus_memo, slot)
     _criteria(src, plan, slot)
-    src.put(',"deduction":{"applied":"')
-    src.put_expr(_number("deduction"))
-    src.put('"' + plan.deduction_max)
-    src.put_expr(_number("deduction_sum"))
-    src.put('"}')
+    _applied(src, "deduction", plan.deduction_max)
     _adjustments(src, "D", "deductions", plan.deductions, plan.deduction_memo, slot)
     _groups(src, plan)
     src.put(',"ranking":{"above":')
@@ -304,12 +305,4 @@ def build_writer(policy: Policy, plan: Any, loop: Callable[[Any], str],
     body = "\n".join(src.lines)
     source = (f"def write(unit):\n    try:\n{body}\n        return {src.record()}\n"
               "    except Exception:\n        return LOOP(unit)\n")  # the error, or the text, from the loops
-    try:
-        code = compile(source, f"<unit record writer of {policy.id}>", "exec")
-    except (SyntaxError, RecursionError, MemoryError):  # a table too large to compile: loops instead
-        return None
-    namespace = dict(src.names)
-    exec(code, namespace)  # noqa: S102 - source generated above from the policy's shape only
-    writer = namespace["write"]
-    writer.source = source  # for debugging and the tests
-    return writer  # type: ignore[no-any-return]
+    return src.function(source, f"<unit record writer of {policy.id}>", "write")
