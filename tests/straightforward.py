@@ -1,0 +1,50 @@
+"""Every fast path of the engine switched to its straightforward counterpart at once.
+
+The fast pieces are each tested against their own straightforward code (``test_kernel``,
+``test_expression_codegen``, ``test_awards_speed``, ``test_fastpath``, ``test_unitline_speed``,
+``test_loader_speed``, ``test_stream_cells``); :func:`straightforward_paths` puts all of those
+straightforward codes together, so that a whole run — CSV in, JSON lines out — can be compared
+byte for byte with the fast one (``tests/test_identity.py`` on small data in CI,
+``benchmarks/check_identity.py`` on 100k units). It patches module attributes of this process
+only: use it with ``jobs=1``, and load the policy inside it (expressions are compiled to Python
+at their first call, so a policy loaded outside keeps its generated functions).
+"""
+
+from __future__ import annotations
+
+from collections.abc import Iterator
+from contextlib import contextmanager
+
+import pytest
+
+
+def _document_unit_line(policy, unit):
+    """The ``unit`` record as the compact encoding of the JSON document's unit entry."""
+    from thidua_rules.report.document import _unit
+    from thidua_rules.report.jsontext import compact
+
+    return compact({"record": "unit", **_unit(policy, unit)})
+
+
+@contextmanager
+def straightforward_paths() -> Iterator[None]:
+    """Inside: scoring by the loops (no kernel), expressions as closure trees, every title check
+    through a view and the reference ranking, every unit and field through the loader's checks
+    with the plain digest, CSV rows read by ``csv_rows``, and unit records as encoded documents."""
+    from thidua_rules import scoring, stream
+    from thidua_rules.expressions import compiler
+    from thidua_rules.loader import digest
+    from thidua_rules.report import jsonlines
+
+    from .test_awards_speed import straightforward as straightforward_awards
+    from .test_fastpath import _straightforward_loading
+
+    with pytest.MonkeyPatch.context() as m:
+        straightforward_awards(m)  # also empties the per-policy plans, made again under the patches
+        _straightforward_loading(m)
+        m.setattr(scoring, "build_kernel", lambda *args, **kwargs: None)
+        m.setattr(compiler, "MAX_GENERATED", -1)  # no text is short enough: the closure trees
+        m.setattr(stream, "canonical_cluster_text", digest.canonical_cluster_json)
+        m.setattr(stream.CsvCells, "usable", property(lambda self: False))
+        m.setattr(jsonlines, "unit_line", _document_unit_line)
+        yield

@@ -1,0 +1,58 @@
+"""A whole run, CSV in and JSON lines out, gives the same bytes on the fast paths and on the
+straightforward ones (``straightforward.py``), streamed in one and two processes and in memory."""
+
+from __future__ import annotations
+
+import io
+import sys
+from pathlib import Path
+
+import pytest
+
+from thidua_rules import evaluate, parse_data, parse_policy, render
+from thidua_rules.scoring import _plan
+from thidua_rules.stream import evaluate_stream
+
+from .straightforward import straightforward_paths
+
+ROOT = Path(__file__).resolve().parent.parent
+sys.path.insert(0, str(ROOT / "benchmarks"))
+import generate  # noqa: E402
+import large_policy  # noqa: E402
+
+CASES = {
+    "example": (lambda: (ROOT / "policies" / "cum8-2022.toml").read_bytes(), generate.make_csv, 1_500),
+    "large": (lambda: large_policy.make_policy().encode("utf-8"), large_policy.make_csv, 400),
+}
+
+
+def run(policy_bytes: bytes, path: Path, jobs: int = 1) -> str:
+    policy = parse_policy(policy_bytes, file="policy.toml")
+    out = io.StringIO()
+    evaluate_stream(policy, path, out, display="units.csv", jobs=jobs, policy_bytes=policy_bytes)
+    return out.getvalue()
+
+
+@pytest.mark.parametrize("name", sorted(CASES))
+def test_fast_and_straightforward_runs_give_the_same_bytes(name, tmp_path):
+    make_policy, make_csv, units = CASES[name]
+    policy_bytes = make_policy()
+    path = tmp_path / "units.csv"
+    path.write_bytes(make_csv(units))
+    fast = run(policy_bytes, path)
+    with straightforward_paths():
+        slow = run(policy_bytes, path)
+        slow_policy = parse_policy(policy_bytes, file="policy.toml")
+        slow_memory = render(evaluate(slow_policy, parse_data(path.read_bytes(), slow_policy,
+                                                              file="units.csv", format="csv")), "jsonl")
+        # the switches took: the loops scored, and an arithmetic formula ran as its closure tree
+        assert _plan(slow_policy).kernel is None
+        assert slow_policy.deductions[0].formula._fn.__code__.co_names == ("_slow",)
+    assert fast.count("\n") == units + 2 + fast.count('"record":"cluster"')
+    assert slow == fast
+    policy = parse_policy(policy_bytes, file="policy.toml")
+    memory = render(evaluate(policy, parse_data(path.read_bytes(), policy, file="units.csv", format="csv")), "jsonl")
+    assert _plan(policy).kernel is not None and policy.deductions[0].formula._fn.__code__.co_names != ("_slow",)
+    assert memory == slow_memory == fast  # in memory as streamed
+    if name == "example":
+        assert run(policy_bytes, path, jobs=2) == fast
