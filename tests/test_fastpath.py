@@ -191,7 +191,8 @@ def test_fast_constructors_equal_attrs_init(result):
     from thidua_rules.awards import CheckOutcome, TitleOutcome
     from thidua_rules.engine import UnitResult
     from thidua_rules.ranking import Placed, Separation
-    from thidua_rules.scoring import AdjustmentScore, CriterionScore, GroupScore, UnitScore, fast_init
+    from thidua_rules.records import fast_init
+    from thidua_rules.scoring import AdjustmentScore, CriterionScore, GroupScore, UnitScore
 
     unit = result.clusters[0].units[1]
     samples = [unit, unit.placed, unit.placed.above, unit.score, unit.score.criteria[0], unit.score.groups[0],
@@ -220,7 +221,7 @@ def test_fast_constructor_of_a_class_with_a_weakref_slot():
 
     import attrs
 
-    from thidua_rules.scoring import fast_init
+    from thidua_rules.records import fast_init
 
     @attrs.frozen(kw_only=True)
     class Kept:

@@ -18,10 +18,10 @@ from .extensions import TitleView
 from .model import Ballot, Cluster, Policy, Quota, Title, TitleCheck
 from .plans import plan_for
 from .ranking import Placed
-from .scoring import fast_init
+from .records import fast_init
 
 
-@attrs.frozen(kw_only=True, weakref_slot=False)  # made per unit: see scoring.fast_init
+@attrs.frozen(kw_only=True, weakref_slot=False)  # made per unit: see records.fast_init
 class CheckOutcome:
     check: str
     plugin: str
@@ -30,7 +30,7 @@ class CheckOutcome:
     seen: Mapping[str, Any]
 
 
-@attrs.frozen(kw_only=True, weakref_slot=False)  # made per unit: see scoring.fast_init
+@attrs.frozen(kw_only=True, weakref_slot=False)  # made per unit: see records.fast_init
 class TitleOutcome:
     """What happened to one title for one unit.
 

@@ -19,10 +19,11 @@ from .model import RANKING_BALLOT, Cluster, Dataset, PluginInfo, Policy
 from .people import MemberCount, PersonResult, decide_people, derive_units
 from .plugins import engine_version
 from .ranking import Placed, rank_cluster
-from .scoring import SMALL_DECIMALS, UnitScore, fast_init, score_units
+from .records import fast_init
+from .scoring import SMALL_DECIMALS, UnitScore, score_units
 
 
-@attrs.frozen(kw_only=True, weakref_slot=False)  # made per unit: see scoring.fast_init
+@attrs.frozen(kw_only=True, weakref_slot=False)  # made per unit: see records.fast_init
 class UnitResult:
     """One unit's outcome: place, score, band, proposals and everything that explains them."""
 

@@ -54,7 +54,7 @@ class TitleCheckSpec:
     plugin: str = ""
 
 
-@attrs.frozen(kw_only=True, weakref_slot=False)  # made per unit: see scoring.fast_init
+@attrs.frozen(kw_only=True, weakref_slot=False)  # made per unit: see records.fast_init
 class TitleView:
     """What a title check sees of one unit: read-only."""
 

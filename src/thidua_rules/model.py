@@ -225,7 +225,7 @@ class Policy:
 # ---------------------------------------------------------------- data
 
 
-@attrs.frozen(kw_only=True, weakref_slot=False)  # made per unit: see scoring.fast_init
+@attrs.frozen(kw_only=True, weakref_slot=False)  # made per unit: see records.fast_init
 class Unit:
     """A member unit of a cluster with its year's figures (``values``, keyed by input id)."""
 

@@ -11,10 +11,11 @@ import attrs
 
 from .collation import vi_sort_key
 from .model import RankKey
-from .scoring import UnitScore, fast_init
+from .records import fast_init
+from .scoring import UnitScore
 
 
-@attrs.frozen(kw_only=True, weakref_slot=False)  # made per unit: see scoring.fast_init
+@attrs.frozen(kw_only=True, weakref_slot=False)  # made per unit: see records.fast_init
 class Separation:
     """Why two neighbours in the ranking are in this order: the first key that differs."""
 
@@ -24,7 +25,7 @@ class Separation:
     other: Decimal | None
 
 
-@attrs.frozen(kw_only=True, weakref_slot=False)  # made per unit: see scoring.fast_init
+@attrs.frozen(kw_only=True, weakref_slot=False)  # made per unit: see records.fast_init
 class Placed:
     """One unit's place in its cluster."""
 

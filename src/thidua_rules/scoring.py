@@ -15,9 +15,10 @@ from .errors import EvaluationError, ExpressionRuntimeError
 from .kernel import build_kernel
 from .model import Adjustment, Policy, Unit, Value
 from .plans import plan_for
+from .records import fast_init
 
 
-@attrs.frozen(kw_only=True, weakref_slot=False)  # made per unit: see scoring.fast_init
+@attrs.frozen(kw_only=True, weakref_slot=False)  # made per unit: see records.fast_init
 class CriterionScore:
     """Points of one criterion for one unit, with what produced them."""
 
@@ -30,7 +31,7 @@ class CriterionScore:
     override: str | None = None   # the plugin whose ``score_criterion`` produced the points
 
 
-@attrs.frozen(kw_only=True, weakref_slot=False)  # made per unit: see scoring.fast_init
+@attrs.frozen(kw_only=True, weakref_slot=False)  # made per unit: see records.fast_init
 class GroupScore:
     id: str
     sum: Decimal
@@ -38,7 +39,7 @@ class GroupScore:
     capped: bool
 
 
-@attrs.frozen(kw_only=True, weakref_slot=False)  # made per unit: see scoring.fast_init
+@attrs.frozen(kw_only=True, weakref_slot=False)  # made per unit: see records.fast_init
 class AdjustmentScore:
     id: str
     applies: bool
@@ -54,7 +55,7 @@ GroupRow = tuple[str, Decimal, Decimal, bool]
 AdjustmentRow = tuple[str, bool, Decimal, Decimal, bool]
 
 
-@attrs.frozen(kw_only=True, weakref_slot=False)  # made per unit: see scoring.fast_init
+@attrs.frozen(kw_only=True, weakref_slot=False)  # made per unit: see records.fast_init
 class UnitScore:
     """Everything scoring computed for one unit; ``env`` is what later rules can read.
 
@@ -97,42 +98,6 @@ class UnitScore:
     @property
     def deductions(self) -> tuple[AdjustmentScore, ...]:
         return tuple([_adjustment_score(*row) for row in self.deduction_rows])
-
-
-def fast_init(cls: type) -> Any:
-    """A positional constructor for a frozen, slotted attrs class without validators, converters
-    or hooks: ``fast_init(C)(a, b, …)`` is an instance equal in every field to ``C(x=a, y=b, …)``
-    (every field given, in declaration order), still frozen. Worth it only for the classes made
-    per unit.
-
-    A class declared without a weakref slot (``weakref_slot=False``) directly on ``object`` gets
-    a plain slotted twin with the same slots, so the same memory layout: the instance is made as
-    a twin, its slots set by ordinary attribute stores (the fastest way CPython has), and then
-    given its class (``__class__`` assignment, which CPython allows between heap types of the
-    same layout and checks). Otherwise the slots are set through the class's slot descriptors.
-    Either way the frozen class's ``__setattr__`` is never called and no ``__init__`` runs.
-    """
-    fields = attrs.fields(cls)
-    assert "__slots__" in cls.__dict__ and not hasattr(cls, "__attrs_post_init__") \
-        and not hasattr(cls, "__attrs_pre_init__")
-    for field in fields:
-        assert field.validator is None and field.converter is None and field.init
-    names = [f"a{i}" for i in range(len(fields))]
-    env: dict[str, Any] = {"new": object.__new__, "cls": cls}
-    body = []
-    if cls.__bases__ == (object,) and "__weakref__" not in cls.__slots__:
-        env["twin"] = type(f"_{cls.__name__}Twin", (), {"__slots__": tuple(cls.__slots__)})
-        body.append("    self = new(twin)")
-        body.extend(f"    self.{field.name} = a{i}" for i, field in enumerate(fields))
-        body.append("    self.__class__ = cls")
-    else:
-        body.append("    self = new(cls)")
-        for i, field in enumerate(fields):
-            env[f"set{i}"] = cls.__dict__[field.name].__set__
-            body.append(f"    set{i}(self, a{i})")
-    source = f"def make({', '.join(names)}):\n" + "\n".join(body) + "\n    return self\n"
-    exec(compile(source, f"<fast_init {cls.__qualname__}>", "exec"), env)  # noqa: S102
-    return env["make"]
 
 
 _criterion_score = fast_init(CriterionScore)

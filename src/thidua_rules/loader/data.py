@@ -31,7 +31,7 @@ from ..model import (
     frozen_mapping,
 )
 from ..plans import plan_for
-from ..scoring import fast_init
+from ..records import fast_init
 from ..tomlfmt import join_path, toml_value
 from .common import UNIT_ID, Issues, item_path, parse_toml, read_bytes, take
 from .convert import _DEC, _INT, FALSE_WORDS, PARSED_MAX, TRUE_WORDS, field_converter
