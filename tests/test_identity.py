@@ -56,3 +56,16 @@ def test_fast_and_straightforward_runs_give_the_same_bytes(name, tmp_path):
     assert memory == slow_memory == fast  # in memory as streamed
     if name == "example":
         assert run(policy_bytes, path, jobs=2) == fast
+
+
+@pytest.mark.parametrize("jobs", [1, 2])
+def test_a_binary_output_takes_the_same_bytes(tmp_path, jobs):
+    """A binary ``out`` gets the workers' UTF-8 bytes as they are; a text one the same text."""
+    policy_bytes = (ROOT / "policies" / "cum8-2022.toml").read_bytes()
+    path = tmp_path / "units.csv"
+    path.write_bytes(generate.make_csv(300).replace(b"\xc4\x90\xc6\xa1n v\xe1\xbb\x8b", "Đơn vị \"ẩ\"".encode()))
+    policy = parse_policy(policy_bytes, file="policy.toml")
+    binary = io.BytesIO()
+    evaluate_stream(policy, path, binary, display="units.csv", jobs=jobs, policy_bytes=policy_bytes)
+    assert "ẩ" in run(policy_bytes, path)
+    assert binary.getvalue() == run(policy_bytes, path).encode("utf-8")

@@ -176,7 +176,7 @@ def _evaluate_stream(args: argparse.Namespace, policy: Policy) -> int:
         if sha256(policy_bytes) != policy.sha256:
             raise PolicyError([Issue(file=args.policy, message="the file changed while it was read; run again")])
 
-    def run(out: IO[str]) -> StreamSummary:
+    def run(out: IO[str] | IO[bytes]) -> StreamSummary:
         return evaluate_stream(policy, args.data, out, format=kind, jobs=jobs,
                                policy_bytes=policy_bytes, progress=progress_for(sys.stderr))
 

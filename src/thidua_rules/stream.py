@@ -211,8 +211,9 @@ class _Task:
 class _Done:
     issues: tuple[Issue, ...]
     failure: tuple[str, ...]        # lines of the first run-time error, if any
-    text: str                       # cluster and unit records
-    digests: tuple[str, ...]        # canonical text of each cluster, for the data digest
+    # UTF-8 bytes: made once in the worker, then passed, hashed and written as they are
+    text: bytes                     # cluster and unit records
+    digests: tuple[bytes, ...]      # canonical text of each cluster, for the data digest
     units: int
 
 
@@ -225,7 +226,7 @@ def run_task(policy: Policy, file: str, text_values: bool, task: _Task) -> _Done
 def _run_task(policy: Policy, file: str, text_values: bool, task: _Task) -> _Done:
     issues = Issues(file)
     out: list[str] = []
-    digests: list[str] = []
+    digests: list[bytes] = []
     units = 0
     failure: tuple[str, ...] = ()
     for offset, (cluster_id, rows, taken) in enumerate(task.clusters):
@@ -247,7 +248,7 @@ def _run_task(policy: Policy, file: str, text_values: bool, task: _Task) -> _Don
         cluster = checker.cluster(item_path("clusters", task.index + offset, meta), meta, meta, nested=True)
         if cluster is None or len(issues.items) != before:
             continue
-        digests.append(canonical_cluster_text(cluster))
+        digests.append(canonical_cluster_text(cluster).encode("utf-8"))
         units += len(cluster.units)
         if not task.evaluate or failure or issues:
             continue
@@ -257,7 +258,7 @@ def _run_task(policy: Policy, file: str, text_values: bool, task: _Task) -> _Don
             out.append(cluster_lines(policy, result))
         except ThiduaError as exc:
             failure = tuple(exc.lines())
-    return _Done(issues=tuple(issues.items), failure=failure, text="".join(out),
+    return _Done(issues=tuple(issues.items), failure=failure, text="".join(out).encode("utf-8"),
                  digests=tuple(digests), units=units)
 
 
@@ -307,7 +308,7 @@ class Progress:
 def evaluate_stream(
     policy: Policy,
     data_path: str | Path,
-    out: IO[str],
+    out: IO[str] | IO[bytes],
     *,
     display: str | None = None,
     format: str | None = None,
@@ -315,7 +316,8 @@ def evaluate_stream(
     policy_bytes: bytes | None = None,
     progress: Progress | Callable[[int], Progress] | None = None,
 ) -> StreamSummary:
-    """Evaluate a CSV or JSON-lines unit file sorted by cluster and write JSON lines to ``out``.
+    """Evaluate a CSV or JSON-lines unit file sorted by cluster and write JSON lines to ``out``,
+    a text file or a binary one (which takes UTF-8 bytes: faster, the same bytes).
 
     :param jobs: worker processes (``1``: in this process); needs ``policy_bytes`` above 1, the
         policy file's bytes, which each worker compiles again.
@@ -359,7 +361,7 @@ def evaluate_stream(
 
 
 def _run(policy: Policy, rows: Iterator[tuple[int, Row]] | CsvCells, handle: IO[bytes], file: str,
-         kind: str, out: IO[str], jobs: int, policy_bytes: bytes | None, bar: Progress | None) -> StreamSummary:
+         kind: str, out: IO[str] | IO[bytes], jobs: int, policy_bytes: bytes | None, bar: Progress | None) -> StreamSummary:
     text_values = kind == "csv"
     row_issues: list[Issue] = []
     header = None
@@ -372,7 +374,8 @@ def _run(policy: Policy, rows: Iterator[tuple[int, Row]] | CsvCells, handle: IO[
     digest = hashlib.sha256(b"[")
     state = {"issues": [], "failure": (), "clusters": 0, "units": 0, "first": True}
     seen_ids: set[str] = set()
-    out.write(HEADER)
+    write_text, write_utf8 = _writers(out)
+    write_text(HEADER)
 
     def tasks() -> Iterator[_Task]:
         index = 0
@@ -400,9 +403,11 @@ def _run(policy: Policy, rows: Iterator[tuple[int, Row]] | CsvCells, handle: IO[
         if done.failure and not state["failure"]:
             state["failure"] = done.failure
         if not (row_issues or state["issues"] or state["failure"]):
-            out.write(done.text)
+            write_utf8(done.text)
         for text in done.digests:
-            digest.update(text.encode("utf-8") if state["first"] else b"," + text.encode("utf-8"))
+            if not state["first"]:
+                digest.update(b",")
+            digest.update(text)
             state["first"] = False
         state["clusters"] += len(done.digests)
         state["units"] += done.units
@@ -435,16 +440,26 @@ def _run(policy: Policy, rows: Iterator[tuple[int, Row]] | CsvCells, handle: IO[
     sha = digest.hexdigest()
     result = Result(engine_version=engine_version(), policy=policy, data_file=file, data_sha256=sha,
                     plugins=policy.plugin_info, clusters=())
-    out.write(provenance_line(provenance_of(result), state["clusters"], state["units"]))
+    write_text(provenance_line(provenance_of(result), state["clusters"], state["units"]))
     return StreamSummary(clusters=state["clusters"], units=state["units"], data_sha256=sha)
 
 
-def write_stream_atomic(path: str | Path, run: Callable[[IO[str]], StreamSummary]) -> StreamSummary:
+def _writers(out: IO[str] | IO[bytes]) -> tuple[Callable[[str], Any], Callable[[bytes], Any]]:
+    """``(write_text, write_utf8)`` for ``out``: a binary file takes the workers' UTF-8 bytes as
+    they are; a text file takes text (the bytes decoded)."""
+    if isinstance(out, io.BufferedIOBase | io.RawIOBase):
+        binary: Any = out
+        return (lambda text: binary.write(text.encode("utf-8"))), binary.write
+    text_out: Any = out
+    return text_out.write, (lambda data: text_out.write(data.decode("utf-8")))
+
+
+def write_stream_atomic(path: str | Path, run: Callable[[IO[bytes]], StreamSummary]) -> StreamSummary:
     """Run ``run(handle)`` writing to a temporary file beside ``path``; rename it over ``path``
     on success, delete it on any failure."""
     from .report.writers import atomic_output
 
-    with atomic_output(path, buffering=1 << 20) as handle:
+    with atomic_output(path, buffering=1 << 20, binary=True) as handle:
         return run(handle)
 
 

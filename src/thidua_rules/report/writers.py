@@ -7,7 +7,7 @@ import os
 import tempfile
 from collections.abc import Callable, Iterator
 from pathlib import Path
-from typing import IO, Any
+from typing import Any
 
 import tomli_w
 
@@ -68,8 +68,9 @@ def render(result: Result, fmt: str) -> str:
 
 
 @contextlib.contextmanager
-def atomic_output(path: str | Path, *, buffering: int = -1) -> Iterator[IO[str]]:
-    """A UTF-8, LF text handle whose file is either complete or untouched.
+def atomic_output(path: str | Path, *, buffering: int = -1, binary: bool = False) -> Iterator[Any]:
+    """A UTF-8, LF text handle (``binary``: a bytes handle) whose file is either complete or
+    untouched.
 
     A temporary file in the target's folder is written, flushed and renamed over the target when
     the block ends; any exception deletes it and leaves the target as it was.
@@ -80,7 +81,9 @@ def atomic_output(path: str | Path, *, buffering: int = -1) -> Iterator[IO[str]]
     except OSError as exc:  # name the file the user asked for, not the temporary one
         raise OSError(exc.errno, exc.strerror, str(target)) from None
     try:
-        with os.fdopen(fd, "w", encoding="utf-8", newline="\n", buffering=buffering) as handle:
+        handle: Any
+        with (os.fdopen(fd, "wb", buffering=buffering) if binary else
+              os.fdopen(fd, "w", encoding="utf-8", newline="\n", buffering=buffering)) as handle:
             yield handle
             handle.flush()
             os.fsync(handle.fileno())
