@@ -1,6 +1,7 @@
 """Every phase timed separately, for the example policy and a large generated one, at 1k and 10k
-units (100k with THIDUA_BENCH_LARGE=1): policy load, unit data load (CSV, JSON, TOML), scoring +
-ranking + awards, output writing (JSON, JSON lines) and the streamed CSV → JSON-lines run.
+units (100k with THIDUA_BENCH_LARGE=1): policy load, unit data load (CSV, JSON, TOML), scoring,
+ranking and awards one by one and together, output writing (JSON, JSON lines) and the streamed
+CSV → JSON-lines run.
 
 Peak memory (tracemalloc, one extra untimed call) goes in each benchmark's ``extra_info`` when
 the benchmarks are timed; ``--benchmark-disable`` (CI) runs each phase once and skips it.
@@ -16,6 +17,7 @@ import os
 import time
 import tracemalloc
 from collections.abc import Callable
+from decimal import Decimal
 from pathlib import Path
 from typing import Any
 
@@ -26,6 +28,11 @@ import tomli_w
 from baseline import baseline_totals
 
 from thidua_rules import evaluate, load_policy, parse_data, parse_policy, render
+from thidua_rules.awards import award_cluster
+from thidua_rules.decimals import engine_context
+from thidua_rules.engine import gc_paused, history_contexts
+from thidua_rules.ranking import rank_cluster
+from thidua_rules.scoring import score_units
 from thidua_rules.stream import evaluate_stream
 
 ROOT = Path(__file__).resolve().parent.parent
@@ -158,6 +165,46 @@ def test_evaluate(benchmark, name, units):
         base = sorted(_timed(baseline_totals, c.rows) for _ in range(3))[1]
         benchmark.extra_info["baseline_us_per_unit"] = round(base / units * 1e6, 1)
         benchmark.extra_info["ratio_to_baseline"] = round(benchmark.stats.stats.median / base, 2)
+
+
+def _phases(policy: Any, dataset: Any) -> tuple[Any, Any, Any]:
+    """``score()``, ``rank()`` and ``award()`` over every cluster, each on the previous one's
+    output (worked out once here, as ``engine.evaluate_cluster`` chains them)."""
+    clusters = dataset.clusters
+
+    def score() -> Any:
+        with gc_paused(), engine_context():
+            return [score_units(policy, c.units, c.year, c.plugin_data) for c in clusters]
+
+    scores = score()
+
+    def rank() -> Any:
+        with gc_paused(), engine_context():
+            return [rank_cluster(s, policy.ranking) for s in scores]
+
+    placed = rank()
+    for places in placed:  # what evaluate_cluster adds before the awards
+        for place in places:
+            place.score.env.update(rank=Decimal(place.rank), cluster_size=Decimal(len(places)), tied=place.tied)
+    contexts = [history_contexts(c) for c in clusters]
+
+    def award() -> Any:
+        with gc_paused():
+            return [award_cluster(policy, c, p, h) for c, p, h in zip(clusters, placed, contexts, strict=True)]
+
+    return score, rank, award
+
+
+@pytest.mark.parametrize("units", SIZES)
+@pytest.mark.parametrize("name", POLICIES)
+@pytest.mark.parametrize("phase", ["score", "rank", "award"])
+def test_evaluate_phase(benchmark, phase, name, units):
+    """Scoring, ranking and awards timed one by one (``test_evaluate`` times them together, with
+    the result records and each cluster's own steps)."""
+    ci_size(benchmark, units)
+    c = case(name, units)
+    score, rank, award = _phases(c.policy, c.dataset)
+    run(benchmark, {"score": score, "rank": rank, "award": award}[phase], units=units)
 
 
 @pytest.mark.parametrize("units", SIZES)
