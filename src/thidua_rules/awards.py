@@ -145,21 +145,23 @@ def award_cluster(policy: Policy, cluster: Cluster, placed: Sequence[Placed],
             title, title_id, steps, failures = title_plan.title, title_plan.id, title_plan.steps, title_plan.failures
             passed: list[tuple[int, tuple[CheckOutcome, ...]]] = []
             ballot = ballots.get(title_id)
-            # A failed first ``requires`` is the whole outcome, and the same for every unit that
-            # has won and has pending the same titles: looked up before walking the steps.
-            by_state = title_plan.failed_requires
+            # A failed first step is the whole outcome, and the same for every unit in the same
+            # state (for ``requires`` the titles won and pending; for ``when`` the values its
+            # remembered outcome is keyed by): looked up before walking the steps.
+            failed_first, first_key = title_plan.failed_first, title_plan.first_key
             for i in range(size):
                 if holds:
                     stop = held_back(ids[i], title_id)
                     if stop is not None:
                         outcomes[i].append(_title_outcome(title_id, stop.check, (stop,), None, None, None, None))
                         continue
-                if by_state is not None:
-                    state = (won[i], pending[i])
-                    outcome = by_state.get(state)
-                    if outcome is not None:
-                        outcomes[i].append(outcome)
-                        continue
+                if failed_first is not None:
+                    state = first_key(won[i], pending[i], envs[i], context_keys[i])
+                    if state is not None:
+                        outcome = failed_first.get(state)
+                        if outcome is not None:
+                            outcomes[i].append(outcome)
+                            continue
                 checked: tuple[CheckOutcome, ...] = ()
                 # ``shared``: every outcome so far is one remembered by its step for every unit in
                 # the same state, so a failure is the same TitleOutcome for all of them too.
@@ -223,10 +225,10 @@ def award_cluster(policy: Policy, cluster: Cluster, placed: Sequence[Placed],
                         if len(failures) >= _MEMO_LIMIT:
                             failures.clear()
                         outcome = failures[key] = _failed(title_id, checked)
-                    if by_state is not None and len(checked) == 1:  # the first step, a requires
-                        if len(by_state) >= _MEMO_LIMIT:
-                            by_state.clear()
-                        by_state[state] = outcome
+                    if failed_first is not None and state is not None and len(checked) == 1:
+                        if len(failed_first) >= _MEMO_LIMIT:  # (the first step failed)
+                            failed_first.clear()
+                        failed_first[state] = outcome
                 else:
                     outcome = _failed(title_id, checked)
                 outcomes[i].append(outcome)
@@ -465,16 +467,38 @@ def _step(check: TitleCheck, pure: bool) -> Any:
     return _OnView(check, True)
 
 
+def _requires_key(won: frozenset[str], pending: frozenset[str], env: Any, context_key: Any) -> Any:
+    return (won, pending)
+
+
+def _first_key(step: Any) -> Any:
+    """The ``first_key`` of a title whose first step is ``step`` (see ``_TitlePlan``), or None."""
+    if step.kind is _REQUIRES:
+        return _requires_key
+    if step.kind is not _WHEN:
+        return None
+
+    def when_key(won: frozenset[str], pending: frozenset[str], env: Any, context_key: Any) -> Any:
+        # the key ``_When.outcome`` looks its whole outcome up by, when it does
+        if not step.try_whole:
+            return None
+        head = context_key if step.has_calls else None
+        return None if head is _NO_KEY else step.whole_key(env, head)
+
+    return when_key
+
+
 class _TitlePlan:
-    __slots__ = ("failed_requires", "failures", "id", "steps", "title")
+    __slots__ = ("failed_first", "failures", "first_key", "id", "steps", "title")
 
     def __init__(self, title: Title, pure: bool) -> None:
         self.title, self.id = title, title.id
         self.steps = tuple(_step(check, pure) for check in title.checks)
-        #: when the first step is a built-in ``requires``: its shared failure's TitleOutcome by
-        #: the (titles won, titles pending) state that fails it
-        self.failed_requires: dict[tuple[frozenset[str], frozenset[str]], TitleOutcome] | None = (
-            {} if self.steps and self.steps[0].kind is _REQUIRES else None)
+        #: when the first step is a built-in ``requires`` or ``when``: ``first_key(won, pending,
+        #: env, context_key)``, the key its remembered outcome is a function of (None: none for
+        #: this unit), and the TitleOutcome of a failure of that step by that key
+        self.first_key = _first_key(self.steps[0]) if self.steps else None
+        self.failed_first: dict[Any, TitleOutcome] | None = {} if self.first_key is not None else None
         #: the TitleOutcome of a failure whose check outcomes are all remembered ones, keyed by
         #: their identities
         self.failures: dict[int | tuple[int, ...], TitleOutcome] = {}
