@@ -30,8 +30,9 @@ from .decimals import engine_context
 from .engine import Result, evaluate_cluster, gc_paused
 from .errors import Issue, PolicyError, ThiduaError
 from .loader.common import UNIT_ID, Issues, item_path
-from .loader.data import FORMATS, LINE, CsvRow, CsvRows, DataChecker, cells_dict, csv_layout
+from .loader.data import FORMATS, DataChecker
 from .loader.digest import canonical_cluster_text
+from .loader.rows import LINE, CsvRow, CsvRows, cells_dict, csv_layout
 from .model import Policy
 from .plugins import engine_version
 from .report.jsonlines import HEADER, cluster_lines, provenance_line, provenance_of
