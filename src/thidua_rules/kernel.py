@@ -170,7 +170,9 @@ def build_kernel(policy: Policy, *, keys: tuple[tuple[str, ...], ...], quantum: 
         src.add(f"if c{i} > {points}:")
         src.add(f"c{i} = {points}", 2)
         src.add(f"s{i} = quantize(c{i}, Q, HU, CTX)")
-        crit_rows.append(f"({cid}, raw{i}, s{i}, {gated}, c{i} != raw{i}, facts{i}, None)")
+        # capped: the clamp replaced raw by 0 or the points only when they differ (strict
+        # comparisons), so the object changed exactly when the value did: ``is not`` is ``!=``
+        crit_rows.append(f"({cid}, raw{i}, s{i}, {gated}, c{i} is not raw{i}, facts{i}, None)")
         zero_terms.append(f"(not s{i})")
         by_group.setdefault(c.group, []).append(f"s{i}")
     # Group sums add the criteria in policy order to 0, as score_unit's running sums do.
@@ -186,7 +188,7 @@ def build_kernel(policy: Policy, *, keys: tuple[tuple[str, ...], ...], quantum: 
         else:
             gmax = src.const("GM", j, g.max)
             src.add(f"g{j} = {gmax} if {gmax} < gsum{j} else gsum{j}")
-        group_rows.append(f"({gid}, gsum{j}, g{j}, g{j} != gsum{j})")
+        group_rows.append(f"({gid}, gsum{j}, g{j}, g{j} is not gsum{j})")  # (as for criteria)
         src.add(f"score += g{j}")
     adjustment_rows: dict[str, list[str]] = {}
     prefixes = {"b": "BON_", "d": "DED_"}
@@ -210,7 +212,7 @@ def build_kernel(policy: Policy, *, keys: tuple[tuple[str, ...], ...], quantum: 
                 src.add(f"if c_{v} > {amax}:")
                 src.add(f"c_{v} = {amax}", 2)
             src.add(f"s_{v} = quantize(c_{v}, Q, HU, CTX)")
-            rows.append(f"({aid}, {applies}, raw_{v}, s_{v}, c_{v} != raw_{v})")
+            rows.append(f"({aid}, {applies}, raw_{v}, s_{v}, c_{v} is not raw_{v})")  # (as above)
         sums = " + ".join(["Z", *[f"s_{kind}{k}" for k in range(len(items))]])
         src.add(f"sum_{kind} = {sums}")
     for kind, cap in (("b", policy.bonus_max), ("d", policy.deduction_max)):
