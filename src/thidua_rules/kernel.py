@@ -24,42 +24,8 @@ from collections.abc import Callable
 from decimal import ROUND_HALF_UP, Decimal
 from typing import Any
 
+from .codegen import Source
 from .model import Policy
-
-
-class Source:
-    """Lines of generated code with the constants they refer to (also the unit-record writer's)."""
-
-    #: the indentation of a line added without one: the body of the generated function
-    indent = 1
-
-    def __init__(self) -> None:
-        self.lines: list[str] = []
-        self.names: dict[str, Any] = {}
-
-    def const(self, prefix: str, index: int | str, value: Any) -> str:
-        name = f"{prefix}{index}"
-        if name in self.names:  # every constant has its own name
-            raise AssertionError(f"generated constant {name} named twice")
-        self.names[name] = value
-        return name
-
-    def add(self, line: str, indent: int | None = None) -> None:
-        self.lines.append("    " * (self.indent if indent is None else indent) + line)
-
-    def function(self, source: str, filename: str, name: str) -> Any:
-        """The function ``name`` defined by ``source`` (generated from a policy's shape only),
-        its free names bound to the constants, or None when the source is too large to compile
-        (the caller then keeps its loops)."""
-        try:
-            code = compile(source, filename, "exec")
-        except (SyntaxError, RecursionError, MemoryError):
-            return None
-        namespace = dict(self.names)
-        exec(code, namespace)  # noqa: S102 - source generated from the policy's shape only
-        made = namespace[name]
-        made.source = source  # for debugging and the tests
-        return made
 
 
 def _value(src: Source, expr: Any, name: str) -> str:

@@ -10,6 +10,7 @@ from typing import Any
 
 import attrs
 
+from ..codegen import define
 from ..decimals import engine_context
 from ..errors import ExpressionRuntimeError, Issue, PolicyError, did_you_mean
 from ..extensions import deep_freeze, type_name
@@ -875,16 +876,10 @@ def _values_maker(policy: Policy, text_values: bool, header: tuple[str, ...] | N
             else:
                 names[f"A{i}"] = header.index(key_name)
                 parts.append(f"K{i}: C{i}[row[A{i}]]")
-        if parts:
+        if parts:  # (too many inputs to compile: None, the loop instead)
             source = (f"def values_of({'item' if header is None else 'row'}):\n"
                       f"    return {{{', '.join(parts)}}}\n")
-            try:
-                code = compile(source, f"<unit values of {policy.id}>", "exec")
-            except (SyntaxError, RecursionError, MemoryError):  # too many inputs: the loop instead
-                code = None
-            if code is not None:
-                exec(code, names)  # noqa: S102 - source generated above from the number of inputs only
-                made = names["values_of"]
+            made = define(source, f"<unit values of {policy.id}>", "values_of", names) or False
         if header is None:
             plan.values_of = made
         else:

@@ -11,6 +11,7 @@ from decimal import Decimal
 from types import MappingProxyType
 from typing import Any
 
+from ..codegen import define
 from ..model import Cluster
 
 
@@ -155,13 +156,9 @@ def _unit_text_maker(memory: _Memory, values: Mapping[Any, Any]) -> Any:
     parts = "".join(pieces)
     lines.append(f"    return f'{{{{\"id\":{{enc(i)}},\"name\":{{enc(n)}},\"values\":{{{{{parts}}}}}}}}}'")
     source = "def unit_text(u):\n" + "\n".join(lines) + "\n"
-    try:
-        code = compile(source, "<canonical unit text>", "exec")
-    except (SyntaxError, RecursionError, MemoryError):  # too many values: the loop instead
+    made = define(source, "<canonical unit text>", "unit_text", names)
+    if made is None:  # too many values to compile: the loop instead
         return None
-    exec(code, names)  # noqa: S102 - source generated above from the values' count and types only
-    made = names["unit_text"]
-    made.source = source  # for debugging and the tests
     if len(memory.shapes) >= 64:
         memory.shapes.clear()
     memory.shapes[shape] = made

@@ -27,7 +27,7 @@ from decimal import Decimal
 from json.encoder import encode_basestring  # type: ignore[attr-defined]  # C accelerated
 from typing import Any
 
-from ..kernel import Source
+from ..codegen import Source
 from ..model import Policy
 
 #: Remembered number texts per writer, at most this many (then forgotten all at once), as in
