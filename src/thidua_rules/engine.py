@@ -20,7 +20,7 @@ from .people import MemberCount, PersonResult, decide_people, derive_units
 from .plugins import engine_version
 from .ranking import Placed, rank_cluster
 from .records import fast_init
-from .scoring import SMALL_DECIMALS, UnitScore, score_units
+from .scoring import UnitScore, score_units, small_decimal
 
 
 @attrs.frozen(kw_only=True, weakref_slot=False)  # made per unit: see records.fast_init
@@ -106,11 +106,6 @@ def history_contexts(cluster: Cluster) -> dict[str, EvalContext]:
 _EMPTY: Mapping[str, Any] = MappingProxyType({})
 
 
-def _decimal(n: int) -> Decimal:
-    """``Decimal(n)`` for a rank or a cluster size: made once for the small ones (same digits)."""
-    return SMALL_DECIMALS[n] if n < len(SMALL_DECIMALS) else Decimal(n)
-
-
 def evaluate_cluster(policy: Policy, cluster: Cluster) -> ClusterResult:
     people = decide_people(policy, cluster)
     units_in, member_counts = derive_units(policy, cluster, people)
@@ -122,10 +117,10 @@ def evaluate_cluster(policy: Policy, cluster: Cluster) -> ClusterResult:
                 ranking_ballot.yes.get(score.unit.id, 0) + ranking_ballot.written.get(score.unit.id, 0))
             score.env["vote"] = Decimal(votes)  # type: ignore[index]
     placed = rank_cluster(scores, policy.ranking)
-    size = _decimal(len(placed))
+    size = small_decimal(len(placed))
     for place in placed:
         env = place.score.env
-        env["rank"] = _decimal(place.rank)  # type: ignore[index]
+        env["rank"] = small_decimal(place.rank)  # type: ignore[index]
         env["cluster_size"] = size  # type: ignore[index]
         env["tied"] = place.tied  # type: ignore[index]
     outcomes, council = award_cluster(policy, cluster, placed, history_contexts(cluster))

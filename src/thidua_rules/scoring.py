@@ -230,7 +230,12 @@ def _adjust(plan: _Plan, unit: Unit, env: dict[str, Value],
 
 _YEARS: dict[int, Decimal] = {}
 #: Decimal(n) for small counts, made once (equal values, the same digits).
-_SMALL = SMALL_DECIMALS = tuple(Decimal(n) for n in range(256))
+_SMALL = tuple(Decimal(n) for n in range(256))
+
+
+def small_decimal(n: int) -> Decimal:
+    """``Decimal(n)`` for a count (zero criteria, a rank, a cluster size): the small ones made once."""
+    return _SMALL[n] if n < len(_SMALL) else Decimal(n)
 
 
 def score_unit(policy: Policy, unit: Unit, year: int,
@@ -239,20 +244,16 @@ def score_unit(policy: Policy, unit: Unit, year: int,
     policy precision; sums are exact; then group caps, capped bonuses and deductions.
 
     The policy's generated kernel (:mod:`kernel`) does it when the policy allows; the loops
-    below are the straightforward path, and give the errors: a unit the kernel fails on is
-    scored again by them."""
-    kernel = _plan(policy).kernel
-    if kernel is not None:
-        try:
-            return kernel(unit, _environment(unit, year))  # type: ignore[no-any-return]
-        except Exception:  # noqa: BLE001 - scored again below, which names the rule and the unit
-            pass
-    return score_unit_loops(policy, unit, year, plugin_data)
+    (:func:`score_unit_loops`) are the straightforward path, and give the errors: a unit the
+    kernel fails on is scored again by them."""
+    return score_units(policy, (unit,), year, plugin_data)[0]
 
 
 def score_units(policy: Policy, units: Sequence[Unit], year: int,
                 plugin_data: Mapping[str, Any] | None = None) -> list[UnitScore]:
-    """:func:`score_unit` of each of ``units`` (one cluster's), the plan looked up once."""
+    """:func:`score_unit` of each of ``units`` (one cluster's), the plan looked up once: by the
+    kernel, or by the loops for a unit the kernel fails on (they name the rule) and for every
+    unit of a policy without a kernel."""
     kernel = _plan(policy).kernel
     if kernel is None:
         return [score_unit_loops(policy, unit, year, plugin_data) for unit in units]
@@ -351,7 +352,7 @@ def score_unit_loops(policy: Policy, unit: Unit, year: int,
     env.update(zip(plan.bonus_keys, bonus_scores, strict=True))
     env.update(zip(plan.deduction_keys, deduction_scores, strict=True))
     env.update(score=total_score, bonus=bonus, deduction=deduction, total=total,
-               zero_criteria=_SMALL[zero_criteria] if zero_criteria < len(_SMALL) else Decimal(zero_criteria))
+               zero_criteria=small_decimal(zero_criteria))
 
     band, skipped = None, []
     caps = runtime.caps(unit, env) if runtime is not None and runtime.cappers else ()
