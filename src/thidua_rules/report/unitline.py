@@ -269,9 +269,7 @@ def _check(c: Any) -> str:
         plugin = "" if c.plugin.startswith("thidua_rules.") else f',"plugin":{_enc(c.plugin)}'
         reason = c.reason
         reason = encode_basestring(reason) if type(reason) is str else _enc(reason)
-        passed = c.passed
-        passed = _BOOL[passed] if type(passed) is bool else _enc(passed)
-        text = (f'{{"check":{_enc(c.check)},"passed":{passed}{plugin},"reason":{reason},'
+        text = (f'{{"check":{_enc(c.check)},"passed":{_bool_text(c.passed)}{plugin},"reason":{reason},'
                 f'"seen":{_enc(c.seen)}}}')
         if key is not None:
             _keep(_CHECK_TEXTS, key, text)
