@@ -8,7 +8,8 @@ import random
 import pytest
 
 from thidua_rules.errors import PolicyError
-from thidua_rules.stream import CsvCells, _row_dict, cluster_groups, csv_rows
+from thidua_rules.loader.rows import cells_dict
+from thidua_rules.stream import CsvCells, cluster_groups, csv_rows
 
 
 def _straightforward(text: str):
@@ -30,7 +31,7 @@ def _cells(text: str):
     out = []
     try:
         for cluster, group in cells.groups(issues):
-            out.append((cluster, [(line, _row_dict(cells.header, row)) for line, row in group]))
+            out.append((cluster, [(line, cells_dict(cells.header, row)) for line, row in group]))
     except PolicyError as exc:
         out.append(("error", exc.lines()))
     return out, [(i.line, i.message) for i in issues]

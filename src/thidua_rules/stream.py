@@ -32,7 +32,7 @@ from .errors import Issue, PolicyError, ThiduaError
 from .loader.common import UNIT_ID, Issues, item_path
 from .loader.data import FORMATS, DataChecker
 from .loader.digest import canonical_cluster_text
-from .loader.rows import LINE, CsvRow, CsvRows, cells_dict, csv_layout
+from .loader.rows import LINE, CsvRow, CsvRows, csv_layout
 from .model import Policy
 from .plugins import engine_version
 from .report.jsonlines import HEADER, cluster_lines, provenance_line, provenance_of
@@ -103,7 +103,7 @@ class CsvCells:
     line numbers and errors of :func:`csv_rows`: the streaming driver only needs each row's
     cluster and unit id, and leaves the row's cells to the process that checks it, which makes
     the usual unit straight from them and the row's dict (``csv_rows``' row, without its
-    ``cluster``: :func:`_row_dict`) only for any other row."""
+    ``cluster``: :func:`~thidua_rules.loader.rows.cells_dict`) only for any other row."""
 
     def __init__(self, handle: IO[bytes], file: str) -> None:
         self.file = file
@@ -136,12 +136,6 @@ class CsvCells:
 
     def close(self) -> None:
         self.text.close()
-
-
-def _row_dict(header: tuple[str, ...], cells: list[str]) -> Row:
-    """``csv_rows``' row for ``cells`` (empty cells left out), without its ``cluster``: what the
-    checking process makes of a row that is not the usual unit (``CsvLayout.row_dict``)."""
-    return cells_dict(header, cells)
 
 
 def jsonl_rows(handle: IO[bytes], file: str) -> Iterator[tuple[int, Row]]:
