@@ -19,7 +19,6 @@ from thidua_rules.ranking import Separation
 from thidua_rules.report import unitline
 from thidua_rules.report.document import _unit
 from thidua_rules.report.jsontext import compact
-from thidua_rules.report.unitgen import _number_memory
 
 from .test_kernel import EDGE_POLICY as KERNEL_EDGE_POLICY
 
@@ -264,7 +263,8 @@ def test_number_memory_matches_fmt():
     for precision in (0, 1, 2, 3):
         policy = parse_policy(EDGE_POLICY.replace("precision = 1", f"precision = {precision}").encode(),
                               file="edge.toml")
-        texts, missed = _number_memory(_Plan(policy).fmt)
+        plan = _Plan(policy)
+        texts, missed = plan.fmt_texts, plan.fmt
         for _ in range(2):
             for n in numbers:
                 assert (texts.get(n) or missed(n)) == fmt(n, precision), (precision, n)

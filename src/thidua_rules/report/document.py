@@ -115,20 +115,25 @@ class _Plan:
         quantize = Decimal.quantize
 
         texts: dict[Decimal, str] = {}
+        zero, negative_zero = (f"{quantize(Decimal(z), q, ROUND_HALF_UP, context):f}" for z in ("0", "-0"))
 
         def fmt_fast(v: Decimal) -> str:
             # Remembered per nonzero number (per policy precision): equal nonzero numbers round
-            # to the same digits and sign; zero is not, as -0 rounds to "-0.00".
-            text = texts.get(v) if v else None
+            # to the same digits and sign. A zero is not (equal zeros print with their sign:
+            # -0 rounds to "-0.00"), and prints as one of two texts, whatever its exponent.
+            if not v:
+                return negative_zero if v.is_signed() else zero
+            text = texts.get(v)
             if text is None:
                 text = f"{quantize(v, q, ROUND_HALF_UP, context):f}"
-                if v:
-                    if len(texts) >= _TEXTS_MAX:
-                        texts.clear()
-                    texts[v] = text
+                if len(texts) >= _TEXTS_MAX:
+                    texts.clear()
+                texts[v] = text
             return text
 
         self.fmt = fmt_fast
+        #: what ``fmt`` remembers (nonzero numbers only): a writer may look a number up here first
+        self.fmt_texts = texts
         self.criteria = tuple(
             (spec.group or None, spec.method, fmt_fast(spec.points), spec.reads,
              None if spec.method_plugin.startswith("thidua_rules.") else spec.method_plugin)

@@ -23,16 +23,11 @@ holds no string literal at all (``tests/test_unitline_speed.py`` checks it).
 from __future__ import annotations
 
 from collections.abc import Callable, Mapping
-from decimal import Decimal
 from json.encoder import encode_basestring  # type: ignore[attr-defined]  # C accelerated
 from typing import Any
 
 from ..codegen import Source
 from ..model import Policy
-
-#: Remembered number texts per writer, at most this many (then forgotten all at once), as in
-#: the document's formatter.
-_TEXTS_MAX = 1 << 16
 
 
 class _Source(Source):
@@ -260,26 +255,6 @@ def _record(src: _Source, plan: Any, slot: dict[str, str]) -> None:
     src.put('"}')
 
 
-def _number_memory(fmt: Callable[[Decimal], str]) -> tuple[dict[Decimal, str], Callable[[Any], str]]:
-    """The writer's memory of formatted numbers and the formatter of those not in it.
-
-    Only nonzero numbers are remembered (equal nonzero numbers round to the same text); a zero
-    prints as the policy's zero with its sign, whatever its exponent."""
-    texts: dict[Decimal, str] = {}
-    zero, negative_zero = fmt(Decimal(0)), fmt(Decimal("-0"))
-
-    def missed(v: Any) -> str:
-        if not v:
-            return negative_zero if v.is_signed() else zero  # type: ignore[no-any-return]
-        text = fmt(v)
-        if len(texts) >= _TEXTS_MAX:
-            texts.clear()
-        texts[v] = text
-        return text
-
-    return texts, missed
-
-
 def build_writer(policy: Policy, plan: Any, loop: Callable[[Any], str],
                  helpers: Mapping[str, Any]) -> Callable[[Any], str] | None:
     """``write(unit)`` → the unit's record text, exactly ``loop(unit)``'s, for units of
@@ -290,10 +265,9 @@ def build_writer(policy: Policy, plan: Any, loop: Callable[[Any], str],
     """
     src = _Source()
     enc = helpers["enc"]
-    texts, missed = _number_memory(plan.doc.fmt)
     band_ids = (*plan.band_min, None)
     src.names.update(
-        LOOP=loop, PLAN=plan, F=plan.doc.fmt, FT=texts, FM=missed, ENC=enc, EB=encode_basestring,
+        LOOP=loop, PLAN=plan, F=plan.doc.fmt, FT=plan.doc.fmt_texts, FM=plan.doc.fmt, ENC=enc, EB=encode_basestring,
         CT=helpers["criterion_text"], AT=helpers["adjustment_text"], BT=helpers["band_text"],
         TITLE=helpers["title"], BY_OBJECT=helpers["by_object"], KEEP=helpers["keep"],
         ZK=helpers["zero_key"], int_repr=int.__repr__, PROPOSED={},
