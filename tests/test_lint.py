@@ -246,6 +246,32 @@ def test_cluster_rotation_is_the_one_checked(tmp_path, monkeypatch, capsys):
         "cluster; add it where its turn comes [rotation-missing]\n"))
 
 
+def test_cluster_with_no_unit_in_the_rotation_is_one_line(tmp_path, monkeypatch, capsys):
+    """When none of a cluster's units is in the rotation, one line names the cluster, not each unit."""
+    policy = change('rotation = ["a", "b"]', 'rotation = ["x"]')
+    assert run(tmp_path, monkeypatch, capsys, policy, DATA) == (0, (
+        "data.toml: cluster: warning: no unit of cluster 'c' is in [leadership] rotation: none can lead it; "
+        "give the cluster its own rotation [rotation-missing]\n"))
+
+
+def test_inputs_are_not_checked_when_a_plugin_may_read_them(tmp_path):
+    """A plugin's code may read an input by name, so a policy with plugins gets no input-unused."""
+    from thidua_rules import hookimpl
+    from thidua_rules.lint import lint_file
+
+    class Fake:
+        @hookimpl
+        def register_functions(self, register):
+            pass
+
+    policy, _ = CASES["input-unused"]
+    path = tmp_path / "policy.toml"
+    path.write_text(change('year = 2024', 'year = 2024\nplugins = ["lintfake"]', policy), encoding="utf-8")
+    assert lint_file(path, load_policy(path, extra_plugins=(("lintfake", Fake()),))) == []
+    path.write_text(policy, encoding="utf-8")
+    assert [w.code for w in lint_file(path, load_policy(path))] == ["input-unused"]
+
+
 def test_vote_title_without_a_ballot(tmp_path, monkeypatch, capsys):
     """A title that needs the council's vote, with no ballot in the data, is named once per cluster."""
     data = DATA[:DATA.index("[[votes]]")]
@@ -396,7 +422,9 @@ def test_shipped_policy_warnings(policy, data, members, expected, monkeypatch, c
 
 
 def test_every_code_is_documented():
-    """The README's table of warnings lists each code, with the CHANGELOG naming the command."""
+    """The README's table of warnings and the CHANGELOG list each code."""
     readme = (ROOT / "README.md").read_text(encoding="utf-8")
+    changelog = (ROOT / "CHANGELOG.md").read_text(encoding="utf-8")
     for code in CODES:
         assert f"| `{code}` |" in readme, code
+        assert f"`{code}`" in changelog, code

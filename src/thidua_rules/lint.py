@@ -113,6 +113,8 @@ class _PolicyChecks:
     # -- inputs ----------------------------------------------------------------------------
 
     def check_inputs(self) -> Iterator[LintWarning]:
+        if self.policy.plugins:
+            return  # a plugin's code may read any input by name, which no policy string shows
         read = _names_in(self.raw)
         for field in self.policy.inputs:
             if field.plugin is None and field.id not in read:
@@ -392,6 +394,13 @@ def _rotation(policy: Policy, cluster: Cluster, file: str, prefix: str) -> Itera
         return
     rotation = cluster.rotation or policy.leadership.rotation
     where = "the cluster's rotation" if cluster.rotation else "[leadership] rotation"
+    if not any(unit.id in rotation for unit in cluster.units):
+        # One line for the cluster rather than one per unit: its rotation is what is missing.
+        yield LintWarning(file=file, path=f"{prefix}cluster" if not prefix else prefix.rstrip("."),
+                          code="rotation-missing",
+                          message=f"no unit of cluster '{cluster.id}' is in {where}: none can lead it; "
+                                  "give the cluster its own rotation")
+        return
     for unit in cluster.units:
         if unit.id not in rotation:
             yield LintWarning(file=file, path=f"{prefix}units(id={unit.id})", code="rotation-missing",
