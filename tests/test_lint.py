@@ -154,7 +154,7 @@ CASES = {
     "lookup-missing": (
         change("table = { tot = 10, kha = 6 }", "table = { tot = 10 }"),
         W + "criteria[1](id=party).table: warning: no points for 'kha' of 'rating': it scores the default 0; "
-        "list it (e.g. kha = 0) or give 'default' to say so [lookup-missing]\n"),
+        "list it (kha = 0) or set 'default' [lookup-missing]\n"),
     "lookup-points": (
         change("table = { tot = 10, kha = 6 }", "table = { tot = 11, kha = 6 }"),
         W + "criteria[1](id=party).table.tot: warning: 11 points is above the criterion's points (10): the "
@@ -389,12 +389,12 @@ SHIPPED = [
     ("policies/catalogue/ratings.toml", None, None, ""),
     ("policies/cum8-2022.toml", "examples/cum8-2022/units.toml", None,
      ("policies/cum8-2022.toml: criteria[4](id=to_chuc_dang).table: warning: no points for 'khong_hoan_thanh' "
-     "of 'party_rating': it scores the default 0; list it (e.g. khong_hoan_thanh = 0) or give 'default' to "
-     "say so [lookup-missing]\n")),
+     "of 'party_rating': it scores the default 0; list it (khong_hoan_thanh = 0) or set 'default'"
+     " [lookup-missing]\n")),
     ("policies/cum8-2022-members.toml", "examples/cum8-2022/units-members.toml", "examples/cum8-2022/members.csv",
      ("policies/cum8-2022-members.toml: criteria[4](id=to_chuc_dang).table: warning: no points for "
-     "'khong_hoan_thanh' of 'party_rating': it scores the default 0; list it (e.g. khong_hoan_thanh = 0) or "
-     "give 'default' to say so (defined in policies/cum8-2022.toml) [lookup-missing]\n")),
+     "'khong_hoan_thanh' of 'party_rating': it scores the default 0; list it (khong_hoan_thanh = 0) or "
+     "set 'default' (defined in policies/cum8-2022.toml) [lookup-missing]\n")),
     ("policies/research-khcn-2023.toml", "examples/research-khcn-2023/units.toml", None, ""),
 ]
 

@@ -193,7 +193,7 @@ class _PolicyChecks:
                 yield self.warn(f"{path}.table", "lookup-missing",
                                 f"no points for {listed} of '{field.id}': {'it scores' if len(missing) == 1 else 'they score'} "
                                 f"the default 0; list {'it' if len(missing) == 1 else 'them'} "
-                                f"(e.g. {toml_key(missing[0])} = 0) or give 'default' to say so")
+                                f"({toml_key(missing[0])} = 0) or set 'default'")
         for key, points in table.items():
             if cap is not None and isinstance(points, int | Decimal) and points > cap:
                 yield self.warn(f"{path}.table.{toml_key(key)}", "lookup-points",
