@@ -303,6 +303,19 @@ units = [{ id = "b", name = "B", done = 8, rating = "tot" }]
         "never lead the cluster; add it where its turn comes [rotation-missing]\n"))
 
 
+def test_many_data_warnings_of_one_code_are_counted(tmp_path, monkeypatch, capsys):
+    """Past ten lines of one code, the data's warnings end with one line counting the rest."""
+    policy = change('method = "rotation"\nrotation = ["a", "b"]', 'method = "rank"')
+    clusters = "".join(f'[[clusters]]\nid = "k{i:02}"\nname = "K"\n'
+                       f'units = [{{ id = "a{i}", name = "A", done = 8, rating = "tot" }}]\n\n' for i in range(12))
+    code, err = run(tmp_path, monkeypatch, capsys, policy, clusters)
+    lines = err.splitlines()
+    assert code == 0
+    assert len(lines) == 11
+    assert lines[9].startswith("data.toml: clusters(id=k09).votes: warning: no ballot for title 'flag'")
+    assert lines[10] == "data.toml: warning: … and 2 more like the ones above [vote-missing]"
+
+
 def test_warnings_follow_the_policy_key_order_then_the_data(tmp_path, monkeypatch, capsys):
     """Several warnings come in the order of the policy's keys, then the data's."""
     policy = change("max = 20", "max = 25", change('rotation = ["a", "b"]', 'rotation = ["a"]',

@@ -15,7 +15,7 @@ from .errors import Issue, PolicyError, did_you_mean
 from .model import Adjustment, Cluster, Dataset, Policy, Quota, Title
 from .tomlfmt import toml_key
 
-#: Every warning's stable code, with what it means (the README's table says the same).
+#: Every warning's stable code, with what it means in short (the README's table says more).
 CODES: Mapping[str, str] = {
     "input-unused": "an input that nothing in the policy reads",
     "group-max": "a group whose criteria's points do not add up to its max",
@@ -60,7 +60,7 @@ def lint_file(path: str | Path, policy: Policy, dataset: Dataset | None = None, 
     from .loader.common import read_bytes
     from .loader.extends import resolve_with_origins
 
-    shown = display or str(path)
+    shown = display or policy.file
     raw, _, origins = resolve_with_origins(read_bytes(path, shown), file=shown, path=path)
     return lint(policy, raw, dataset, origins=origins)
 
@@ -80,8 +80,26 @@ def lint(policy: Policy, raw: Mapping[str, Any], dataset: Dataset | None = None,
                            origins, policy.file)
         found = [attrs.evolve(w, message=i.message) for w, i in zip(found, issues, strict=True)]
     if dataset is not None:
-        found.extend(_data_warnings(policy, dataset))
+        found.extend(_capped(_data_warnings(policy, dataset), dataset.file))
     return found
+
+
+#: At most this many data warnings of one code are shown; one more line counts the rest.
+DATA_LINES_PER_CODE = 10
+
+
+def _capped(warnings: Iterable[LintWarning], file: str) -> Iterator[LintWarning]:
+    """The data's warnings, at most :data:`DATA_LINES_PER_CODE` of each code (a file of a thousand
+    clusters with no ballots must not give a thousand lines), then how many more there are."""
+    shown: dict[str, int] = {}
+    for warning in warnings:
+        shown[warning.code] = shown.get(warning.code, 0) + 1
+        if shown[warning.code] <= DATA_LINES_PER_CODE:
+            yield warning
+    for code, count in shown.items():
+        if count > DATA_LINES_PER_CODE:
+            yield LintWarning(file=file, path="", code=code,
+                              message=f"… and {count - DATA_LINES_PER_CODE} more like the ones above")
 
 
 def _show(value: Any) -> str:
