@@ -207,6 +207,14 @@ def test_policy_warning(case, tmp_path, monkeypatch, capsys):
     assert run(tmp_path, monkeypatch, capsys, policy, data, "--strict") == (1, with_data)
 
 
+def test_lookup_missing_names_every_value_left_out(tmp_path, monkeypatch, capsys):
+    """Each value the table leaves out is named, once, in the enum's order."""
+    policy = change('values = ["tot", "kha"]', 'values = ["tot", "kha", "tb", "yeu"]')
+    assert run(tmp_path, monkeypatch, capsys, policy) == (0, (
+        W + "criteria[1](id=party).table: warning: no points for 'tb' and 'yeu' of 'rating': they score the "
+        "default 0; list them (tb = 0, yeu = 0) or set 'default' [lookup-missing]\n"))
+
+
 def test_lookup_with_a_default_says_what_unlisted_values_get(tmp_path, monkeypatch, capsys):
     """A lookup that names its default has said what the missing values score: no warning."""
     policy = change("table = { tot = 10, kha = 6 }", "table = { tot = 10 }\ndefault = 0")

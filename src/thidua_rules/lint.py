@@ -207,11 +207,12 @@ class _PolicyChecks:
         if field is not None and field.type == "enum" and "default" not in item:
             missing = [v for v in field.values if v not in table]
             if missing:
-                listed = ", ".join(f"'{v}'" for v in missing)
+                one = len(missing) == 1
+                listed = _and([f"'{v}'" for v in missing])
+                zeros = ", ".join(f"{toml_key(v)} = 0" for v in missing)
                 yield self.warn(f"{path}.table", "lookup-missing",
-                                f"no points for {listed} of '{field.id}': {'it scores' if len(missing) == 1 else 'they score'} "
-                                f"the default 0; list {'it' if len(missing) == 1 else 'them'} "
-                                f"({toml_key(missing[0])} = 0) or set 'default'")
+                                f"no points for {listed} of '{field.id}': {'it scores' if one else 'they score'} "
+                                f"the default 0; list {'it' if one else 'them'} ({zeros}) or set 'default'")
         for key, points in table.items():
             if cap is not None and isinstance(points, int | Decimal) and points > cap:
                 yield self.warn(f"{path}.table.{toml_key(key)}", "lookup-points",
@@ -357,8 +358,12 @@ def _zero_quota(quota: Quota | None, sizes: Sequence[int], *, from_data: bool) -
 
 
 def _sizes_text(sizes: Sequence[int]) -> str:
-    shown = [str(s) for s in sizes]
-    return shown[0] if len(shown) == 1 else ", ".join(shown[:-1]) + " and " + shown[-1]
+    return _and([str(s) for s in sizes])
+
+
+def _and(words: Sequence[str]) -> str:
+    """``a``, ``a and b``, ``a, b and c``."""
+    return words[0] if len(words) == 1 else ", ".join(words[:-1]) + " and " + words[-1]
 
 
 def _required(title: Title) -> tuple[str, ...]:
