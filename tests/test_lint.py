@@ -449,3 +449,17 @@ def test_every_code_is_documented():
     for code in CODES:
         assert f"| `{code}` |" in readme, code
         assert f"`{code}`" in changelog, code
+
+
+def test_a_policy_changed_between_the_two_reads_is_refused(tmp_path):
+    """lint reads the file again for its TOML: if the bytes changed since loading, it says so."""
+    from thidua_rules.errors import PolicyError
+    from thidua_rules.lint import lint_file
+
+    path = tmp_path / "policy.toml"
+    path.write_text(POLICY, encoding="utf-8")
+    policy = load_policy(path, display="policy.toml")
+    path.write_text(POLICY + "# changed\n", encoding="utf-8")
+    with pytest.raises(PolicyError) as caught:
+        lint_file(path, policy)
+    assert caught.value.lines() == ["policy.toml: the file changed while it was read; run again"]

@@ -61,7 +61,9 @@ def lint_file(path: str | Path, policy: Policy, dataset: Dataset | None = None, 
     from .loader.extends import resolve_with_origins
 
     shown = display or policy.file
-    raw, _, origins = resolve_with_origins(read_bytes(path, shown), file=shown, path=path)
+    raw, digest, origins = resolve_with_origins(read_bytes(path, shown), file=shown, path=path)
+    if digest != policy.sha256:  # read again (the compiled policy keeps no TOML): the same bytes?
+        raise PolicyError([Issue(file=shown, message="the file changed while it was read; run again")])
     return lint(policy, raw, dataset, origins=origins)
 
 
