@@ -171,10 +171,6 @@ CASES = {
         change('formula = "done"\nmax = 2', 'formula = "done"\nmax = 3'),
         W + "bonuses[0](id=extra).max: warning: max 3 is above [scoring] bonus_max 2: the item can never give "
         "more than 2 [item-max]\n"),
-    "band-unreachable-total": (
-        change("min = 15", "min = 23"),
-        W + "bands[0](id=good).min: warning: band 'good' can never be given: its min 23 is above the highest "
-        "total the table allows (22) [band-unreachable]\n"),
     "band-unreachable-same-min": (
         change('[[bands]]\nid = "rest"', '[[bands]]\nid = "also_good"\nmin = 15\n\n[[bands]]\nid = "rest"'),
         W + "bands[1](id=also_good).min: warning: band 'also_good' can never be given: 'good' comes first with "
@@ -187,6 +183,20 @@ CASES = {
         change('when = "band == \'good\'"', 'when = "band == \'good\'"\nquota = { share = 0.005 }'),
         W + "titles[0](id=first).quota: warning: title 'first' can never be won: its quota (share 0.005, "
         "rounding floor) admits no unit in any cluster of up to 100 units [title-unreachable]\n"
+        + W + "titles[1](id=flag).requires[0]: warning: title 'flag' can never be won: it requires 'first', "
+        "which can never be won [title-unreachable]\n"),
+    "title-unreachable-band": (
+        change("min = 15", "min = 23"),
+        W + "bands[0](id=good).min: warning: band 'good' can never be given: its min 23 is above the highest "
+        "total the table allows (22) [band-unreachable]\n"
+        + W + "titles[0](id=first).when: warning: title 'first' can never be won: its 'when' needs band 'good', "
+        "which can never be given [title-unreachable]\n"
+        + W + "titles[1](id=flag).requires[0]: warning: title 'flag' can never be won: it requires 'first', "
+        "which can never be won [title-unreachable]\n"),
+    "title-unreachable-bands-exclude": (
+        change('when = "band == \'good\'"', 'when = "band == \'good\' and done > 1 and band in [\'rest\']"'),
+        W + "titles[0](id=first).when: warning: title 'first' can never be won: its 'when' asks for bands that "
+        "exclude each other [title-unreachable]\n"
         + W + "titles[1](id=flag).requires[0]: warning: title 'flag' can never be won: it requires 'first', "
         "which can never be won [title-unreachable]\n"),
     "input-unused": (

@@ -11,7 +11,7 @@ from typing import IO, Any
 import attrs
 
 from .awards import quota_limit
-from .errors import Issue, PolicyError, did_you_mean
+from .errors import Issue, PolicyError, ThiduaError, did_you_mean
 from .model import Adjustment, Cluster, Dataset, Policy, Quota, Title
 from .tomlfmt import toml_key
 
@@ -259,30 +259,42 @@ class _PolicyChecks:
     # -- classification and titles ------------------------------------------------------------
 
     def check_bands(self) -> Iterator[LintWarning]:
+        for _, warning in self.unreachable_bands():
+            yield warning
+
+    def unreachable_bands(self) -> list[tuple[str, LintWarning]]:
+        """The bands no total can get, each with its warning, in the policy's order."""
         by_id = {b.id: b for b in self.policy.bands}
         # A building block with no scoring table (a catalogue) gets its criteria from the policy
         # that extends it: only the order of its bands is checked.
         highest = _total_max(self.policy) if self.policy.criteria else None
         earlier: list[tuple[str, Decimal, bool]] = []
+        found = []
         for path, item in _items(self.raw, "bands"):
             band = by_id.get(item.get("id", ""))
             if band is None:
                 continue
             taker = next((e for e in earlier if e[1] <= band.min and not e[2]), None)
             if taker is not None:
-                yield self.warn(f"{path}.min", "band-unreachable",
-                                f"band '{band.id}' can never be given: '{taker[0]}' comes first with the same "
-                                f"minimum {_show(taker[1])} and no 'when'; raise its min or give it a 'when'")
+                found.append((band.id, self.warn(
+                    f"{path}.min", "band-unreachable",
+                    f"band '{band.id}' can never be given: '{taker[0]}' comes first with the same "
+                    f"minimum {_show(taker[1])} and no 'when'; raise its min or give it a 'when'")))
             elif highest is not None and band.min > highest:
-                yield self.warn(f"{path}.min", "band-unreachable",
-                                f"band '{band.id}' can never be given: its min {_show(band.min)} is above the "
-                                f"highest total the table allows ({_show(highest)})")
+                found.append((band.id, self.warn(
+                    f"{path}.min", "band-unreachable",
+                    f"band '{band.id}' can never be given: its min {_show(band.min)} is above the "
+                    f"highest total the table allows ({_show(highest)})")))
             earlier.append((band.id, band.min, band.when is not None))
+        return found
 
     def check_titles(self) -> Iterator[LintWarning]:
         by_id = {t.id: t for t in self.policy.titles}
         sizes = (sorted({len(c.units) for c in self.dataset.clusters}) if self.dataset is not None
                  else list(range(1, QUOTA_SIZES + 1)))
+        # A plugin may move a unit's band (cap_band), so only a policy without plugins is read for
+        # the bands its titles' conditions need.
+        no_band = set() if self.policy.plugins else {b for b, _ in self.unreachable_bands()}
         never: set[str] = set()
         for path, item in _items(self.raw, "titles"):
             title = by_id.get(item.get("id", ""))
@@ -294,6 +306,15 @@ class _PolicyChecks:
                 yield self.warn(f"{path}.quota", "title-unreachable",
                                 f"title '{title.id}' can never be won: {reason}")
                 continue
+            needed = _bands_needed(item.get("when"))
+            if needed is not None and (not needed or needed <= no_band):
+                never.add(title.id)
+                quoted = _and(["'" + b + "'" for b in sorted(needed)]) if needed else ""
+                why = f"needs band {quoted}, which can never be given" if needed else \
+                    "asks for bands that exclude each other"
+                yield self.warn(f"{path}.when", "title-unreachable",
+                                f"title '{title.id}' can never be won: its 'when' {why}")
+                continue
             required = _required(title)
             blocked = next((i for i, t in enumerate(required) if t in never), None)
             if blocked is not None:
@@ -301,6 +322,35 @@ class _PolicyChecks:
                 yield self.warn(f"{path}.requires[{blocked}]", "title-unreachable",
                                 f"title '{title.id}' can never be won: it requires '{required[blocked]}', "
                                 "which can never be won")
+
+
+def _bands_needed(source: Any) -> set[str] | None:
+    """The bands a condition allows, when it says so at its top level (``band == 'x' and ...``,
+    ``band in ['x', 'y']``); None when it does not restrict the band that way."""
+    from .expressions.nodes import BoolOp, Compare, ListLiteral, Name, String
+    from .expressions.parser import parse
+
+    if not isinstance(source, str):
+        return None
+    try:
+        node = parse(source)
+    except ThiduaError:
+        return None
+    parts = node.operands if isinstance(node, BoolOp) and node.op == "and" else (node,)
+    allowed: set[str] | None = None
+    for part in parts:
+        if not (isinstance(part, Compare) and len(part.ops) == 1 and isinstance(part.operands[0], Name)
+                and part.operands[0].name == "band"):
+            continue
+        right = part.operands[1]
+        if part.ops[0] == "==" and isinstance(right, String):
+            these = {right.value}
+        elif part.ops[0] == "in" and isinstance(right, ListLiteral) and all(isinstance(i, String) for i in right.items):
+            these = {i.value for i in right.items if isinstance(i, String)}
+        else:
+            continue
+        allowed = these if allowed is None else allowed & these
+    return allowed
 
 
 def _covers(kind: str, bound: Any, later_kind: str, later_bound: Any) -> bool:
