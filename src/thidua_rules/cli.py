@@ -50,6 +50,15 @@ def build_parser() -> argparse.ArgumentParser:
     va.add_argument("--data-format", choices=["toml", "json", "csv", "jsonl"])
     va.add_argument("--members", help="members file, checked with the data")
 
+    li = commands.add_parser("lint", help="warn about rules that load but may not do what was meant")
+    li.add_argument("policy")
+    li.add_argument("data", nargs="?", help="unit data: adds the warnings that need it (rotation, ballots)")
+    li.add_argument("--data-format", choices=["toml", "json", "csv", "jsonl"])
+    li.add_argument("--members", help="members file, checked with the data")
+    li.add_argument("--strict", action="store_true", help="exit 1 when there is a warning")
+    li.add_argument("--allow", action="append", default=[], metavar="CODE",
+                    help="leave out the warnings with this code (repeatable)")
+
     te = commands.add_parser("test", help="run the test cases kept beside policies (*.tests.toml)")
     te.add_argument("paths", nargs="*", default=["policies"],
                     help="test files, policies (their .tests.toml) or folders (default: policies)")
@@ -99,12 +108,20 @@ def _run(args: argparse.Namespace) -> int:
         sys.stdout.write(_plugins_text(as_json=args.json))
         return EXIT_OK
     policy = load_policy(args.policy)
+    if args.command == "lint":
+        from .lint import lint_command
+
+        data = load_data(args.data, policy, format=args.data_format, members=args.members) if args.data else None
+        return lint_command(args.policy, policy, data, sys.stderr, strict=args.strict, allow=args.allow)
     if args.command == "validate":
         counts = f"{len(policy.criteria)} criteria, {len(policy.titles)} titles"
         if args.data:
             data = load_data(args.data, policy, format=args.data_format, members=args.members)
             units = sum(len(c.units) for c in data.clusters)
             counts += f"; data: {len(data.clusters)} cluster(s), {units} unit(s)"
+        from .lint import lint_command  # the warnings on stderr: stdout keeps its one ok line
+
+        lint_command(args.policy, policy, data if args.data else None, sys.stderr)
         sys.stdout.write(f"ok: {policy.id} ({counts})\n")
         return EXIT_OK
     if args.command == "evaluate" and args.format == "jsonl" and args.members is None:
