@@ -232,7 +232,10 @@ def test_a_cluster_of_other_units_is_not_governed_by_the_policy_rotation(rotatio
 
 def test_a_leader_outside_the_rotation_is_reported_and_the_rotation_restarts(rotation):
     """d led this year but is not in the rotation: it is the previous leader, a leads next."""
-    out = run(rotation, [unit("a"), unit("b"), unit("c"), unit("d")], cluster={"leader": "d"})
+    result = run_result(rotation, [unit("a"), unit("b"), unit("c"), unit("d")], cluster={"leader": "d"})
+    assert ("- Căn cứ: cụm trưởng năm 2024 (`d`) không có trong thứ tự luân phiên: bắt đầu lại từ đơn vị "
+            "đầu tiên") in render(result, "markdown").splitlines()
+    out = json.loads(render(result, "json"))
     assert out["leadership"] == [{
         "cluster": "c", "year": 2025, "leader": "a", "deputy": "b", "method": "rotation",
         "previous_leader": "d",
@@ -249,3 +252,40 @@ def test_shipped_examples_are_unchanged_by_implied_titles(example_result):
     assert next(u.proposed for c in example_result.clusters for u in c.units) == (
         "co_thi_dua_chinh_phu", "bang_khen_bo_truong")
 
+
+
+# ---------------------------------------------------------------- fast paths and their twins
+
+
+def test_fast_and_straightforward_paths_agree_on_the_new_outcomes(monkeypatch):
+    """Generated clusters (some ballots missing, some round-2 ballots without 'present', streaks
+    over this year's and implied titles): both paths give the same outcomes, and they include
+    awaiting_vote, round-2 ballots that do not count and streaks seeing titles."""
+    from .test_awards_speed import compare, mini_rows, rich_data
+
+    source = COUNCIL.replace("when = \"consecutive_years_since(band == 'xuat_sac', 'bang_khen') >= 2\"",
+                             "when = \"consecutive_years('tien_tien' in titles) >= 2\"")
+    policy = parse_policy(source.encode(), file="council.toml")
+    data = rich_data(mini_rows(1200, 3), 3, [t.id for t in policy.titles], ["co"], 2024)
+    compare(policy, data, monkeypatch)
+    doc = json.loads(render(evaluate(policy, parse_data(data, policy, file="gen.json", format="json")), "json"))
+    statuses = {t["status"] for u in doc["units"] for t in u["explanation"]["titles"]}
+    assert {"awaiting_vote", "undecided", "proposed", "failed"} <= statuses
+    reasons = [i["reason"] for c in doc["clusters"] for i in c["council"]]
+    assert any("the round-2 ballot does not count" in r for r in reasons)
+    streaks = {t["checks"][-1]["seen"].get("consecutive_years('tien_tien' in titles)")
+               for u in doc["units"] for t in u["explanation"]["titles"] if t["id"] == "bang_khen"}
+    assert {"1", "2"} <= streaks
+
+
+def test_a_streak_over_a_record_without_the_value_is_an_error_not_false():
+    """What the loader does not check (a plugin's own expression) still never counts as false."""
+    from decimal import Decimal
+
+    from thidua_rules.builtin.functions import _consecutive_years
+    from thidua_rules.expressions import EvalContext
+
+    ctx = EvalContext(year=2024, history={2023: {"year": Decimal(2023), "titles": ()}})
+    with pytest.raises(ValueError) as err:
+        _consecutive_years({"band": "tot", "year": Decimal(2024)}, ctx, lambda env: env["band"] == "tot")
+    assert str(err.value) == "the history record of 2023 does not give 'band'"

@@ -124,7 +124,7 @@ def award_cluster(policy: Policy, cluster: Cluster, placed: Sequence[Placed],
     # (``_context_key``) and its data.
     places = list(placed)
     ids = [p.score.unit.id for p in places]
-    envs = [p.score.env for p in places]
+    envs: list[Any] = [p.score.env for p in places]  # dicts: ``titles`` is set below
     contexts = [history[unit_id] for unit_id in ids]
     context_keys = [_context_key(context) for context in contexts]
     size = len(places)
@@ -264,7 +264,8 @@ def award_cluster(policy: Policy, cluster: Cluster, placed: Sequence[Placed],
                 if decided is None:
                     status, runoff_yes = "won", None
                 else:
-                    status, _, _, position, runoff_yes = decided[ids[i]]
+                    status, _, _, true_place, runoff_yes = decided[ids[i]]
+                    position = true_place if true_place is not None else position
                 if status == "won":
                     won[i] = won[i] | {title_id}
                     envs[i]["titles"] = envs[i]["titles"] + (title_id,)

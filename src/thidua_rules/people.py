@@ -55,8 +55,8 @@ def decide_people(policy: Policy, cluster: Cluster) -> tuple[PersonResult, ...]:
     for person in cluster.people:
         awarded: dict[str, int] = {}
         for year, titles in person.earlier.items():
-            for title in titles:
-                awarded[title] = max(year, awarded.get(title, year))
+            for title_id in titles:
+                awarded[title_id] = max(year, awarded.get(title_id, year))
         context = EvalContext(
             year=cluster.year,
             # A recorded ladder title counts for the titles below it that it implies.
