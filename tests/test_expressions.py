@@ -936,17 +936,23 @@ def test_consecutive_years(history, current, expected):
 
 
 def test_consecutive_years_missing_field_in_history():
-    """A history year lacking a name the condition reads counts as 'not held'."""
+    """A history year lacking a name the condition reads is an error, not a silent 'not held'
+    (issue #10; the data loader refuses such records for the policy's own conditions)."""
     ctx = EvalContext(year=2022, history={2021: {"titles": ()}, 2020: year_env("xuat_sac")})
     env = {**ENV, "band": "xuat_sac"}
-    assert run("consecutive_years(band == 'xuat_sac')", env, ctx) == Decimal(1)
+    with pytest.raises(ExpressionRuntimeError) as err:
+        run("consecutive_years(band == 'xuat_sac')", env, ctx)
+    assert err.value.message == "a history record does not give 'band'"
 
 
 def test_history_only_name_is_missing_this_year():
-    """A condition on a history-only name does not hold this year, so the streak is 0."""
+    """This year's values must give what the condition reads too (the engine gives units and
+    persons their ``titles``); without it the call is an error, not a streak of 0."""
     ctx = EvalContext(year=2022, history={2021: year_env("xuat_sac")})
-    assert run("consecutive_years('co' in titles)", ENV, ctx) == Decimal(0)
-    assert run("count_years('co' in titles, 2)", ENV, ctx) == Decimal(1)
+    with pytest.raises(ExpressionRuntimeError) as err:
+        run("consecutive_years('co' in titles)", ENV, ctx)
+    assert err.value.message == "this year does not give 'titles'"
+    assert run("count_years('co' in titles, 2)", {**ENV, "titles": ("co",)}, ctx) == Decimal(2)
 
 
 @pytest.mark.parametrize(("years", "expected"), [

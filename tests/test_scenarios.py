@@ -123,12 +123,13 @@ def test_votes_threshold_is_exact_and_inclusive(policy):
     assert vote["seen"] == {"needed": "4", "share": "0.8", "voters": 5, "yes": 3}
 
 
-def test_missing_ballot_fails_the_title_with_a_reason(policy):
-    """A title that needs votes fails, with a reason, when the cluster recorded no ballot for it."""
+def test_missing_ballot_awaits_the_vote_with_a_reason(policy):
+    """A title that needs votes awaits the council's vote, with a reason, when the cluster recorded
+    no ballot for it: not failed (issue #10)."""
     out = run(policy, data([unit("a")]))
     a = out["units"][0]
     co = next(t for t in a["explanation"]["titles"] if t["id"] == "co")
-    assert (co["status"], co["checks"][-1]["reason"]) == ("failed", "no ballot recorded for this title")
+    assert (co["status"], co["checks"][-1]["reason"]) == ("awaiting_vote", "no ballot recorded for this title")
 
 
 @pytest.mark.parametrize(("rounding", "size", "limit"), [

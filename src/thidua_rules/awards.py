@@ -10,7 +10,7 @@ from typing import Any
 
 import attrs
 
-from .builtin.titles import RequiresCheck, VotesCheck, WhenCheck
+from .builtin.titles import NO_BALLOT, RequiresCheck, VotesCheck, WhenCheck, votes_check
 from .decimals import engine_context
 from .errors import EvaluationError, ExpressionRuntimeError, PluginError, ThiduaError
 from .expressions import EvalContext
@@ -37,8 +37,9 @@ class TitleOutcome:
     ``status`` is ``proposed`` (the unit is proposed for it), ``held`` (won, but a higher title
     of the same ladder is proposed), ``failed`` (a check failed), ``over_quota`` (passed every
     check but the quota was filled by better-ranked units), ``undecided`` (tied with another
-    unit across the quota cut: the council decides), ``excluded`` (a discipline period runs this
-    year) or ``deferred`` (the decision waits, with the reason).
+    unit across the quota cut: the council decides), ``awaiting_vote`` (every check before the
+    council's vote passed, but no ballot is recorded yet: not a failure), ``excluded`` (a
+    discipline period runs this year) or ``deferred`` (the decision waits, with the reason).
     """
 
     title: str
@@ -47,6 +48,7 @@ class TitleOutcome:
     quota_limit: int | None = None
     quota_raw: Decimal | None = None
     place: int | None = None     # position among the units that passed every check, in rank order
+    #                              (after a round-2 ballot, in the order of its votes among the tied)
     runoff_yes: int | None = None  # yes-votes in the round-2 ballot that split a tie at the quota cut
 
 
@@ -54,8 +56,9 @@ class TitleOutcome:
 class CouncilItem:
     """A decision the engine leaves to the council (hội đồng), with why.
 
-    ``kind`` is ``quota_tie`` (units sharing a rank across a quota cut) or ``deferred`` (a unit
-    whose titles wait; ``title`` then lists the deferred titles, empty for all).
+    ``kind`` is ``quota_tie`` (units sharing a rank across a quota cut), ``awaiting_vote`` (units
+    that passed every check before a title's vote, for which no ballot is recorded yet) or
+    ``deferred`` (a unit whose titles wait; ``title`` then lists the deferred titles, empty for all).
     """
 
     title: str
@@ -121,7 +124,7 @@ def award_cluster(policy: Policy, cluster: Cluster, placed: Sequence[Placed],
     # (``_context_key``) and its data.
     places = list(placed)
     ids = [p.score.unit.id for p in places]
-    envs = [p.score.env for p in places]
+    envs: list[Any] = [p.score.env for p in places]  # dicts: ``titles`` is set below
     contexts = [history[unit_id] for unit_id in ids]
     context_keys = [_context_key(context) for context in contexts]
     size = len(places)
@@ -140,11 +143,17 @@ def award_cluster(policy: Policy, cluster: Cluster, placed: Sequence[Placed],
     plan = _plan(policy)
     # What title views show of a unit's scores: read-only, made once per unit when first needed.
     read_only: list[Any] = [None] * size
+    # ``titles``: the titles the unit has won this year among those declared above, in policy
+    # order, as a person's conditions see theirs (a history function's condition then sees this
+    # year's titles too).
+    for env in envs:
+        env["titles"] = ()
     with engine_context():  # the built-in checks' arithmetic; plugin checks get their own
         for title_plan in plan.titles:
             title, title_id, steps, failures = title_plan.title, title_plan.id, title_plan.steps, title_plan.failures
             passed: list[tuple[int, tuple[CheckOutcome, ...]]] = []
             ballot = ballots.get(title_id)
+            awaiting: list[int] = []
             # A failed first step is the whole outcome, and the same for every unit in the same
             # state (for ``requires`` the titles won and pending; for ``when`` the values its
             # remembered outcome is keyed by): looked up before walking the steps.
@@ -216,6 +225,11 @@ def award_cluster(policy: Policy, cluster: Cluster, placed: Sequence[Placed],
                 else:
                     passed.append((i, checked))
                     continue
+                if ballot is None and _no_ballot(out):
+                    # ND98 Art. 30 k7: the council votes on the title; before it has, the title
+                    # awaits the vote (it has not failed), and a title requiring it waits too.
+                    awaiting.append(i)
+                    pending[i] = pending[i] | {title_id}
                 if shared:
                     # Keyed by the outcomes' identities: the TitleOutcome holds them, so no key
                     # outlives the objects it names.
@@ -232,6 +246,10 @@ def award_cluster(policy: Policy, cluster: Cluster, placed: Sequence[Placed],
                 else:
                     outcome = _failed(title_id, checked)
                 outcomes[i].append(outcome)
+            if awaiting:
+                council.append(CouncilItem(title=title_id, units=tuple(ids[i] for i in awaiting),
+                                           reason="awaiting the council's vote: no ballot recorded",
+                                           kind="awaiting_vote"))
             # Who won: every unit that passed when there is no quota or it is not filled, else
             # the quota filled in rank order (``_apply_quota``).
             decided = None
@@ -246,9 +264,11 @@ def award_cluster(policy: Policy, cluster: Cluster, placed: Sequence[Placed],
                 if decided is None:
                     status, runoff_yes = "won", None
                 else:
-                    status, _, _, _, runoff_yes = decided[ids[i]]
+                    status, _, _, true_place, runoff_yes = decided[ids[i]]
+                    position = true_place if true_place is not None else position
                 if status == "won":
                     won[i] = won[i] | {title_id}
+                    envs[i]["titles"] = envs[i]["titles"] + (title_id,)
                     if ladder:
                         # proposed or held: known once every title of the ladder is decided
                         ladder_wins.setdefault(i, []).append(
@@ -277,8 +297,13 @@ _title_outcome = fast_init(TitleOutcome)
 
 def _failed(title_id: str, checked: tuple[CheckOutcome, ...]) -> TitleOutcome:
     first = checked[0].check
-    return _title_outcome(title_id, first if first in ("excluded", "deferred") else "failed",
-                          checked, None, None, None, None)
+    status = first if first in ("excluded", "deferred") else "awaiting_vote" if _no_ballot(checked[-1]) else "failed"
+    return _title_outcome(title_id, status, checked, None, None, None, None)
+
+
+def _no_ballot(out: CheckOutcome) -> bool:
+    """Whether ``out`` is the built-in ``votes`` check stopped by a missing ballot."""
+    return out.check == "votes" and out.plugin == _VOTES_PLUGIN and not out.passed and out.reason == NO_BALLOT
 
 
 #: Remembered outcomes per step (and failures per title) are forgotten past this many.
@@ -535,7 +560,8 @@ class _Plan:
         return hit
 
 
-_BUILTIN = frozenset({"thidua_rules.builtin.titles"})
+_VOTES_PLUGIN = "thidua_rules.builtin.titles"
+_BUILTIN = frozenset({_VOTES_PLUGIN})
 def _plan(policy: Policy) -> _Plan:
     return plan_for("awards", policy, _Plan)
 
@@ -586,7 +612,10 @@ def _run_check(policy: Policy, title: Title, check: Any, view: TitleView) -> tup
 def _apply_quota(title: Title, size: int, passed: list[Placed], council: list[CouncilItem],
                  runoff: Ballot | None = None) -> dict[str, tuple[str, int | None, Decimal | None, int | None, int | None]]:
     """Fill the quota in rank order; units sharing a rank across the cut are left undecided,
-    unless a round-2 ballot separates them (most yes-votes first, at most two rounds)."""
+    unless a round-2 ballot separates them (most yes-votes first, at most two rounds: TT
+    01/2024/TT-TANDTC Art. 29). The round-2 ballot obeys the quorum of round 1; without it, it
+    does not count and the tied units stay undecided. Places follow the rank, and among the
+    units a counted round-2 ballot ordered, its votes."""
     if title.quota is None:
         return {p.score.unit.id: ("won", None, None, i + 1, None) for i, p in enumerate(passed)}
     limit, raw = quota_limit(title.quota, size)
@@ -599,6 +628,12 @@ def _apply_quota(title: Title, size: int, passed: list[Placed], council: list[Co
     free = limit - sum(1 for p in passed[:limit] if p.rank < cut_rank)
     runoff_winners: set[str] = set()
     votes: dict[str, int] = {}
+    not_counted = None
+    if tied and runoff is not None:
+        check = votes_check(title)
+        not_counted = check.quorum_problem(runoff) if check is not None else None
+        if not_counted is not None:
+            runoff = None
     if tied and runoff is not None:
         votes = {p.score.unit.id: runoff.yes.get(p.score.unit.id, 0) + runoff.written.get(p.score.unit.id, 0)
                  for p in tied}
@@ -611,6 +646,9 @@ def _apply_quota(title: Title, size: int, passed: list[Placed], council: list[Co
             tied = [p for p in tied if votes[p.score.unit.id] == ordered[free - 1]] if free else tied
             runoff_winners = {u for u, v in votes.items() if free and v > ordered[free - 1]}
     tied_ids = {p.score.unit.id for p in tied}
+    # The true places: rank order, and among the units of the cut's rank, round-2 votes (most first).
+    order = sorted(range(len(passed)), key=lambda i: (passed[i].rank, -votes.get(passed[i].score.unit.id, 0), i))
+    place_of = {passed[i].score.unit.id: place for place, i in enumerate(order, start=1)}
     for i, p in enumerate(passed):
         unit_id = p.score.unit.id
         if unit_id in tied_ids:
@@ -619,13 +657,16 @@ def _apply_quota(title: Title, size: int, passed: list[Placed], council: list[Co
             status = "won"
         else:
             status = "over_quota"
-        decided[unit_id] = (status, limit, raw, i + 1, votes.get(unit_id))
+        decided[unit_id] = (status, limit, raw, place_of[unit_id], votes.get(unit_id))
     if tied_ids:
         left = free - len(runoff_winners)
+        after = " after the round-2 ballot" if runoff else ""
+        if not_counted is not None:
+            after = f"; the round-2 ballot does not count: {not_counted}"
         council.append(CouncilItem(
             title=title.id, units=tuple(p.score.unit.id for p in tied),
             reason=f"{len(tied)} units share rank {cut_rank} across the quota of {limit}; "
-                   f"{left} place(s) left for them" + (" after the round-2 ballot" if runoff else ""),
+                   f"{left} place(s) left for them{after}",
         ))
     return decided
 

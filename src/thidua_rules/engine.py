@@ -12,11 +12,13 @@ from typing import Any
 import attrs
 
 from .awards import CouncilItem, TitleOutcome, award_cluster, proposer
+from .builtin.titles import implied_titles
 from .decimals import engine_context
 from .expressions import EvalContext
 from .leadership import LeadershipResult, choose_leadership
 from .model import RANKING_BALLOT, Cluster, Dataset, PluginInfo, Policy
-from .people import MemberCount, PersonResult, decide_people, derive_units
+from .people import MemberCount, PersonResult, decide_people, derive_units, with_implied
+from .plans import plan_for
 from .plugins import engine_version
 from .ranking import Placed, rank_cluster
 from .records import fast_init
@@ -73,10 +75,15 @@ class Result:
 _unit_result = fast_init(UnitResult)
 
 
-def history_contexts(cluster: Cluster) -> dict[str, EvalContext]:
+def history_contexts(cluster: Cluster, implied: Mapping[str, tuple[str, ...]] | None = None
+                     ) -> dict[str, EvalContext]:
     """Per unit, the earlier years as expression environments (band, titles, total, rank, fields),
     the first year whose achievements count after a finished discipline period (ND152 Art. 4 k4),
-    and the last year each title was awarded (one achievement, one award: Law2022 Art. 5 k2 c)."""
+    and the last year each title was awarded (one achievement, one award: Law2022 Art. 5 k2 c).
+
+    A year's ``titles`` hold the titles recorded and those they imply (``implied``: per title,
+    the titles below it on its ladder that it requires, see ``implied_titles``); ``awarded``
+    knows the recorded titles only, the awards actually made."""
     # Units without history, discipline or awards share one (read-only) context.
     empty = EvalContext(year=cluster.year, history=_EMPTY, counts_from=None, awarded=_EMPTY)
     if not cluster.history and not cluster.discipline:
@@ -85,7 +92,7 @@ def history_contexts(cluster: Cluster) -> dict[str, EvalContext]:
     awarded: dict[str, dict[str, int]] = {u.id: {} for u in cluster.units}
     for record in cluster.history:
         env: dict[str, Any] = dict(record.fields)
-        env["titles"] = record.titles
+        env["titles"] = record.titles if implied is None else with_implied(record.titles, implied)
         env["year"] = Decimal(record.year)
         if record.band is not None:
             env["band"] = record.band
@@ -123,7 +130,9 @@ def evaluate_cluster(policy: Policy, cluster: Cluster) -> ClusterResult:
         env["rank"] = small_decimal(place.rank)  # type: ignore[index]
         env["cluster_size"] = size  # type: ignore[index]
         env["tied"] = place.tied  # type: ignore[index]
-    outcomes, council = award_cluster(policy, cluster, placed, history_contexts(cluster))
+    implied = plan_for("implied-titles", policy, lambda p: implied_titles(p.titles))
+    outcomes, council = award_cluster(policy, cluster, placed, history_contexts(cluster, implied))
+    council.extend(_people_awaiting(people))
     units = []
     cluster_id = cluster.id
     proposed_titles = proposer(policy)
@@ -138,6 +147,18 @@ def evaluate_cluster(policy: Policy, cluster: Cluster) -> ClusterResult:
         leadership=choose_leadership(policy.leadership, cluster, placed), council=tuple(council),
         people=people, member_counts=MappingProxyType(dict(sorted(member_counts.items()))),
     )
+
+
+def _people_awaiting(people: tuple[PersonResult, ...]) -> list[CouncilItem]:
+    """Per person title, the members awaiting the council's vote (ND98 Art. 30 k7), for the council."""
+    waiting: dict[str, list[str]] = {}
+    for result in people:
+        for outcome in result.titles:
+            if outcome.status == "awaiting_vote":
+                waiting.setdefault(outcome.title, []).append(result.person.id)
+    return [CouncilItem(title=title, units=tuple(members), kind="awaiting_vote",
+                        reason="awaiting the council's vote: no ballot recorded (members)")
+            for title, members in waiting.items()]
 
 
 @contextlib.contextmanager

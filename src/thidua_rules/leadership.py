@@ -10,6 +10,10 @@ from .model import Cluster, Leadership
 from .ranking import Placed
 
 
+#: The end of the reason given when this year's leader is not in the rotation.
+NOT_IN_ROTATION = "is not in the rotation: it starts again at its first unit"
+
+
 @attrs.frozen(kw_only=True)
 class LeadershipResult:
     year: int
@@ -26,7 +30,8 @@ def choose_leadership(rule: Leadership | None, cluster: Cluster,
 
     ``rotation``: the leader is the unit after this year's leader in the rotation (the cluster's
     own ``rotation`` if it gives one, else the policy's), the deputy the one after that; this is
-    the rotating annual practice of clusters (domain.md §8.1). ``rank``: the best-ranked unit
+    the rotating annual practice of clusters (domain.md §8.1). Without a leader recorded, or with
+    one the rotation does not list, the rotation starts at its first unit. ``rank``: the best-ranked unit
     leads and the next one deputises; a shared rank is left to the conference.
     """
     if rule is None:
@@ -48,13 +53,17 @@ def choose_leadership(rule: Leadership | None, cluster: Cluster,
     rotation = [u for u in (cluster.rotation or rule.rotation) if u in ids]
     if not rotation:
         return LeadershipResult(year=year, leader=None, deputy=None, method="rotation",
-                                reason="no unit of this cluster is in the rotation")
+                                reason="no unit of this cluster is in the rotation",
+                                previous_leader=cluster.leader)
     if cluster.leader is None:
         leader = rotation[0]
         reason = "no leader recorded for this year: the rotation starts at its first unit"
     elif cluster.leader not in rotation:
-        return LeadershipResult(year=year, leader=None, deputy=None, method="rotation",
-                                reason=f"this year's leader '{cluster.leader}' is not in the rotation")
+        # The rotation cannot say who comes after a leader it does not list: it starts again at
+        # its first unit, as when no leader is recorded (the rotating annual practice, domain.md
+        # §8.1); this year's leader is still reported.
+        leader = rotation[0]
+        reason = f"this year's leader '{cluster.leader}' {NOT_IN_ROTATION}"
     else:
         leader = rotation[(rotation.index(cluster.leader) + 1) % len(rotation)]
         reason = f"the unit after '{cluster.leader}' in the rotation"

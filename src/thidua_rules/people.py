@@ -17,7 +17,8 @@ from typing import Any
 
 import attrs
 
-from .awards import CheckOutcome, TitleOutcome, _ladders, _run_check, proposed_titles
+from .awards import CheckOutcome, TitleOutcome, _ladders, _no_ballot, _run_check, proposed_titles
+from .builtin.titles import implied_titles
 from .expressions import EvalContext
 from .extensions import TitleView
 from .model import Cluster, Person, Policy, Unit, frozen_mapping
@@ -50,14 +51,16 @@ def decide_people(policy: Policy, cluster: Cluster) -> tuple[PersonResult, ...]:
         return ()
     results = []
     ballots = {b.title: b for b in cluster.ballots if b.round == 1}
+    implied = implied_titles(people_policy.titles)
     for person in cluster.people:
         awarded: dict[str, int] = {}
         for year, titles in person.earlier.items():
-            for title in titles:
-                awarded[title] = max(year, awarded.get(title, year))
+            for title_id in titles:
+                awarded[title_id] = max(year, awarded.get(title_id, year))
         context = EvalContext(
             year=cluster.year,
-            history=MappingProxyType({y: MappingProxyType({"titles": t, "year": Decimal(y)})
+            # A recorded ladder title counts for the titles below it that it implies.
+            history=MappingProxyType({y: MappingProxyType({"titles": with_implied(t, implied), "year": Decimal(y)})
                                       for y, t in sorted(person.earlier.items())}),
             awarded=MappingProxyType(dict(sorted(awarded.items()))),
             # ND152 Art. 4 k4: after a discipline period, achievements count from its end.
@@ -65,6 +68,7 @@ def decide_people(policy: Policy, cluster: Cluster) -> tuple[PersonResult, ...]:
         )
         running = person.discipline_until is not None and person.discipline_until >= cluster.year
         won: list[str] = []
+        pending: list[str] = []  # titles awaiting the council's vote
         outcomes = []
         for title in people_policy.titles:
             if running:
@@ -80,7 +84,7 @@ def decide_people(policy: Policy, cluster: Cluster) -> tuple[PersonResult, ...]:
                 continue
             env = {**person.values, "year": Decimal(cluster.year), "titles": tuple(won)}
             view = TitleView(unit=person.id, title=title.id, env=MappingProxyType(env),
-                             won=frozenset(won), pending=frozenset(), ballot=ballots.get(title.id),
+                             won=frozenset(won), pending=frozenset(pending), ballot=ballots.get(title.id),
                              eval_context=context, unit_data=None)
             checks = []
             for check in title.checks:
@@ -92,12 +96,24 @@ def decide_people(policy: Policy, cluster: Cluster) -> tuple[PersonResult, ...]:
             passed = all(c.passed for c in checks)
             if passed:
                 won.append(title.id)
-            outcomes.append(TitleOutcome(title=title.id, status="won" if passed else "failed",
-                                         checks=tuple(checks)))
+                status = "won"
+            elif title.id not in ballots and _no_ballot(checks[-1]):
+                pending.append(title.id)  # ND98 Art. 30 k7: the council has not voted yet
+                status = "awaiting_vote"
+            else:
+                status = "failed"
+            outcomes.append(TitleOutcome(title=title.id, status=status, checks=tuple(checks)))
         laddered = _ladders(people_policy, {person.id: outcomes})[person.id]  # type: ignore[arg-type]
         results.append(PersonResult(person=person, proposed=proposed_titles(people_policy, laddered),  # type: ignore[arg-type]
                                     titles=tuple(laddered), won=tuple(won)))
     return tuple(results)
+
+
+def with_implied(titles: Sequence[str], implied: Mapping[str, tuple[str, ...]]) -> tuple[str, ...]:
+    """A year's recorded titles with those they imply on their ladder (see ``implied_titles``)."""
+    if not any(implied.get(t) for t in titles):
+        return tuple(titles)
+    return tuple(sorted({*titles, *(i for t in titles for i in implied.get(t, ()))}))
 
 
 def derive_units(policy: Policy, cluster: Cluster, people: Sequence[PersonResult]

@@ -64,12 +64,16 @@ def _clamp(value: Decimal, low: Decimal, high: Decimal) -> Decimal:
     return value
 
 
-def _held(cond: Condition, env: Env) -> bool:
-    """Whether the condition holds in ``env``; an env lacking a name it reads counts as not held."""
+def _held(cond: Condition, env: Env, past: bool = True) -> bool:
+    """Whether the condition holds in ``env`` (an earlier year's record, or this year's values).
+    A value the condition reads and the year does not give is an error, never a silent "not
+    held" (the loader refuses such records for the policy's own conditions; this covers the rest)."""
     try:
         return cond(env) is True
-    except KeyError:
-        return False
+    except KeyError as exc:
+        year = env.get("year")
+        where = ("a history record" if year is None else f"the history record of {year}") if past else "this year"
+        raise ValueError(f"{where} does not give '{exc.args[0]}'") from None
 
 
 def _streak(env: Env, ctx: EvalContext, cond: Condition, after: int | None) -> Decimal:
@@ -78,7 +82,7 @@ def _streak(env: Env, ctx: EvalContext, cond: Condition, after: int | None) -> D
     floor = ctx.counts_from or 0
     if after is not None:
         floor = max(floor, after + 1)
-    if ctx.year < floor or not _held(cond, env):
+    if ctx.year < floor or not _held(cond, env, past=False):
         return ZERO
     count, year = 1, ctx.year - 1
     while year >= floor and (past := ctx.history.get(year)) is not None and _held(cond, past):
@@ -105,7 +109,7 @@ def _count_years(env: Env, ctx: EvalContext | None, cond: Condition, years: Deci
     if not (years >= 1 and _whole(years)):
         raise ValueError("count_years() needs a whole number of years, at least 1")
     first = max(ctx.year - int(years) + 1, ctx.counts_from or ctx.year - int(years) + 1)
-    count = 1 if first <= ctx.year and _held(cond, env) else 0
+    count = 1 if first <= ctx.year and _held(cond, env, past=False) else 0
     for year, past in ctx.history.items():
         if first <= year < ctx.year and _held(cond, past):
             count += 1

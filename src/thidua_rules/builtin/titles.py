@@ -15,6 +15,8 @@ from ..hookspecs import hookimpl
 from ..tomlfmt import toml_key
 
 _FRACTION = re.compile(r"\s*\d+\s*/\s*\d+\s*")
+#: The reason of a ``votes`` check without a ballot: the title then awaits the council's vote.
+NO_BALLOT = "no ballot recorded for this title"
 Runner = Callable[[TitleView], tuple[bool, str, Mapping[str, Any]]]
 
 
@@ -80,9 +82,15 @@ class WhenCheck:
     also calls one by one to share the outcome of units whose ``seen`` values are the same.
     """
 
-    __slots__ = ("calls", "may_call", "names", "part_calls", "part_names", "parts")
+    __slots__ = ("calls", "history_reads", "may_call", "names", "part_calls", "part_names", "parts",
+                 "source")
 
     def __init__(self, expression: Any) -> None:
+        self.source = expression.source
+        #: the names the conditions of its history functions read in earlier years (set by the
+        #: policy loader, which knows which functions are history functions): every history
+        #: record must give them (a missing value would silently count as false)
+        self.history_reads: tuple[str, ...] = ()
         # Worked out once: each part's function, sorted names, calls and reason; the same for the whole.
         def plan(e: Any) -> tuple[Any, tuple[str, ...], tuple[tuple[str, Any], ...], str]:
             return (e._fn, tuple(sorted(e.names)), tuple((c.source, c._fn) for c in e.calls()),
@@ -196,10 +204,23 @@ class VotesCheck:
     def __call__(self, view: TitleView) -> tuple[bool, str, Mapping[str, Any]]:
         return self.direct(view.ballot, view.unit)
 
+    def quorum_problem(self, ballot: Any) -> str | None:
+        """Why ``ballot`` cannot count under the quorum, or None. A round-2 ballot obeys the same
+        rule as round 1 (TT 01/2024/TT-TANDTC Art. 29: a quorum of 2/3 for every round)."""
+        quorum = self.quorum
+        if quorum is None:
+            return None
+        if ballot.present is None:
+            return "the ballot does not say how many members were present (the quorum needs it)"
+        if ballot.present < quorum * ballot.voters:
+            return f"no quorum: {ballot.present} of {ballot.voters} members present, {share_text(quorum)} needed"
+        return None
+
     def direct(self, ballot: Any, unit: str) -> tuple[bool, str, dict[str, Any]]:
         share_shown, quorum = self.share_shown, self.quorum
         if ballot is None:
-            return False, "no ballot recorded for this title", {"share": share_shown}
+            # Not a failure: the council has not voted yet (the title awaits the vote).
+            return False, NO_BALLOT, {"share": share_shown}
         in_room = ballot.yes.get(unit, 0)
         written = ballot.written.get(unit, 0)
         yes = in_room + written
@@ -210,14 +231,38 @@ class VotesCheck:
             seen["written"] = written
         if quorum is not None:
             seen["present"] = ballot.present
-            if ballot.present is None:
-                return False, "the ballot does not say how many members were present (the quorum needs it)", seen
-            if ballot.present < quorum * ballot.voters:
-                return False, (f"no quorum: {ballot.present} of {ballot.voters} members present, "
-                               f"{share_text(quorum)} needed"), seen
+            problem = self.quorum_problem(ballot)
+            if problem is not None:
+                return False, problem, seen
         if yes >= needed:
             return True, "", seen
         return False, f"{yes} of {ballot.voters} votes, below {share_shown} × {ballot.voters}", seen
+
+
+def votes_check(title: Any) -> VotesCheck | None:
+    """The built-in ``votes`` runner of a title, if it has one."""
+    return next((c.run for c in title.checks if isinstance(c.run, VotesCheck)), None)
+
+
+def implied_titles(titles: Any) -> dict[str, tuple[str, ...]]:
+    """Per title, the titles a record of it implies: those it ``requires`` on its own ladder,
+    transitively: a unit proposed for a flag won the titles below it that year and holds them
+    (e.g. Law2022 Art. 25 k1: the Government flag is chosen among collectives that meet the
+    ministry flag's standard). A title without a ladder implies nothing, and neither does a
+    required title on another ladder."""
+    ladder = {t.id: t.ladder for t in titles}
+    direct = {t.id: next((c.run.required for c in t.checks if isinstance(c.run, RequiresCheck)), ())
+              for t in titles}
+    implied: dict[str, tuple[str, ...]] = {}
+    for t in titles:  # in policy order: a title requires only titles declared above it
+        found: set[str] = set()
+        if t.ladder:
+            for required in direct[t.id]:
+                if ladder.get(required) == t.ladder:
+                    found.add(required)
+                    found.update(implied.get(required, ()))
+        implied[t.id] = tuple(sorted(found))
+    return implied
 
 
 CHECKS = (

@@ -254,6 +254,8 @@ class DataChecker:
         for i, unit_id in enumerate(rotation):
             if unit_id not in ids:
                 self.issues.add(f"{path}.rotation[{i}]", self.unknown_unit(unit_id, ids))
+        if not rotation:
+            self.policy_rotation(values["id"], ids)
         ballots = self.ballots(join_path(base, "votes"), body.get("votes", []), ids)
         history = self.history(join_path(base, "history"), body.get("history", []), ids, year)
         discipline = self.discipline(join_path(base, "discipline"), body.get("discipline", []), ids, year)
@@ -267,6 +269,24 @@ class DataChecker:
         if "plugin_data" in body or (self.policy.runtime is not None and self.policy.runtime.data_validators):
             cluster = self.plugin_data(join_path(base, "plugin_data"), body.get("plugin_data", {}), cluster)
         return cluster
+
+    def policy_rotation(self, cluster_id: str, ids: set[str]) -> None:
+        """The policy's ``[leadership] rotation`` against a cluster that gives none of its own.
+
+        The policy's rotation is one cluster's order: it governs every cluster holding any of its
+        units, and such a cluster must hold all of them (a misspelt id would otherwise be skipped
+        and the turn pass to the next unit). A cluster holding none of them is not governed by it;
+        data with several clusters gives each its own ``rotation``.
+        """
+        rule = self.policy.leadership
+        if rule is None or rule.method != "rotation" or not any(u in ids for u in rule.rotation):
+            return
+        for i, unit_id in enumerate(rule.rotation):
+            if unit_id not in ids:
+                self.issues.items.append(Issue(
+                    file=self.policy.file, path=f"leadership.rotation[{i}]",
+                    message=f"unit '{unit_id}' is not in cluster '{cluster_id}'{did_you_mean(unit_id, ids)}; "
+                            "a cluster of other units gives its own rotation"))
 
     def plugin_data(self, path: str, table: Any, cluster: Cluster) -> Cluster:
         """Attach the ``[plugin_data.<name>]`` sections, each checked by its plugin."""
@@ -615,6 +635,7 @@ class DataChecker:
             self.issues.add(path, f"expected an array of tables, got {type_name(items)}")
             return ()
         ballots: dict[tuple[str, int], Ballot] = {}
+        size_at: dict[tuple[str, int], str] = {}  # where each ballot gives its council's size
         for i, item in enumerate(items):
             where = f"{path}[{i}]"
             values = take(self.issues, where, item, {
@@ -672,9 +693,14 @@ class DataChecker:
             ballots[(title_id, round_)] = Ballot(title=title_id, voters=voters, yes=frozen_mapping(yes),
                                                  written=frozen_mapping(written), present=present,
                                                  round=round_)
+            size_at[(title_id, round_)] = f"{where}.{size_key}"
         for (title_id, round_) in sorted(ballots):
             if round_ == 2 and (title_id, 1) not in ballots:
                 self.issues.add(path, f"a round-2 ballot for '{title_id}' without a round-1 ballot")
+            elif round_ == 2 and ballots[(title_id, 2)].voters != ballots[(title_id, 1)].voters:
+                # The same council votes in both rounds (ND98 Art. 30 k7: the share is of all its members).
+                self.issues.add(size_at[(title_id, 2)], f"{ballots[(title_id, 2)].voters} members in round 2, "
+                                f"{ballots[(title_id, 1)].voters} in round 1: the same council votes in both rounds")
         return tuple(ballots[k] for k in sorted(ballots))
 
     def vote_counts(self, path: str, table: Mapping[str, Any], ids: set[str], most: int,
@@ -781,11 +807,35 @@ class DataChecker:
                 fields["total"] = Decimal(values["total"])
             if "rank" in values:
                 fields["rank"] = Decimal(values["rank"])
+            # A history condition reading a value this year does not record would count as false
+            # without a word: every record gives what the policy's history conditions read.
+            for name, title_id in _history_reads(self.policy).items():
+                if name not in item:
+                    self.issues.add(where, f"missing '{name}', which title '{title_id}' reads in earlier years; "
+                                    "give it in every history record")
             records[(unit_id, record_year)] = HistoryRecord(
                 unit=unit_id, year=record_year, band=band, titles=tuple(sorted(values.get("titles", ()))),
                 fields=frozen_mapping(fields),
             )
         return tuple(records[k] for k in sorted(records))
+
+
+def _history_reads(policy: Policy) -> Mapping[str, str]:
+    """Each value the conditions of the titles' history functions read in earlier years (besides
+    ``titles`` and ``year``, which every record has), with the first title that reads it."""
+    def build(p: Policy) -> Mapping[str, str]:
+        from ..builtin.titles import WhenCheck
+
+        reads: dict[str, str] = {}
+        for title in p.titles:
+            for check in title.checks:
+                if isinstance(check.run, WhenCheck):
+                    for name in check.run.history_reads:
+                        if name not in ("titles", "year"):
+                            reads.setdefault(name, title.id)
+        return MappingProxyType(dict(sorted(reads.items())))
+
+    return plan_for("history-reads", policy, build)
 
 
 # ---------------------------------------------------------------- per-field converters

@@ -12,8 +12,11 @@ from typing import Any
 import attrs
 import pluggy
 
+from ..builtin.titles import WhenCheck
 from ..errors import ExpressionError, Issue, PluginError, PolicyError, did_you_mean
 from ..expressions import FunctionSpec, NameInfo, compile_expression
+from ..expressions.nodes import Call, Name, Node
+from ..expressions.parser import parse
 from ..extensions import (
     CompileContext,
     MethodSpec,
@@ -246,6 +249,8 @@ class PolicyCompiler:
             "rank": NameInfo("number"),
             "cluster_size": NameInfo("number"),
             "tied": NameInfo("bool"),
+            # this year's titles won among those declared above, as for a person's titles
+            "titles": NameInfo("list"),
         }
         history_names = {
             **input_names,
@@ -646,6 +651,9 @@ class PolicyCompiler:
                 run = spec.compile(dict(item), ctx)
                 if run is not None and not ctx.failed:
                     runners.append(TitleCheck(name=spec.name, stage=spec.stage, plugin=spec.plugin, run=run))
+            for runner in runners:
+                if isinstance(runner.run, WhenCheck):
+                    runner.run.history_reads = self.history_reads(runner.run.source)
             if self.runtime is not None:
                 for plugin, impl in self.runtime.vetoers:
                     runners.append(TitleCheck(name="veto", stage=40, plugin=plugin,
@@ -657,6 +665,27 @@ class PolicyCompiler:
                     source=values.get("source", ""),
                 ))
         return tuple(titles)
+
+    def history_reads(self, source: str) -> tuple[str, ...]:
+        """The names the conditions of history functions in ``source`` read (in earlier years)."""
+        found: set[str] = set()
+
+        def walk(node: Any, inside: bool) -> None:
+            if isinstance(node, Name) and inside:
+                found.add(node.name)
+            elif isinstance(node, Call):
+                spec = self.functions.get(node.name)
+                for i, arg in enumerate(node.args):
+                    walk(arg, inside or (i == 0 and spec is not None and spec.history is not None))
+            elif isinstance(node, Node):
+                for field in attrs.fields(type(node)):
+                    child = getattr(node, field.name)
+                    for item in child if isinstance(child, tuple) else (child,):
+                        if isinstance(item, Node):
+                            walk(item, inside)
+
+        walk(parse(source), False)
+        return tuple(sorted(found))
 
     def compile_quota(self, path: str, table: Mapping[str, Any]) -> Quota | None:
         values = take(self.issues, path, table, {

@@ -28,6 +28,12 @@ def explain_unit(result: Result, unit_id: str) -> str:
     names = {c.id: c.name for c in policy.criteria}
     title_names = {t.id: t.name for t in policy.titles}
     ex = unit["explanation"]
+    # What the council decides about this unit, per title (a tie at a quota cut, a vote awaited).
+    cluster = next(c for c in doc["clusters"] if c["id"] == unit["cluster"])
+    council: dict[str, list[dict[str, Any]]] = {}
+    for item in cluster["council"]:
+        if item["kind"] != "deferred" and unit_id in item["units"]:
+            council.setdefault(item["title"], []).append(item)
     tied = " (shared)" if unit["tied"] else ""
     out = [f"{unit['name']} ({unit['id']}), cluster {unit['cluster']}",
            f"rank {unit['rank']}{tied}, total {unit['total']}, band {unit['band'] or '-'}",
@@ -90,6 +96,10 @@ def explain_unit(result: Result, unit_id: str) -> str:
         if "quota" in t:
             q = t["quota"]
             out.append(f"    quota: place {q['place']} of limit {q['limit']} (raw {q['raw']})")
+            if "runoff_yes" in q:
+                out.append(f"    round 2: {q['runoff_yes']} yes-votes (the ballot between the units tied at the quota cut)")
+        for item in council.get(t["id"], ()):
+            out.append(f"    council: {item['reason']}")
     return "\n".join(out) + "\n"
 
 

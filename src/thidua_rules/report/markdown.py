@@ -5,6 +5,7 @@ from __future__ import annotations
 from typing import Any
 
 from ..engine import Result
+from ..leadership import NOT_IN_ROTATION
 
 STATUS_VI = {
     "excluded": "không xét (đang trong thời hạn kỷ luật)",
@@ -14,6 +15,7 @@ STATUS_VI = {
     "failed": "không đạt",
     "over_quota": "đạt điều kiện nhưng ngoài chỉ tiêu",
     "undecided": "đồng hạng tại ngưỡng chỉ tiêu, chờ Hội đồng quyết định",
+    "awaiting_vote": "đủ điều kiện xét, chờ Hội đồng bỏ phiếu",
 }
 
 
@@ -24,6 +26,7 @@ def _cell(text: str) -> str:
 def render_markdown(doc: dict[str, Any], result: Result) -> str:
     policy = result.policy
     title_name = {t.id: t.name for t in policy.titles}
+    person_title_name = {t.id: t.name for t in policy.people.titles} if policy.people is not None else {}
     band_name = {b.id: b.name for b in policy.bands}
     criterion_name = {c.id: c.name for c in policy.criteria}
     units = {u["id"]: u for u in doc["units"]}
@@ -62,7 +65,8 @@ def render_markdown(doc: dict[str, Any], result: Result) -> str:
                     which = ", ".join(title_name.get(t, t) for t in item["title"].split(",") if t) or "mọi danh hiệu"
                     out.append(f"- **Hoãn xét** ({which}): {', '.join(who(u) for u in item['units'])} — {item['reason']}")
                 else:
-                    out.append(f"- **{title_name[item['title']]}**: "
+                    name = title_name.get(item["title"]) or person_title_name.get(item["title"], item["title"])
+                    out.append(f"- **{_cell(name)}**: "
                                f"{', '.join(who(u) for u in item['units'])} — {item['reason']}")
         else:
             out.append("Không có.")
@@ -164,6 +168,9 @@ def _leadership_vi(lead: dict[str, Any]) -> str:
         return f"không xác định được theo thứ tự luân phiên ({lead['reason']})"
     if lead["previous_leader"] is None:
         return "chưa ghi cụm trưởng năm nay: bắt đầu từ đơn vị đầu tiên trong thứ tự luân phiên"
+    if lead["reason"].endswith(NOT_IN_ROTATION):
+        return (f"cụm trưởng năm {lead['year'] - 1} (`{lead['previous_leader']}`) không có trong thứ tự "
+                "luân phiên: bắt đầu lại từ đơn vị đầu tiên")
     return (f"luân phiên: đơn vị kế tiếp sau cụm trưởng năm {lead['year'] - 1} "
             f"(`{lead['previous_leader']}`) trong thứ tự luân phiên của Cụm")
 
