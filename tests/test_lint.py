@@ -305,6 +305,7 @@ def test_many_clusters_name_the_cluster(tmp_path, monkeypatch, capsys):
 id = "z"
 name = "Z"
 leader = "a"
+rotation = ["a"]
 units = [{ id = "a", name = "A", done = 8, rating = "tot" }, { id = "c", name = "C", done = 1, rating = "kha" }]
 votes = [{ title = "flag", voters = 5, yes = { a = 5 } }]
 
@@ -312,12 +313,13 @@ votes = [{ title = "flag", voters = 5, yes = { a = 5 } }]
 id = "y"
 name = "Y"
 leader = "b"
+rotation = ["b"]
 units = [{ id = "b", name = "B", done = 8, rating = "tot" }]
 """
     assert run(tmp_path, monkeypatch, capsys, POLICY, data) == (0, (
         "data.toml: clusters(id=y).votes: warning: no ballot for title 'flag', which needs the council's vote: "
         "no unit can be proposed for it until a [[votes]] ballot is recorded [vote-missing]\n"
-        "data.toml: clusters(id=z).units(id=c): warning: unit 'c' is not in [leadership] rotation: it can "
+        "data.toml: clusters(id=z).units(id=c): warning: unit 'c' is not in the cluster's rotation: it can "
         "never lead the cluster; add it where its turn comes [rotation-missing]\n"))
 
 
