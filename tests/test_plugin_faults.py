@@ -200,7 +200,8 @@ class Faulty:
 
             def run(view):
                 return self.act("title_check", lambda: (view.env["done"] >= floor, "few", {}),
-                                lambda f: WRONG, lambda: setattr(view, "unit", "x"))
+                                lambda f: (True, "", {"x": 0.5}) if f == "fact" else WRONG,
+                                lambda: setattr(view, "unit", "x"))
 
             return self.act("title_check_compile", lambda: run, lambda f: WRONG)
 
@@ -252,6 +253,8 @@ def _number(fault):
 
 
 def _points(fault):
+    if fault == "fact":
+        return Decimal(1), {"x": 0.5}
     return WRONG if fault == "wrong" else (_number(fault), {})
 
 
@@ -267,8 +270,8 @@ TARGETS = {
                               (*RAISES, "wrong", "float")),
     "method_compile": ("policy.toml: criteria[0](id=c1): plugin 'fake' method 'twice': compile {}",
                        (*RAISES, "wrong")),
-    "title_check_compile": ("policy.toml: titles[0](id=tien_tien): plugin 'fake' title check 'min_done': "
-                            "compile {}", (*RAISES, "wrong")),
+    "title_check_compile": (("policy.toml: titles[0](id=tien_tien): plugin 'fake' title check 'min_done': "
+                            "compile {}"), (*RAISES, "wrong")),
     "validate_policy_section": ("policy.toml: plugin.fake: plugin 'fake' hook 'validate_policy_section': {}",
                                 (*RAISES, "wrong", "float", "mutate")),
     "validate_plugin_data": ("data.toml: plugin_data.fake: plugin 'fake' hook 'validate_plugin_data': {}",
@@ -276,16 +279,16 @@ TARGETS = {
     "derive_inputs": ("policy.toml: plugin 'fake' hook 'derive_inputs': unit 'a': {}",
                       (*RAISES, *RETURNS, "mutate")),
     "score_criterion": ("policy.toml: plugin 'fake' hook 'score_criterion': unit 'a': criterion 'c2': {}",
-                        (*RAISES, *RETURNS, "mutate")),
+                        (*RAISES, *RETURNS, "fact", "mutate")),
     "cap_band": ("policy.toml: plugin 'fake' hook 'cap_band': unit 'a': {}", (*RAISES, "wrong", "mutate")),
     "veto_title": ("policy.toml: plugin 'fake' hook 'veto_title': unit 'a': title 'tien_tien': {}",
                    (*RAISES, "wrong", "mutate")),
     "method": ("policy.toml: plugin 'fake' method 'twice': unit 'a': criteria[0](id=c1): {}",
-               (*RAISES, *RETURNS, "mutate")),
+               (*RAISES, *RETURNS, "fact", "mutate")),
     "function": ("policy.toml: plugin 'fake' function 'half': unit 'a': {}",
                  tuple(f for f in (*RAISES, *RETURNS) if f != "value_error")),
     "title_check": ("policy.toml: plugin 'fake' title check 'min_done': unit 'a': title 'tien_tien': {}",
-                    (*RAISES, "wrong", "mutate")),
+                    (*RAISES, "wrong", "fact", "mutate")),
 }
 
 #: The message of a result of the wrong type, per target.
@@ -325,6 +328,9 @@ def expected_line(target: str, fault: str) -> str:
         message = MESSAGES[fault]
     elif fault == "wrong":
         message = WRONG_MESSAGES[target]
+    elif fault == "fact":  # a float in the explanation's facts (or a title check's seen)
+        message = (f"returned {'seen' if target == 'title_check' else 'facts'} 'x': float 0.5, "
+                   "expected a plain value (Decimal, int, str or bool, or a list of them)")
     elif fault == "mutate":
         kind = "TypeError" if "support" in MUTATE[target] else (
             "AttributeError" if "attribute '" in MUTATE[target] else "FrozenInstanceError")
@@ -422,21 +428,21 @@ def run_cli(tmp_path, monkeypatch, capsys, policy):
 
 CLAIMS = {
     "method": ({"function": "half2", "check": "min2", "key": "min2"},
-               "policy.toml: policy.plugins: plugin 'beta' hook 'register_criterion_methods': "
-               "criterion method 'twice' is registered by both 'alpha' and 'beta'"),
+               ("policy.toml: policy.plugins: plugin 'beta' hook 'register_criterion_methods': "
+               "criterion method 'twice' is registered by both 'alpha' and 'beta'")),
     "function": ({"method": "twice2", "check": "min2", "key": "min2"},
-                 "policy.toml: policy.plugins: plugin 'beta' hook 'register_functions': "
-                 "function 'half' is registered by both 'alpha' and 'beta'"),
+                 ("policy.toml: policy.plugins: plugin 'beta' hook 'register_functions': "
+                 "function 'half' is registered by both 'alpha' and 'beta'")),
     "title_check": ({"method": "twice2", "function": "half2", "key": "min2"},
-                    "policy.toml: policy.plugins: plugin 'beta' hook 'register_title_checks': "
-                    "title check 'min_done' is registered by both 'alpha' and 'beta'"),
+                    ("policy.toml: policy.plugins: plugin 'beta' hook 'register_title_checks': "
+                    "title check 'min_done' is registered by both 'alpha' and 'beta'")),
     "titles_key": ({"method": "twice2", "function": "half2", "check": "min2"},
-                   "policy.toml: policy.plugins: plugins 'alpha' and 'beta' both claim the [[titles]] key "
-                   "'min_done' (title checks 'min_done' and 'min2'); a key can have one owner only"),
+                   ("policy.toml: policy.plugins: plugins 'alpha' and 'beta' both claim the [[titles]] key "
+                   "'min_done' (title checks 'min_done' and 'min2'); a key can have one owner only")),
     "builtin_key": ({"method": "twice2", "function": "half2", "check": "min2", "key": "when"},
-                    "policy.toml: policy.plugins: plugins 'beta' and 'thidua_rules.builtin.titles' both "
+                    ("policy.toml: policy.plugins: plugins 'beta' and 'thidua_rules.builtin.titles' both "
                     "claim the [[titles]] key 'when' (title checks 'min2' and 'when'); a key can have one "
-                    "owner only"),
+                    "owner only")),
 }
 
 
@@ -468,3 +474,62 @@ def test_one_plugin_given_twice_is_one_line():
     with pytest.raises(PluginError) as info:
         make_plugin_manager(extra=[("fake", Claims()), ("fake", Claims())])
     assert info.value.lines() == ["plugin 'fake': is given twice; register each plugin under one name"]
+
+
+# ---------------------------------------------------------------- the time limit itself
+
+
+class Slow(Faulty):
+    """Takes ``seconds`` in derive_inputs, then returns the good result."""
+
+    def __init__(self, seconds):
+        super().__init__("", "")
+        self.seconds = seconds
+
+    @hookimpl
+    def derive_inputs(self, unit, env, names, data, config):
+        time.sleep(self.seconds)
+        return {"share": config["share"]}
+
+
+def test_slow_plugin_within_the_limit_gives_the_same_result():
+    """A call that returns within the limit is used as it is: the limit never changes a result."""
+    fast = evaluate_inline(POLICY, DATA, [("fake", Faulty("", ""))], format="json")
+    assert evaluate_inline(POLICY, DATA, [("fake", Slow(0.05))], format="json") == fast
+
+
+def test_timer_is_stopped_and_the_handler_given_back_after_the_run():
+    """Within two ticks of the last plugin call the engine leaves no SIGALRM handler or timer."""
+    import signal
+
+    evaluate_inline(POLICY, DATA, [("fake", Faulty("", ""))])
+    time.sleep(0.1)  # the limit is 0.2 s, so a tick is 0.025 s
+    assert (signal.getsignal(signal.SIGALRM), signal.getitimer(signal.ITIMER_REAL)) == (signal.SIG_DFL, (0.0, 0.0))
+
+
+def test_a_host_sigalrm_handler_is_left_alone():
+    """Under the host's own SIGALRM handler the engine sets no timer (and so keeps no time limit)."""
+    import signal
+
+    def host(signum, frame):
+        pass
+
+    previous = signal.signal(signal.SIGALRM, host)
+    try:
+        result = evaluate_inline(POLICY, DATA, [("fake", Slow(0.3))])
+        assert signal.getsignal(signal.SIGALRM) is host
+        assert signal.getitimer(signal.ITIMER_REAL) == (0.0, 0.0)
+    finally:
+        signal.signal(signal.SIGALRM, previous)
+    assert [u.id for u in result.clusters[0].units] == ["a", "b"]
+
+
+def test_outside_the_main_thread_there_is_no_time_limit():
+    """In another thread a slow plugin call is not stopped (signals reach the main thread only)."""
+    import threading
+
+    out = []
+    thread = threading.Thread(target=lambda: out.append(evaluate_inline(POLICY, DATA, [("fake", Slow(0.3))])))
+    thread.start()
+    thread.join()
+    assert [u.id for u in out[0].clusters[0].units] == ["a", "b"]

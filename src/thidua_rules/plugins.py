@@ -160,14 +160,6 @@ def plugin_time_limit(issues: Any, value: Any) -> Decimal:
     return number
 
 
-def call_impl(impl: Any, hook_name: str, kwargs: dict[str, Any]) -> Any:
-    """Call one implementation; any fault of the plugin becomes a :class:`PluginError`."""
-    try:
-        return invoke(impl, kwargs)
-    except PluginFault as exc:
-        raise PluginError(f"hook '{hook_name}': {exc.message}", plugin=impl.plugin_name) from None
-
-
 def plugin_info(pm: pluggy.PluginManager) -> tuple[PluginInfo, ...]:
     """Name, distribution, version and contributed hooks of every registered plugin, sorted."""
     hooks_by_plugin: dict[str, list[str]] = {}
@@ -236,6 +228,9 @@ def describe(value: Any) -> str:
         return "None"
     if isinstance(value, Decimal):
         return f"Decimal {shown(value)}"
+    if isinstance(value, int) and not isinstance(value, bool) and abs(value) >= 10**_SHOWN_MAX:
+        # str() of an int past 4300 digits raises; the size is what the reader needs
+        return f"int of about {int(value.bit_length() * 0.30103) + 1} digits"
     if isinstance(value, bool | int | float | str):
         text = repr(value) if isinstance(value, str) else str(value)
         return f"{type(value).__name__} {_short(text)}"
@@ -371,9 +366,38 @@ def decimal_fault(value: Any) -> str:
     return f"Decimal {problem}" if problem else ""
 
 
+def facts_fault(facts: Mapping[Any, Any], what: str = "facts") -> str:
+    """What is wrong with the facts (or ``seen``) a plugin returned, or ``""``: each key a str,
+    each value plain (a finite, bounded Decimal, a bounded int, a str or a bool) or a list of
+    plain values, so that the explanation is exact and the same in every run (no float, no
+    object's address)."""
+    for key, value in facts.items():
+        if not isinstance(key, str):
+            return f"returned {what} with key {describe(key)}, expected str keys"
+        items = value if isinstance(value, list | tuple) else (value,)
+        for item in items:
+            problem = _plain_fault(item)
+            if problem:
+                return f"returned {what} '{_short(key)}': {problem}"
+    return ""
+
+
+def _plain_fault(value: Any) -> str:
+    if isinstance(value, bool | str):
+        return ""
+    if isinstance(value, int):
+        if -10**MAX_WHOLE_DIGITS < value < 10**MAX_WHOLE_DIGITS:
+            return ""
+        return f"int out of bounds: at most {MAX_WHOLE_DIGITS} digits"
+    if isinstance(value, Decimal):
+        problem = number_fault(value)
+        return f"Decimal {problem}" if problem else ""
+    return f"{describe(value)}, expected a plain value (Decimal, int, str or bool, or a list of them)"
+
+
 # ---------------------------------------------------------------- what plugins contribute
 
-_SPEC_KINDS: dict[str, type] = {"register_functions": FunctionSpec,
+_SPEC_KINDS: dict[str, type[Any]] = {"register_functions": FunctionSpec,
                                   "register_criterion_methods": MethodSpec,
                                   "register_title_checks": TitleCheckSpec}
 
@@ -438,6 +462,9 @@ def _guard_scorer(scorer: Any, path: str, where: str, limit: Decimal) -> Any:
         problem = decimal_fault(result[0])
         if problem:
             raise EvaluationError(f"{path}: returned points {problem}", where=where)
+        problem = facts_fault(result[1])
+        if problem:
+            raise EvaluationError(f"{path}: {problem}", where=where)
         return result
 
     return guarded
@@ -453,6 +480,9 @@ def _guard_runner(run: Any, path: str, where: str, limit: Decimal) -> Any:
                 and isinstance(result[1], str) and isinstance(result[2], Mapping)):
             raise EvaluationError(f"title '{view.title}': returned {describe(result)}, expected "
                                   "(passed, reason, seen)", unit=view.unit, where=where)
+        problem = facts_fault(result[2], "seen")
+        if problem:
+            raise EvaluationError(f"title '{view.title}': {problem}", unit=view.unit, where=where)
         return result
 
     return guarded
@@ -610,8 +640,9 @@ class PluginRuntime:
             raise self.fault(plugin, "score_criterion", unit.id,
                              f"{where}returned {describe(result)}, expected None or (points, facts)")
         problem = decimal_fault(result[0])
+        problem = f"returned points {problem}" if problem else facts_fault(result[1])
         if problem:
-            raise self.fault(plugin, "score_criterion", unit.id, f"{where}returned points {problem}")
+            raise self.fault(plugin, "score_criterion", unit.id, where + problem)
         points = result[0]
         return points, MappingProxyType(dict(result[1]))
 

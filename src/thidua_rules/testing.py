@@ -92,7 +92,7 @@ def install_entry_points(monkeypatch: pytest.MonkeyPatch, plugins: dict[str, obj
     real = importlib.metadata.entry_points
 
     def entry_points(**params: Any) -> Any:
-        found = real(**params)
+        found: Any = real(**params)
         if params.get("group") != ENTRY_POINT_GROUP:
             return found
         return [ep for ep in found if ep.name not in fake] + list(fake.values())

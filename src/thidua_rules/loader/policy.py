@@ -297,10 +297,11 @@ class PolicyCompiler:
     def load_plugins(self, names: tuple[str, ...]) -> None:
         try:
             self.pm = make_plugin_manager(names=names, extra=self.extra_plugins)
-            where = {"file": self.file, "limit": self.plugin_timeout}
-            self.functions = collect(self.pm, "register_functions", "function", **where)
-            self.methods = collect(self.pm, "register_criterion_methods", "criterion method", **where)
-            self.checks = collect(self.pm, "register_title_checks", "title check", **where)
+            file, limit = self.file, self.plugin_timeout
+            self.functions = collect(self.pm, "register_functions", "function", file=file, limit=limit)
+            self.methods = collect(self.pm, "register_criterion_methods", "criterion method",
+                                   file=file, limit=limit)
+            self.checks = collect(self.pm, "register_title_checks", "title check", file=file, limit=limit)
         except PluginError as exc:
             self.issues.add("policy.plugins", str(exc))
             self.issues.raise_if_any()
