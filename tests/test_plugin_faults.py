@@ -533,3 +533,61 @@ def test_outside_the_main_thread_there_is_no_time_limit():
     thread.start()
     thread.join()
     assert [u.id for u in out[0].clusters[0].units] == ["a", "b"]
+
+
+# ---------------------------------------------------------------- odd exceptions and results
+
+
+class BadStr(Exception):
+    def __str__(self):
+        raise RuntimeError("no text")
+
+
+class Exploding(dict):
+    """A mapping whose contents cannot be read."""
+
+    def __iter__(self):
+        raise KeyError("inside the mapping")
+
+    def keys(self):
+        raise KeyError("inside the mapping")
+
+
+ODD = {
+    "newline_in_message": (lambda: (_ for _ in ()).throw(ValueError("line one\nline two\x1b[31m")),
+                           "raised ValueError: line one\\nline two\\x1b[31m"),
+    "str_raises": (lambda: (_ for _ in ()).throw(BadStr()), "raised BadStr: (its message cannot be shown)"),
+    "long_message": (lambda: (_ for _ in ()).throw(ValueError("x" * 5000)),
+                     "raised ValueError: " + "x" * 199 + "…"),
+    "mapping_raises": (lambda: Exploding(share=Decimal(0)), "raised KeyError: 'inside the mapping'"),
+}
+
+
+@pytest.mark.parametrize("case", sorted(ODD))
+def test_odd_exceptions_and_results_are_one_bounded_line(case):
+    """A message with a line break or escape, a __str__ that raises, a huge message or a mapping
+    that cannot be read is still one printable, bounded line."""
+    action, message = ODD[case]
+
+    class Odd(Faulty):
+        @hookimpl
+        def derive_inputs(self, unit, env, names, data, config):
+            return action()
+
+    with pytest.raises(EvaluationError) as info:
+        evaluate_inline(POLICY, DATA, [("fake", Odd("", ""))])
+    assert info.value.lines() == [f"policy.toml: plugin 'fake' hook 'derive_inputs': unit 'a': {message}"]
+
+
+@pytest.mark.parametrize(("target", "fault"), [("derive_inputs", "exit_0"), ("function", "loop"),
+                                               ("title_check", "exit_3"), ("method", "huge")])
+def test_streamed_run_gives_the_same_line(target, fault, tmp_path, monkeypatch, capsys, thidua_install):
+    """`--format jsonl` on a CSV (the streaming path) reports a plugin fault with the same line."""
+    thidua_install("fake", Faulty(target, fault))
+    monkeypatch.chdir(tmp_path)
+    (tmp_path / "policy.toml").write_text(POLICY, encoding="utf-8")
+    (tmp_path / "data.csv").write_text("cluster,id,name,done\nc,a,A,9\nc,b,B,7\n", encoding="utf-8")
+    code = main(["evaluate", "policy.toml", "data.csv", "-f", "jsonl", "-o", "out.jsonl"])
+    captured = capsys.readouterr()
+    assert (code, captured.out, captured.err) == (2, "", expected_line(target, fault) + "\n")
+    assert not (tmp_path / "out.jsonl").exists()

@@ -233,15 +233,14 @@ def describe(value: Any) -> str:
         return f"int of about {int(value.bit_length() * 0.30103) + 1} digits"
     if isinstance(value, bool | int | float | str):
         text = repr(value) if isinstance(value, str) else str(value)
-        return f"{type(value).__name__} {_short(text)}"
+        return f"{type(value).__name__} {_short(_printable(text))}"
     return type(value).__name__
 
 
-def _mutation(exc: BaseException) -> bool:
-    """Whether ``exc`` is what Python raises on writing to a read-only input."""
+def _mutation(exc: BaseException, text: str) -> bool:
+    """Whether ``exc`` (with message ``text``) is what Python raises on writing to a read-only input."""
     if isinstance(exc, attrs.exceptions.FrozenInstanceError):
         return True
-    text = str(exc)
     if isinstance(exc, TypeError):
         return "does not support item assignment" in text or "does not support item deletion" in text
     if isinstance(exc, AttributeError):
@@ -258,14 +257,21 @@ _timed_out: list[Any] = [None, 0.0, ""]
 
 
 def run_guarded(fn: Callable[..., Any], args: tuple[Any, ...], limit: Decimal = DEFAULT_LIMIT,
-                passthrough: tuple[type[BaseException], ...] = ()) -> Any:
+                passthrough: tuple[type[BaseException], ...] = (),
+                normalize: Callable[[Any], Any] | None = None) -> Any:
     """``fn(*args)`` of plugin code, under the time limit; anything it raises (``sys.exit``
-    included) except ``passthrough`` and interrupts becomes a :class:`PluginFault`."""
+    included) except ``passthrough`` and interrupts becomes a :class:`PluginFault`.
+
+    ``normalize(result)`` runs inside the same boundary: it copies what the plugin returned into
+    plain tuples and dicts, so that a result's own code (a Mapping subclass whose ``items`` raises
+    or never ends) is the plugin's fault too, not a traceback after the call.
+    """
     seconds = float(limit)
     if _timed_out[0] is fn and time.monotonic() - _timed_out[1] < seconds:
         raise PluginFault(_timed_out[2])
+    call = fn if normalize is None else (lambda *a: normalize(fn(*a)))
     try:
-        return guarded_call(seconds, fn, args)
+        return guarded_call(seconds, call, args)
     except _INTERRUPTS:
         raise
     except passthrough:
@@ -282,22 +288,24 @@ def run_guarded(fn: Callable[..., Any], args: tuple[Any, ...], limit: Decimal = 
     except PluginFault:
         raise
     except ThiduaError as exc:
-        raise PluginFault(str(exc)) from exc
+        raise PluginFault(_text(exc)) from exc
     except SystemExit as exc:
-        code = "" if exc.code is None else f": {_short(repr(exc.code))}"
+        code = "" if exc.code is None else f": {_short(_printable(repr(exc.code)))}"
         raise PluginFault(f"tried to end the program (SystemExit{code}); a plugin must raise an "
                           "exception instead") from None
     except BaseException as exc:
-        text = _short(str(exc))
+        text = _text(exc)
         detail = f"{type(exc).__name__}: {text}" if text else type(exc).__name__
-        if _mutation(exc):
+        if _mutation(exc, text):
             raise PluginFault(f"tried to change its inputs, which are read-only ({detail})") from exc
         raise PluginFault(f"raised {detail}") from exc
 
 
-def invoke(impl: Any, kwargs: Mapping[str, Any], *, limit: Decimal = DEFAULT_LIMIT) -> Any:
+def invoke(impl: Any, kwargs: Mapping[str, Any], *, limit: Decimal = DEFAULT_LIMIT,
+           normalize: Callable[[Any], Any] | None = None) -> Any:
     """Call one hook implementation; anything it raises becomes a :class:`PluginFault`."""
-    return run_guarded(impl.function, tuple(kwargs[name] for name in impl.argnames), limit)
+    return run_guarded(impl.function, tuple(kwargs[name] for name in impl.argnames), limit,
+                       normalize=normalize)
 
 
 def invoke_checker(impl: Any, kwargs: Mapping[str, Any], *, limit: Decimal = DEFAULT_LIMIT,
@@ -321,8 +329,49 @@ MAX_PLUGIN_PLACES = 100
 _SHOWN_MAX = 60
 
 
-def _short(text: str) -> str:
-    return text if len(text) <= _SHOWN_MAX else text[:_SHOWN_MAX - 1] + "…"
+#: An exception's message in an error line is cut to this many characters.
+_MESSAGE_MAX = 200
+
+
+def _short(text: str, limit: int = _SHOWN_MAX) -> str:
+    return text if len(text) <= limit else text[:limit - 1] + "…"
+
+
+def _printable(text: str) -> str:
+    """``text`` with line breaks and control characters escaped: one error line stays one line
+    and no escape sequence reaches the terminal."""
+    if text.isprintable():
+        return text
+    return "".join(c if c.isprintable() else repr(c)[1:-1] for c in text)
+
+
+def _text(exc: BaseException) -> str:
+    """An exception's message for an error line: printable, bounded, and never itself a crash
+    (a plugin's exception class may have a ``__str__`` that raises)."""
+    try:
+        text = str(exc)
+    except Exception:  # noqa: BLE001 - any failure of the plugin's own __str__
+        return "(its message cannot be shown)"
+    return _short(_printable(text), _MESSAGE_MAX)
+
+
+def plain_pair(result: Any) -> Any:
+    """``(points, facts)`` as a tuple and a dict (anything else unchanged, checked later)."""
+    if isinstance(result, tuple) and len(result) == 2 and isinstance(result[1], Mapping):
+        return (result[0], dict(result[1]))
+    return result
+
+
+def plain_triple(result: Any) -> Any:
+    """``(passed, reason, seen)`` as a tuple with a dict."""
+    if isinstance(result, tuple) and len(result) == 3 and isinstance(result[2], Mapping):
+        return (result[0], result[1], dict(result[2]))
+    return result
+
+
+def plain_mapping(result: Any) -> Any:
+    """A mapping a plugin returned, as a dict."""
+    return dict(result) if isinstance(result, Mapping) else result
 
 
 def plain_number(value: Decimal) -> str:
@@ -378,7 +427,7 @@ def facts_fault(facts: Mapping[Any, Any], what: str = "facts") -> str:
         for item in items:
             problem = _plain_fault(item)
             if problem:
-                return f"returned {what} '{_short(key)}': {problem}"
+                return f"returned {what} '{_short(_printable(key))}': {problem}"
     return ""
 
 
@@ -453,7 +502,7 @@ def _guard_compile(spec: Any, kind: str, file: str, limit: Decimal, wrap: Callab
 def _guard_scorer(scorer: Any, path: str, where: str, limit: Decimal) -> Any:
     def guarded(env: Mapping[str, Any]) -> tuple[Decimal, Mapping[str, Any]]:
         try:
-            result = run_guarded(scorer, (MappingProxyType(env),), limit, _RUNNER_ERRORS)
+            result = run_guarded(scorer, (MappingProxyType(env),), limit, _RUNNER_ERRORS, plain_pair)
         except PluginFault as exc:
             raise EvaluationError(f"{path}: {exc.message}", where=where) from None
         if not (type(result) is tuple and len(result) == 2 and isinstance(result[1], Mapping)):
@@ -473,7 +522,7 @@ def _guard_scorer(scorer: Any, path: str, where: str, limit: Decimal) -> Any:
 def _guard_runner(run: Any, path: str, where: str, limit: Decimal) -> Any:
     def guarded(view: Any) -> tuple[bool, str, Mapping[str, Any]]:
         try:
-            result = run_guarded(run, (view,), limit, _RUNNER_ERRORS)
+            result = run_guarded(run, (view,), limit, _RUNNER_ERRORS, plain_triple)
         except PluginFault as exc:
             raise EvaluationError(f"title '{view.title}': {exc.message}", unit=view.unit, where=where) from None
         if not (type(result) is tuple and len(result) == 3 and isinstance(result[0], bool)
@@ -590,10 +639,11 @@ class PluginRuntime:
     def fault(self, plugin: str, hook: str, unit: str, message: str) -> EvaluationError:
         return EvaluationError(message, unit=unit, where=f"{self.file}: plugin '{plugin}' hook '{hook}'")
 
-    def call(self, plugin: str, impl: Any, hook: str, unit_id: str, what: str = "", /, **kwargs: Any) -> Any:
+    def call(self, plugin: str, impl: Any, hook: str, unit_id: str, what: str = "",
+             normalize: Callable[[Any], Any] | None = None, /, **kwargs: Any) -> Any:
         """``impl(**kwargs)``; a fault is an error naming the plugin, ``hook``, the unit and ``what``."""
         try:
-            return invoke(impl, kwargs, limit=self.limit)
+            return invoke(impl, kwargs, limit=self.limit, normalize=normalize)
         except PluginFault as exc:
             raise self.fault(plugin, hook, unit_id, what + exc.message) from None
 
@@ -602,7 +652,7 @@ class PluginRuntime:
         out: list[Derived] = []
         for plugin, impl, fields in self.derivers:
             names = tuple(f.id for f in fields)
-            result = self.call(plugin, impl, "derive_inputs", unit.id, unit=unit,
+            result = self.call(plugin, impl, "derive_inputs", unit.id, "", plain_mapping, unit=unit,
                                env=MappingProxyType(dict(env)), names=names,
                                data=data.get(plugin, _EMPTY), config=self.config_of(plugin))
             if not isinstance(result, Mapping):
@@ -631,7 +681,8 @@ class PluginRuntime:
         plugin = criterion.override
         assert plugin is not None
         where = f"criterion '{criterion.id}': "
-        result = self.call(plugin, self.scorers[plugin], "score_criterion", unit.id, where, unit=unit,
+        result = self.call(plugin, self.scorers[plugin], "score_criterion", unit.id, where, plain_pair,
+                           unit=unit,
                            criterion=criterion, env=MappingProxyType(dict(env)),
                            config=self.config_of(plugin))
         if result is None:
