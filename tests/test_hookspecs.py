@@ -52,3 +52,20 @@ def test_firstresult_only_where_the_policy_declares_ownership():
     """Only score_criterion stops at the first result (the policy names its owner per criterion)."""
     first = [h for h in HOOKS if getattr(PM.hook, h).spec.opts.get("firstresult")]
     assert first == ["score_criterion"]
+
+
+@pytest.mark.parametrize("hook", HOOKS)
+def test_hook_is_in_the_fault_matrix(hook):
+    """Every hook is a target of the faulty-plugin matrix, with every fault that applies to it."""
+    from tests.test_plugin_faults import ACTIONS, TARGETS
+
+    assert hook in TARGETS
+    assert set(ACTIONS) <= set(TARGETS[hook][1])
+
+
+def test_docs_state_the_fault_contract():
+    """docs/plugins.md says what each fault becomes and documents the time limit's key."""
+    faults = DOCS.split("## Faults", 1)[1].split("\n## ", 1)[0]
+    for text in ("sys.exit", "SystemExit", "KeyboardInterrupt", "Infinity", "float", "plugin_timeout",
+                 "SIGALRM", "main thread", "claim the [[titles]] key"):
+        assert text in faults, text

@@ -439,7 +439,7 @@ FAULTS = {
                     "support item assignment)"),
     "mutates_unit": (MutatesUnit(), "policy.toml: plugin 'fake' hook 'cap_band': unit 'a': tried to "
                      "change its inputs, which are read-only (FrozenInstanceError: can't set attribute)"),
-    "mutates_config": (MutatesConfig(), "policy.toml: plugin 'fake' hook 'veto_title': unit 'a': tried to "
+    "mutates_config": (MutatesConfig(), "policy.toml: plugin 'fake' hook 'veto_title': unit 'a': title 'tien_tien': tried to "
                        "change its inputs, which are read-only (AttributeError: 'mappingproxy' object has "
                        "no attribute 'pop')"),
     "unknown_band": (UnknownBand(), "policy.toml: plugin 'fake' hook 'cap_band': unit 'a': returned tuple, "

@@ -17,6 +17,7 @@ from .expressions import EvalContext
 from .extensions import TitleView
 from .model import Ballot, Cluster, Policy, Quota, Title, TitleCheck
 from .plans import plan_for
+from .plugins import with_unit
 from .ranking import Placed
 from .records import fast_init
 
@@ -208,8 +209,8 @@ def award_cluster(policy: Policy, cluster: Cluster, placed: Sequence[Placed],
                             # A built-in check: its result has the contract's shape and a fresh dict.
                             try:
                                 passes, reason, seen = check.run(view)
-                            except (EvaluationError, PluginError):
-                                raise
+                            except (EvaluationError, PluginError) as exc:
+                                raise with_unit(exc, ids[i]) from None
                             except ExpressionRuntimeError as exc:
                                 raise _check_error(policy, title, check, ids[i], exc) from None
                             except Exception as exc:
@@ -570,8 +571,8 @@ def _checked(policy: Policy, title: Title, check: Any, unit_id: str, run: Any, *
     """``run(*args)`` of a built-in check; a failure becomes :func:`_check_error`'s error."""
     try:
         return run(*args)
-    except (EvaluationError, PluginError):
-        raise
+    except (EvaluationError, PluginError) as exc:
+        raise with_unit(exc, unit_id) from None  # a plugin function's fault lacks the unit
     except ExpressionRuntimeError as exc:
         raise _check_error(policy, title, check, unit_id, exc) from None
     except Exception as exc:

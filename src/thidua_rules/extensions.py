@@ -23,7 +23,8 @@ class MethodSpec:
         table (read-only) and ``ctx`` a :class:`CompileContext`. It reports problems with
         ``ctx.issue(...)`` and may return ``None`` after reporting. ``scorer(env)`` returns
         ``(raw_points, facts)``: the unclamped, unrounded points and a mapping of the facts the
-        explanation shows (plain values: Decimal, int, str, bool).
+        explanation shows (plain values: Decimal, int, str, bool). A plugin's scorer gets
+        ``env`` read-only, and its faults are reported as in docs/plugins.md ("Faults").
     :param doc: One line for ``thidua plugins`` and the docs.
     """
 

@@ -1,4 +1,10 @@
-"""Hook specifications: the extension points of thidua_rules, documented as pytest documents its hooks."""
+"""Hook specifications: the extension points of thidua_rules, documented as pytest documents its hooks.
+
+Every hook, and everything a plugin registers, is called behind one boundary (``plugins.py``): an
+exception, ``sys.exit``, a hang past ``[policy] plugin_timeout``, a result of the wrong type or a
+number that is not a finite, bounded ``Decimal`` is one error line naming the plugin and the hook
+(docs/plugins.md, "Faults").
+"""
 
 from __future__ import annotations
 
@@ -226,7 +232,7 @@ def score_criterion(
     :param config: The plugin's ``[plugin.<name>]`` policy section (empty mapping if none).
     :returns: ``None`` to defer to the criterion's method, or ``(points, facts)``: the raw
         ``Decimal`` points (clamped to ``[0, points]`` and rounded like any method's) and a
-        mapping of plain facts (Decimal, int, str, bool) shown in the explanation.
+        mapping of plain facts (Decimal, int, str, bool, or lists of them) shown in the explanation.
 
     Result rule: first result (only the owner is called). Determinism: depend only on the
     arguments; the explanation names the plugin as ``override``.

@@ -2,9 +2,11 @@
 
 from __future__ import annotations
 
+import decimal
 import functools
 import importlib
 import importlib.metadata
+import time
 from collections.abc import Callable, Iterable, Mapping, Sequence
 from decimal import Decimal
 from types import MappingProxyType, ModuleType
@@ -14,8 +16,11 @@ import attrs
 import pluggy
 
 from . import hookspecs
-from .errors import EvaluationError, PluginError, ThiduaError
+from .errors import EvaluationError, ExpressionRuntimeError, PluginError, ThiduaError
+from .expressions import FunctionSpec
+from .extensions import MethodSpec, TitleCheckSpec
 from .model import Criterion, InputField, PluginInfo, Unit
+from .timelimit import DEFAULT_LIMIT, MAX_LIMIT, PluginTimeout, guarded_call, nested
 
 ENTRY_POINT_GROUP = "thidua_rules"
 
@@ -83,7 +88,12 @@ def make_plugin_manager(
             if ep.dist is not None:
                 pm.distributions[name] = (ep.dist.name, ep.dist.version)
     for name, plugin in extra:
-        pm.register(plugin, name=name)
+        if pm.has_plugin(name):
+            raise PluginError("is given twice; register each plugin under one name", plugin=name)
+        try:
+            pm.register(plugin, name=name)
+        except ValueError as exc:  # pluggy: the same object under a second name
+            raise PluginError(str(exc), plugin=name) from exc
     try:
         pm.check_pending()
     except pluggy.PluginValidationError as exc:
@@ -97,39 +107,57 @@ def sorted_impls(pm: pluggy.PluginManager, hook_name: str) -> list[Any]:
     return sorted(hook.get_hookimpls(), key=lambda impl: impl.plugin_name)
 
 
-def collect(pm: pluggy.PluginManager, hook_name: str, what: str) -> dict[str, Any]:
+def collect(pm: pluggy.PluginManager, hook_name: str, what: str, *, file: str = "<policy>",
+            limit: Decimal = DEFAULT_LIMIT) -> dict[str, Any]:
     """Call a ``register_*`` hook on every plugin in sorted order and gather named contributions.
 
     Each contribution gets its plugin's name in ``.plugin``; a name given twice is an error
-    naming both plugins.
+    naming both plugins. What a plugin (not a built-in) contributes is wrapped by
+    :func:`guard_spec`, so that its faults become one error line naming the plugin.
     """
-    import attrs
-
+    kind = _SPEC_KINDS[hook_name]
     gathered: dict[str, Any] = {}
     for impl in sorted_impls(pm, hook_name):
         def register(spec: Any, _plugin: str = impl.plugin_name) -> None:
+            if not isinstance(spec, kind):
+                raise PluginFault(f"registered {describe(spec)}, expected a {kind.__name__}")
             if spec.name in gathered:
-                raise PluginError(
+                raise PluginFault(
                     f"{what} '{spec.name}' is registered by both '{gathered[spec.name].plugin}' "
-                    f"and '{_plugin}'",
-                    plugin=_plugin,
+                    f"and '{_plugin}'"
                 )
-            gathered[spec.name] = attrs.evolve(spec, plugin=_plugin)
+            spec = attrs.evolve(spec, plugin=_plugin)
+            gathered[spec.name] = spec if _plugin in DEFAULT_PLUGINS else guard_spec(spec, file, limit)
 
-        call_impl(impl, hook_name, {"register": register})
+        try:
+            invoke_checker(impl, {"register": register}, limit=limit, goes="contributions go through register")
+        except PluginFault as exc:
+            error = PluginError(f"plugin '{impl.plugin_name}' hook '{hook_name}': {exc.message}")
+            error.plugin = impl.plugin_name
+            raise error from None
     return dict(sorted(gathered.items()))
 
 
-def call_impl(impl: Any, hook_name: str, kwargs: dict[str, Any]) -> Any:
-    """Call one implementation; a plugin's exception becomes a :class:`PluginError`."""
-    try:
-        return impl.function(*(kwargs[name] for name in impl.argnames))
-    except PluginError:
-        raise
-    except Exception as exc:
-        raise PluginError(
-            f"hook '{hook_name}' raised {type(exc).__name__}: {exc}", plugin=impl.plugin_name
-        ) from exc
+def claimed_twice(key: str, first: Any, second: Any) -> str:
+    """The line for a ``[[titles]]`` key that two title checks claim."""
+    first, second = sorted((first, second), key=lambda spec: (spec.plugin, spec.name))
+    if first.plugin == second.plugin:
+        return (f"plugin '{first.plugin}': title checks '{first.name}' and '{second.name}' both "
+                f"claim the [[titles]] key '{key}'")
+    return (f"plugins '{first.plugin}' and '{second.plugin}' both claim the [[titles]] key '{key}' "
+            f"(title checks '{first.name}' and '{second.name}'); a key can have one owner only")
+
+
+def plugin_time_limit(issues: Any, value: Any) -> Decimal:
+    """``[policy] plugin_timeout``: seconds one plugin call may take (checked, or the default)."""
+    if value is None:
+        return DEFAULT_LIMIT
+    number = Decimal(value)
+    if not number.is_finite() or not Decimal(0) < number <= MAX_LIMIT:
+        issues.add("policy.plugin_timeout", f"expected a number of seconds above 0 and at most "
+                   f"{MAX_LIMIT}, got {shown(number) if number.is_finite() else number}")
+        return DEFAULT_LIMIT
+    return number
 
 
 def plugin_info(pm: pluggy.PluginManager) -> tuple[PluginInfo, ...]:
@@ -198,17 +226,21 @@ def describe(value: Any) -> str:
     """A returned value in an error message: its Python type, and the value for scalars."""
     if value is None:
         return "None"
-    if isinstance(value, bool | int | float | Decimal | str):
-        return f"{type(value).__name__} {value!r}" if isinstance(value, str) else \
-            f"{type(value).__name__} {value}"
+    if isinstance(value, Decimal):
+        return f"Decimal {shown(value)}"
+    if isinstance(value, int) and not isinstance(value, bool) and abs(value) >= 10**_SHOWN_MAX:
+        # str() of an int past 4300 digits raises; the size is what the reader needs
+        return f"int of about {int(value.bit_length() * 0.30103) + 1} digits"
+    if isinstance(value, bool | int | float | str):
+        text = repr(value) if isinstance(value, str) else str(value)
+        return f"{type(value).__name__} {_short(_printable(text))}"
     return type(value).__name__
 
 
-def _mutation(exc: BaseException) -> bool:
-    """Whether ``exc`` is what Python raises on writing to a read-only input."""
+def _mutation(exc: BaseException, text: str) -> bool:
+    """Whether ``exc`` (with message ``text``) is what Python raises on writing to a read-only input."""
     if isinstance(exc, attrs.exceptions.FrozenInstanceError):
         return True
-    text = str(exc)
     if isinstance(exc, TypeError):
         return "does not support item assignment" in text or "does not support item deletion" in text
     if isinstance(exc, AttributeError):
@@ -216,17 +248,318 @@ def _mutation(exc: BaseException) -> bool:
     return False
 
 
-def invoke(impl: Any, kwargs: Mapping[str, Any]) -> Any:
-    """Call one implementation; anything it raises becomes a :class:`PluginFault`."""
+#: What a plugin may raise that is not its fault to report: an interrupt stays an interrupt.
+_INTERRUPTS = (KeyboardInterrupt, GeneratorExit)
+
+
+#: The plugin callable that last ran out of time, when, and its message.
+_timed_out: list[Any] = [None, 0.0, ""]
+
+
+def run_guarded(fn: Callable[..., Any], args: tuple[Any, ...], limit: Decimal = DEFAULT_LIMIT,
+                passthrough: tuple[type[BaseException], ...] = (),
+                normalize: Callable[[Any], Any] | None = None) -> Any:
+    """``fn(*args)`` of plugin code, under the time limit; anything it raises (``sys.exit``
+    included) except ``passthrough`` and interrupts becomes a :class:`PluginFault`.
+
+    ``normalize(result)`` runs inside the same boundary: it copies what the plugin returned into
+    plain tuples and dicts, so that a result's own code (a Mapping subclass whose ``items`` raises
+    or never ends) is the plugin's fault too, not a traceback after the call.
+    """
+    seconds = float(limit)
+    if _timed_out[0] is fn and time.monotonic() - _timed_out[1] < seconds:
+        raise PluginFault(_timed_out[2])
+    call = fn if normalize is None else (lambda *a: normalize(fn(*a)))
     try:
-        return impl.function(*(kwargs[name] for name in impl.argnames))
+        return guarded_call(seconds, call, args)
+    except _INTERRUPTS:
+        raise
+    except passthrough:
+        raise
+    except PluginTimeout:
+        if nested():  # the outermost plugin call is the one that ran too long
+            raise
+        message = (f"did not return within {plain_number(limit)} s (the time limit of one plugin "
+                   "call; [policy] plugin_timeout sets it)")
+        # A fast path that fails runs the straightforward one to name the rule and the unit,
+        # which calls the plugin again with the same arguments: it would hang as long again.
+        _timed_out[:] = [fn, time.monotonic(), message]
+        raise PluginFault(message) from None
+    except PluginFault:
+        raise
     except ThiduaError as exc:
-        raise PluginFault(str(exc)) from exc
-    except Exception as exc:
-        detail = f"{type(exc).__name__}: {exc}" if str(exc) else type(exc).__name__
-        if _mutation(exc):
+        raise PluginFault(_text(exc)) from exc
+    except SystemExit as exc:
+        code = "" if exc.code is None else f": {_short(_printable(repr(exc.code)))}"
+        raise PluginFault(f"tried to end the program (SystemExit{code}); a plugin must raise an "
+                          "exception instead") from None
+    except BaseException as exc:
+        text = _text(exc)
+        detail = f"{type(exc).__name__}: {text}" if text else type(exc).__name__
+        if _mutation(exc, text):
             raise PluginFault(f"tried to change its inputs, which are read-only ({detail})") from exc
         raise PluginFault(f"raised {detail}") from exc
+
+
+def invoke(impl: Any, kwargs: Mapping[str, Any], *, limit: Decimal = DEFAULT_LIMIT,
+           normalize: Callable[[Any], Any] | None = None) -> Any:
+    """Call one hook implementation; anything it raises becomes a :class:`PluginFault`."""
+    return run_guarded(impl.function, tuple(kwargs[name] for name in impl.argnames), limit,
+                       normalize=normalize)
+
+
+def invoke_checker(impl: Any, kwargs: Mapping[str, Any], *, limit: Decimal = DEFAULT_LIMIT,
+                   goes: str = "problems go through report") -> None:
+    """Call a hook that returns nothing (``register_*``, ``validate_*``): a result other than
+    ``None`` is a fault too (a validator returning ``False`` would otherwise pass silently)."""
+    result = run_guarded(impl.function, tuple(kwargs[name] for name in impl.argnames), limit)
+    if result is not None:
+        raise PluginFault(f"returned {describe(result)}, expected None ({goes})")
+
+
+# ---------------------------------------------------------------- numbers from plugins
+
+#: A number a plugin returns has at most this many digits before the point (the bound of every
+#: number the engine reads, ``decimals.MAX_WHOLE_DIGITS``) ...
+MAX_WHOLE_DIGITS = 15
+#: ... and at most this many after it (trailing zeros not counted): more than a division in the
+#: engine's 50-digit context leaves, far fewer than would make an output or a message huge.
+MAX_PLUGIN_PLACES = 100
+#: A value shown in a message is cut to about this many characters.
+_SHOWN_MAX = 60
+
+
+#: An exception's message in an error line is cut to this many characters.
+_MESSAGE_MAX = 200
+
+
+def _short(text: str, limit: int = _SHOWN_MAX) -> str:
+    return text if len(text) <= limit else text[:limit - 1] + "…"
+
+
+def _printable(text: str) -> str:
+    """``text`` with line breaks and control characters escaped: one error line stays one line
+    and no escape sequence reaches the terminal."""
+    if text.isprintable():
+        return text
+    return "".join(c if c.isprintable() else repr(c)[1:-1] for c in text)
+
+
+def _text(exc: BaseException) -> str:
+    """An exception's message for an error line: printable, bounded, and never itself a crash
+    (a plugin's exception class may have a ``__str__`` that raises)."""
+    try:
+        text = str(exc)
+    except Exception:  # noqa: BLE001 - any failure of the plugin's own __str__
+        return "(its message cannot be shown)"
+    return _short(_printable(text), _MESSAGE_MAX)
+
+
+def plain_pair(result: Any) -> Any:
+    """``(points, facts)`` as a tuple and a dict (anything else unchanged, checked later)."""
+    if isinstance(result, tuple) and len(result) == 2 and isinstance(result[1], Mapping):
+        return (result[0], dict(result[1]))
+    return result
+
+
+def plain_triple(result: Any) -> Any:
+    """``(passed, reason, seen)`` as a tuple with a dict."""
+    if isinstance(result, tuple) and len(result) == 3 and isinstance(result[2], Mapping):
+        return (result[0], result[1], dict(result[2]))
+    return result
+
+
+def plain_mapping(result: Any) -> Any:
+    """A mapping a plugin returned, as a dict."""
+    return dict(result) if isinstance(result, Mapping) else result
+
+
+def plain_number(value: Decimal) -> str:
+    """A time limit as a message shows it (``10``, ``0.5``)."""
+    text = f"{value:f}"
+    return text.rstrip("0").rstrip(".") if "." in text else text
+
+
+def shown(value: Decimal) -> str:
+    """A Decimal in a message: its text when short, else its first digits and exponent."""
+    text = str(value)
+    if len(text) <= 24:
+        return text
+    sign, digits, _exp = value.as_tuple()
+    head = "".join(map(str, digits[:6]))
+    return f"{'-' if sign else ''}{head[0]}.{head[1:]}…E{value.adjusted():+d}"
+
+
+def number_fault(value: Decimal) -> str:
+    """What is wrong with a Decimal a plugin returned, or ``""``: not finite, or out of bounds."""
+    if not value.is_finite():
+        return f"{value}, expected a finite Decimal"
+    if not value:
+        return ""
+    if value.adjusted() >= MAX_WHOLE_DIGITS:
+        return f"{shown(value)}, out of bounds: at most {MAX_WHOLE_DIGITS} digits before the point"
+    exponent = value.as_tuple().exponent
+    if isinstance(exponent, int) and exponent < -MAX_PLUGIN_PLACES and \
+            value.normalize().as_tuple().exponent < -MAX_PLUGIN_PLACES:  # type: ignore[operator]
+        return f"{shown(value)}, out of bounds: at most {MAX_PLUGIN_PLACES} digits after the point"
+    return ""
+
+
+def decimal_fault(value: Any) -> str:
+    """What is wrong with ``value`` where a Decimal is due (``"returned ..."`` text), or ``""``."""
+    if isinstance(value, bool) or not isinstance(value, Decimal):
+        if isinstance(value, int | float) and not isinstance(value, bool):
+            return f"{describe(value)}; numbers must be Decimal, never float or int"
+        return f"{describe(value)}, expected a Decimal"
+    problem = number_fault(value)
+    return f"Decimal {problem}" if problem else ""
+
+
+def facts_fault(facts: Mapping[Any, Any], what: str = "facts") -> str:
+    """What is wrong with the facts (or ``seen``) a plugin returned, or ``""``: each key a str,
+    each value plain (a finite, bounded Decimal, a bounded int, a str or a bool) or a list of
+    plain values, so that the explanation is exact and the same in every run (no float, no
+    object's address)."""
+    for key, value in facts.items():
+        if not isinstance(key, str):
+            return f"returned {what} with key {describe(key)}, expected str keys"
+        items = value if isinstance(value, list | tuple) else (value,)
+        for item in items:
+            problem = _plain_fault(item)
+            if problem:
+                return f"returned {what} '{_short(_printable(key))}': {problem}"
+    return ""
+
+
+def _plain_fault(value: Any) -> str:
+    if isinstance(value, bool | str):
+        return ""
+    if isinstance(value, int):
+        if -10**MAX_WHOLE_DIGITS < value < 10**MAX_WHOLE_DIGITS:
+            return ""
+        return f"int out of bounds: at most {MAX_WHOLE_DIGITS} digits"
+    if isinstance(value, Decimal):
+        problem = number_fault(value)
+        return f"Decimal {problem}" if problem else ""
+    return f"{describe(value)}, expected a plain value (Decimal, int, str or bool, or a list of them)"
+
+
+# ---------------------------------------------------------------- what plugins contribute
+
+_SPEC_KINDS: dict[str, type[Any]] = {"register_functions": FunctionSpec,
+                                  "register_criterion_methods": MethodSpec,
+                                  "register_title_checks": TitleCheckSpec}
+
+
+def _returns_fault(kind: str, value: Any) -> str:
+    if kind == "number":
+        return decimal_fault(value)
+    if kind == "bool":
+        return "" if isinstance(value, bool) else f"{describe(value)}, expected a bool"
+    if kind == "text":
+        return "" if isinstance(value, str) else f"{describe(value)}, expected a str"
+    return "" if isinstance(value, tuple | list | frozenset) else f"{describe(value)}, expected a list"
+
+
+#: What a contributed callable may raise that the engine reports itself: a bad argument to a
+#: function (``ValueError``, documented), arithmetic, and errors of expressions it evaluates.
+_FUNCTION_ERRORS: tuple[type[BaseException], ...] = (
+    ValueError, ZeroDivisionError, decimal.DecimalException, ExpressionRuntimeError, EvaluationError)
+_RUNNER_ERRORS: tuple[type[BaseException], ...] = (ExpressionRuntimeError, EvaluationError)
+
+
+def guard_spec(spec: Any, file: str, limit: Decimal) -> Any:
+    """``spec`` with its callables wrapped: a fault of the plugin's code (an exception, an exit, a
+    hang, a result of the wrong type, a number that is not a finite, bounded Decimal) becomes one
+    error naming the plugin and what it contributed."""
+    if isinstance(spec, MethodSpec):
+        return attrs.evolve(spec, compile=_guard_compile(spec, "method", file, limit, _guard_scorer))
+    if isinstance(spec, TitleCheckSpec):
+        return attrs.evolve(spec, compile=_guard_compile(spec, "title check", file, limit, _guard_runner))
+    return attrs.evolve(spec, impl=_guard_function(spec, file, limit))
+
+
+def _guard_compile(spec: Any, kind: str, file: str, limit: Decimal, wrap: Callable[..., Any]) -> Any:
+    compile_ = spec.compile
+    label = f"plugin '{spec.plugin}' {kind} '{spec.name}'"
+
+    def guarded(table: Any, ctx: Any) -> Any:
+        try:
+            made = run_guarded(compile_, (table, ctx), limit)
+        except PluginFault as exc:
+            ctx.issue("", f"{label}: compile {exc.message}")
+            return None
+        if made is None:
+            return None
+        if not callable(made):
+            ctx.issue("", f"{label}: compile returned {describe(made)}, expected a function or None")
+            return None
+        return wrap(made, ctx.path, f"{file}: {label}", limit)
+
+    return guarded
+
+
+def _guard_scorer(scorer: Any, path: str, where: str, limit: Decimal) -> Any:
+    def guarded(env: Mapping[str, Any]) -> tuple[Decimal, Mapping[str, Any]]:
+        try:
+            result = run_guarded(scorer, (MappingProxyType(env),), limit, _RUNNER_ERRORS, plain_pair)
+        except PluginFault as exc:
+            raise EvaluationError(f"{path}: {exc.message}", where=where) from None
+        if not (type(result) is tuple and len(result) == 2 and isinstance(result[1], Mapping)):
+            raise EvaluationError(f"{path}: returned {describe(result)}, expected (points, facts)",
+                                  where=where)
+        problem = decimal_fault(result[0])
+        if problem:
+            raise EvaluationError(f"{path}: returned points {problem}", where=where)
+        problem = facts_fault(result[1])
+        if problem:
+            raise EvaluationError(f"{path}: {problem}", where=where)
+        return result
+
+    return guarded
+
+
+def _guard_runner(run: Any, path: str, where: str, limit: Decimal) -> Any:
+    def guarded(view: Any) -> tuple[bool, str, Mapping[str, Any]]:
+        try:
+            result = run_guarded(run, (view,), limit, _RUNNER_ERRORS, plain_triple)
+        except PluginFault as exc:
+            raise EvaluationError(f"title '{view.title}': {exc.message}", unit=view.unit, where=where) from None
+        if not (type(result) is tuple and len(result) == 3 and isinstance(result[0], bool)
+                and isinstance(result[1], str) and isinstance(result[2], Mapping)):
+            raise EvaluationError(f"title '{view.title}': returned {describe(result)}, expected "
+                                  "(passed, reason, seen)", unit=view.unit, where=where)
+        problem = facts_fault(result[2], "seen")
+        if problem:
+            raise EvaluationError(f"title '{view.title}': {problem}", unit=view.unit, where=where)
+        return result
+
+    return guarded
+
+
+def _guard_function(spec: Any, file: str, limit: Decimal) -> Any:
+    impl, returns = spec.impl, spec.returns
+    where = f"{file}: plugin '{spec.plugin}' function '{spec.name}'"
+
+    def guarded(*args: Any) -> Any:
+        try:
+            result = run_guarded(impl, args, limit, _FUNCTION_ERRORS)
+        except PluginFault as exc:
+            raise EvaluationError(exc.message, where=where) from None
+        problem = _returns_fault(returns, result)
+        if problem:
+            raise EvaluationError(f"returned {problem}", where=where)
+        return result
+
+    return guarded
+
+
+def with_unit(exc: ThiduaError, unit_id: str) -> ThiduaError:
+    """``exc`` naming ``unit_id`` when it is an :class:`EvaluationError` that names no unit yet
+    (the fault of a plugin function, which does not know the unit it is called for)."""
+    if isinstance(exc, EvaluationError) and not exc.unit:
+        return EvaluationError(exc.message, unit=unit_id, where=exc.where)
+    return exc
 
 
 def check_derived(field: InputField, value: Any) -> str:
@@ -237,8 +570,9 @@ def check_derived(field: InputField, value: Any) -> str:
             if isinstance(value, int | float) and not isinstance(value, bool):
                 return f"returned {describe(value)} for '{name}'; numbers must be Decimal, never float or int"
             return f"returned {describe(value)} for '{name}', expected a Decimal"
-        if not value.is_finite():
-            return f"returned {value} for '{name}', expected a finite Decimal"
+        problem = number_fault(value)
+        if problem:
+            return f"returned {problem.replace(', ', f' for {name!r}, ', 1)}"
         if field.type == "integer" and value != value.to_integral_value():
             return f"returned {value} for '{name}', expected a whole number"
         if field.min is not None and value < field.min:
@@ -279,8 +613,11 @@ class PluginRuntime:
     :class:`~thidua_rules.EvaluationError` naming the plugin, the hook and the unit."""
 
     def __init__(self, pm: pluggy.PluginManager, *, file: str, config: Mapping[str, Any],
-                 derived: Mapping[str, tuple[InputField, ...]], bands: tuple[str, ...]) -> None:
+                 derived: Mapping[str, tuple[InputField, ...]], bands: tuple[str, ...],
+                 limit: Decimal = DEFAULT_LIMIT) -> None:
         self.file = file
+        #: The time limit of one plugin call, in seconds (``[policy] plugin_timeout``).
+        self.limit = limit
         self.config = config
         self.bands = bands
         derivers = implementers(pm, "derive_inputs")
@@ -302,18 +639,20 @@ class PluginRuntime:
     def fault(self, plugin: str, hook: str, unit: str, message: str) -> EvaluationError:
         return EvaluationError(message, unit=unit, where=f"{self.file}: plugin '{plugin}' hook '{hook}'")
 
-    def call(self, plugin: str, impl: Any, hook: str, unit_id: str, /, **kwargs: Any) -> Any:
+    def call(self, plugin: str, impl: Any, hook: str, unit_id: str, what: str = "",
+             normalize: Callable[[Any], Any] | None = None, /, **kwargs: Any) -> Any:
+        """``impl(**kwargs)``; a fault is an error naming the plugin, ``hook``, the unit and ``what``."""
         try:
-            return invoke(impl, kwargs)
+            return invoke(impl, kwargs, limit=self.limit, normalize=normalize)
         except PluginFault as exc:
-            raise self.fault(plugin, hook, unit_id, exc.message) from exc
+            raise self.fault(plugin, hook, unit_id, what + exc.message) from None
 
     def derive(self, unit: Unit, env: dict[str, Any], data: Mapping[str, Any]) -> tuple[Derived, ...]:
         """Add every derived input to ``env``; return them for the explanation."""
         out: list[Derived] = []
         for plugin, impl, fields in self.derivers:
             names = tuple(f.id for f in fields)
-            result = self.call(plugin, impl, "derive_inputs", unit.id, unit=unit,
+            result = self.call(plugin, impl, "derive_inputs", unit.id, "", plain_mapping, unit=unit,
                                env=MappingProxyType(dict(env)), names=names,
                                data=data.get(plugin, _EMPTY), config=self.config_of(plugin))
             if not isinstance(result, Mapping):
@@ -341,22 +680,21 @@ class PluginRuntime:
         """The owner's score for this criterion, or ``None`` to defer to the method."""
         plugin = criterion.override
         assert plugin is not None
-        result = self.call(plugin, self.scorers[plugin], "score_criterion", unit.id, unit=unit,
+        where = f"criterion '{criterion.id}': "
+        result = self.call(plugin, self.scorers[plugin], "score_criterion", unit.id, where, plain_pair,
+                           unit=unit,
                            criterion=criterion, env=MappingProxyType(dict(env)),
                            config=self.config_of(plugin))
         if result is None:
             return None
-        where = f"criterion '{criterion.id}': "
         if not (isinstance(result, tuple) and len(result) == 2 and isinstance(result[1], Mapping)):
             raise self.fault(plugin, "score_criterion", unit.id,
                              f"{where}returned {describe(result)}, expected None or (points, facts)")
+        problem = decimal_fault(result[0])
+        problem = f"returned points {problem}" if problem else facts_fault(result[1])
+        if problem:
+            raise self.fault(plugin, "score_criterion", unit.id, where + problem)
         points = result[0]
-        if isinstance(points, bool) or not isinstance(points, Decimal) or not points.is_finite():
-            kind = ("; numbers must be Decimal, never float or int"
-                    if isinstance(points, int | float) and not isinstance(points, bool)
-                    else ", expected a finite Decimal")
-            raise self.fault(plugin, "score_criterion", unit.id,
-                             f"{where}returned points {describe(points)}{kind}")
         return points, MappingProxyType(dict(result[1]))
 
     def caps(self, unit: Unit, env: Mapping[str, Any]) -> tuple[BandCap, ...]:
@@ -379,7 +717,7 @@ class PluginRuntime:
     def veto_check(self, plugin: str, impl: Any) -> Callable[[Any], tuple[bool, str, Mapping[str, Any]]]:
         """A title-check runner that asks one plugin's ``veto_title``."""
         def run(view: Any) -> tuple[bool, str, Mapping[str, Any]]:
-            result = self.call(plugin, impl, "veto_title", view.unit, unit=view.unit_data,
+            result = self.call(plugin, impl, "veto_title", view.unit, f"title '{view.title}': ", unit=view.unit_data,
                                title=view.title, env=view.env, config=self.config_of(plugin))
             if result is None:
                 return True, "", _EMPTY

@@ -145,7 +145,8 @@ def _failure(exc: ExpressionRuntimeError | EvaluationError, what: str, unit: Uni
                                unit=unit.id, where=f"{policy.file}: {what}")
     if exc.unit:
         return None
-    return EvaluationError(exc.message, unit=unit.id, where=f"{policy.file}: {what}")
+    # A plugin function's fault names the plugin already (``where``); it lacks only the unit.
+    return EvaluationError(exc.message, unit=unit.id, where=exc.where or f"{policy.file}: {what}")
 
 
 #: Facts of a gated criterion: empty and read-only, shared.

@@ -16,6 +16,9 @@ session in an environment where thidua_rules is installed has these fixtures::
   error lines the command line would print (an empty list when all went well).
 * ``thidua_plugin_manager(*plugins)`` is a fresh manager with the built-ins and ``plugins``
   (``(name, module)`` pairs) registered, checked with ``check_pending()``.
+* ``thidua_install(name, plugin)`` makes ``plugin`` (a module or any object with ``@hookimpl``
+  methods) the installed entry point ``name`` for the rest of the test, so that the command
+  line (``thidua_rules.cli.main``) loads it as it would load an installed distribution.
 
 Policy and data text is dedented, so it can be written indented in a test. The policy is shown
 as ``policy.toml`` and the data as ``data.toml`` in messages.
@@ -69,6 +72,45 @@ def thidua_evaluate() -> Callable[..., Any]:
 def thidua_errors() -> Callable[..., list[str]]:
     """``thidua_errors(policy_toml, data_toml, plugins=())``: the error lines, or ``[]``."""
     return error_lines
+
+
+def install_entry_points(monkeypatch: pytest.MonkeyPatch, plugins: dict[str, object]) -> None:
+    """Make ``plugins`` (name → plugin object) the entry points of group ``thidua_rules`` seen by
+    :func:`importlib.metadata.entry_points`, on top of the really installed ones."""
+    import importlib.metadata
+    import sys
+    import types
+
+    from .plugins import ENTRY_POINT_GROUP
+
+    module = types.ModuleType("thidua_rules_test_plugins")
+    module.__dict__.update({f"plugin_{i}": p for i, p in enumerate(plugins.values())})
+    monkeypatch.setitem(sys.modules, module.__name__, module)
+    fake = {name: importlib.metadata.EntryPoint(name=name, value=f"{module.__name__}:plugin_{i}",
+                                                group=ENTRY_POINT_GROUP)
+            for i, name in enumerate(plugins)}
+    real = importlib.metadata.entry_points
+
+    def entry_points(**params: Any) -> Any:
+        found: Any = real(**params)
+        if params.get("group") != ENTRY_POINT_GROUP:
+            return found
+        return [ep for ep in found if ep.name not in fake] + list(fake.values())
+
+    monkeypatch.setattr(importlib.metadata, "entry_points", entry_points)
+
+
+@pytest.fixture
+def thidua_install(monkeypatch: pytest.MonkeyPatch) -> Callable[[str, object], None]:
+    """``thidua_install(name, plugin)``: ``plugin`` is the installed entry point ``name`` for the
+    rest of the test (the command line loads it)."""
+    installed: dict[str, object] = {}
+
+    def install(name: str, plugin: object) -> None:
+        installed[name] = plugin
+        install_entry_points(monkeypatch, dict(installed))
+
+    return install
 
 
 @pytest.fixture

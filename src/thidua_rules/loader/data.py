@@ -290,7 +290,7 @@ class DataChecker:
 
     def plugin_data(self, path: str, table: Any, cluster: Cluster) -> Cluster:
         """Attach the ``[plugin_data.<name>]`` sections, each checked by its plugin."""
-        from ..plugins import PluginFault, invoke
+        from ..plugins import PluginFault, invoke_checker
 
         runtime = self.policy.runtime
         loaded = runtime.loaded if runtime is not None else ()
@@ -314,9 +314,9 @@ class DataChecker:
                 self.issues.add(f"{_base}.{key}" if key else _base, str(message))
 
             try:
-                invoke(impl, {"section": cluster.plugin_data.get(name, deep_freeze({})), "cluster": cluster,
+                invoke_checker(impl, {"section": cluster.plugin_data.get(name, deep_freeze({})), "cluster": cluster,
                               "config": self.policy.plugin_config.get(name, deep_freeze({})),
-                              "report": report})
+                              "report": report}, limit=runtime.limit)
             except PluginFault as exc:
                 self.issues.add(base, f"plugin '{name}' hook 'validate_plugin_data': {exc.message}")
         return cluster

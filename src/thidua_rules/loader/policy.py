@@ -40,14 +40,17 @@ from ..model import (
     TitleCheck,
 )
 from ..plugins import (
+    DEFAULT_LIMIT,
     PluginFault,
     PluginRuntime,
+    claimed_twice,
     collect,
     implementers,
-    invoke,
+    invoke_checker,
     loaded_plugins,
     make_plugin_manager,
     plugin_info,
+    plugin_time_limit,
 )
 from ..tomlfmt import toml_key
 from .common import UNIT_ID, Issues, check_id, item_path, read_bytes, take
@@ -139,6 +142,7 @@ class PolicyCompiler:
         self.checks: dict[str, TitleCheckSpec] = {}
         self.pm: pluggy.PluginManager | None = None
         self.runtime: PluginRuntime | None = None
+        self.plugin_timeout = DEFAULT_LIMIT
         #: ids that appear in the file even where their entry has errors, so that a reference to
         #: them is not reported a second time as unknown.
         self.declared: dict[str, set[str]] = {}
@@ -194,7 +198,7 @@ class PolicyCompiler:
         meta = take(self.issues, "policy", raw.get("policy", {}), {
             "id": ("str", True), "name": ("str", True), "year": ("int", False),
             "precision": ("int", False), "plugins": ("str_list", False),
-            "description": ("str", False), **DOC_KEYS,
+            "plugin_timeout": ("number", False), "description": ("str", False), **DOC_KEYS,
         }) if "policy" in raw else None
         if "policy" not in raw:
             self.issues.add("", "missing table [policy] (with id and name)")
@@ -206,6 +210,7 @@ class PolicyCompiler:
             self.issues.add("policy.precision", f"expected a whole number from 0 to 10, got {precision}")
             precision = 2
         plugin_names = tuple(meta.get("plugins", ()))
+        self.plugin_timeout = plugin_time_limit(self.issues, meta.get("plugin_timeout"))
         self.load_plugins(plugin_names)
 
         people = compile_people(self, top.get("people"))
@@ -239,6 +244,7 @@ class PolicyCompiler:
         plugin_config = self.plugin_sections(top.get("plugin", {}))
         self.runtime = PluginRuntime(
             self.pm, file=self.file, config=plugin_config, bands=tuple(b.id for b in bands),
+            limit=self.plugin_timeout,
             derived={name: tuple(f for f in inputs.values() if f.plugin == name)
                      for name in sorted({f.plugin for f in inputs.values() if f.plugin})},
         ) if self.pm is not None else None
@@ -296,9 +302,11 @@ class PolicyCompiler:
     def load_plugins(self, names: tuple[str, ...]) -> None:
         try:
             self.pm = make_plugin_manager(names=names, extra=self.extra_plugins)
-            self.functions = collect(self.pm, "register_functions", "function")
-            self.methods = collect(self.pm, "register_criterion_methods", "criterion method")
-            self.checks = collect(self.pm, "register_title_checks", "title check")
+            file, limit = self.file, self.plugin_timeout
+            self.functions = collect(self.pm, "register_functions", "function", file=file, limit=limit)
+            self.methods = collect(self.pm, "register_criterion_methods", "criterion method",
+                                   file=file, limit=limit)
+            self.checks = collect(self.pm, "register_title_checks", "title check", file=file, limit=limit)
         except PluginError as exc:
             self.issues.add("policy.plugins", str(exc))
             self.issues.raise_if_any()
@@ -353,8 +361,8 @@ class PolicyCompiler:
                 titles=tuple(t.id for t in titles),
             )
             try:
-                invoke(impl, {"section": config.get(name, deep_freeze({})), "policy": context,
-                              "report": report})
+                invoke_checker(impl, {"section": config.get(name, deep_freeze({})), "policy": context,
+                              "report": report}, limit=self.plugin_timeout)
             except PluginFault as exc:
                 self.issues.add(base, f"plugin '{name}' hook 'validate_policy_section': {exc.message}")
 
@@ -630,10 +638,14 @@ class PolicyCompiler:
         titles: list[Title] = []
         seen: set[str] = set()
         check_keys: dict[str, str] = {}
+        owners: dict[str, TitleCheckSpec] = {}
         for spec in self.checks.values():
             for key_name in spec.keys:
-                if key_name in check_keys:
-                    raise PolicyError([])  # pragma: no cover - two plugins claiming a key
+                if key_name in owners:
+                    first = owners[key_name]
+                    self.issues.add("policy.plugins", claimed_twice(key_name, first, spec))
+                    continue
+                owners[key_name] = spec
                 check_keys[key_name] = spec.name
         for i, item in enumerate(items):
             path = item_path(section, i, item)
