@@ -73,8 +73,12 @@ class Issue:
     detail: tuple[str, ...] = ()
 
     def format(self) -> str:
-        """``file[:line[:column]]: path: message``, then the detail lines, each one printable line
-        (control characters escaped) of at most :data:`MAX_LINE` characters."""
+        """``file[:line[:column]]: path: message``, then the detail lines (see :meth:`lines`)."""
+        return "\n".join(self.lines())
+
+    def lines(self) -> tuple[str, ...]:
+        """The head line and the detail lines, each one printable line (control characters
+        escaped) of at most :data:`MAX_LINE` characters."""
         where = bounded(escaped(self.file), MAX_WHERE)
         if self.line is not None:
             where += f":{self.line}"
@@ -82,7 +86,7 @@ class Issue:
                 where += f":{self.column}"
         path = bounded(escaped(self.path), MAX_WHERE)
         head = f"{where}: {path}: {self.message}" if path else f"{where}: {self.message}"
-        return "\n".join(error_line(line) for line in (head, *self.detail))
+        return tuple(error_line(line) for line in (head, *self.detail))
 
 
 class ThiduaError(Exception):
@@ -101,6 +105,7 @@ class PolicyError(ThiduaError):
         super().__init__("\n".join(issue.format() for issue in self.issues))
 
     def lines(self) -> list[str]:
+        """One entry per issue: its head line, then its detail lines after newlines."""
         return [issue.format() for issue in self.issues]
 
 
