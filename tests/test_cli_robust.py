@@ -404,3 +404,11 @@ def test_thidua_test_output_is_utf8_in_the_c_locale():
     plain = subprocess.run(args, capture_output=True, check=False, env=c_locale())
     assert utf8.returncode == 0
     assert (plain.returncode, plain.stdout, plain.stderr) == (0, utf8.stdout, utf8.stderr)
+
+
+def test_explain_an_unknown_member_gets_a_suggestion(capsys):
+    data = ROOT / "examples" / "cum8-2022" / "units-members.toml"
+    args = ["explain", str(ROOT / "policies" / "cum8-2022-members.toml"), str(data), "cuc-cntt-0002",
+            "--members", str(ROOT / "examples" / "cum8-2022" / "members.csv")]
+    assert main(args) == 2
+    assert capsys.readouterr().err == f"{data}: unknown unit or member 'cuc-cntt-0002' (did you mean 'cuc-cntt-002'?)\n"

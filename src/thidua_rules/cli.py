@@ -177,22 +177,29 @@ class Interrupted(BaseException):
 def main(argv: Sequence[str] | None = None) -> int:
     out = _utf8(sys.stdout)
     _utf8(sys.stderr)
-    try:
-        with _signals():
-            try:
-                args = build_parser().parse_args(argv)
-            except SystemExit as exc:  # --help, --version, or an argument error already said
-                return exc.code if isinstance(exc.code, int) else EXIT_USER_ERROR
-            # Whatever a plugin prints goes to stderr: stdout carries the result alone.
-            with contextlib.redirect_stdout(sys.stderr):
-                return _run(args, out)
-    except (Interrupted, KeyboardInterrupt) as exc:
-        from .report.writers import remove_partial_files
+    with _signals():
+        try:
+            return _main(argv, out)
+        except (Interrupted, KeyboardInterrupt) as exc:
+            # Further signals are ignored until the handlers are restored (see _signals), so
+            # that nothing interrupts the clean-up.
+            from .report.writers import remove_partial_files
 
-        remove_partial_files()
-        signum = exc.signum if isinstance(exc, Interrupted) else signal.SIGINT
-        _say("thidua: interrupted" if signum == signal.SIGINT else "thidua: terminated")
-        return 128 + signum
+            remove_partial_files()
+            signum = exc.signum if isinstance(exc, Interrupted) else signal.SIGINT
+            _say("thidua: interrupted" if signum == signal.SIGINT else "thidua: terminated")
+            return 128 + signum
+
+
+def _main(argv: Sequence[str] | None, out: IO[str]) -> int:
+    try:
+        args = build_parser().parse_args(argv)
+    except SystemExit as exc:  # --help, --version, or an argument error already said
+        return exc.code if isinstance(exc.code, int) else EXIT_USER_ERROR
+    try:
+        # Whatever a plugin prints goes to stderr: stdout carries the result alone.
+        with contextlib.redirect_stdout(sys.stderr):
+            return _run(args, out)
     except ThiduaError as exc:
         for entry in exc.lines():  # an issue's entry holds its caret lines after newlines
             for line in entry.split("\n"):
@@ -374,14 +381,18 @@ def _check_order(args: argparse.Namespace, *, policy_failed: bool) -> None:
 
     usage = f"thidua {args.command} POLICY {'[DATA]' if args.command == 'validate' else 'DATA'}"
     data = getattr(args, "data", None)
-    if policy_failed and _kind_of(args.policy) == "data":
-        if _kind_of(data) == "policy":
-            message = f"this is unit data and {data} is the policy: swap them ({usage})"
-        else:
+    if policy_failed:
+        given, other = _kind_of(args.policy), _kind_of(data)
+        if given != "policy" and other == "policy":
+            what = "unit data" if given == "data" else "not a policy"
+            message = f"this is {what} and {data} is the policy: swap them ({usage})"
+        elif given == "data":
             message = ("this is unit data, not a policy (it has [cluster] or [[units]] and no [policy]); "
                        f"the policy comes first: {usage}")
+        else:
+            return
         raise PolicyError([Issue(file=args.policy, message=message)]) from None
-    if not policy_failed and _kind_of(data) == "policy":
+    if _kind_of(data) == "policy":
         message = f"this is a policy, not unit data (it has [policy]); the unit data comes second: {usage}"
         raise PolicyError([Issue(file=data, message=message)]) from None
 

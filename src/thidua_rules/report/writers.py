@@ -109,6 +109,8 @@ def output_target(path: str | Path) -> tuple[Path, os.stat_result | None]:
     try:
         status = os.stat(target)
     except FileNotFoundError:
+        if not target.parent.is_dir():  # said before any work, not after the evaluation
+            raise OSError(errno.ENOENT, os.strerror(errno.ENOENT), shown) from None
         return target, None
     except OSError as exc:
         raise OSError(exc.errno, exc.strerror, shown) from None
