@@ -5,6 +5,7 @@ from __future__ import annotations
 
 import importlib.metadata
 import importlib.util
+import json
 import os
 import signal
 import stat
@@ -412,3 +413,43 @@ def test_explain_an_unknown_member_gets_a_suggestion(capsys):
             "--members", str(ROOT / "examples" / "cum8-2022" / "members.csv")]
     assert main(args) == 2
     assert capsys.readouterr().err == f"{data}: unknown unit or member 'cuc-cntt-0002' (did you mean 'cuc-cntt-002'?)\n"
+
+
+def test_a_plugin_printing_in_jobs_workers_does_not_corrupt_the_output(tmp_path):
+    """With --jobs the plugin runs in worker processes: its prints go to stderr there too. The
+    plugin is installed for real (a dist-info on PYTHONPATH), so the spawned workers find it."""
+    from .test_plugins import POLICY
+
+    site = tmp_path / "site"
+    (site / "fakeprint-1.0.dist-info").mkdir(parents=True)
+    (site / "fakeprint-1.0.dist-info" / "METADATA").write_text("Metadata-Version: 2.1\nName: fakeprint\n"
+                                                              "Version: 1.0\n", encoding="utf-8")
+    (site / "fakeprint-1.0.dist-info" / "entry_points.txt").write_text("[thidua_rules]\nfake = fakeprint:PLUGIN\n",
+                                                                      encoding="utf-8")
+    (site / "fakeprint.py").write_text(
+        "from decimal import Decimal\n\nfrom thidua_rules import hookimpl\n\n\n"
+        "class Chatty:\n"
+        "    @hookimpl\n"
+        "    def validate_policy_section(self, section, policy, report):\n"
+        "        print('checking the section')\n\n"
+        "    @hookimpl\n"
+        "    def derive_inputs(self, unit, env, names, data, config):\n"
+        "        print('deriving for', unit.id)\n"
+        "        return {'share': Decimal('0.5')}\n\n"
+        "    @hookimpl\n"
+        "    def score_criterion(self, unit, criterion, env, config):\n"
+        "        return None\n\n\n"
+        "PLUGIN = Chatty()\n", encoding="utf-8")
+    (tmp_path / "policy.toml").write_text(POLICY, encoding="utf-8")
+    (tmp_path / "units.csv").write_text("cluster,id,name,done\nc1,a,A,9\nc1,b,B,7\nc2,c,C,3\n", encoding="utf-8")
+    env = {**os.environ, "PYTHONPATH": os.pathsep.join([str(site), os.environ.get("PYTHONPATH", "")])}
+    base = [sys.executable, "-m", "thidua_rules", "evaluate", "policy.toml", "units.csv", "-f", "jsonl"]
+    one = subprocess.run(base, capture_output=True, check=False, cwd=tmp_path, env=env)
+    two = subprocess.run([*base, "-j", "2"], capture_output=True, check=False, cwd=tmp_path, env=env)
+    assert (one.returncode, two.returncode) == (0, 0)
+    assert [json.loads(line)["record"] for line in one.stdout.splitlines()] == [
+        "header", "cluster", "unit", "unit", "cluster", "unit", "provenance"]
+    assert two.stdout == one.stdout
+    assert sorted(one.stderr.splitlines()) == [b"checking the section", b"deriving for a", b"deriving for b",
+                                               b"deriving for c"]
+    assert b"deriving for a" in two.stderr

@@ -9,7 +9,7 @@ import re
 import signal
 import sys
 import threading
-from collections.abc import Iterator, Sequence
+from collections.abc import Iterator, Mapping, Sequence
 from pathlib import Path
 from typing import IO, TYPE_CHECKING, Any
 
@@ -41,7 +41,7 @@ class _Parser(argparse.ArgumentParser):
     """argparse with errors as one line in the product's style, with a short usage:
     ``thidua: evaluate: missing argument DATA (usage: thidua evaluate POLICY DATA [options])``."""
 
-    commands: dict[str, argparse.ArgumentParser]
+    commands: Mapping[str, argparse.ArgumentParser]
 
     def parse_args(self, args: Sequence[str] | None = None, namespace: Any = None) -> Any:  # type: ignore[override]
         parsed, extra = self.parse_known_args(args, namespace)
@@ -68,7 +68,7 @@ def short_usage(parser: argparse.ArgumentParser) -> str:
         elif action.option_strings:
             options = options or not isinstance(action, argparse._HelpAction)
         else:
-            name = (action.metavar or action.dest).upper()
+            name = str(action.metavar or action.dest).upper()
             words.append({"?": f"[{name}]", "*": f"[{name} ...]", "+": f"{name} ..."}.get(str(action.nargs), name))
     return " ".join(words) + (" [options]" if options else "") + commands
 
@@ -251,6 +251,9 @@ def _signals() -> Iterator[None]:
 
 
 def _run(args: argparse.Namespace, out: IO[str]) -> int:
+    """Run one command. Its result goes to ``out``, the real stdout: while a command runs,
+    ``sys.stdout`` is stderr, so that what a plugin prints never mixes with the result. A new
+    command writes its output to ``out`` too."""
     from .engine import evaluate
     from .errors import Issue, PolicyError
     from .report import render, write_atomic
@@ -392,7 +395,7 @@ def _check_order(args: argparse.Namespace, *, policy_failed: bool) -> None:
         else:
             return
         raise PolicyError([Issue(file=args.policy, message=message)]) from None
-    if _kind_of(data) == "policy":
+    if data is not None and _kind_of(data) == "policy":
         message = f"this is a policy, not unit data (it has [policy]); the unit data comes second: {usage}"
         raise PolicyError([Issue(file=data, message=message)]) from None
 
