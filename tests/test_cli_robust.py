@@ -44,7 +44,7 @@ def test_evaluation_error_lines_are_escaped_one_each():
     """An evaluation error's head and its caret lines are separate lines; a newline inside the
     message does not make another one."""
     error = EvaluationError("bad\nvalue", unit="a", where="p.toml: x", detail=("    | 1 / 0", "    |     ^"))
-    assert error.lines() == ["p.toml: x: unit 'a': bad\\nvalue", "    | 1 / 0", "    |     ^"]
+    assert error.lines() == ["p.toml: x: unit 'a': bad\\nvalue\n    | 1 / 0\n    |     ^"]
 
 
 def test_long_lines_keep_their_start_and_end():

@@ -107,8 +107,8 @@ def _flag(names: str) -> str:
     return next((o for o in options if o.startswith("--")), options[0])
 
 
-def _lower(choices: Sequence[str], aliases: dict[str, str] | None = None) -> Any:
-    """An argparse ``type`` that accepts a choice in any case (``--format JSON``)."""
+def _lower(aliases: Mapping[str, str] | None = None) -> Any:
+    """An argparse ``type`` that accepts a choice in any case (``--format JSON``) or an alias."""
     def convert(text: str) -> str:
         lowered = text.lower()
         return (aliases or {}).get(lowered, lowered)
@@ -123,13 +123,13 @@ def build_parser() -> argparse.ArgumentParser:
     parser.add_argument("--version", action="version", version=f"thidua_rules {engine_version()}")
     commands = parser.add_subparsers(dest="command", required=True, parser_class=_Parser)
     parser.commands = commands.choices
-    data_format: dict[str, Any] = {"choices": DATA_FORMATS, "type": _lower(DATA_FORMATS), "metavar": "FORMAT",
+    data_format: dict[str, Any] = {"choices": DATA_FORMATS, "type": _lower(), "metavar": "FORMAT",
                                    "help": "the data file's type, when its extension does not say (csv, json, jsonl, toml)"}
 
     ev = commands.add_parser("evaluate", help="evaluate a policy on unit data and write the result")
     ev.add_argument("policy", help="policy TOML file")
     ev.add_argument("data", help="unit data: .toml, .json, .csv or .jsonl")
-    ev.add_argument("--format", "-f", choices=sorted(FORMATS), type=_lower(sorted(FORMATS), FORMAT_ALIASES),
+    ev.add_argument("--format", "-f", choices=sorted(FORMATS), type=_lower(FORMAT_ALIASES),
                     metavar="FORMAT", help=f"output format: {', '.join(sorted(FORMATS))} (default: from the "
                     "extension of -o, else table)")
     ev.add_argument("-o", "--output", help="write to this file (atomically) instead of standard output")

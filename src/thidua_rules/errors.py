@@ -185,7 +185,9 @@ class EvaluationError(ThiduaError):
         super().__init__("\n".join((self.head, *detail)))
 
     def lines(self) -> list[str]:
-        return [error_line(line) for line in (self.head, *self.detail)]
+        """One entry, as :meth:`PolicyError.lines` gives per issue: the head line, then the
+        caret lines after newlines."""
+        return ["\n".join(error_line(line) for line in (self.head, *self.detail))]
 
 
 class ExpressionRuntimeError(ThiduaError):
