@@ -453,3 +453,20 @@ def test_a_plugin_printing_in_jobs_workers_does_not_corrupt_the_output(tmp_path)
     assert sorted(one.stderr.splitlines()) == [b"checking the section", b"deriving for a", b"deriving for b",
                                                b"deriving for c"]
     assert b"deriving for a" in two.stderr
+
+
+def test_an_undecodable_path_on_stdout_is_escaped_not_a_crash(tmp_path):
+    """`thidua test` prints the test file's path on stdout; a folder name that is not valid text
+    in the C locale (byte 0xff) is written as an escape instead of failing."""
+    import shutil
+
+    folder = Path(os.fsdecode(bytes(tmp_path) + b"/\xff"))
+    (folder / "policies").mkdir(parents=True)
+    (folder / "examples").mkdir()
+    shutil.copy(ROOT / "policies" / "research-khcn-2023.toml", folder / "policies")
+    shutil.copy(ROOT / "policies" / "research-khcn-2023.tests.toml", folder / "policies")
+    shutil.copytree(ROOT / "examples" / "research-khcn-2023", folder / "examples" / "research-khcn-2023")
+    done = subprocess.run([sys.executable, "-m", "thidua_rules", "test", os.fsdecode(b"\xff/policies")],
+                          capture_output=True, check=False, env=c_locale(), cwd=tmp_path)
+    assert (done.returncode, done.stderr) == (0, b"")
+    assert done.stdout.startswith(b"PASS \\udcff/policies/research-khcn-2023.tests.toml: ")

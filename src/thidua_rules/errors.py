@@ -3,6 +3,7 @@
 from __future__ import annotations
 
 import difflib
+import functools
 import re
 import unicodedata
 from collections.abc import Iterable, Sequence
@@ -217,6 +218,7 @@ class PluginError(ThiduaError):
         super().__init__(f"plugin '{plugin}': {message}" if plugin else message)
 
 
+@functools.lru_cache(maxsize=1 << 16)  # the same choices are folded for every suggestion
 def folded(text: str) -> str:
     """``text`` compared without accents, case or spaces: ``'Xuất sắc'`` → ``'xuat_sac'``
     (NFD, combining marks dropped, đ → d, lower case, runs of spaces → ``_``)."""
