@@ -237,16 +237,7 @@ def test_a_plugin_printing_to_stdout_does_not_corrupt_the_output(tmp_path, monke
             print(f"deriving for {unit.id}")
             return super().derive_inputs(unit, env, names, data, config)
 
-    module = type(sys)("chatty_plugin_module")
-    module.PLUGIN = Chatty()
-    monkeypatch.setitem(sys.modules, "chatty_plugin_module", module)
-    entry = importlib.metadata.EntryPoint(name="fake", value="chatty_plugin_module:PLUGIN", group="thidua_rules")
-    real = importlib.metadata.entry_points
-    monkeypatch.setattr(importlib.metadata, "entry_points",
-                        lambda **kw: [entry] if kw.get("group") == "thidua_rules" else real(**kw))
-    monkeypatch.chdir(tmp_path)
-    (tmp_path / "policy.toml").write_text(POLICY, encoding="utf-8")
-    (tmp_path / "data.toml").write_text(DATA, encoding="utf-8")
+    install_fake(Chatty(), tmp_path, monkeypatch)
     capsys.readouterr()
     for fmt in ("json", "jsonl", "toml"):
         assert main(["evaluate", "policy.toml", "data.toml", "--format", fmt]) == 0
@@ -254,6 +245,45 @@ def test_a_plugin_printing_to_stdout_does_not_corrupt_the_output(tmp_path, monke
         expected = subprocess_free_render(POLICY, DATA, Chatty(), fmt)
         assert captured.out == expected
         assert captured.err == "loading the fake plugin\nderiving for a\nderiving for b\n"
+
+
+def install_fake(plugin: object, folder: Path, monkeypatch) -> None:
+    """``plugin`` installed as entry point 'fake', and test_plugins' policy.toml and data.toml in
+    ``folder``, the current folder."""
+    from .test_plugins import DATA, POLICY
+
+    module = type(sys)("fake_cli_plugin_module")
+    module.PLUGIN = plugin
+    monkeypatch.setitem(sys.modules, "fake_cli_plugin_module", module)
+    entry = importlib.metadata.EntryPoint(name="fake", value="fake_cli_plugin_module:PLUGIN", group="thidua_rules")
+    real = importlib.metadata.entry_points
+    monkeypatch.setattr(importlib.metadata, "entry_points",
+                        lambda **kw: [entry] if kw.get("group") == "thidua_rules" else real(**kw))
+    monkeypatch.chdir(folder)
+    (folder / "policy.toml").write_text(POLICY, encoding="utf-8")
+    (folder / "data.toml").write_text(DATA, encoding="utf-8")
+
+
+@pytest.mark.parametrize(("signum", "line", "code"), [(signal.SIGINT, "thidua: interrupted", 130),
+                                                     (signal.SIGTERM, "thidua: terminated", 143)])
+def test_a_signal_inside_plugin_code_is_still_an_interrupt(tmp_path, monkeypatch, capsys, signum, line, code):
+    """Ctrl-C or SIGTERM while a plugin's hook runs is not the plugin's fault: one line, 130 / 143."""
+    from thidua_rules import hookimpl
+
+    from .test_plugins import Fake
+
+    class Slow(Fake):
+        @hookimpl
+        def derive_inputs(self, unit, env, names, data, config):
+            os.kill(os.getpid(), signum)
+            time.sleep(5)  # the signal's handler raises before this ends
+            return super().derive_inputs(unit, env, names, data, config)
+
+    install_fake(Slow(), tmp_path, monkeypatch)
+    assert main(["evaluate", "policy.toml", "data.toml", "-o", "out.json"]) == code
+    assert capsys.readouterr() == ("", line + "\n")
+    assert sorted(p.name for p in tmp_path.iterdir()) == ["data.toml", "policy.toml"]
+    assert signal.getsignal(signal.SIGINT) is signal.default_int_handler, "the handlers are restored"
 
 
 def subprocess_free_render(policy: str, data: str, plugin: object, fmt: str) -> str:

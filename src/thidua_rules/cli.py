@@ -165,9 +165,10 @@ def build_parser() -> argparse.ArgumentParser:
 # ---------------------------------------------------------------- running
 
 
-class Interrupted(BaseException):
+class Interrupted(KeyboardInterrupt):
     """Ctrl-C or SIGTERM: unwinds the run (temporary files are removed on the way) to :func:`main`,
-    which prints one line and exits 128 + the signal's number."""
+    which prints one line and exits 128 + the signal's number. A KeyboardInterrupt, so that code
+    which lets interrupts through (the plugin boundary, ``except Exception``) lets it through."""
 
     def __init__(self, signum: int) -> None:
         self.signum = signum
@@ -180,7 +181,7 @@ def main(argv: Sequence[str] | None = None) -> int:
     with _signals():
         try:
             return _main(argv, out)
-        except (Interrupted, KeyboardInterrupt) as exc:
+        except KeyboardInterrupt as exc:  # Interrupted included
             # Further signals are ignored until the handlers are restored (see _signals), so
             # that nothing interrupts the clean-up.
             from .report.writers import remove_partial_files
