@@ -500,3 +500,11 @@ def test_an_undecodable_path_on_stdout_is_escaped_not_a_crash(tmp_path):
                           capture_output=True, check=False, env=c_locale(), cwd=tmp_path)
     assert (done.returncode, done.stderr) == (0, b"")
     assert done.stdout.startswith(b"PASS \\udcff/policies/research-khcn-2023.tests.toml: ")
+
+
+def test_data_format_is_case_insensitive(tmp_path, capsys):
+    """`--data-format TOML` reads a data file whose extension says nothing."""
+    data = tmp_path / "units.txt"
+    data.write_bytes(EXAMPLE_DATA.read_bytes())
+    assert main(["validate", str(EXAMPLE_POLICY), str(data), "--data-format", "TOML"]) == 0
+    assert capsys.readouterr().out == "ok: bca-cum8 (6 criteria, 5 titles; data: 1 cluster(s), 6 unit(s))\n"

@@ -179,11 +179,11 @@ def atomic_output(path: str | Path, *, buffering: int = -1, binary: bool = False
         _writing.discard(tmp)
         raise OSError(exc.errno, exc.strerror, str(path)) from None
     try:
-        if status is not None:
-            os.chmod(tmp, stat.S_IMODE(status.st_mode))
         handle: Any
         with (os.fdopen(fd, "wb", buffering=buffering) if binary else
               os.fdopen(fd, "w", encoding="utf-8", newline="\n", buffering=buffering)) as handle:
+            if status is not None:  # the replaced file's permissions, not the umask's
+                os.chmod(tmp, stat.S_IMODE(status.st_mode))
             yield handle
             handle.flush()
             os.fsync(handle.fileno())
