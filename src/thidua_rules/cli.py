@@ -187,9 +187,11 @@ def main(argv: Sequence[str] | None = None) -> int:
             from .report.writers import remove_partial_files
 
             remove_partial_files()
-            signum = exc.signum if isinstance(exc, Interrupted) else signal.SIGINT
-            _say("thidua: interrupted" if signum == signal.SIGINT else "thidua: terminated")
-            return 128 + signum
+            if isinstance(exc, Interrupted) and exc.signum == signal.SIGTERM:
+                _say("thidua: terminated")
+                return EXIT_TERMINATED
+            _say("thidua: interrupted")
+            return EXIT_INTERRUPTED
 
 
 def _main(argv: Sequence[str] | None, out: IO[str]) -> int:
