@@ -60,8 +60,7 @@ def test_python_dash_m_and_usage_errors_exit_2():
     """`python -m thidua_rules` runs the CLI; a usage error exits 2 without a traceback."""
     done = subprocess.run([sys.executable, "-m", "thidua_rules", "evaluate"], capture_output=True, text=True)
     assert done.returncode == 2
-    assert "the following arguments are required: policy, data" in done.stderr
-    assert "Traceback" not in done.stderr
+    assert done.stderr == "thidua: evaluate: missing arguments POLICY, DATA (usage: thidua evaluate POLICY DATA [options])\n"
     ok = subprocess.run([sys.executable, "-m", "thidua_rules", "validate", str(EXAMPLE_POLICY)],
                         capture_output=True, text=True)
     assert (ok.returncode, ok.stdout) == (0, "ok: bca-cum8 (6 criteria, 5 titles)\n")

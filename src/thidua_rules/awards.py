@@ -582,8 +582,7 @@ def _checked(policy: Policy, title: Title, check: Any, unit_id: str, run: Any, *
 def _check_error(policy: Policy, title: Title, check: Any, unit_id: str, exc: Exception) -> ThiduaError:
     """What :func:`_run_check` turns an exception raised by a check into."""
     if isinstance(exc, ExpressionRuntimeError):
-        return EvaluationError(f"{exc.message}\n    | {exc.source}\n    | {' ' * exc.start}"
-                               f"{'^' * max(1, exc.end - exc.start)}", unit=unit_id,
+        return EvaluationError(exc.message, detail=exc.caret_lines(), unit=unit_id,
                                where=f"{policy.file}: title '{title.id}' check '{check.name}'")
     return PluginError(f"title check '{check.name}' raised {type(exc).__name__}: {exc} "
                        f"(title '{title.id}', unit '{unit_id}')", plugin=check.plugin)
@@ -595,8 +594,7 @@ def _run_check(policy: Policy, title: Title, check: Any, view: TitleView) -> tup
         with engine_context():
             result = check.run(view)
     except ExpressionRuntimeError as exc:
-        raise EvaluationError(f"{exc.message}\n    | {exc.source}\n    | {' ' * exc.start}"
-                              f"{'^' * max(1, exc.end - exc.start)}", unit=view.unit, where=where) from None
+        raise EvaluationError(exc.message, detail=exc.caret_lines(), unit=view.unit, where=where) from None
     except (EvaluationError, PluginError):
         raise
     except Exception as exc:

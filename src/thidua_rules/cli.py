@@ -1,13 +1,19 @@
-"""Command line: `thidua evaluate | validate | explain`; exit 0 on success, 2 on any user error."""
+"""Command line: `thidua evaluate | validate | test | explain | plugins`; exit 0 on success, 2 on any
+user error, 130 on Ctrl-C and 143 on SIGTERM (one line each, no traceback, no partial file)."""
 
 from __future__ import annotations
 
 import argparse
+import contextlib
+import re
+import signal
 import sys
-from collections.abc import Sequence
-from typing import IO, TYPE_CHECKING
+import threading
+from collections.abc import Iterator, Mapping, Sequence
+from pathlib import Path
+from typing import IO, TYPE_CHECKING, Any
 
-from .errors import ThiduaError
+from .errors import ThiduaError, did_you_mean, error_line
 from .plugins import engine_version
 
 if TYPE_CHECKING:
@@ -16,28 +22,118 @@ if TYPE_CHECKING:
 
 EXIT_OK = 0
 EXIT_USER_ERROR = 2
+#: 128 + the signal's number, as a shell reports a process stopped by it.
+EXIT_INTERRUPTED = 128 + signal.SIGINT
+EXIT_TERMINATED = 128 + signal.SIGTERM
+
+DATA_FORMATS = ("csv", "json", "jsonl", "toml")
+
+
+def _say(line: str) -> None:
+    """One error line on stderr: control characters escaped, bounded (see errors.error_line)."""
+    sys.stderr.write(error_line(line) + "\n")
+
+
+# ---------------------------------------------------------------- arguments
 
 
 class _Parser(argparse.ArgumentParser):
+    """argparse with errors as one line in the product's style, with a short usage:
+    ``thidua: evaluate: missing argument DATA (usage: thidua evaluate POLICY DATA [options])``."""
+
+    commands: Mapping[str, argparse.ArgumentParser]
+
+    def parse_args(self, args: Sequence[str] | None = None, namespace: Any = None) -> Any:  # type: ignore[override]
+        parsed, extra = self.parse_known_args(args, namespace)
+        if extra:  # an unknown option of a command: said by that command
+            command = getattr(self, "commands", {}).get(getattr(parsed, "command", None) or "", self)
+            command.error(f"unrecognized arguments: {' '.join(extra)}")
+        return parsed
+
     def error(self, message: str) -> None:  # type: ignore[override]
-        self.print_usage(sys.stderr)
-        sys.stderr.write(f"{self.prog}: error: {message}\n")
+        where = ": ".join(self.prog.split())
+        _say(f"{where}: {_argument_message(self, message)} (usage: {short_usage(self)})")
         raise SystemExit(EXIT_USER_ERROR)
+
+
+def short_usage(parser: argparse.ArgumentParser) -> str:
+    """``thidua evaluate POLICY DATA [options]``: the positionals, then whether options exist."""
+    words = [parser.prog]
+    options = False
+    commands = ""
+    for action in parser._actions:
+        if isinstance(action, argparse._SubParsersAction):
+            words.append("COMMAND ...")
+            commands = f"; commands: {', '.join(action.choices)}"
+        elif action.option_strings:
+            options = options or not isinstance(action, argparse._HelpAction)
+        else:
+            name = str(action.metavar or action.dest).upper()
+            words.append({"?": f"[{name}]", "*": f"[{name} ...]", "+": f"{name} ..."}.get(str(action.nargs), name))
+    return " ".join(words) + (" [options]" if options else "") + commands
+
+
+def _option_names(parser: argparse.ArgumentParser) -> list[str]:
+    return sorted(o for a in parser._actions for o in a.option_strings if o.startswith("--"))
+
+
+def _argument_message(parser: argparse.ArgumentParser, message: str) -> str:
+    """argparse's message said in the product's words (argparse's own when not recognised)."""
+    if match := re.fullmatch(r"the following arguments are required: (.*)", message):
+        names = match.group(1).split(", ")
+        if names == ["command"]:
+            return "missing command"
+        return f"missing argument{'s' if len(names) > 1 else ''} {', '.join(n.upper() for n in names)}"
+    if match := re.fullmatch(r"argument (\S+): invalid choice: '(.*)' \(choose from (.*)\)", message, re.DOTALL):
+        flag, value, choices = match.group(1), match.group(2), re.findall(r"'([^']*)'", match.group(3))
+        if flag == "command":
+            return f"unknown command '{value}'{did_you_mean(value, choices)}"
+        return (f"{_flag(flag)}: unknown value '{value}'{did_you_mean(value, choices)} "
+                f"(choose from {', '.join(sorted(choices))})")
+    if match := re.fullmatch(r"unrecognized arguments: (.*)", message, re.DOTALL):
+        first = match.group(1).split(" ")[0]
+        if first.startswith("-"):
+            return f"unknown option '{first}'{did_you_mean(first.split('=')[0], _option_names(parser))}"
+        return f"unexpected argument '{first}'"
+    if match := re.fullmatch(r"argument (\S+): (.*)", message, re.DOTALL):
+        flag, what = _flag(match.group(1)), match.group(2)
+        return f"{flag}: {'expects a value' if what == 'expected one argument' else what}"
+    return message
+
+
+def _flag(names: str) -> str:
+    """``--output`` for argparse's ``-o/--output``: the long name when there is one."""
+    options = names.split("/")
+    return next((o for o in options if o.startswith("--")), options[0])
+
+
+def _lower(aliases: Mapping[str, str] | None = None) -> Any:
+    """An argparse ``type`` that accepts a choice in any case (``--format JSON``) or an alias."""
+    def convert(text: str) -> str:
+        lowered = text.lower()
+        return (aliases or {}).get(lowered, lowered)
+    return convert
 
 
 def build_parser() -> argparse.ArgumentParser:
     from .report import FORMATS
+    from .report.writers import FORMAT_ALIASES
 
     parser = _Parser(prog="thidua", description="Score, rank and propose emulation titles from a TOML policy.")
     parser.add_argument("--version", action="version", version=f"thidua_rules {engine_version()}")
     commands = parser.add_subparsers(dest="command", required=True, parser_class=_Parser)
+    parser.commands = commands.choices
+    data_format: dict[str, Any] = {"choices": DATA_FORMATS, "type": _lower(), "metavar": "FORMAT",
+                                   "help": "the data file's type, when its extension does not say (csv, json, jsonl, toml)"}
 
     ev = commands.add_parser("evaluate", help="evaluate a policy on unit data and write the result")
     ev.add_argument("policy", help="policy TOML file")
     ev.add_argument("data", help="unit data: .toml, .json, .csv or .jsonl")
-    ev.add_argument("--format", "-f", choices=sorted(FORMATS), default="table", help="output format (default: table)")
+    ev.add_argument("--format", "-f", choices=sorted(FORMATS), type=_lower(FORMAT_ALIASES),
+                    metavar="FORMAT", help=f"output format: {', '.join(sorted(FORMATS))} (default: from the "
+                    "extension of -o, else table)")
     ev.add_argument("-o", "--output", help="write to this file (atomically) instead of standard output")
-    ev.add_argument("--data-format", choices=["toml", "json", "csv", "jsonl"], help="override the data file type")
+    ev.add_argument("--data-format", **data_format)
     ev.add_argument("--members", help="members file (.csv, .toml, .json, .jsonl): people's records, "
                     "from which the policy's [people] titles and member-derived unit inputs are decided")
     ev.add_argument("--jobs", "-j", type=_jobs, default=1, metavar="N",
@@ -47,13 +143,13 @@ def build_parser() -> argparse.ArgumentParser:
     va = commands.add_parser("validate", help="check a policy (and optionally data) without evaluating")
     va.add_argument("policy")
     va.add_argument("data", nargs="?")
-    va.add_argument("--data-format", choices=["toml", "json", "csv", "jsonl"])
+    va.add_argument("--data-format", **data_format)
     va.add_argument("--members", help="members file, checked with the data")
 
     li = commands.add_parser("lint", help="warn about rules that load but may not do what was meant")
     li.add_argument("policy")
     li.add_argument("data", nargs="?", help="unit data: adds the warnings that need it (rotation, ballots)")
-    li.add_argument("--data-format", choices=["toml", "json", "csv", "jsonl"])
+    li.add_argument("--data-format", **data_format)
     li.add_argument("--members", help="members file, checked with the data")
     li.add_argument("--strict", action="store_true", help="exit 1 when there is a warning")
     li.add_argument("--allow", action="append", default=[], metavar="CODE",
@@ -66,8 +162,8 @@ def build_parser() -> argparse.ArgumentParser:
     ex = commands.add_parser("explain", help="explain every point and decision for one unit")
     ex.add_argument("policy")
     ex.add_argument("data")
-    ex.add_argument("unit", help="the unit id (or a member's id, with --members)")
-    ex.add_argument("--data-format", choices=["toml", "json", "csv", "jsonl"])
+    ex.add_argument("unit", help="the unit's id or name (or a member's id, with --members)")
+    ex.add_argument("--data-format", **data_format)
     ex.add_argument("--members", help="members file (see evaluate --members)")
 
     pl = commands.add_parser("plugins", help="list installed plugins with versions and hooks")
@@ -75,13 +171,51 @@ def build_parser() -> argparse.ArgumentParser:
     return parser
 
 
+# ---------------------------------------------------------------- running
+
+
+class Interrupted(KeyboardInterrupt):
+    """Ctrl-C or SIGTERM: unwinds the run (temporary files are removed on the way) to :func:`main`,
+    which prints one line and exits 128 + the signal's number. A KeyboardInterrupt, so that code
+    which lets interrupts through (the plugin boundary, ``except Exception``) lets it through."""
+
+    def __init__(self, signum: int) -> None:
+        self.signum = signum
+        super().__init__(signum)
+
+
 def main(argv: Sequence[str] | None = None) -> int:
-    args = build_parser().parse_args(argv)
+    out = _utf8(sys.stdout)
+    _utf8(sys.stderr)
+    with _signals():
+        try:
+            return _main(argv, out)
+        except KeyboardInterrupt as exc:  # Interrupted included
+            # Further signals are ignored until the handlers are restored (see _signals), so
+            # that nothing interrupts the clean-up.
+            from .report.writers import remove_partial_files
+
+            remove_partial_files()
+            if isinstance(exc, Interrupted) and exc.signum == signal.SIGTERM:
+                _say("thidua: terminated")
+                return EXIT_TERMINATED
+            _say("thidua: interrupted")
+            return EXIT_INTERRUPTED
+
+
+def _main(argv: Sequence[str] | None, out: IO[str]) -> int:
     try:
-        return _run(args)
+        args = build_parser().parse_args(argv)
+    except SystemExit as exc:  # --help, --version, or an argument error already said
+        return exc.code if isinstance(exc.code, int) else EXIT_USER_ERROR
+    try:
+        # Whatever a plugin prints goes to stderr: stdout carries the result alone.
+        with contextlib.redirect_stdout(sys.stderr):
+            return _run(args, out)
     except ThiduaError as exc:
-        for line in exc.lines():
-            sys.stderr.write(line + "\n")
+        for entry in exc.lines():  # an issue's entry holds its caret lines after newlines
+            for line in entry.split("\n"):
+                sys.stderr.write(error_line(line) + "\n")
         return EXIT_USER_ERROR
     except BrokenPipeError:  # e.g. piped into `head`
         return EXIT_OK
@@ -89,67 +223,201 @@ def main(argv: Sequence[str] | None = None) -> int:
         # A file that cannot be written or read (no such folder, no permission, disk full):
         # the user's to fix, so one line and exit 2; atomic writes left nothing half-written.
         where = exc.filename if exc.filename is not None else "thidua"
-        sys.stderr.write(f"{where}: {exc.strerror or exc}\n")
+        _say(f"{where}: {exc.strerror or exc}")
         return EXIT_USER_ERROR
 
 
-def _run(args: argparse.Namespace) -> int:
+def _utf8(stream: Any) -> Any:
+    """``stream`` writing UTF-8 whatever the locale (``LC_ALL=C``), escaping what cannot be
+    encoded (a lone surrogate from a file name) instead of failing."""
+    import codecs
+
+    with contextlib.suppress(AttributeError, LookupError, TypeError, ValueError):
+        if codecs.lookup(stream.encoding).name != "utf-8":
+            stream.reconfigure(encoding="utf-8", errors="backslashreplace")
+        elif stream.errors == "strict":
+            stream.reconfigure(errors="backslashreplace")
+    return stream
+
+
+@contextlib.contextmanager
+def _signals() -> Iterator[None]:
+    """SIGINT and SIGTERM raise :class:`Interrupted` (once: a second signal while the run unwinds
+    and removes its temporary files is ignored); the previous handlers come back at the end."""
+    if threading.current_thread() is not threading.main_thread():
+        yield
+        return
+    caught = (signal.SIGINT, signal.SIGTERM)
+
+    def stop(signum: int, frame: Any) -> None:
+        for each in caught:
+            signal.signal(each, signal.SIG_IGN)
+        raise Interrupted(signum)
+
+    previous = {each: signal.signal(each, stop) for each in caught}
+    try:
+        yield
+    finally:
+        for each, handler in previous.items():
+            signal.signal(each, handler)
+
+
+def _run(args: argparse.Namespace, out: IO[str]) -> int:
+    """Run one command. Its result goes to ``out``, the real stdout: while a command runs,
+    ``sys.stdout`` is stderr, so that what a plugin prints never mixes with the result. A new
+    command writes its output to ``out`` too."""
     from .engine import evaluate
     from .errors import Issue, PolicyError
-    from .loader import load_data, load_policy
     from .report import render, write_atomic
-    from .report.explain import explain_unit
 
     if args.command == "test":
         from .policytest import run as run_tests
 
-        return run_tests(args.paths, sys.stdout)
+        return run_tests(args.paths, out)
     if args.command == "plugins":
-        sys.stdout.write(_plugins_text(as_json=args.json))
+        out.write(_plugins_text(as_json=args.json))
         return EXIT_OK
-    policy = load_policy(args.policy)
+    fmt = _output_format(args) if args.command == "evaluate" else None
+    policy = _load_policy(args)
     if args.command == "lint":
         from .lint import lint_command
 
-        data = load_data(args.data, policy, format=args.data_format, members=args.members) if args.data else None
+        data = _load_data(args, policy) if args.data else None
         return lint_command(args.policy, policy, data, sys.stderr, strict=args.strict, allow=args.allow)
     if args.command == "validate":
         counts = f"{len(policy.criteria)} criteria, {len(policy.titles)} titles"
         if args.data:
-            data = load_data(args.data, policy, format=args.data_format, members=args.members)
+            data = _load_data(args, policy)
             units = sum(len(c.units) for c in data.clusters)
             counts += f"; data: {len(data.clusters)} cluster(s), {units} unit(s)"
         from .lint import lint_command  # the warnings on stderr: stdout keeps its one ok line
 
         lint_command(args.policy, policy, data if args.data else None, sys.stderr)
-        sys.stdout.write(f"ok: {policy.id} ({counts})\n")
+        out.write(f"ok: {policy.id} ({counts})\n")
         return EXIT_OK
-    if args.command == "evaluate" and args.format == "jsonl" and args.members is None:
-        return _evaluate_stream(args, policy)
+    if args.command == "evaluate" and fmt == "jsonl" and args.members is None:
+        return _evaluate_stream(args, policy, out)
     if args.command == "evaluate" and args.jobs != 1:
         raise PolicyError([Issue(file=args.data, message="--jobs needs --format jsonl (the streamed output)")])
-    data = load_data(args.data, policy, format=args.data_format, members=args.members)
+    data = _load_data(args, policy)
     result = evaluate(policy, data)
     if args.command == "explain":
-        from .report.explain import explain_person
-
-        person_text = explain_person(result, args.unit) if result.unit(args.unit) is None else None
-        if person_text is not None:
-            sys.stdout.write(person_text)
-            return EXIT_OK
-        if result.unit(args.unit) is None:
-            from .errors import did_you_mean
-
-            ids = [u.id for c in result.clusters for u in c.units]
-            raise PolicyError([Issue(file=args.data, message=f"unknown unit '{args.unit}'{did_you_mean(args.unit, ids)}")])
-        sys.stdout.write(explain_unit(result, args.unit))
+        out.write(_explain(args, result))
         return EXIT_OK
-    text = render(result, args.format)
+    text = render(result, fmt or "table")
     if args.output:
         write_atomic(args.output, text)
     else:
-        sys.stdout.write(text)
+        out.write(text)
     return EXIT_OK
+
+
+def _explain(args: argparse.Namespace, result: Any) -> str:
+    """`thidua explain`: the unit named by id or name, else the member with that id."""
+    from .errors import Issue, PolicyError
+    from .report.explain import explain_person, explain_unit, find_unit
+
+    unit_id, problem = find_unit(result, args.unit)
+    if unit_id is not None:
+        return explain_unit(result, unit_id)
+    person_text = explain_person(result, args.unit)
+    if person_text is not None:
+        return person_text
+    raise PolicyError([Issue(file=args.data, message=problem)])
+
+
+def _output_format(args: argparse.Namespace) -> str:
+    """The output format: ``--format``, else the one the extension of ``-o`` names (a mismatch
+    between the two is refused), else ``table``; the output file is checked before any work."""
+    from .errors import Issue, PolicyError
+    from .report.writers import EXTENSIONS, FORMATS, output_target
+
+    given: str | None = args.format
+    if args.output is None:
+        return given or "table"
+    output_target(args.output)  # a folder or a device: refused now, not after the evaluation
+    extension = Path(args.output).suffix.lower()
+    implied = EXTENSIONS.get(extension)
+    if given is None and implied is None:
+        what = f"the extension '{extension}'" if extension else "a file name without an extension"
+        names = ", ".join(sorted(FORMATS))
+        raise PolicyError([Issue(file=args.output, message=f"cannot tell the output format from {what}; "
+                                 f"give --format ({names})")])
+    if given is not None and implied is not None and given != implied:
+        wanted = min(e for e, f in EXTENSIONS.items() if f == given)
+        raise PolicyError([Issue(file=args.output, message=f"--format {given} does not match the extension "
+                                 f"'{extension}' ({implied}); give --format {implied} or a name ending in {wanted}")])
+    return given or implied or "table"
+
+
+# ---------------------------------------------------------------- POLICY and DATA in the wrong order
+
+
+def _load_policy(args: argparse.Namespace) -> Policy:
+    from .errors import PolicyError
+    from .loader import load_policy
+
+    try:
+        return load_policy(args.policy)
+    except PolicyError:
+        _check_order(args, policy_failed=True)
+        raise
+
+
+def _load_data(args: argparse.Namespace, policy: Policy) -> Any:
+    from .errors import PolicyError
+    from .loader import load_data
+
+    try:
+        return load_data(args.data, policy, format=args.data_format, members=args.members)
+    except PolicyError:
+        _check_order(args, policy_failed=False)
+        raise
+
+
+def _kind_of(path: str | None) -> str | None:
+    """``"policy"`` for a TOML / JSON file with a ``[policy]`` table, ``"data"`` for one with
+    ``[cluster]`` or ``[[units]]`` and no ``[policy]``, else None (not read, not parsed, other)."""
+    import json
+    import os
+    import tomllib
+
+    if path is None or Path(path).suffix.lower() not in (".toml", ".json"):
+        return None
+    try:
+        if not os.path.isfile(path) or os.path.getsize(path) > 64 << 20:
+            return None
+        text = Path(path).read_text(encoding="utf-8-sig")
+        raw = json.loads(text) if path.lower().endswith(".json") else tomllib.loads(text)
+    except (OSError, ValueError, RecursionError):
+        return None
+    if not isinstance(raw, dict):
+        return None
+    if "policy" in raw:
+        return "policy"
+    return "data" if "cluster" in raw or "units" in raw else None
+
+
+def _check_order(args: argparse.Namespace, *, policy_failed: bool) -> None:
+    """When a file fails to load, say in one line if POLICY and DATA were given the wrong way round."""
+    from .errors import Issue, PolicyError
+
+    usage = f"thidua {args.command} POLICY {'[DATA]' if args.command == 'validate' else 'DATA'}"
+    data = getattr(args, "data", None)
+    if policy_failed:
+        given, other = _kind_of(args.policy), _kind_of(data)
+        if given != "policy" and other == "policy":
+            what = "unit data" if given == "data" else "not a policy"
+            message = f"this is {what} and {data} is the policy: swap them ({usage})"
+        elif given == "data":
+            message = ("this is unit data, not a policy (it has [cluster] or [[units]] and no [policy]); "
+                       f"the policy comes first: {usage}")
+        else:
+            return
+        raise PolicyError([Issue(file=args.policy, message=message)]) from None
+    if data is not None and _kind_of(data) == "policy":
+        message = f"this is a policy, not unit data (it has [policy]); the unit data comes second: {usage}"
+        raise PolicyError([Issue(file=data, message=message)]) from None
 
 
 def _jobs(text: str) -> int:
@@ -162,7 +430,7 @@ def _jobs(text: str) -> int:
     return jobs
 
 
-def _evaluate_stream(args: argparse.Namespace, policy: Policy) -> int:
+def _evaluate_stream(args: argparse.Namespace, policy: Policy, out: IO[str]) -> int:
     """``--format jsonl``: CSV / JSON-lines data streamed cluster by cluster (optionally in
     parallel); TOML / JSON data loaded in memory and written as the same records."""
     import os
@@ -176,14 +444,13 @@ def _evaluate_stream(args: argparse.Namespace, policy: Policy) -> int:
     jobs = args.jobs or os.cpu_count() or 1
     if kind not in STREAMABLE:
         from .engine import evaluate
-        from .loader import load_data
         from .report import render, write_atomic
 
-        text = render(evaluate(policy, load_data(args.data, policy, format=args.data_format)), "jsonl")
+        text = render(evaluate(policy, _load_data(args, policy)), "jsonl")
         if args.output:
             write_atomic(args.output, text)
         else:
-            sys.stdout.write(text)
+            out.write(text)
         return EXIT_OK
     policy_bytes = read_bytes(args.policy, args.policy) if jobs > 1 else None
     if policy_bytes is not None:
@@ -193,14 +460,14 @@ def _evaluate_stream(args: argparse.Namespace, policy: Policy) -> int:
         if sha256(policy_bytes) != policy.sha256:
             raise PolicyError([Issue(file=args.policy, message="the file changed while it was read; run again")])
 
-    def run(out: IO[str] | IO[bytes]) -> StreamSummary:
-        return evaluate_stream(policy, args.data, out, format=kind, jobs=jobs,
+    def run(handle: IO[str] | IO[bytes]) -> StreamSummary:
+        return evaluate_stream(policy, args.data, handle, format=kind, jobs=jobs,
                                policy_bytes=policy_bytes, progress=progress_for(sys.stderr))
 
     if args.output:
         write_stream_atomic(args.output, run)
     else:
-        run(sys.stdout)
+        run(out)
     return EXIT_OK
 
 

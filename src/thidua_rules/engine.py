@@ -68,8 +68,18 @@ class Result:
     plugins: tuple[PluginInfo, ...]
     clusters: tuple[ClusterResult, ...]
 
-    def unit(self, unit_id: str) -> UnitResult | None:
-        return next((u for c in self.clusters for u in c.units if u.id == unit_id), None)
+    def unit(self, unit_id: str) -> UnitResult:
+        """The result of the unit with this id.
+
+        :raises KeyError: no such unit (the message suggests the closest id).
+        """
+        found = next((u for c in self.clusters for u in c.units if u.id == unit_id), None)
+        if found is None:
+            from .errors import did_you_mean
+
+            ids = [u.id for c in self.clusters for u in c.units]
+            raise KeyError(f"unknown unit '{unit_id}'{did_you_mean(unit_id, ids)}")
+        return found
 
 
 _unit_result = fast_init(UnitResult)

@@ -140,9 +140,7 @@ def _failure(exc: ExpressionRuntimeError | EvaluationError, what: str, unit: Uni
              policy: Policy) -> EvaluationError | None:
     """The error a rule's run-time failure becomes (``None``: re-raise it, it names its unit)."""
     if isinstance(exc, ExpressionRuntimeError):
-        return EvaluationError(f"{exc.message}\n    | {exc.source}\n    | {' ' * exc.start}"
-                               f"{'^' * max(1, exc.end - exc.start)}",
-                               unit=unit.id, where=f"{policy.file}: {what}")
+        return EvaluationError(exc.message, detail=exc.caret_lines(), unit=unit.id, where=f"{policy.file}: {what}")
     if exc.unit:
         return None
     # A plugin function's fault names the plugin already (``where``); it lacks only the unit.

@@ -261,7 +261,14 @@ _WORKER: dict[str, Any] = {}
 
 
 def _init_worker(policy_bytes: bytes, policy_file: str, data_file: str, text_values: bool) -> None:
+    import signal
+
     from .loader import parse_policy
+
+    # Ctrl-C reaches every process of the terminal's group: the parent alone reports it and stops
+    # the workers. A plugin printing to stdout must not mix its text into the parent's output.
+    signal.signal(signal.SIGINT, signal.SIG_IGN)
+    sys.stdout = sys.stderr
 
     _WORKER.update(policy=parse_policy(policy_bytes, file=policy_file), file=data_file,
                    text_values=text_values)
@@ -416,8 +423,9 @@ def _run(policy: Policy, rows: Iterator[tuple[int, Row]] | CsvCells, handle: IO[
         if policy_bytes is None:
             raise ValueError("jobs > 1 needs the policy file's bytes")
         context = multiprocessing.get_context("spawn")
-        with context.Pool(jobs, initializer=_init_worker,
-                          initargs=(policy_bytes, policy.file, file, text_values)) as pool:
+        with _workers_ignore_sigint():
+            pool = context.Pool(jobs, initializer=_init_worker, initargs=(policy_bytes, policy.file, file, text_values))
+        with pool:
             # A bounded window of tasks in flight keeps memory bounded; results are taken in
             # submission order, so the output does not depend on which worker finishes first.
             window: deque[Any] = deque()
@@ -437,6 +445,23 @@ def _run(policy: Policy, rows: Iterator[tuple[int, Row]] | CsvCells, handle: IO[
                     plugins=policy.plugin_info, clusters=())
     write_text(provenance_line(provenance_of(result), state["clusters"], state["units"]))
     return StreamSummary(clusters=state["clusters"], units=state["units"], data_sha256=sha)
+
+
+@contextlib.contextmanager
+def _workers_ignore_sigint() -> Iterator[None]:
+    """Start the workers with SIGINT ignored (an ignored signal stays ignored in a spawned
+    process), so that a Ctrl-C while one is still starting gives no traceback from it."""
+    import signal
+    import threading
+
+    if threading.current_thread() is not threading.main_thread():
+        yield
+        return
+    previous = signal.signal(signal.SIGINT, signal.SIG_IGN)
+    try:
+        yield
+    finally:
+        signal.signal(signal.SIGINT, previous)
 
 
 def _writers(out: IO[str] | IO[bytes]) -> tuple[Callable[[str], Any], Callable[[bytes], Any]]:

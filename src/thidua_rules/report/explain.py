@@ -21,6 +21,27 @@ def _seen(seen: dict[str, Any]) -> str:
     return ", ".join(f"{k} = {_show(v)}" for k, v in seen.items())
 
 
+def find_unit(result: Result, wanted: str) -> tuple[str | None, str]:
+    """The id of the unit ``wanted`` names: its id, its exact name, or the one id or name equal
+    to it once accents, case and spaces are folded (``'cục công nghệ thông tin'``); else
+    ``(None, message)`` with a suggestion."""
+    from ..errors import did_you_mean, folded
+
+    units = [u for c in result.clusters for u in c.units]
+    if any(u.id == wanted for u in units):
+        return wanted, ""
+    for match in (lambda u: u.name == wanted, lambda u: folded(wanted) in (folded(u.name), folded(u.id))):
+        found = sorted({u.id for u in units if match(u)})
+        if len(found) == 1:
+            return found[0], ""
+        if found:
+            return None, f"'{wanted}' names {len(found)} units ({', '.join(found)}); give the id"
+    people = [p.person.id for c in result.clusters for p in c.people]
+    choices = [u.id for u in units] + [u.name for u in units] + people
+    what = "unit or member" if people else "unit"
+    return None, f"unknown {what} '{wanted}'{did_you_mean(wanted, choices)}"
+
+
 def explain_unit(result: Result, unit_id: str) -> str:
     doc = build_document(result)
     unit = next(u for u in doc["units"] if u["id"] == unit_id)

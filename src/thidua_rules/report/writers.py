@@ -3,8 +3,9 @@
 from __future__ import annotations
 
 import contextlib
+import errno
 import os
-import tempfile
+import stat
 from collections.abc import Callable, Iterator
 from pathlib import Path
 from typing import Any
@@ -62,9 +63,97 @@ FORMATS: dict[str, Callable[[Result], str]] = {
 }
 
 
+#: The output format an ``-o`` file's extension names (``thidua evaluate -o result.json``); a
+#: new format adds its extensions here.
+EXTENSIONS: dict[str, str] = {
+    ".json": "json",
+    ".jsonl": "jsonl",
+    ".markdown": "markdown",
+    ".md": "markdown",
+    ".toml": "toml",
+    ".txt": "table",
+}
+#: Other names accepted by ``--format``.
+FORMAT_ALIASES: dict[str, str] = {"md": "markdown"}
+
+
 def render(result: Result, fmt: str) -> str:
     with gc_paused():  # building a document frees its pieces by reference counting alone
         return FORMATS[fmt](result)
+
+
+#: The temporary file beside an output file: ``.<name>.thidua-partial-<pid>``. The name says what
+#: it is; a run removes one it left when interrupted, and the next write to the same target
+#: removes those whose process is gone (a SIGKILL gives no chance to clean up).
+PARTIAL = ".{name}.thidua-partial-{pid}"
+_PARTIAL_MARK = ".thidua-partial-"
+
+#: Temporary files being written now, so that a signal handler can remove them
+#: (see :func:`remove_partial_files`).
+_writing: set[str] = set()
+
+
+class OutputError(OSError):
+    """An output path that cannot be written as asked (a folder, a device, a socket): one line."""
+
+
+def output_target(path: str | Path) -> tuple[Path, os.stat_result | None]:
+    """The file to replace for ``path`` and its status (None: it does not exist yet).
+
+    A symbolic link is followed, so that the file it points to is replaced and the link stays;
+    a folder or a special file (device, pipe, socket) is refused: replacing ``/dev/null`` or
+    a folder's name by a result is never what the user meant.
+    """
+    shown = str(path)
+    target = Path(os.path.realpath(path)) if os.path.islink(path) else Path(path)
+    try:
+        status = os.stat(target)
+    except FileNotFoundError:
+        if not target.parent.is_dir():  # said before any work, not after the evaluation
+            raise OSError(errno.ENOENT, os.strerror(errno.ENOENT), shown) from None
+        return target, None
+    except OSError as exc:
+        raise OSError(exc.errno, exc.strerror, shown) from None
+    if stat.S_ISDIR(status.st_mode):
+        raise OutputError(errno.EISDIR, "is a folder, expected a file name for the output", shown)
+    if not stat.S_ISREG(status.st_mode):
+        raise OutputError(errno.EINVAL, "not a regular file (the output replaces a regular file only)", shown)
+    return target, status
+
+
+def remove_stale_partials(target: Path) -> None:
+    """Remove the temporary files of ``target`` left by runs that were killed (their process is gone)."""
+    prefix = f".{target.name}{_PARTIAL_MARK}"
+    try:
+        names = os.listdir(target.parent)
+    except OSError:
+        return
+    for name in names:
+        if not name.startswith(prefix) or not name[len(prefix):].isdigit():
+            continue
+        pid = int(name[len(prefix):])
+        if pid != os.getpid() and _alive(pid):
+            continue
+        with contextlib.suppress(OSError):
+            os.unlink(target.parent / name)
+
+
+def _alive(pid: int) -> bool:
+    try:
+        os.kill(pid, 0)
+    except ProcessLookupError:
+        return False
+    except OSError:  # e.g. another user's process: alive, leave its file
+        return True
+    return True
+
+
+def remove_partial_files() -> None:
+    """Remove the temporary files being written now (a signal handler calls it before exiting)."""
+    for name in sorted(_writing):
+        with contextlib.suppress(OSError):
+            os.unlink(name)
+    _writing.clear()
 
 
 @contextlib.contextmanager
@@ -72,25 +161,39 @@ def atomic_output(path: str | Path, *, buffering: int = -1, binary: bool = False
     """A UTF-8, LF text handle (``binary``: a bytes handle) whose file is either complete or
     untouched.
 
-    A temporary file in the target's folder is written, flushed and renamed over the target when
-    the block ends; any exception deletes it and leaves the target as it was.
+    A temporary file in the target's folder (:data:`PARTIAL`) is written, flushed and renamed
+    over the target when the block ends; any exception deletes it and leaves the target as it
+    was. The file keeps the permissions of the file it replaces; a new one gets the usual
+    ``0666`` less the umask. A symbolic link is written through (its target is replaced); a
+    folder or a special file is refused (:class:`OutputError`).
     """
-    target = Path(path)
+    target, status = output_target(path)
+    parent = target.parent
+    remove_stale_partials(target)
+    tmp = str(parent / PARTIAL.format(name=target.name, pid=os.getpid()))
+    flags = os.O_WRONLY | os.O_CREAT | os.O_EXCL | getattr(os, "O_CLOEXEC", 0) | getattr(os, "O_BINARY", 0)
     try:
-        fd, tmp = tempfile.mkstemp(prefix=f".{target.name}.", suffix=".tmp", dir=target.parent or ".")
+        _writing.add(tmp)
+        fd = os.open(tmp, flags, 0o666)  # the umask applies, as for any new file
     except OSError as exc:  # name the file the user asked for, not the temporary one
-        raise OSError(exc.errno, exc.strerror, str(target)) from None
+        _writing.discard(tmp)
+        raise OSError(exc.errno, exc.strerror, str(path)) from None
     try:
         handle: Any
         with (os.fdopen(fd, "wb", buffering=buffering) if binary else
               os.fdopen(fd, "w", encoding="utf-8", newline="\n", buffering=buffering)) as handle:
+            if status is not None:  # the replaced file's permissions, not the umask's
+                os.chmod(tmp, stat.S_IMODE(status.st_mode))
             yield handle
             handle.flush()
             os.fsync(handle.fileno())
         os.replace(tmp, target)
     except BaseException:
-        Path(tmp).unlink(missing_ok=True)
+        with contextlib.suppress(OSError):
+            os.unlink(tmp)
         raise
+    finally:
+        _writing.discard(tmp)
 
 
 def write_atomic(path: str | Path, text: str) -> None:
