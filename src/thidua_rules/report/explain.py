@@ -7,6 +7,7 @@ from typing import Any
 
 from ..engine import Result
 from .document import build_document
+from .escape import visible
 
 
 def _show(value: Any) -> str:
@@ -90,7 +91,7 @@ def explain_unit(result: Result, unit_id: str) -> str:
         if "quota" in t:
             q = t["quota"]
             out.append(f"    quota: place {q['place']} of limit {q['limit']} (raw {q['raw']})")
-    return "\n".join(out) + "\n"
+    return "\n".join(map(visible, out)) + "\n"  # control characters in names shown escaped
 
 
 def explain_person(result: Result, person_id: str) -> str | None:
@@ -111,4 +112,4 @@ def explain_person(result: Result, person_id: str) -> str | None:
             reason = f": {c.reason}" if c.reason else ""
             seen = {k: _show(v) for k, v in c.seen.items()}
             out.append(f"    {c.check} {mark}{reason}" + (f" [{_seen(seen)}]" if seen else ""))
-    return "\n".join(out) + "\n"
+    return "\n".join(map(visible, out)) + "\n"  # control characters in names shown escaped
