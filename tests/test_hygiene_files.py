@@ -166,3 +166,23 @@ def test_the_shipped_policies_extend_within_their_folder():
         if path.name.endswith(".tests.toml"):
             continue
         assert load_policy(path).id
+
+
+def test_an_extending_policy_streams_in_several_processes(tmp_path, capsys):
+    """--jobs 2 with bca-cum8 (which extends the catalogue): the workers resolve its bases, and
+    the output is that of one process (it used to fail with "the file changed while it was read")."""
+    import sys
+
+    sys.path.insert(0, str(ROOT / "benchmarks"))
+    import generate
+
+    data = tmp_path / "units.csv"
+    data.write_bytes(generate.make_csv(60))
+    policy = str(ROOT / "policies" / "bca-cum8.toml")
+    outputs = []
+    for jobs in ("1", "2"):
+        out = tmp_path / f"out{jobs}.jsonl"
+        assert main(["evaluate", policy, str(data), "--format", "jsonl", "--jobs", jobs, "-o", str(out)]) == 0
+        outputs.append(out.read_bytes())
+    assert capsys.readouterr().err == ""
+    assert outputs[0] == outputs[1]

@@ -11,7 +11,7 @@ from typing import Any
 
 import tomli_w
 
-from ..engine import Result, gc_paused
+from ..engine import Result
 from .document import build_document
 from .jsontext import indented
 
@@ -63,8 +63,7 @@ FORMATS: dict[str, Callable[[Result], str]] = {
 
 
 def render(result: Result, fmt: str) -> str:
-    with gc_paused():  # building a document frees its pieces by reference counting alone
-        return FORMATS[fmt](result)
+    return FORMATS[fmt](result)
 
 
 @contextlib.contextmanager
