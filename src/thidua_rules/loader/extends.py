@@ -8,8 +8,8 @@ packaged catalogue, or in a folder listed in the ``THIDUA_POLICY_PATH`` environm
 (folders separated as in ``PATH``); any other file (``../../x.toml``, an absolute path elsewhere)
 is refused, so that a policy received from someone cannot make the engine read files outside
 its own folder. A base must be a regular file of at most 10 MiB (no folder, device, named pipe
-or symbolic link loop). The bases are applied in order (a later base overrides an earlier one), each base may extend others,
-and the extending file is applied last. Merge rules, table by table:
+or symbolic link loop). The bases are applied in order (a later base overrides an earlier one),
+each base may extend others, and the extending file is applied last. Merge rules, table by table:
 
 * ``[policy]`` is the extending file's own; of a base's ``[policy]`` only ``plugins`` counts
   (the sorted union of every file's plugins).
