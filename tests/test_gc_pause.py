@@ -17,7 +17,7 @@ from thidua_rules.stream import evaluate_stream
 from .conftest import EXAMPLE_DATA, ROOT
 
 sys.path.insert(0, str(ROOT / "benchmarks"))
-import generate  # noqa: E402  (the benchmarks' seeded unit data)
+import generate  # the benchmarks' seeded unit data
 
 
 def _state() -> tuple[bool, int, tuple[int, int, int]]:
