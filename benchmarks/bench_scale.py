@@ -30,7 +30,7 @@ from baseline import baseline_totals
 from thidua_rules import evaluate, load_policy, parse_data, parse_policy, render
 from thidua_rules.awards import award_cluster
 from thidua_rules.decimals import engine_context
-from thidua_rules.engine import gc_paused, history_contexts
+from thidua_rules.engine import history_contexts
 from thidua_rules.ranking import rank_cluster
 from thidua_rules.scoring import score_units
 from thidua_rules.stream import evaluate_stream
@@ -173,13 +173,13 @@ def _phases(policy: Any, dataset: Any) -> tuple[Any, Any, Any]:
     clusters = dataset.clusters
 
     def score() -> Any:
-        with gc_paused(), engine_context():
+        with engine_context():
             return [score_units(policy, c.units, c.year, c.plugin_data) for c in clusters]
 
     scores = score()
 
     def rank() -> Any:
-        with gc_paused(), engine_context():
+        with engine_context():
             return [rank_cluster(s, policy.ranking) for s in scores]
 
     placed = rank()
@@ -189,8 +189,7 @@ def _phases(policy: Any, dataset: Any) -> tuple[Any, Any, Any]:
     contexts = [history_contexts(c) for c in clusters]
 
     def award() -> Any:
-        with gc_paused():
-            return [award_cluster(policy, c, p, h) for c, p, h in zip(clusters, placed, contexts, strict=True)]
+        return [award_cluster(policy, c, p, h) for c, p, h in zip(clusters, placed, contexts, strict=True)]
 
     return score, rank, award
 

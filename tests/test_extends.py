@@ -181,15 +181,25 @@ def test_a_base_section_of_the_wrong_shape_is_reported_against_the_base(tmp_path
     assert errors(path) == ["base.toml: criteria: expected an array of tables, got an integer 3"]
 
 
-def test_parse_policy_without_a_path_takes_only_absolute_bases(tmp_path):
-    """Bytes without a path cannot resolve a relative base; an absolute one works."""
+def test_parse_policy_without_a_path_takes_only_absolute_bases(tmp_path, monkeypatch):
+    """Bytes without a path cannot resolve a relative base; an absolute one works in a folder of
+    THIDUA_POLICY_PATH (and only there: bytes have no folder of their own)."""
     base = write(tmp_path, "base.toml", BASE)
     text = '[policy]\nid = "c"\nname = "C"\nextends = ["{}"]\n'
+    monkeypatch.delenv("THIDUA_POLICY_PATH", raising=False)
     with pytest.raises(PolicyError) as info:
         parse_policy(text.format("base.toml").encode(), file="policy.toml", extra_plugins=PLUGINS)
     assert [i.format() for i in info.value.issues] == [
         "policy.toml: policy.extends[0]: cannot resolve 'base.toml' without the policy's own path; "
-        "load the policy from its file or give an absolute path"]
+        "load the policy from its file, or name a packaged base ('thidua:catalogue/…') "
+        "or an absolute path in a folder listed in THIDUA_POLICY_PATH"]
+    with pytest.raises(PolicyError) as info:
+        parse_policy(text.format(base.as_posix()).encode(), file="policy.toml", extra_plugins=PLUGINS)
+    assert [i.format() for i in info.value.issues] == [
+        f"policy.toml: policy.extends[0]: '{base.as_posix()}' is outside the policy's folder: a base must be "
+        "in that folder or below it, in the packaged catalogue ('thidua:catalogue/…') "
+        "or in a folder listed in THIDUA_POLICY_PATH"]
+    monkeypatch.setenv("THIDUA_POLICY_PATH", str(tmp_path))
     policy = parse_policy(text.format(base.as_posix()).encode(), file="policy.toml", extra_plugins=PLUGINS)
     assert [c.id for c in policy.criteria] == ["chi_tieu", "dot_xuat", "tham_muu"]
 

@@ -1,57 +1,76 @@
-"""``engine.gc_paused``: the collector is paused inside and left as the caller had it after."""
+"""No process-wide garbage-collector side effects: loading, evaluating, rendering and streaming
+leave the collector exactly as the host had it (an embedding server's other threads, and the
+objects a pre-forking server froze, are not affected)."""
 
 from __future__ import annotations
 
+import contextvars
 import gc
+import io
+import sys
 
 import pytest
 
-from thidua_rules.engine import gc_paused
+from thidua_rules import evaluate, load_data, render
+from thidua_rules.stream import evaluate_stream
+
+from .conftest import EXAMPLE_DATA, ROOT
+
+sys.path.insert(0, str(ROOT / "benchmarks"))
+import generate  # the benchmarks' seeded unit data
 
 
-@pytest.fixture
-def collector():
-    was_enabled = gc.isenabled()
-    gc.enable()
-    yield
-    gc.unfreeze()
-    if not was_enabled:
-        gc.disable()
+def _state() -> tuple[bool, int, tuple[int, int, int]]:
+    return gc.isenabled(), gc.get_freeze_count(), gc.get_threshold()
 
 
-def test_paused_inside_and_restored_after(collector):
-    with gc_paused():
-        assert not gc.isenabled()
-        made = [[i] for i in range(1000)]
-    assert gc.isenabled()
-    # What the block made went to the oldest generation without being traced by a young
-    # collection (which would have left it in the middle one), and nothing stays frozen.
-    assert gc.get_freeze_count() == 0
-    assert any(x is made[0] for x in gc.get_objects(generation=2))
-    assert not any(x is made[0] for x in gc.get_objects(generation=0) + gc.get_objects(generation=1))
+def _everything(policy, tmp_path) -> None:
+    data = load_data(EXAMPLE_DATA, policy)
+    result = evaluate(policy, data)
+    for fmt in ("json", "jsonl", "markdown", "table", "toml"):
+        render(result, fmt)
+    csv = tmp_path / "units.csv"
+    if not csv.exists():
+        csv.write_bytes(generate.make_csv(300))
+    evaluate_stream(policy, csv, io.StringIO())
 
 
-def test_objects_the_caller_froze_stay_frozen(collector):
-    kept = [[i] for i in range(100)]
-    gc.freeze()
-    frozen = gc.get_freeze_count()
-    assert frozen >= len(kept)
-    with gc_paused():
-        _ = [[i] for i in range(1000)]
-    assert gc.isenabled()
-    assert gc.get_freeze_count() == frozen  # not unfrozen, and nothing of the block added
+@pytest.mark.parametrize("host", ["enabled", "disabled", "frozen"])
+def test_the_collector_is_left_exactly_as_the_host_had_it(example_policy, tmp_path, host):
+    """Enabled, disabled, or with objects frozen by the host: the same state after."""
+    was = gc.isenabled()
+    _everything(example_policy, tmp_path)   # caches filled: nothing the host froze is freed below
+    gc.collect()
+    keep = [[i] for i in range(10_000)]
+    try:
+        if host == "disabled":
+            gc.disable()
+        # The decimal context is a context variable: setting it replaces the context's mapping, and a
+        # frozen object freed leaves the frozen count. Holding a copy keeps the host's mapping
+        # alive, so that the count shows only what the collector itself was asked to do.
+        held = contextvars.copy_context()
+        if host == "frozen":
+            gc.freeze()
+        before = _state()
+        _everything(example_policy, tmp_path)
+        assert _state() == before
+        if host == "frozen":
+            assert gc.get_freeze_count() >= len(keep)
+        del held
+    finally:
+        gc.unfreeze()
+        if was:
+            gc.enable()
 
 
-def test_left_disabled_when_the_caller_disabled_it(collector):
-    gc.disable()
-    with gc_paused():
-        assert not gc.isenabled()
-    assert not gc.isenabled()
-    gc.enable()
+def test_the_library_never_changes_the_collector(example_policy, tmp_path, monkeypatch):
+    """No call to disable, enable, freeze, unfreeze, collect or set_threshold."""
 
+    def refuse(name):
+        def call(*args, **kwargs):
+            raise AssertionError(f"gc.{name}() called by the library")
+        return call
 
-def test_restored_when_the_block_raises(collector):
-    with pytest.raises(ValueError), gc_paused():
-        raise ValueError
-    assert gc.isenabled()
-    assert gc.get_freeze_count() == 0
+    for name in ("disable", "enable", "freeze", "unfreeze", "collect", "set_threshold"):
+        monkeypatch.setattr(gc, name, refuse(name))
+    _everything(example_policy, tmp_path)

@@ -152,8 +152,9 @@ def test_json_lines_carry_the_member_counts_and_the_people(policy):
     assert [r["record"] for r in records][-1] == "provenance"
 
 
-def test_a_person_title_can_need_the_councils_vote(tmp_path):
+def test_a_person_title_can_need_the_councils_vote(tmp_path, monkeypatch):
     """CSTĐCS with `votes` (ND98 Art. 30 k7): 8 of 10 pass, 7 do not; a ballot naming nobody known fails."""
+    monkeypatch.setenv("THIDUA_POLICY_PATH", str(POLICY.parent))   # the base is outside tmp_path
     child = tmp_path / "voted.toml"
     child.write_text(f'''[policy]
 id = "voted"

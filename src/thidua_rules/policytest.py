@@ -44,7 +44,7 @@ import tomli_w
 from .engine import Result, evaluate
 from .errors import Issue, PolicyError, ThiduaError
 from .loader import load_policy, parse_data
-from .loader.common import Issues, item_path, parse_toml, read_bytes, take
+from .loader.common import DATA_MAX_BYTES, Issues, item_path, parse_toml, read_bytes, take
 from .loader.data import read_member_rows
 from .model import Policy
 from .report import build_document
@@ -157,7 +157,7 @@ def _run_case(path: Path, policy: Policy, where: str, case: dict[str, Any], issu
             data_path = path.parent / values["data"]
             kind = data_path.suffix.lstrip(".")
             members = read_member_rows(path.parent / values["members"]) if "members" in values else None
-            dataset = parse_data(read_bytes(data_path, str(data_path)), policy, file=str(data_path),
+            dataset = parse_data(read_bytes(data_path, str(data_path), limit=DATA_MAX_BYTES), policy, file=str(data_path),
                                  format={"ndjson": "jsonl"}.get(kind, kind), members=members)
         else:
             dataset = parse_data(tomli_w.dumps(values["inline"]).encode("utf-8"), policy,

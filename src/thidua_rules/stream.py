@@ -11,6 +11,7 @@ from __future__ import annotations
 
 import contextlib
 import csv
+import gc
 import hashlib
 import io
 import json
@@ -27,7 +28,7 @@ from typing import IO, Any
 import attrs
 
 from .decimals import engine_context
-from .engine import Result, evaluate_cluster, gc_paused
+from .engine import Result, evaluate_cluster
 from .errors import Issue, PolicyError, ThiduaError
 from .loader.common import UNIT_ID, Issues, item_path
 from .loader.data import FORMATS, DataChecker
@@ -214,8 +215,7 @@ class _Done:
 
 def run_task(policy: Policy, file: str, text_values: bool, task: _Task) -> _Done:
     """Check and evaluate the clusters of one task; never raises a ThiduaError."""
-    with gc_paused():
-        return _run_task(policy, file, text_values, task)
+    return _run_task(policy, file, text_values, task)
 
 
 def _run_task(policy: Policy, file: str, text_values: bool, task: _Task) -> _Done:
@@ -269,8 +269,11 @@ def _init_worker(policy_bytes: bytes, policy_file: str, data_file: str, text_val
     # the workers. A plugin printing to stdout must not mix its text into the parent's output.
     signal.signal(signal.SIGINT, signal.SIG_IGN)
     sys.stdout = sys.stderr
-
-    _WORKER.update(policy=parse_policy(policy_bytes, file=policy_file), file=data_file,
+    # A worker is a process of the engine's own (spawned, not the caller's): its collector is
+    # off, as the command's is (cli.console), since checking and evaluating make no cycles.
+    gc.disable()
+    # The policy's own path, so that its relative `extends` resolve as in the parent.
+    _WORKER.update(policy=parse_policy(policy_bytes, file=policy_file, path=policy_file), file=data_file,
                    text_values=text_values)
 
 

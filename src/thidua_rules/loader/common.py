@@ -2,8 +2,11 @@
 
 from __future__ import annotations
 
+import errno
 import hashlib
+import os
 import re
+import stat
 import tomllib
 from collections.abc import Iterable, Mapping
 from decimal import Decimal
@@ -39,15 +42,84 @@ class Issues:
             raise PolicyError(self.items)
 
 
-def read_bytes(path: str | Path, display: str) -> bytes:
+MIB = 1024 * 1024
+#: The most read of a policy, a base it extends or a tests file: far above any real one, and a
+#: bound on what a wrong path (a log, an image) costs before its error.
+POLICY_MAX_BYTES = 10 * MIB
+#: The most read into memory of a data or members file (streaming reads larger ones in parts).
+DATA_MAX_BYTES = 1024 * MIB
+
+_SPECIAL = ((stat.S_ISCHR, "a character device"), (stat.S_ISBLK, "a block device"),
+            (stat.S_ISFIFO, "a named pipe"), (stat.S_ISSOCK, "a socket"))
+
+
+class Unreadable(Exception):
+    """Why a file was not read: ``kind`` is ``missing``, ``folder``, ``special``, ``large`` or
+    ``os``; ``detail`` is the special file's kind, the size bound, or the system's reason."""
+
+    def __init__(self, kind: str, detail: str = "") -> None:
+        super().__init__(kind, detail)
+        self.kind = kind
+        self.detail = detail
+
+
+def _size(limit: int) -> str:
+    return f"{limit // MIB} MiB" if limit % MIB == 0 else f"{limit} bytes"
+
+
+def read_regular(path: str | Path, limit: int) -> bytes:
+    """The bytes of a regular file of at most ``limit`` bytes, else :class:`Unreadable`.
+
+    Opened without blocking and checked on the open handle: a named pipe, ``/dev/stdin`` (a pipe
+    or a terminal), ``/dev/zero`` or a folder is refused before anything is read, and a file
+    that grows past ``limit`` while read is refused after ``limit + 1`` bytes.
+    """
     try:
-        return Path(path).read_bytes()
+        fd = os.open(path, os.O_RDONLY | getattr(os, "O_NONBLOCK", 0) | getattr(os, "O_BINARY", 0))
     except FileNotFoundError:
-        raise PolicyError([Issue(file=display, message="file not found")]) from None
+        raise Unreadable("missing") from None
     except IsADirectoryError:
-        raise PolicyError([Issue(file=display, message="is a folder, expected a file")]) from None
+        raise Unreadable("folder") from None
     except OSError as exc:
-        raise PolicyError([Issue(file=display, message=f"cannot read: {exc.strerror}")]) from None
+        if exc.errno == errno.ELOOP:
+            raise Unreadable("os", "symbolic link loop") from None
+        raise Unreadable("os", exc.strerror or str(exc)) from None
+    mode = os.fstat(fd).st_mode
+    if not stat.S_ISREG(mode):
+        os.close(fd)
+        if stat.S_ISDIR(mode):
+            raise Unreadable("folder")
+        raise Unreadable("special", next((name for test, name in _SPECIAL if test(mode)), "a special file"))
+    with os.fdopen(fd, "rb") as handle:
+        try:
+            data = handle.read(limit + 1)
+        except OSError as exc:
+            raise Unreadable("os", exc.strerror or str(exc)) from None
+    if len(data) > limit:
+        raise Unreadable("large", _size(limit))
+    return data
+
+
+def read_bytes(path: str | Path, display: str, *, limit: int = POLICY_MAX_BYTES) -> bytes:
+    """A file's bytes, or a :class:`PolicyError` of one line naming the file (see :func:`read_regular`)."""
+    try:
+        return read_regular(path, limit)
+    except Unreadable as exc:
+        raise PolicyError([Issue(file=display, message=unreadable_message(exc))]) from None
+
+
+def unreadable_message(exc: Unreadable, name: str = "") -> str:
+    """The message for an unreadable file; ``name`` (a base's path) is put in when given."""
+    it = f"{name} " if name else ""
+    if exc.kind == "missing":
+        return f"file not found: {name}" if name else "file not found"
+    if exc.kind == "folder":
+        return f"{it}is a folder, expected a file"
+    if exc.kind == "special":
+        return f"{it}is {exc.detail}, not a regular file: give a file's path"
+    if exc.kind == "large":
+        return f"{it}is larger than {exc.detail}, the most read of such a file"
+    return f"cannot read {name}: {exc.detail}" if name else f"cannot read: {exc.detail}"
 
 
 def sha256(data: bytes) -> str:

@@ -31,7 +31,7 @@ from ..model import (
 from ..plans import plan_for
 from ..records import fast_init
 from ..tomlfmt import join_path, toml_value
-from .common import UNIT_ID, Issues, item_path, parse_toml, read_bytes, take
+from .common import DATA_MAX_BYTES, UNIT_ID, Issues, item_path, parse_toml, read_bytes, take
 from .convert import _DEC, _INT, FALSE_WORDS, PARSED_MAX, TRUE_WORDS, field_converter
 from .digest import content_digest
 from .members import check_members, units_with_members
@@ -76,13 +76,13 @@ def load_data(path: str | Path, policy: Policy, *, display: str | None = None,
     member_rows = None
     if members is not None:
         member_rows = read_member_rows(members)
-    return parse_data(read_bytes(path, shown), policy, file=shown, format=kind, members=member_rows)
+    return parse_data(read_bytes(path, shown, limit=DATA_MAX_BYTES), policy, file=shown, format=kind, members=member_rows)
 
 
 def read_member_rows(path: str | Path) -> tuple[str, list[Any]]:
     """A members file (TOML with ``[[members]]``, JSON, CSV, JSON lines) as raw rows."""
     shown = str(path)
-    data = read_bytes(path, shown)
+    data = read_bytes(path, shown, limit=DATA_MAX_BYTES)
     kind = _format_of(path, shown, None)
     if kind in ("csv", "jsonl"):
         rows: list[Any] = []
@@ -99,10 +99,7 @@ def read_member_rows(path: str | Path) -> tuple[str, list[Any]]:
 
 def parse_data(data: bytes, policy: Policy, *, file: str = "<data>", format: str = "toml",
                members: tuple[str, list[Any]] | None = None) -> Dataset:
-    from ..engine import gc_paused  # here: the engine imports the loader's model
-
-    with gc_paused():  # checking allocates many small objects and creates no cycles
-        return _parse_data(data, policy, file=file, format=format, members=members)
+    return _parse_data(data, policy, file=file, format=format, members=members)
 
 
 def _parse_data(data: bytes, policy: Policy, *, file: str, format: str,

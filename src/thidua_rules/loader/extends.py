@@ -1,8 +1,15 @@
 """``[policy] extends``: a policy built on other policy files (a catalogue, a shared table).
 
-``extends = ["catalogue/law2022.toml"]`` names base files relative to the extending file. The
-bases are applied in order (a later base overrides an earlier one), each base may extend others,
-and the extending file is applied last. Merge rules, table by table:
+``extends = ["catalogue/law2022.toml"]`` names base files relative to the extending file;
+``thidua:catalogue/law2022.toml`` names a file of the catalogue installed with the package
+(``src/thidua_rules/catalogue``), so that a policy anywhere can build on it. Where bases may be:
+in the folder of the policy being loaded or below it (after following symbolic links), in the
+packaged catalogue, or in a folder listed in the ``THIDUA_POLICY_PATH`` environment variable
+(folders separated as in ``PATH``); any other file (``../../x.toml``, an absolute path elsewhere)
+is refused, so that a policy received from someone cannot make the engine read files outside
+its own folder. A base must be a regular file of at most 10 MiB (no folder, device, named pipe
+or symbolic link loop). The bases are applied in order (a later base overrides an earlier one),
+each base may extend others, and the extending file is applied last. Merge rules, table by table:
 
 * ``[policy]`` is the extending file's own; of a base's ``[policy]`` only ``plugins`` counts
   (the sorted union of every file's plugins).
@@ -15,12 +22,14 @@ and the extending file is applied last. Merge rules, table by table:
 The result is the plain TOML dict the policy compiler reads, with ``extends`` taken out, and a
 digest covering every file: the single-file digest stays the SHA-256 of the file's bytes, and an
 extending policy's digest is the SHA-256 of ``"<sha256>  <name>\\n"`` lines (``sha256sum``'s
-format), one per file, sorted by name, names relative to the extending file's folder. Every
+format), one per file, sorted by name, names relative to the extending file's folder (a
+packaged base is named ``thidua:catalogue/…`` wherever the package is installed). Every
 problem of every file is collected, then raised as one :class:`PolicyError`.
 """
 
 from __future__ import annotations
 
+import os
 import posixpath
 from pathlib import Path
 from typing import Any
@@ -29,7 +38,15 @@ import attrs
 
 from ..errors import Issue, PolicyError, did_you_mean
 from ..extensions import type_name
-from .common import item_path, parse_toml, sha256
+from .common import POLICY_MAX_BYTES, Unreadable, item_path, parse_toml, read_regular, sha256, unreadable_message
+
+#: ``thidua:catalogue/law2022.toml``: a file of the catalogue shipped inside the package.
+PACKAGE_PREFIX = "thidua:"
+#: The installed package's folder; ``thidua:NAME`` is NAME inside it (only ``catalogue/…``).
+PACKAGE_ROOT = Path(__file__).resolve().parent.parent
+CATALOGUE = PACKAGE_ROOT / "catalogue"
+#: Folders (separated by ``os.pathsep``) whose files any policy may extend.
+POLICY_PATH_ENV = "THIDUA_POLICY_PATH"
 
 PLAIN_TABLES = ("inputs", "scoring", "ranking", "leadership", "plugin")
 ID_ARRAYS = ("checks", "groups", "criteria", "bonuses", "deductions", "bands", "titles")
@@ -72,7 +89,7 @@ def resolve_with_origins(data: bytes, *, file: str,
         return raw, sha256(data), {}
     root = Source(Path(path) if path is not None else None, file,
                   Path(path).name if path is not None else posixpath.basename(file))
-    resolver = _Resolver()
+    resolver = _Resolver(_allowed_roots(root.path))
     merged = resolver.expand(root, raw, data, chain=())
     if resolver.issues:
         raise PolicyError(resolver.issues)
@@ -80,8 +97,24 @@ def resolve_with_origins(data: bytes, *, file: str,
     return merged, sha256(manifest.encode("utf-8")), resolver.origins
 
 
+def _real(path: Path) -> Path:
+    """``path`` with symbolic links followed as far as they go (a loop is left to the read)."""
+    return Path(os.path.realpath(path))
+
+
+def _allowed_roots(policy: Path | None) -> tuple[Path, ...]:
+    """The folders bases may be in: the policy's own, the packaged catalogue, THIDUA_POLICY_PATH's."""
+    roots = [_real(CATALOGUE)]
+    if policy is not None:
+        roots.append(_real(policy).parent)
+    listed = os.environ.get(POLICY_PATH_ENV, "")
+    roots += [_real(Path(folder)) for folder in listed.split(os.pathsep) if folder]
+    return tuple(roots)
+
+
 class _Resolver:
-    def __init__(self) -> None:
+    def __init__(self, roots: tuple[Path, ...]) -> None:
+        self.roots = roots
         self.issues: list[Issue] = []
         self.digests: dict[str, str] = {}
         self.expanded: dict[Path, dict[str, Any]] = {}   # a base reached twice is read once
@@ -105,8 +138,13 @@ class _Resolver:
                 self.add(source.display, where, base)
                 continue
             assert base.path is not None  # only the extending file itself may lack a path
-            key = base.path.resolve()
-            if any(s.path is not None and s.path.resolve() == key for s in chain):
+            key = _real(base.path)
+            if not any(key.is_relative_to(root) for root in self.roots):
+                self.add(source.display, where, f"'{base.entry}' is outside the policy's folder: a base must be "
+                         f"in that folder or below it, in the packaged catalogue ('{PACKAGE_PREFIX}catalogue/…') "
+                         f"or in a folder listed in {POLICY_PATH_ENV}")
+                continue
+            if any(s.path is not None and _real(s.path) == key for s in chain):
                 names = " → ".join(s.display for s in (*chain, base))
                 self.add(source.display, where, f"extends cycle: {names}")
                 continue
@@ -143,11 +181,14 @@ class _Resolver:
         for entry in entries:
             if not isinstance(entry, str) or not entry:
                 found.append(f"expected a file path, got {type_name(entry)}")
+            elif entry.startswith(PACKAGE_PREFIX):
+                found.append(_packaged(entry))
             elif posixpath.isabs(entry) or Path(entry).is_absolute():
                 found.append(Source(Path(entry), entry, entry, entry))
             elif source.path is None:
                 found.append(f"cannot resolve '{entry}' without the policy's own path; "
-                             "load the policy from its file or give an absolute path")
+                             f"load the policy from its file, or name a packaged base ('{PACKAGE_PREFIX}catalogue/…') "
+                             f"or an absolute path in a folder listed in {POLICY_PATH_ENV}")
             else:
                 found.append(Source(
                     source.path.parent / entry,
@@ -160,15 +201,10 @@ class _Resolver:
     def read(self, source: Source, where: str, base: Source) -> tuple[dict[str, Any], bytes] | None:
         assert base.path is not None
         try:
-            data = base.path.read_bytes()
-        except FileNotFoundError:
-            self.add(source.display, where, f"file not found: {base.display}{self.nearby(base)}")
-            return None
-        except IsADirectoryError:
-            self.add(source.display, where, f"{base.display} is a folder, expected a file")
-            return None
-        except OSError as exc:
-            self.add(source.display, where, f"cannot read {base.display}: {exc.strerror}")
+            data = read_regular(base.path, POLICY_MAX_BYTES)
+        except Unreadable as exc:
+            nearby = self.nearby(base) if exc.kind == "missing" else ""
+            self.add(source.display, where, unreadable_message(exc, base.display) + nearby)
             return None
         try:
             raw = parse_toml(data, base.display)
@@ -289,6 +325,16 @@ class _Resolver:
                      f"bases' {section}{did_you_mean(item_id, positions)}")
             return
         removed.add(positions[item_id])
+
+
+def _packaged(entry: str) -> Source | str:
+    """``thidua:catalogue/NAME``: the packaged file, named the same wherever it is installed."""
+    name = posixpath.normpath(entry[len(PACKAGE_PREFIX):])
+    if not name.startswith("catalogue/") or name.startswith("/"):
+        shipped = ", ".join(f"'{PACKAGE_PREFIX}catalogue/{p.name}'" for p in sorted(CATALOGUE.glob("*.toml")))
+        return f"'{entry}' is not in the packaged catalogue; it has {shipped}"
+    shown = PACKAGE_PREFIX + name
+    return Source(PACKAGE_ROOT / name, shown, shown, shown)
 
 
 def _table_list(value: Any) -> bool:

@@ -7,6 +7,7 @@ from typing import Any
 
 from ..engine import Result
 from .document import build_document
+from .escape import visible
 
 
 def _show(value: Any) -> str:
@@ -121,7 +122,7 @@ def explain_unit(result: Result, unit_id: str) -> str:
                 out.append(f"    round 2: {q['runoff_yes']} yes-votes (the ballot between the units tied at the quota cut)")
         for item in council.get(t["id"], ()):
             out.append(f"    council: {item['reason']}")
-    return "\n".join(out) + "\n"
+    return "\n".join(map(visible, out)) + "\n"  # control characters in names shown escaped
 
 
 def explain_person(result: Result, person_id: str) -> str | None:
@@ -142,4 +143,4 @@ def explain_person(result: Result, person_id: str) -> str | None:
             reason = f": {c.reason}" if c.reason else ""
             seen = {k: _show(v) for k, v in c.seen.items()}
             out.append(f"    {c.check} {mark}{reason}" + (f" [{_seen(seen)}]" if seen else ""))
-    return "\n".join(out) + "\n"
+    return "\n".join(map(visible, out)) + "\n"  # control characters in names shown escaped

@@ -1,9 +1,15 @@
-"""A plain terminal table of the ranking, one block per cluster."""
+"""A plain terminal table of the ranking, one block per cluster.
+
+User text is shown with its control characters escaped (a name cannot move the cursor, colour
+the terminal or start a line of its own) and every cell is made :func:`~.escape.formula_safe`,
+so that the table pasted into a spreadsheet runs nothing."""
 
 from __future__ import annotations
 
 import unicodedata
 from typing import Any
+
+from .escape import table_cell, visible
 
 
 def _width(text: str) -> int:
@@ -19,13 +25,14 @@ def render_table(doc: dict[str, Any]) -> str:
     units = {u["id"]: u for u in doc["units"]}
     out: list[str] = []
     for cluster in doc["clusters"]:
-        out.append(f"{cluster['name']} ({cluster['id']}), {cluster['year']}")
+        out.append(visible(f"{cluster['name']} ({cluster['id']}), {cluster['year']}"))
         header = ["rank", "unit", "total", "band", "proposed"]
         rows = []
         for unit_id in cluster["ranking"]:
             u = units[unit_id]
             rank = f"{u['rank']}=" if u["tied"] else str(u["rank"])
-            rows.append([rank, u["id"], u["total"], u["band"] or "-", ", ".join(u["proposed"]) or "-"])
+            rows.append([table_cell(c) for c in (rank, u["id"], u["total"], u["band"] or "-",
+                                                 ", ".join(u["proposed"]) or "-")])
         widths = [max(_width(r[i]) for r in [header, *rows]) for i in range(len(header))]
         right = {0, 2}
         out.append("  ".join(_pad(h, widths[i], i in right) for i, h in enumerate(header)).rstrip())
@@ -34,9 +41,9 @@ def render_table(doc: dict[str, Any]) -> str:
             out.append("  ".join(_pad(c, widths[i], i in right) for i, c in enumerate(row)).rstrip())
         lead = cluster["leadership"]
         if lead:
-            out.append(f"leadership {lead['year']}: leader {lead['leader'] or '-'}, deputy {lead['deputy'] or '-'}")
+            out.append(visible(f"leadership {lead['year']}: leader {lead['leader'] or '-'}, deputy {lead['deputy'] or '-'}"))
         for item in cluster["council"]:
             what = item["title"] or "all titles"
-            out.append(f"council: {what}: {', '.join(item['units'])} ({item['reason']})")
+            out.append(visible(f"council: {what}: {', '.join(item['units'])} ({item['reason']})"))
         out.append("")
     return "\n".join(out)

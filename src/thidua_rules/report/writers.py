@@ -12,7 +12,7 @@ from typing import Any
 
 import tomli_w
 
-from ..engine import Result, gc_paused
+from ..engine import Result
 from .document import build_document
 from .jsontext import indented
 
@@ -78,8 +78,7 @@ FORMAT_ALIASES: dict[str, str] = {"md": "markdown"}
 
 
 def render(result: Result, fmt: str) -> str:
-    with gc_paused():  # building a document frees its pieces by reference counting alone
-        return FORMATS[fmt](result)
+    return FORMATS[fmt](result)
 
 
 #: The temporary file beside an output file: ``.<name>.thidua-partial-<pid>``. The name says what
