@@ -152,7 +152,8 @@ class CsvCells:
 
     @property
     def usable(self) -> bool:
-        """Whether each column name is unique (else ``csv_rows``' rules for repeats apply)."""
+        """Whether there is a header and it names each column once (a repeat is refused when the
+        driver's ``fix_header`` reads it; without one, ``csv_rows``' rules for repeats apply)."""
         return self.header is not None and len(set(self.header)) == len(self.header)
 
     def groups(self, row_issues: list[Issue],
