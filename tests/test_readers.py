@@ -7,7 +7,9 @@ from __future__ import annotations
 
 import io
 import os
+import subprocess
 import sys
+import time
 from pathlib import Path
 
 import pytest
@@ -361,6 +363,10 @@ class _Shrinking(io.StringIO):
             elif self.action == "grow":
                 with open(self.path, "ab") as handle:
                     handle.write(data.splitlines(keepends=True)[-1])
+            elif self.action == "rewrite":  # the same size, written again in place
+                time.sleep(0.01)
+                with open(self.path, "r+b") as handle:
+                    handle.write(data)
             else:
                 os.replace(self.path, self.path.with_suffix(".old"))
                 self.path.write_bytes(data)
@@ -368,7 +374,7 @@ class _Shrinking(io.StringIO):
 
 
 @pytest.mark.parametrize("kind", ["csv", "jsonl"])
-@pytest.mark.parametrize("action", ["cut", "grow", "replace"])
+@pytest.mark.parametrize("action", ["cut", "grow", "rewrite", "replace"])
 def test_input_changed_while_streamed(tmp_path, example_policy, kind, action, monkeypatch):
     from thidua_rules import stream
 
@@ -393,7 +399,7 @@ def test_input_changed_while_streamed(tmp_path, example_policy, kind, action, mo
                           "run again on the finished file")]
     else:
         now = path.stat().st_size
-        assert now != size
+        assert (now == size) == (action == "rewrite")
         assert lines == [(f"units.{kind}: the file changed while it was read ({size:,} bytes at the start, "
                           f"{now:,} at the end); run again on the finished file")]
 
@@ -418,3 +424,17 @@ def test_input_cut_while_streamed_to_a_file_writes_nothing(folder, monkeypatch, 
     assert err == (f"units.csv: the file changed while it was read ({size:,} bytes at the start, "
                    f"{size // 2:,} at the end); run again on the finished file\n")
 
+
+
+def test_a_pipe_streams_without_a_change_reported(folder):
+    """A pipe has no size or identity to compare: streamed from standard input, it is not a file
+    that changed; its output is the file's."""
+    text = csv_text().encode("utf-8")
+    (folder / "units.csv").write_bytes(text)
+    command = [sys.executable, "-m", "thidua_rules", "evaluate", "policy.toml"]
+    piped = subprocess.run([*command, "/dev/stdin", "--data-format", "csv", "--format", "jsonl"], input=text,
+                           capture_output=True, cwd=folder, check=False)
+    read = subprocess.run([*command, "units.csv", "--format", "jsonl"], capture_output=True, cwd=folder,
+                          check=False)
+    assert (piped.returncode, piped.stderr) == (0, b"")
+    assert piped.stdout.replace(b"/dev/stdin", b"units.csv") == read.stdout
