@@ -14,14 +14,13 @@ import csv
 import gc
 import hashlib
 import io
-import json
 import multiprocessing
 import os
+import stat
 import sys
 import time
 from collections import deque
 from collections.abc import Callable, Iterator
-from decimal import Decimal
 from pathlib import Path
 from typing import IO, Any
 
@@ -30,10 +29,11 @@ import attrs
 from .decimals import engine_context
 from .engine import Result, evaluate_cluster
 from .errors import Issue, PolicyError, ThiduaError
-from .loader.common import UNIT_ID, Issues, item_path
+from .loader import rows as rows_module
+from .loader.common import UNIT_ID, Issues, binary_problem, item_path, not_utf8
 from .loader.data import FORMATS, DataChecker
 from .loader.digest import canonical_cluster_text
-from .loader.rows import LINE, CsvRow, CsvRows, csv_layout
+from .loader.rows import LINE, CsvRow, CsvRows, cap_repeats, csv_layout, cut_off, unit_header
 from .model import Policy
 from .plugins import engine_version
 from .report.jsonlines import HEADER, cluster_lines, provenance_line, provenance_of
@@ -71,30 +71,65 @@ def _syntax(file: str, message: str, line: int | None = None, column: int | None
     return PolicyError([Issue(file=file, message=message, line=line, column=column)])
 
 
+def _bad_line(handle: IO[bytes]) -> int | None:
+    """The first line of ``handle``'s file that is not UTF-8: the line the in-memory loader
+    names (a UTF-8 sequence never spans a line end), read again from the start (``None`` for a
+    pipe, which cannot be)."""
+    try:
+        handle.seek(0)
+    except OSError:
+        return None
+    for number, raw in enumerate(handle, start=1):
+        try:
+            raw.decode("utf-8")
+        except UnicodeDecodeError:
+            return number
+    return 1  # pragma: no cover - the decoder failed on these bytes
+
+
 @contextlib.contextmanager
-def _csv_errors(file: str, rows: CsvRows) -> Iterator[None]:
+def _csv_errors(file: str, rows: CsvRows, handle: IO[bytes]) -> Iterator[None]:
     """A CSV syntax or decoding error as the one line the loader gives, at ``rows``' line."""
     try:
         yield
     except csv.Error as exc:
         raise _syntax(file, f"CSV syntax: {exc}", rows.line_num) from None
     except UnicodeDecodeError:
-        raise _syntax(file, f"not UTF-8 text (after line {rows.line_num})") from None
+        raise not_utf8(file, _bad_line(handle), "csv") from None
 
 
-def csv_rows(handle: IO[bytes], file: str) -> Iterator[tuple[int, Row]]:
-    """``(line, row)`` for each data row; empty cells are left out, as the in-memory loader does.
+def _text(handle: IO[bytes]) -> io.TextIOWrapper:
+    # ``newline=""`` splits lines exactly as the in-memory loader's ``io.StringIO(newline="")``.
+    return io.TextIOWrapper(handle, encoding="utf-8-sig", newline="")
 
-    ``newline=""`` splits lines exactly as the in-memory loader's ``io.StringIO(newline="")``.
-    """
-    text = io.TextIOWrapper(handle, encoding="utf-8-sig", newline="")
-    reader = CsvRows(csv.reader(text, strict=True))  # csv.DictReader's rows, empty cells left out
+
+def _ends_a_line(handle: IO[bytes]) -> bool:
+    """Whether the file's last byte ends a line (or the file is empty)."""
     try:
-        with _csv_errors(file, reader):
+        if handle.seek(0, os.SEEK_END) == 0:  # (read to its end already: the position is free)
+            return True
+    except OSError:  # a pipe: its end cannot be looked at again
+        return True
+    handle.seek(-1, os.SEEK_END)
+    return handle.read(1) in (b"\n", b"\r")
+
+
+def csv_rows(handle: IO[bytes], file: str,
+             header: Callable[[list[str]], list[str]] | None = None) -> Iterator[tuple[int, Row]]:
+    """``(line, row)`` for each data row; empty cells are left out, and rows of empty cells, as
+    the in-memory loader does. ``header``: as :class:`~thidua_rules.loader.rows.CsvRows` takes it.
+    """
+    text = _text(handle)
+    reader = CsvRows(csv.reader(text, strict=True), header=header)  # csv.DictReader's rows, empty cells left out
+    try:
+        with _csv_errors(file, reader, handle):
             for row in reader:
                 if None in row:
                     raise _syntax(file, "more cells than header columns", reader.line_num)
-                yield reader.line_num, row
+                if row:
+                    yield reader.line_num, row
+        if 0 <= reader.last_cells < reader.width and not _ends_a_line(handle):
+            raise cut_off(file, reader.line_num, reader.last_cells, reader.width)
     finally:
         text.close()  # closes ``handle`` too, which its owner's ``with`` then finds closed
 
@@ -106,22 +141,26 @@ class CsvCells:
     the usual unit straight from them and the row's dict (``csv_rows``' row, without its
     ``cluster``: :func:`~thidua_rules.loader.rows.cells_dict`) only for any other row."""
 
-    def __init__(self, handle: IO[bytes], file: str) -> None:
+    def __init__(self, handle: IO[bytes], file: str,
+                 fix_header: Callable[[list[str]], list[str]] | None = None) -> None:
         self.file = file
-        self.text = io.TextIOWrapper(handle, encoding="utf-8-sig", newline="")
-        self.rows = CsvRows(csv.reader(self.text, strict=True))
-        with _csv_errors(file, self.rows):
+        self.handle = handle
+        self.text = _text(handle)
+        self.rows = CsvRows(csv.reader(self.text, strict=True), header=fix_header)
+        with _csv_errors(file, self.rows, handle):
             header = self.rows.read_header()
         self.header = None if header is None else tuple(header)
 
     @property
     def usable(self) -> bool:
-        """Whether each column name is unique (else ``csv_rows``' rules for repeats apply)."""
+        """Whether there is a header and it names each column once (a repeat is refused when the
+        driver's ``fix_header`` reads it; without one, ``csv_rows``' rules for repeats apply)."""
         return self.header is not None and len(set(self.header)) == len(self.header)
 
-    def groups(self, row_issues: list[Issue]) -> Iterator[tuple[str, list[tuple[int, Any]]]]:
+    def groups(self, row_issues: list[Issue],
+               found: dict[str, Any] | None = None) -> Iterator[tuple[str, list[tuple[int, Any]]]]:
         """:func:`cluster_groups` of the rows, each row a list of cells."""
-        return _grouped(self._keyed(), self.file, row_issues)
+        return _grouped(self._keyed(), self.file, row_issues, found)
 
     def _keyed(self) -> Iterator[tuple[int, str, list[str]]]:
         """``(line, cluster id, cells)`` of each row (``""`` for a row without a cluster)."""
@@ -129,50 +168,45 @@ class CsvCells:
         rows = self.rows
         width = len(self.header)
         at = self.header.index("cluster") if "cluster" in self.header else width
-        with _csv_errors(self.file, rows):
+        row: list[str] = []
+        with _csv_errors(self.file, rows, self.handle):
             for row in rows.cells():
                 if len(row) > width:
                     raise _syntax(self.file, "more cells than header columns", rows.line_num)
-                yield rows.line_num, row[at] if at < len(row) else "", row
+                cluster_id = row[at] if at < len(row) else ""
+                if cluster_id or any(row):  # a row of empty cells (``,,,``) is a blank row
+                    yield rows.line_num, cluster_id, row
+        if row and len(row) < width and not _ends_a_line(self.handle):
+            raise cut_off(self.file, rows.line_num, len(row), width)
 
     def close(self) -> None:
         self.text.close()
 
 
-def jsonl_rows(handle: IO[bytes], file: str) -> Iterator[tuple[int, Row]]:
-    for number, raw in enumerate(handle, start=1):
-        try:
-            line = raw.decode("utf-8")
-        except UnicodeDecodeError as exc:
-            raise _syntax(file, f"not UTF-8 text (byte {exc.start} of the line)", number) from None
-        if not line.strip():
-            continue
-        try:
-            row = json.loads(line, parse_float=Decimal)
-        except json.JSONDecodeError as exc:
-            raise _syntax(file, f"JSON syntax: {exc.msg}", number, exc.colno) from None
-        if not isinstance(row, dict):
-            raise _syntax(file, "expected one JSON object per line", number)
-        yield number, row
+#: The loader's JSON-lines reader: one reader for both paths (the same rows, lines and errors).
+jsonl_rows = rows_module.jsonl_rows
 
 
-def cluster_groups(rows: Iterator[tuple[int, Row]], file: str,
-                   row_issues: list[Issue]) -> Iterator[tuple[str, list[tuple[int, Row]]]]:
+def cluster_groups(rows: Iterator[tuple[int, Row]], file: str, row_issues: list[Issue],
+                   found: dict[str, Any] | None = None) -> Iterator[tuple[str, list[tuple[int, Row]]]]:
     """Consecutive rows of one cluster, cluster by cluster; the file must be sorted by cluster id.
 
     A row without a cluster is reported in ``row_issues`` (as the in-memory loader does) and
     skipped. A cluster id lower than the one before is an error: streaming cannot reorder.
     """
-    return _grouped(((line, row.pop("cluster", None), row) for line, row in rows), file, row_issues)
+    return _grouped(((line, row.pop("cluster", None), row) for line, row in rows), file, row_issues, found)
 
 
-def _grouped(keyed: Iterator[tuple[int, Any, Any]], file: str,
-             row_issues: list[Issue]) -> Iterator[tuple[str, list[tuple[int, Any]]]]:
-    """:func:`cluster_groups` of ``(line, cluster id, row)`` triples."""
+def _grouped(keyed: Iterator[tuple[int, Any, Any]], file: str, row_issues: list[Issue],
+             found: dict[str, Any] | None = None) -> Iterator[tuple[str, list[tuple[int, Any]]]]:
+    """:func:`cluster_groups` of ``(line, cluster id, row)`` triples; ``found``: the header's
+    ``quiet`` columns (a missing ``cluster`` column is said once, on the header)."""
     current: str | None = None
     group: list[tuple[int, Any]] = []
     for line, cluster_id, row in keyed:
         if not isinstance(cluster_id, str) or not cluster_id:
+            if found is not None and "cluster" in found["quiet"]:
+                continue
             row_issues.append(Issue(file=file, line=line,
                                     message="missing 'cluster' (the id of the unit's cluster)"))
             continue
@@ -201,6 +235,7 @@ class _Task:
     clusters: tuple[tuple[str, tuple[tuple[int, Any], ...], frozenset[str]], ...]
     evaluate: bool
     header: tuple[str, ...] | None = None   # rows are CSV cells under this header (CsvCells)
+    quiet: frozenset[str] = frozenset()     # CSV columns whose problem the header gives
 
 
 @attrs.frozen
@@ -227,6 +262,7 @@ def _run_task(policy: Policy, file: str, text_values: bool, task: _Task) -> _Don
     for offset, (cluster_id, rows, taken) in enumerate(task.clusters):
         checker = DataChecker(policy, issues, text_values=text_values)
         checker.unit_ids = set(taken)
+        checker.quiet = task.quiet
         header = task.header
         unit_rows: list[Any]
         if header is None:
@@ -343,39 +379,86 @@ def evaluate_stream(
     except OSError as exc:
         raise PolicyError([Issue(file=shown, message=f"cannot read: {exc.strerror}")]) from None
     with handle:
-        size = os.fstat(handle.fileno()).st_size
+        start = os.fstat(handle.fileno())
+        size = start.st_size
+        try:
+            head = os.pread(handle.fileno(), 8, 0)
+        except OSError:  # a pipe: not looked at ahead
+            head = b""
+        problem = binary_problem(head, kind)
+        if problem is not None:
+            raise PolicyError([Issue(file=shown, message=problem)])
         bar = progress(size) if callable(progress) else progress
+        watch = os.dup(handle.fileno())  # the file read, looked at after the rows (which close it)
+
+        def unchanged() -> None:
+            _unchanged(data_path, watch, start, shown)
+        # The header's problems, said once for the file (as the loader does), when it is read.
+        found: dict[str, Any] = {"issues": [], "quiet": frozenset()}
+
+        def header(cells: list[str]) -> list[str]:
+            fixed = unit_header(policy, cells, shown)
+            layout = csv_layout(policy, tuple(fixed))
+            found["issues"][:] = layout.issues(shown)  # (read twice off the straightforward path)
+            found["quiet"] = layout.quiet
+            return fixed
+
         try:
             rows: Any = None
             if kind == "csv":
-                cells = CsvCells(handle, shown)
+                cells = CsvCells(handle, shown, header)
                 if cells.usable:
                     rows = cells
-                else:  # repeated column names (or no header): csv_rows' rules, from the start
+                else:  # no header (or the straightforward path): csv_rows' rules, from the start
                     cells.text.detach()
                     handle.seek(0)
             if rows is None:
-                rows = csv_rows(handle, shown) if kind == "csv" else jsonl_rows(handle, shown)
+                rows = csv_rows(handle, shown, header) if kind == "csv" else jsonl_rows(handle, shown)
             try:
-                return _run(policy, rows, handle, shown, kind, out, jobs, policy_bytes, bar)
+                return _run(policy, rows, handle, shown, kind, out, jobs, policy_bytes, bar, found, unchanged)
             finally:
                 rows.close()
+        except ThiduaError:
+            unchanged()  # a file that changed while it was read: that, not what it made the rows say
+            raise
         finally:
+            os.close(watch)
             if bar is not None:
                 bar.close()
 
 
+def _unchanged(path: str | Path, fd: int, start: os.stat_result, file: str) -> None:
+    """Fail when the file was cut, grown, rewritten or replaced while it was read: the rows read
+    would be a complete-looking part of it."""
+    now = os.fstat(fd)
+    if not stat.S_ISREG(start.st_mode):  # a pipe or a device: no size or identity to compare
+        return
+    try:
+        named = os.stat(path)
+    except OSError:
+        named = None
+    if named is None or (named.st_dev, named.st_ino) != (start.st_dev, start.st_ino):
+        message = "the file was replaced or removed while it was read; run again on the finished file"
+    elif now.st_size != start.st_size or now.st_mtime_ns != start.st_mtime_ns:
+        message = (f"the file changed while it was read ({start.st_size:,} bytes at the start, "
+                   f"{now.st_size:,} at the end); run again on the finished file")
+    else:
+        return
+    raise PolicyError([Issue(file=file, message=message)])
+
+
 def _run(policy: Policy, rows: Iterator[tuple[int, Row]] | CsvCells, handle: IO[bytes], file: str,
-         kind: str, out: IO[str] | IO[bytes], jobs: int, policy_bytes: bytes | None, bar: Progress | None) -> StreamSummary:
+         kind: str, out: IO[str] | IO[bytes], jobs: int, policy_bytes: bytes | None, bar: Progress | None,
+         found: dict[str, Any], unchanged: Callable[[], None]) -> StreamSummary:
     text_values = kind == "csv"
-    row_issues: list[Issue] = []
+    row_issues: list[Issue] = found["issues"]  # the header's problems first, as the loader gives them
     header = None
     groups: Iterator[tuple[str, list[tuple[int, Any]]]]
     if isinstance(rows, CsvCells):
-        groups, header = rows.groups(row_issues), rows.header
+        groups, header = rows.groups(row_issues, found), rows.header
         at = header.index("id") if "id" in header else len(header)
     else:
-        groups = cluster_groups(rows, file, row_issues)
+        groups = cluster_groups(rows, file, row_issues, found)
     digest = hashlib.sha256(b"[")
     state = {"issues": [], "failure": (), "clusters": 0, "units": 0, "first": True}
     seen_ids: set[str] = set()
@@ -397,11 +480,12 @@ def _run(policy: Policy, rows: Iterator[tuple[int, Row]] | CsvCells, handle: IO[
             size += len(group)
             if size >= BATCH_UNITS:
                 yield _Task(index, tuple(batch), not (row_issues or state["issues"] or state["failure"]),
-                            header)
+                            header, found["quiet"])
                 index += len(batch)
                 batch, size = [], 0
         if batch:
-            yield _Task(index, tuple(batch), not (row_issues or state["issues"] or state["failure"]), header)
+            yield _Task(index, tuple(batch), not (row_issues or state["issues"] or state["failure"]), header,
+                        found["quiet"])
 
     def take(done: _Done) -> None:
         state["issues"].extend(done.issues)
@@ -438,8 +522,9 @@ def _run(policy: Policy, rows: Iterator[tuple[int, Row]] | CsvCells, handle: IO[
                     take(window.popleft().get())
             while window:
                 take(window.popleft().get())
+    unchanged()  # before any error from the rows: they may be a part of the file
     if row_issues or state["issues"]:
-        raise PolicyError([*row_issues, *state["issues"]])
+        raise PolicyError(cap_repeats([*row_issues, *state["issues"]]))
     if state["failure"]:
         raise StreamError(list(state["failure"]))
     digest.update(b"]")

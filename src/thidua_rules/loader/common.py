@@ -130,14 +130,96 @@ _AT_LINE = re.compile(r"^(?P<msg>.*?)\s*\(at line (?P<line>\d+), column (?P<col>
 _AT_END = re.compile(r"^(?P<msg>.*?)\s*\(at end of document\)$")
 
 
+#: Arrays and tables inside each other deeper than this are refused: no real file comes near,
+#: and the parsers (and the checks after them) recurse per level.
+MAX_DEPTH = 64
+#: Spreadsheet workbooks given where text is expected: zip (.xlsx, .ods) and OLE (.xls) files.
+_WORKBOOK = (b"PK\x03\x04", b"\xd0\xcf\x11\xe0\xa1\xb1\x1a\xe1")
+_UTF16 = (b"\xff\xfe", b"\xfe\xff")
+_SAVE_CSV = "save as CSV UTF-8 (Comma delimited) in Excel"
+_SAVE_TEXT = "save the file as UTF-8"
+
+
+def _save_hint(kind: str) -> str:
+    return _SAVE_CSV if kind == "csv" else _SAVE_TEXT
+
+
+def binary_problem(head: bytes, kind: str) -> str | None:
+    """What a file starting with ``head`` is when it is text we cannot read but can name: a
+    workbook, or UTF-16 text (Excel's "Unicode Text"), with the fix; ``None`` otherwise."""
+    if head.startswith(_WORKBOOK):
+        if kind == "toml":
+            return "this is a zip or Office file, not TOML text"
+        return "this is an Excel workbook (or another zip or OLE file), not text: save the sheet as CSV UTF-8"
+    if head.startswith(_UTF16):
+        return f"UTF-16 text, not UTF-8: {_save_hint(kind)}"
+    return None
+
+
+def not_utf8(display: str, line: int | None, kind: str) -> PolicyError:
+    """The one line for text that is not UTF-8 (a CSV saved as Windows-1252 or -1258, say)."""
+    return PolicyError([Issue(file=display, line=line,
+                              message=f"not UTF-8 text: {_save_hint(kind)}")])
+
+
+def decode_text(data: bytes, display: str, kind: str) -> str:
+    """``data`` as text: UTF-8, a byte-order mark dropped (Excel and Notepad write one); a
+    workbook, UTF-16 or other non-UTF-8 bytes give one line with the fix."""
+    problem = binary_problem(data[:8], kind)
+    if problem is not None:
+        raise PolicyError([Issue(file=display, message=problem)])
+    try:
+        return data.decode("utf-8-sig")
+    except UnicodeDecodeError as exc:
+        raise not_utf8(display, data.count(b"\n", 0, exc.start) + 1, kind) from None
+
+
+def too_deep(display: str, line: int | None) -> PolicyError:
+    return PolicyError([Issue(file=display, line=line, message=f"arrays and tables nested deeper than "
+                              f"{MAX_DEPTH} levels; flatten the data")])
+
+
+_JSON_TOKENS = re.compile(r'"(?:[^"\\]|\\.)*"?|[\[\]{}\n]')
+_TOML_TOKENS = re.compile(r'"""[\s\S]*?(?:"""|$)' r"|'''[\s\S]*?(?:'''|$)"
+                          r'|"(?:[^"\\\n]|\\.)*"?' r"|'[^'\n]*'?|#[^\n]*|[\[\]{}\n]")
+
+
+def deep_line(text: str, kind: str) -> int | None:
+    """The line where ``text`` first nests arrays and tables deeper than :data:`MAX_DEPTH`
+    (strings and comments skipped); ``None`` if it does not. Only called on the error path."""
+    depth, line = 0, 1
+    for match in (_TOML_TOKENS if kind == "toml" else _JSON_TOKENS).finditer(text):
+        token = match.group()
+        if token == "[" or token == "{":
+            depth += 1
+            if depth > MAX_DEPTH:
+                return line
+        elif token == "]" or token == "}":
+            depth -= 1
+        else:
+            line += token.count("\n")
+    return None
+
+
+def check_depth(value: Any, display: str, text: str, kind: str) -> None:
+    """Refuse a parsed document nested deeper than :data:`MAX_DEPTH` (walked without recursion)."""
+    stack = [(value, 1)]
+    while stack:
+        item, depth = stack.pop()
+        if depth > MAX_DEPTH:
+            raise too_deep(display, deep_line(text, kind))
+        for child in item.values() if type(item) is dict else item:
+            if type(child) is dict or type(child) is list:
+                stack.append((child, depth + 1))
+
+
 def parse_toml(data: bytes, display: str) -> dict[str, Any]:
     """Parse TOML with exact decimals; a syntax error becomes one issue with line and column."""
+    text = decode_text(data, display, "toml")
     try:
-        text = data.decode("utf-8")
-    except UnicodeDecodeError as exc:
-        raise PolicyError([Issue(file=display, message=f"not UTF-8 text (byte {exc.start})")]) from None
-    try:
-        return tomllib.loads(text, parse_float=Decimal)
+        parsed = tomllib.loads(text, parse_float=Decimal)
+    except RecursionError:
+        raise too_deep(display, deep_line(text, "toml")) from None
     except tomllib.TOMLDecodeError as exc:
         message = str(exc)
         line = getattr(exc, "lineno", None)
@@ -150,6 +232,8 @@ def parse_toml(data: bytes, display: str) -> dict[str, Any]:
             line = text.count("\n") + 1
         issue = Issue(file=display, message=f"TOML syntax: {message}", line=line, column=column)
         raise PolicyError([issue]) from None
+    check_depth(parsed, display, text, "toml")
+    return parsed
 
 
 def item_path(array_path: str, index: int, item: Any) -> str:

@@ -45,6 +45,7 @@ from .rows import (  # noqa: F401 - CsvRows, _csv_rows, cells_dict: re-exported 
     _jsonl_rows,
     _parse_json,
     _rows_to_clusters,
+    cap_repeats,
     cells_dict,
     csv_layout,
 )
@@ -59,8 +60,15 @@ CLUSTER_KEYS = {
 _new_unit = fast_init(Unit)
 
 
+#: Spreadsheet files given as data: read as a sheet saved as CSV (reading them is a later step).
+WORKBOOKS = (".xlsx", ".xlsm", ".xls", ".ods")
+
+
 def _format_of(path: str | Path, shown: str, format: str | None) -> str:
     kind = format or FORMATS.get(Path(path).suffix.lower())
+    if kind is None and Path(path).suffix.lower() in WORKBOOKS:
+        raise PolicyError([Issue(file=shown, message="this is a spreadsheet workbook: save the sheet as "
+                                 "CSV UTF-8 (Comma delimited) in Excel and give the .csv file")])
     if kind is None:
         raise PolicyError([Issue(file=shown, message="unknown data format; use a .toml, .json, .csv "
                                  "or .jsonl file (or --data-format)")])
@@ -118,8 +126,8 @@ def _parse_data(data: bytes, policy: Policy, *, file: str, format: str,
     else:
         raise PolicyError([Issue(file=file, message=f"unknown data format '{format}'")])
     checker = DataChecker(policy, issues, text_values=(format == "csv"))
-    if format == "csv":
-        checker.layout = layout
+    if format == "csv" and layout is not None:
+        checker.layout, checker.quiet = layout, layout.quiet
     if members is not None:
         checker.members_elsewhere = units_with_members(members[1])
         checker.member_ids_elsewhere = {r["id"] for r in members[1]
@@ -127,6 +135,7 @@ def _parse_data(data: bytes, policy: Policy, *, file: str, format: str,
     clusters = checker.clusters(raw)
     if members is not None:
         clusters = _attach_members(policy, clusters, members, issues)
+    issues.items = cap_repeats(issues.items)
     issues.raise_if_any()
     return Dataset(file=file, sha256=content_digest(clusters), clusters=clusters)
 
@@ -181,6 +190,9 @@ class DataChecker:
         self._quick_plan: tuple[Any, ...] | bool | None = None
         #: the columns of the CSV file whose rows are :class:`CsvRow` items, if any
         self.layout: CsvLayout | None = None
+        #: columns of a CSV file whose problem its header gives (unknown or missing): their
+        #: per-row messages are left out
+        self.quiet: frozenset[str] = frozenset()
         #: the layout :meth:`cells_plan` was worked out for, and it
         self._cells_plan: tuple[Any, Any] = (None, None)
 
@@ -335,8 +347,10 @@ class DataChecker:
         unit_id, name = item.get("id"), item.get("name")
         ok = True
         if not isinstance(unit_id, str) or not UNIT_ID.fullmatch(unit_id):
-            self.issues.add(path, "missing key 'id'" if unit_id is None else
-                            f"unit id {toml_value(unit_id)} must be lower-case letters, digits, '-', '_' and '.'")
+            if unit_id is not None or "id" not in self.quiet:  # (no id column: said on the header)
+                self.issues.add(path, "missing key 'id'" if unit_id is None else
+                                f"unit id {toml_value(unit_id)} must be lower-case letters, digits, '-', '_' "
+                                "and '.'")
             ok = False
         elif unit_id in self.unit_ids:
             self.issues.add(f"{path}.id", f"duplicate unit id '{unit_id}'")
@@ -548,6 +562,9 @@ class DataChecker:
                 ok = False
                 continue
             if field is None:
+                if key_name in self.quiet:  # an unknown column: said once, on the header
+                    ok = False
+                    continue
                 self.issues.add(join_path(path, key_name), f"unknown field '{key_name}'"
                                 f"{did_you_mean(key_name, [*inputs, *(k for k in skip if isinstance(k, str))])}")
                 ok = False
@@ -566,6 +583,8 @@ class DataChecker:
                     continue
                 if field.default is not None:
                     values[field.id], _ = self.convert(field, field.default)
+                elif field.required and field.id in self.quiet:  # a missing column: said on the header
+                    ok = False
                 elif field.required:
                     label = f" ({field.label})" if field.label else ""
                     self.issues.add(path, f"missing field '{field.id}'{label}")

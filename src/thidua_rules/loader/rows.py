@@ -7,46 +7,201 @@ from __future__ import annotations
 import csv
 import io
 import json
-from collections.abc import Iterator
+import re
+import unicodedata
+from collections.abc import Callable, Iterable, Iterator
 from decimal import Decimal
 from typing import Any
 
-from ..errors import Issue, PolicyError
+from ..errors import Issue, PolicyError, did_you_mean
 from ..model import Policy
 from ..plans import plan_for
-from .common import Issues
+from .common import Issues, binary_problem, check_depth, decode_text, deep_line, not_utf8, too_deep
 
 #: Key under which a row of a CSV or JSON-lines file keeps its line number (never a string, so
 #: it cannot clash with a field name).
 LINE: Any = object()
 
 
+class _DuplicateKey(Exception):
+    def __init__(self, key: str) -> None:
+        self.key = key
+
+
+def _unique_pairs(pairs: list[tuple[str, Any]]) -> dict[str, Any]:
+    """``object_pairs_hook``: a key given twice in one object is refused, as TOML refuses it
+    (``json`` would keep the last silently)."""
+    d = dict(pairs)
+    if len(d) != len(pairs):
+        seen: set[str] = set()
+        for k, _ in pairs:
+            if k in seen:
+                raise _DuplicateKey(k)
+            seen.add(k)
+    return d
+
+
+def _duplicate(file: str, key: str, line: int | None = None) -> PolicyError:
+    return PolicyError([Issue(file=file, line=line, message=f"key {json.dumps(key, ensure_ascii=False)} "
+                              "given twice in one JSON object; keep one")])
+
+
 def _parse_json(data: bytes, file: str) -> Any:
+    text = decode_text(data, file, "json")
     try:
-        return json.loads(data.decode("utf-8"), parse_float=Decimal)
-    except UnicodeDecodeError as exc:
-        raise PolicyError([Issue(file=file, message=f"not UTF-8 text (byte {exc.start})")]) from None
+        parsed = json.loads(text, parse_float=Decimal, object_pairs_hook=_unique_pairs)
+    except _DuplicateKey as exc:
+        raise _duplicate(file, exc.key) from None
+    except RecursionError:
+        raise too_deep(file, deep_line(text, "json")) from None
     except json.JSONDecodeError as exc:
         raise PolicyError([Issue(file=file, line=exc.lineno, column=exc.colno,
                                  message=f"JSON syntax: {exc.msg}")]) from None
+    check_depth(parsed, file, text, "json")
+    return parsed
+
+
+def jsonl_rows(lines: Iterable[bytes], file: str) -> Iterator[tuple[int, dict[str, Any]]]:
+    """``(line, row)`` for each object of a JSON-lines file given as its raw lines (a binary
+    file, or ``io.BytesIO`` of its bytes: split at ``\\n`` only, as JSON strings may hold other
+    line separators); blank lines are skipped. The one reader of the in-memory loader and the
+    streaming driver: the same rows, lines and errors."""
+    for number, raw in enumerate(lines, start=1):
+        if number == 1:
+            problem = binary_problem(raw[:8], "jsonl")
+            if problem is not None:
+                raise PolicyError([Issue(file=file, message=problem)])
+            if raw.startswith(b"\xef\xbb\xbf"):  # a byte-order mark
+                raw = raw[3:]
+        try:
+            line = raw.decode("utf-8")
+        except UnicodeDecodeError:
+            raise not_utf8(file, number, "jsonl") from None
+        if not line.strip():
+            continue
+        try:
+            row = json.loads(line, parse_float=Decimal, object_pairs_hook=_unique_pairs)
+        except _DuplicateKey as exc:
+            raise _duplicate(file, exc.key, number) from None
+        except RecursionError:
+            raise too_deep(file, number) from None
+        except json.JSONDecodeError as exc:
+            raise PolicyError([Issue(file=file, line=number, column=exc.colno,
+                                     message=f"JSON syntax: {exc.msg}")]) from None
+        if not isinstance(row, dict):
+            raise PolicyError([Issue(file=file, line=number, message="expected one JSON object per line")])
+        try:
+            check_depth(row, file, line, "json")
+        except PolicyError:
+            raise too_deep(file, number) from None
+        yield number, row
+
+
+def _csv_text(data: bytes, file: str) -> str:
+    return decode_text(data, file, "csv")
 
 
 def _csv_rows(data: bytes, file: str) -> list[tuple[int, dict[str, Any]]]:
-    try:
-        text = data.decode("utf-8-sig")
-    except UnicodeDecodeError as exc:
-        raise PolicyError([Issue(file=file, message=f"not UTF-8 text (byte {exc.start})")]) from None
-    reader = CsvRows(csv.reader(io.StringIO(text, newline=""), strict=True))
+    text = _csv_text(data, file)
+    reader = CsvRows(csv.reader(io.StringIO(text, newline=""), strict=True), header=unique_header(file))
     rows = []
     try:
         for row in reader:
             if None in row:
                 raise PolicyError([Issue(file=file, line=reader.line_num,
                                          message="more cells than header columns")])
-            rows.append((reader.line_num, row))
+            if row:  # a row of empty cells (``,,,`` as Excel leaves) is a blank row
+                rows.append((reader.line_num, row))
     except csv.Error as exc:
         raise PolicyError([Issue(file=file, line=reader.line_num, message=f"CSV syntax: {exc}")]) from None
     return rows
+
+
+def repeated_columns(header: list[str], file: str) -> None:
+    """A column named twice: refused (``csv.DictReader`` would keep the last cell silently)."""
+    if len(set(header)) == len(header):
+        return
+    at: dict[str, list[int]] = {}
+    for i, name in enumerate(header, start=1):
+        at.setdefault(name, []).append(i)
+    issues = [Issue(file=file, line=1, message=f"column '{name}' appears {len(places)} times (columns "
+                    f"{', '.join(map(str, places[:-1]))} and {places[-1]}); keep one")
+              for name, places in at.items() if len(places) > 1]
+    raise PolicyError(issues)
+
+
+def unique_header(file: str) -> Callable[[list[str]], list[str]]:
+    def fix(header: list[str]) -> list[str]:
+        repeated_columns(header, file)
+        return header
+
+    return fix
+
+
+#: Columns of a unit CSV file besides the policy's inputs.
+UNIT_COLUMNS = ("cluster", "id", "name")
+
+
+def _normal(text: str) -> str:
+    return unicodedata.normalize("NFC", text.strip())
+
+
+def _label_ids(policy: Policy) -> dict[str, str]:
+    """Per policy: each input's ``label`` (NFC, trimmed) → its id, for labels naming one input and
+    no column id (a header written as the labels people see instead of the ids)."""
+    def build(p: Policy) -> dict[str, str]:
+        ids = {*UNIT_COLUMNS, *(f.id for f in p.inputs)}
+        by_label: dict[str, list[str]] = {}
+        for field in p.inputs:
+            if field.label:
+                by_label.setdefault(_normal(field.label), []).append(field.id)
+        return {label: found[0] for label, found in by_label.items()
+                if len(found) == 1 and label not in ids and label}
+
+    return plan_for("csv-labels", policy, build)
+
+
+def unit_header(policy: Policy, header: list[str], file: str) -> list[str]:
+    """A unit CSV file's header with each cell naming a column by its id: a cell that is an id
+    or an input's label once trimmed and NFC-normalised is that id. A column named twice is
+    refused."""
+    ids = {*UNIT_COLUMNS, *(f.id for f in policy.inputs)}
+    labels = _label_ids(policy)
+    fixed = []
+    for cell in header:
+        if cell not in ids:
+            name = _normal(cell)
+            cell = name if name in ids else labels.get(name, cell)
+        fixed.append(cell)
+    repeated_columns(fixed, file)
+    return fixed
+
+
+def header_issues(policy: Policy, header: tuple[str, ...], file: str) -> tuple[list[Issue], frozenset[str]]:
+    """A unit CSV file's header problems, once for the file (on line 1) rather than once per row:
+    unknown columns and missing required ones; and the columns they name, whose per-row
+    messages are left out."""
+    inputs = {f.id: f for f in policy.inputs}
+    issues = []
+    quiet = set()
+    for name in header:
+        if name not in inputs and name not in UNIT_COLUMNS:
+            issues.append(Issue(file=file, line=1, message=f"unknown column '{name}'"
+                                f"{did_you_mean(name, [*UNIT_COLUMNS, *inputs])}"))
+            quiet.add(name)
+    if "id" not in header:
+        issues.append(Issue(file=file, line=1, message="missing column 'id' (the unit's id)"))
+        quiet.add("id")
+    if "cluster" not in header:
+        issues.append(Issue(file=file, line=1, message="missing column 'cluster' (the id of the unit's cluster)"))
+        quiet.add("cluster")
+    for field in policy.inputs:
+        if (field.id not in header and field.required and field.default is None and not field.plugin
+                and field.members is None):
+            label = f" ({field.label})" if field.label else ""
+            issues.append(Issue(file=file, line=1, message=f"missing column '{field.id}'{label}"))
+            quiet.add(field.id)
+    return issues, frozenset(quiet)
 
 
 class CsvRows:
@@ -60,14 +215,20 @@ class CsvRows:
     skipped, after the first of them.
     """
 
-    def __init__(self, reader: Any) -> None:
+    def __init__(self, reader: Any, header: Callable[[list[str]], list[str]] | None = None) -> None:
         self.reader = reader
         self.line_num = 0
+        #: the header as the rows are keyed, made from the first row (the first row as it is)
+        self.fix_header = header
+        #: after iterating: the header's cells, and the last row's (-1: no row)
+        self.width, self.last_cells = 0, -1
 
     def read_header(self) -> list[str] | None:
-        """The first row (None for an empty file)."""
+        """The first row (None for an empty file), through ``header`` if given."""
         header = next(self.reader, None)
         self.line_num = self.reader.line_num
+        if header is not None and self.fix_header is not None:
+            header = self.fix_header(header)
         return header
 
     def cells(self) -> Iterator[list[str]]:
@@ -88,9 +249,10 @@ class CsvRows:
         header = self.read_header()
         if header is None:
             return
-        width = len(header)
+        width = self.width = len(header)
         unique = len(set(header)) == width
         for row in self.cells():
+            self.last_cells = len(row)
             if not unique:
                 # A repeated column name: a later cell, even empty, replaces an earlier one.
                 d: dict[Any, Any] = dict(zip(header, row, strict=False))
@@ -112,19 +274,7 @@ class CsvRows:
 
 
 def _jsonl_rows(data: bytes, file: str) -> list[tuple[int, dict[str, Any]]]:
-    rows = []
-    for number, line in enumerate(data.decode("utf-8", errors="strict").splitlines(), start=1):
-        if not line.strip():
-            continue
-        try:
-            row = json.loads(line, parse_float=Decimal)
-        except json.JSONDecodeError as exc:
-            raise PolicyError([Issue(file=file, line=number, column=exc.colno,
-                                     message=f"JSON syntax: {exc.msg}")]) from None
-        if not isinstance(row, dict):
-            raise PolicyError([Issue(file=file, line=number, message="expected one JSON object per line")])
-        rows.append((number, row))
-    return rows
+    return list(jsonl_rows(io.BytesIO(data), file))
 
 
 def _rows_to_clusters(rows: list[tuple[int, dict[str, Any]]], policy: Policy,
@@ -170,6 +320,17 @@ class CsvLayout:
         self.width = len(header)
         self.id_at = header.index("id") if "id" in header else None
         self.name_at = header.index("name") if "name" in header else None
+        #: :func:`header_issues` (for no file) when made by :func:`csv_layout`
+        self.header_problems: tuple[list[Issue], frozenset[str]] = ([], frozenset())
+
+    def issues(self, file: str) -> list[Issue]:
+        """The header's problems, for ``file``, on line 1."""
+        return [Issue(file=file, line=1, message=i.message) for i in self.header_problems[0]]
+
+    @property
+    def quiet(self) -> frozenset[str]:
+        """Columns whose problem the header gives: their per-row messages are left out."""
+        return self.header_problems[1]
 
     def row_dict(self, row: CsvRow) -> dict[Any, Any]:
         """The row as ``_rows_to_clusters`` keeps it: :func:`cells_dict`, its line under ``LINE``."""
@@ -183,45 +344,55 @@ class CsvLayout:
         return (row.cells[at] or None) if at is not None and at < len(row.cells) else None
 
 
+def cut_off(file: str, line: int, cells: int, width: int) -> PolicyError:
+    """A last row shorter than the header and without a line end: the file was cut off (a copy
+    or a download that stopped, a file being written), not a row that ends early."""
+    return PolicyError([Issue(file=file, line=line, message=f"the last row has {cells} of {width} cells and "
+                              "no line end: the file looks cut off; copy or save it again")])
+
+
 def _csv_clusters(data: bytes, file: str, policy: Policy,
                   issues: Issues) -> tuple[dict[str, Any], CsvLayout | None]:
     """``_rows_to_clusters(_csv_rows(data, file), …)`` with each row a :class:`CsvRow` of the
-    file's :class:`CsvLayout` (the same clusters, rows, line numbers, issues and errors), or,
-    when the header repeats a column name, exactly that (and no layout)."""
-    try:
-        text = data.decode("utf-8-sig")
-    except UnicodeDecodeError as exc:
-        raise PolicyError([Issue(file=file, message=f"not UTF-8 text (byte {exc.start})")]) from None
-    reader = CsvRows(csv.reader(io.StringIO(text, newline=""), strict=True))
+    file's :class:`CsvLayout` (the same clusters, rows, line numbers, issues and errors); the
+    header's problems once, on line 1 (:func:`header_issues`)."""
+    text = _csv_text(data, file)
+    reader = CsvRows(csv.reader(io.StringIO(text, newline=""), strict=True),
+                     header=lambda h: unit_header(policy, h, file))
     clusters: dict[str, dict[str, Any]] = {}
     no_cluster: list[int] = []  # lines of rows without a cluster: reported after reading them all
     try:
         header = reader.read_header()
         if header is None:
             return {"clusters": []}, None
-        if len(set(header)) != len(header):
-            return _rows_to_clusters(_csv_rows(data, file), policy, issues), None
         width = len(header)
         at = header.index("cluster") if "cluster" in header else width
+        cells: list[str] = header
         for cells in reader.cells():
             line = reader.line_num
             if len(cells) > width:
                 raise PolicyError([Issue(file=file, line=line, message="more cells than header columns")])
             cluster_id = cells[at] if at < len(cells) else ""
             if not cluster_id:
-                no_cluster.append(line)
-                continue
+                if any(cells):
+                    no_cluster.append(line)
+                continue  # a row of empty cells (``,,,`` as Excel leaves) is a blank row
             cluster = clusters.get(cluster_id)
             if cluster is None:
                 cluster = clusters[cluster_id] = {"id": cluster_id, "units": []}
             cluster["units"].append(CsvRow(line, cells))
     except csv.Error as exc:
         raise PolicyError([Issue(file=file, line=reader.line_num, message=f"CSV syntax: {exc}")]) from None
-    for line in no_cluster:
-        issues.line = line
-        issues.add("", "missing 'cluster' (the id of the unit's cluster)")
-        issues.line = None
-    return {"clusters": [clusters[c] for c in sorted(clusters)]}, csv_layout(policy, tuple(header))
+    if len(cells) < width and cells is not header and not text.endswith(("\n", "\r")):
+        raise cut_off(file, reader.line_num, len(cells), width)
+    layout = csv_layout(policy, tuple(header))
+    issues.items.extend(layout.issues(file))
+    if "cluster" not in layout.quiet:  # (no cluster column: said once, on the header)
+        for line in no_cluster:
+            issues.line = line
+            issues.add("", "missing 'cluster' (the id of the unit's cluster)")
+            issues.line = None
+    return {"clusters": [clusters[c] for c in sorted(clusters)]}, layout
 
 
 def csv_layout(policy: Policy, header: tuple[str, ...]) -> CsvLayout:
@@ -233,4 +404,38 @@ def csv_layout(policy: Policy, header: tuple[str, ...]) -> CsvLayout:
         if len(layouts) >= 16:
             layouts.clear()
         layout = layouts[header] = CsvLayout(header)
+        layout.header_problems = header_issues(policy, header, "")
     return layout
+
+
+#: Of the messages of one shape (the same problem, at the same key in other rows or units), this
+#: many are shown, then one line with the count of the others.
+SHOWN_REPEATS = 5
+_ITEM_KEY = re.compile(r"\((\w+)=[^()]*\)")
+_INDEX = re.compile(r"\[\d+\]")
+
+
+def cap_repeats(items: list[Issue]) -> list[Issue]:
+    """``items`` with each shape's messages after the first :data:`SHOWN_REPEATS` replaced by one
+    line ``… and 9,995 more rows: <message>``, placed after the last one shown. A shape is the
+    file, the key path with its indices and ids left out, and the message; order is kept."""
+    def shape(issue: Issue) -> tuple[str, str, str]:
+        return issue.file, _INDEX.sub("[]", _ITEM_KEY.sub(r"(\1=)", issue.path)), issue.message
+
+    shapes = [shape(i) for i in items]
+    total: dict[tuple[str, str, str], int] = {}
+    for s in shapes:
+        total[s] = total.get(s, 0) + 1
+    if max(total.values(), default=0) <= SHOWN_REPEATS:
+        return items
+    out = []
+    shown: dict[tuple[str, str, str], int] = {}
+    for issue, s in zip(items, shapes, strict=True):
+        n = shown[s] = shown.get(s, 0) + 1
+        if n <= SHOWN_REPEATS:
+            out.append(issue)
+        if n == SHOWN_REPEATS and total[s] > SHOWN_REPEATS:
+            rows = " rows" if issue.line is not None else ""
+            out.append(Issue(file=issue.file, message=f"… and {total[s] - SHOWN_REPEATS:,} more{rows}: "
+                             f"{issue.message}"))
+    return out
