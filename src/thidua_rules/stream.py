@@ -20,13 +20,12 @@ import sys
 import time
 from collections import deque
 from collections.abc import Callable, Iterator
-from decimal import Decimal
 from pathlib import Path
 from typing import IO, Any
 
 import attrs
 
-from .decimals import engine_context
+from .decimals import JSON_NUMBERS, engine_context
 from .engine import Result, evaluate_cluster, gc_paused
 from .errors import Issue, PolicyError, ThiduaError
 from .loader.common import UNIT_ID, Issues, item_path
@@ -147,7 +146,7 @@ def jsonl_rows(handle: IO[bytes], file: str) -> Iterator[tuple[int, Row]]:
         if not line.strip():
             continue
         try:
-            row = json.loads(line, parse_float=Decimal)
+            row = json.loads(line, **JSON_NUMBERS)
         except json.JSONDecodeError as exc:
             raise _syntax(file, f"JSON syntax: {exc.msg}", number, exc.colno) from None
         if not isinstance(row, dict):

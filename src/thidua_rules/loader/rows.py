@@ -8,9 +8,9 @@ import csv
 import io
 import json
 from collections.abc import Iterator
-from decimal import Decimal
 from typing import Any
 
+from ..decimals import JSON_NUMBERS
 from ..errors import Issue, PolicyError
 from ..model import Policy
 from ..plans import plan_for
@@ -23,7 +23,7 @@ LINE: Any = object()
 
 def _parse_json(data: bytes, file: str) -> Any:
     try:
-        return json.loads(data.decode("utf-8"), parse_float=Decimal)
+        return json.loads(data.decode("utf-8"), **JSON_NUMBERS)
     except UnicodeDecodeError as exc:
         raise PolicyError([Issue(file=file, message=f"not UTF-8 text (byte {exc.start})")]) from None
     except json.JSONDecodeError as exc:
@@ -117,7 +117,7 @@ def _jsonl_rows(data: bytes, file: str) -> list[tuple[int, dict[str, Any]]]:
         if not line.strip():
             continue
         try:
-            row = json.loads(line, parse_float=Decimal)
+            row = json.loads(line, **JSON_NUMBERS)
         except json.JSONDecodeError as exc:
             raise PolicyError([Issue(file=file, line=number, column=exc.colno,
                                      message=f"JSON syntax: {exc.msg}")]) from None
