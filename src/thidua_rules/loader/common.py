@@ -13,7 +13,7 @@ from typing import Any
 from ..decimals import MAX_WHOLE_DIGITS, bounded_decimal, number_problem
 from ..errors import Issue, PolicyError, did_you_mean
 from ..extensions import type_name
-from ..tomlfmt import join_path, toml_key
+from ..tomlfmt import escape_char, escaped, join_path, toml_key
 
 SLUG = re.compile(r"[a-z][a-z0-9_]*")
 UNIT_ID = re.compile(r"[a-z0-9][a-z0-9_.-]*")
@@ -111,27 +111,13 @@ def item_path(array_path: str, index: int, item: Any) -> str:
     return path
 
 
-def escaped(text: str) -> str:
-    """``text`` with every non-printing character (control characters, line and format
-    separators) written as its escape, ``\\x1b``, so that it cannot break a line or reach the
-    terminal; everything printable (Vietnamese letters too) is kept."""
-    if text.isprintable():
-        return text
-    return "".join(ch if ch.isprintable() else _escape(ch) for ch in text)
-
-
-def _escape(ch: str) -> str:
-    code = ord(ch)
-    return f"\\x{code:02x}" if code < 0x100 else f"\\u{code:04x}" if code < 0x10000 else f"\\U{code:08x}"
-
-
 def non_printing(issues: Issues, path: str, value: str, what: str) -> bool:
     """Report an id holding a non-printing character (one line, the character escaped)."""
     if value.isprintable():
         return False
     first = next(ch for ch in value if not ch.isprintable())
     issues.add(path, f"{what} id '{escaped(value)}' contains the non-printing character "
-               f"'{_escape(first)}'; ids are written without control characters")
+               f"'{escape_char(first)}'; ids are written without control characters")
     return True
 
 

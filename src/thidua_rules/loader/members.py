@@ -4,6 +4,7 @@ from __future__ import annotations
 
 import re
 from collections.abc import Iterable
+from decimal import Decimal
 from typing import TYPE_CHECKING, Any
 
 from ..decimals import MAX_WHOLE_DIGITS, number_problem
@@ -75,7 +76,7 @@ def check_members(checker: DataChecker, path: str, rows: Any, ids: set[str], yea
         until = row.get("discipline_until")
         if isinstance(until, str) and _is_year_text(until.strip()):  # a CSV cell
             until = int(until)
-        if type(until) is int and (problem := number_problem(until)):
+        if (type(until) is int or isinstance(until, Decimal)) and (problem := number_problem(until)):
             checker.issues.add(f"{where}.discipline_until", problem)
             ok = False
             until = None

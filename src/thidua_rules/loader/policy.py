@@ -159,7 +159,9 @@ class PolicyCompiler:
         self.member_aggregates: dict[str, Any] = {}
 
     def declare(self, section: str, item: Any) -> None:
-        if isinstance(item, dict) and isinstance(item.get("id"), str):
+        # An id with a control character is reported once (check_id) and never offered as a
+        # "did you mean" (which would print the character raw).
+        if isinstance(item, dict) and isinstance(item.get("id"), str) and item["id"].isprintable():
             self.declared.setdefault(section, set()).add(item["id"])
 
     # -- helpers --------------------------------------------------------------------------
