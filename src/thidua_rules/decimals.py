@@ -142,15 +142,14 @@ def bounded_decimal(text: str) -> Decimal:
     return OutOfBounds(text) if number_problem(value) else value
 
 
-def bounded_int(text: str) -> int | Decimal:
-    """The ``parse_int`` of the JSON readers: Python's ``int`` refuses texts of more than 4300
-    digits (``ValueError`` inside ``json.loads``), so a long one stays a Decimal, out of bounds."""
-    if len(text) <= MAX_WHOLE_DIGITS:
-        return int(text)
-    return OutOfBounds(text)
+#: The one problem of an integer too long for ``int()`` (more than 4300 digits:
+#: ``sys.get_int_max_str_digits``), which tomllib and json raise as a ``ValueError``.
+LONG_INTEGER = (f"number too large: at most {MAX_WHOLE_DIGITS} digits before the point "
+                "(got an integer of more than 4300 digits)")
 
 
 #: The number hooks of every ``json.loads`` of data: exact decimals, and no number out of bounds
-#: taken for a good one (``NaN``/``Infinity`` and too long integers included).
-JSON_NUMBERS: dict[str, Any] = {"parse_float": bounded_decimal, "parse_int": bounded_int,
-                                "parse_constant": bounded_decimal}
+#: taken for a good one (``NaN``/``Infinity`` included). Integers stay Python's own (a hook
+#: for them would cost a call per integer): one out of bounds is found where it is used, and
+#: one too long for ``int()`` is the reader's ``ValueError`` (:data:`LONG_INTEGER`).
+JSON_NUMBERS: dict[str, Any] = {"parse_float": bounded_decimal, "parse_constant": bounded_decimal}

@@ -25,7 +25,7 @@ from typing import IO, Any
 
 import attrs
 
-from .decimals import JSON_NUMBERS, engine_context
+from .decimals import JSON_NUMBERS, LONG_INTEGER, engine_context
 from .engine import Result, evaluate_cluster, gc_paused
 from .errors import Issue, PolicyError, ThiduaError
 from .loader.common import UNIT_ID, Issues, item_path
@@ -149,6 +149,8 @@ def jsonl_rows(handle: IO[bytes], file: str) -> Iterator[tuple[int, Row]]:
             row = json.loads(line, **JSON_NUMBERS)
         except json.JSONDecodeError as exc:
             raise _syntax(file, f"JSON syntax: {exc.msg}", number, exc.colno) from None
+        except ValueError:  # int() refuses more than 4300 digits
+            raise _syntax(file, f"JSON syntax: {LONG_INTEGER}", number) from None
         if not isinstance(row, dict):
             raise _syntax(file, "expected one JSON object per line", number)
         yield number, row

@@ -10,7 +10,7 @@ from decimal import Decimal
 from pathlib import Path
 from typing import Any
 
-from ..decimals import MAX_WHOLE_DIGITS, bounded_decimal, number_problem
+from ..decimals import LONG_INTEGER, bounded_decimal, number_problem
 from ..errors import Issue, PolicyError, did_you_mean
 from ..extensions import type_name
 from ..tomlfmt import escape_char, escaped, join_path, toml_key
@@ -80,11 +80,10 @@ def parse_toml(data: bytes, display: str) -> dict[str, Any]:
         issue = Issue(file=display, message=f"TOML syntax: {message}", line=line, column=column)
         raise PolicyError([issue]) from None
     except ValueError as exc:
-        # int() refuses more than 4300 digits (sys.get_int_max_str_digits); the bounds are far lower.
+        # int() refuses more than 4300 digits: a number far out of bounds.
         line, column = _toml_position(exc, text)
-        raise PolicyError([Issue(file=display, line=line, column=column, message=(
-            f"TOML syntax: number too large: at most {MAX_WHOLE_DIGITS} digits before the point "
-            "(got an integer of more than 4300 digits)"))]) from None
+        raise PolicyError([Issue(file=display, line=line, column=column,
+                                 message=f"TOML syntax: {LONG_INTEGER}")]) from None
 
 
 def _toml_position(exc: BaseException, text: str) -> tuple[int | None, int | None]:

@@ -31,7 +31,7 @@ from ..model import (
 from ..plans import plan_for
 from ..records import fast_init
 from ..tomlfmt import join_path, toml_value
-from .common import UNIT_ID, Issues, item_path, non_printing, parse_toml, read_bytes, take
+from .common import UNIT_ID, Issues, escaped, item_path, non_printing, parse_toml, read_bytes, take
 from .convert import _DEC, _INT, _WHOLE_TEXT_MAX, FALSE_WORDS, PARSED_MAX, TRUE_WORDS, field_converter
 from .digest import content_digest
 from .members import check_members, units_with_members
@@ -307,7 +307,7 @@ class DataChecker:
         """Where a unit is: its key path in TOML/JSON; its line and id in a row-based file."""
         if isinstance(item, dict) and LINE in item:
             self.issues.line = item[LINE]
-            return f"units(id={item.get('id')})"
+            return f"units(id={escaped(str(item.get('id')))})"
         return item_path(array_path, index, item)
 
     def unknown_unit(self, unit_id: str, ids: Iterable[str]) -> str:

@@ -10,7 +10,7 @@ import json
 from collections.abc import Iterator
 from typing import Any
 
-from ..decimals import JSON_NUMBERS
+from ..decimals import JSON_NUMBERS, LONG_INTEGER
 from ..errors import Issue, PolicyError
 from ..model import Policy
 from ..plans import plan_for
@@ -29,6 +29,8 @@ def _parse_json(data: bytes, file: str) -> Any:
     except json.JSONDecodeError as exc:
         raise PolicyError([Issue(file=file, line=exc.lineno, column=exc.colno,
                                  message=f"JSON syntax: {exc.msg}")]) from None
+    except ValueError:  # int() refuses more than 4300 digits
+        raise PolicyError([Issue(file=file, message=f"JSON syntax: {LONG_INTEGER}")]) from None
 
 
 def _csv_rows(data: bytes, file: str) -> list[tuple[int, dict[str, Any]]]:
@@ -121,6 +123,8 @@ def _jsonl_rows(data: bytes, file: str) -> list[tuple[int, dict[str, Any]]]:
         except json.JSONDecodeError as exc:
             raise PolicyError([Issue(file=file, line=number, column=exc.colno,
                                      message=f"JSON syntax: {exc.msg}")]) from None
+        except ValueError:  # int() refuses more than 4300 digits
+            raise PolicyError([Issue(file=file, line=number, message=f"JSON syntax: {LONG_INTEGER}")]) from None
         if not isinstance(row, dict):
             raise PolicyError([Issue(file=file, line=number, message="expected one JSON object per line")])
         rows.append((number, row))
