@@ -692,7 +692,7 @@ class DataChecker:
             if unit_id not in ids:
                 self.issues.add(key_path, self.unknown_unit(unit_id, ids) if kind == "unit"
                                 else f"unknown member '{unit_id}'{did_you_mean(unit_id, ids)}")
-            elif type(count) is int and (problem := number_problem(count)):
+            elif (type(count) is int or isinstance(count, Decimal)) and (problem := number_problem(count)):
                 self.issues.add(key_path, problem)
             elif isinstance(count, bool) or not isinstance(count, int) or count < 0:
                 self.issues.add(key_path, f"expected a count of votes >= 0, got {type_name(count)}")
