@@ -570,6 +570,9 @@ class DataChecker:
             text = raw.strip()
             if field.type == "integer" and _INT.fullmatch(text):
                 raw = int(text) if len(text) <= _WHOLE_TEXT_MAX else Decimal(text)  # int() stops at 4300 digits
+            elif field.type == "integer" and len(text) > _WHOLE_TEXT_MAX and _DEC.fullmatch(text) \
+                    and (problem := number_problem(Decimal(text))):
+                return Decimal(0), problem  # never the whole text of a number out of bounds
             elif field.type == "decimal" and _DEC.fullmatch(text):
                 raw = Decimal(text)
             elif field.type == "boolean" and text.lower() in TRUE_WORDS | FALSE_WORDS:
