@@ -94,6 +94,22 @@ def test_a_bad_cell_is_never_remembered_as_good():
     assert plan.cells["members"]["120"] == Decimal(120)
 
 
+@pytest.mark.parametrize("text", ["+0000000000000000005", "-" + "0" * 30, "0" * 5000 + "7", "00000000000000000000000.5"])
+def test_a_long_text_of_a_small_number_is_that_number_on_both_paths(text):
+    """Leading zeros do not count: the fast converter and the checker's own give the same value."""
+    from thidua_rules.loader.common import Issues
+    from thidua_rules.loader.data import DataChecker
+
+    policy = parse_policy(EXAMPLE_POLICY.read_bytes().replace(
+        b'joint_activities = { type = "integer", min = 0',
+        b'rate = { type = "decimal", required = false }\njoint_activities = { type = "integer", min = 0'))
+    field = next(f for f in policy.inputs if f.id == ("rate" if "." in text else "joint_activities"))
+    fast = _load_plan(policy, True).converters[field.id](text)
+    slow = DataChecker(policy, Issues("x"), text_values=True).convert(field, text)
+    assert fast == slow == (Decimal(text), "")
+    assert type(fast[0]) is type(slow[0]) is Decimal
+
+
 def test_a_long_integer_in_toml_is_one_syntax_line_at_its_place():
     """tomllib's ValueError for an integer of more than 4300 digits is one line with the value's place."""
     text = '[policy]\nid = "p"\nname = "P"\n[scoring]\nlimits = { a = 1, b = ' + "7" * 5000 + " }\n"

@@ -57,9 +57,18 @@ def field_converter(field: InputField, convert: Callable[[InputField, Any], tupl
     return slow, good
 
 
+def whole_number(text: str) -> int | Decimal:
+    """``int(text)`` for a whole-number text (``_INT``), or an :class:`OutOfBounds` Decimal when
+    it is out of bounds: ``int()`` refuses more than 4300 digits, and a long text may be a small
+    number with leading zeros (``+0000000000000000005``)."""
+    if len(text) <= _WHOLE_TEXT_MAX:
+        return int(text)
+    value = Decimal(text)
+    return OutOfBounds(text) if number_problem(value) else int(value)
+
+
 def _whole(text: str) -> Decimal:
-    # int() refuses texts of more than 4300 digits; a text this long is out of bounds anyway.
-    return Decimal(int(text)) if len(text) <= _WHOLE_TEXT_MAX else OutOfBounds(text)
+    return Decimal(whole_number(text))
 
 
 #: The longest whole-number text read with int(): a sign and the most digits allowed.

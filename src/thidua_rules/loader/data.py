@@ -32,7 +32,7 @@ from ..plans import plan_for
 from ..records import fast_init
 from ..tomlfmt import join_path, toml_value
 from .common import UNIT_ID, Issues, escaped, item_path, non_printing, parse_toml, read_bytes, take
-from .convert import _DEC, _INT, _WHOLE_TEXT_MAX, FALSE_WORDS, PARSED_MAX, TRUE_WORDS, field_converter
+from .convert import _DEC, _INT, _WHOLE_TEXT_MAX, FALSE_WORDS, PARSED_MAX, TRUE_WORDS, field_converter, whole_number
 from .digest import content_digest
 from .members import check_members, units_with_members
 from .rows import (  # noqa: F401 - CsvRows, _csv_rows, cells_dict: re-exported for their users
@@ -569,7 +569,7 @@ class DataChecker:
         if self.text_values and isinstance(raw, str) and field.type != "text" and field.type != "enum":
             text = raw.strip()
             if field.type == "integer" and _INT.fullmatch(text):
-                raw = int(text) if len(text) <= _WHOLE_TEXT_MAX else Decimal(text)  # int() stops at 4300 digits
+                raw = whole_number(text)
             elif field.type == "integer" and len(text) > _WHOLE_TEXT_MAX and _DEC.fullmatch(text) \
                     and (problem := number_problem(Decimal(text))):
                 return Decimal(0), problem  # never the whole text of a number out of bounds
