@@ -25,7 +25,13 @@ def escaped(text: str) -> str:
     return "".join(ch if ch.isprintable() else escape_char(ch) for ch in text)
 
 
+_NAMED = {"\n": "\\n", "\r": "\\r", "\t": "\\t"}
+
+
 def escape_char(ch: str) -> str:
+    """One character as its visible escape: ``\\n``, ``\\x1b``, ``\\u200b``."""
+    if ch in _NAMED:
+        return _NAMED[ch]
     code = ord(ch)
     return f"\\x{code:02x}" if code < 0x100 else f"\\u{code:04x}" if code < 0x10000 else f"\\U{code:08x}"
 
