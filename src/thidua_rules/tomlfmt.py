@@ -13,7 +13,27 @@ def toml_key(key: str) -> str:
     """A key as it would appear in a TOML key path: bare if possible, else quoted."""
     if _BARE_KEY.fullmatch(key):
         return key
-    return '"' + key.replace("\\", "\\\\").replace('"', '\\"') + '"'
+    return '"' + escaped(key.replace("\\", "\\\\").replace('"', '\\"')) + '"'
+
+
+def escaped(text: str) -> str:
+    """``text`` with every non-printing character (control characters, line and format
+    separators) written as its escape, ``\\x1b``, so that it cannot break a line or reach the
+    terminal; everything printable (Vietnamese letters too) is kept."""
+    if text.isprintable():
+        return text
+    return "".join(ch if ch.isprintable() else escape_char(ch) for ch in text)
+
+
+_NAMED = {"\n": "\\n", "\r": "\\r", "\t": "\\t"}
+
+
+def escape_char(ch: str) -> str:
+    """One character as its visible escape: ``\\n``, ``\\x1b``, ``\\u200b``."""
+    if ch in _NAMED:
+        return _NAMED[ch]
+    code = ord(ch)
+    return f"\\x{code:02x}" if code < 0x100 else f"\\u{code:04x}" if code < 0x10000 else f"\\U{code:08x}"
 
 
 def join_path(path: str, key: str) -> str:

@@ -151,7 +151,7 @@ def compile_expression(
     if expect is not None and expect not in TYPES:
         raise ValueError(f"expect: unknown type '{expect}'")
     root = parse(source)
-    compiler = _Compiler(source, names, functions, history_names or {})
+    compiler = _Compiler(source, names, functions, history_names or {}, history=history_names is not None)
     result = compiler.compile(root)
     if expect is not None and result.type != expect:
         raise ExpressionTypeError(f"expected {_WORDS[expect]}, got {result.type}", source,
@@ -245,10 +245,14 @@ _COMPARE = {"==": operator.eq, "!=": operator.ne, "<": operator.lt, "<=": operat
 
 class _Compiler:
     def __init__(self, source: str, names: Mapping[str, NameInfo],
-                 functions: Mapping[str, FunctionSpec], history_names: Mapping[str, NameInfo]):
+                 functions: Mapping[str, FunctionSpec], history_names: Mapping[str, NameInfo],
+                 *, history: bool = True):
         self.source = source
         self.functions = functions
         self.history_names = history_names
+        #: whether history functions may be called: only where the earlier years are known (a
+        #: title's conditions); anywhere else their value would be a run-time failure
+        self.history = history
         self.scope: Mapping[str, NameInfo] = names
         self.current = names
         self.in_history: str | None = None  # the history function whose condition is compiled
@@ -579,6 +583,10 @@ class _Compiler:
         if spec is None:
             raise UnknownName(f"unknown function '{name}'{did_you_mean(name, self.functions)}",
                               self.source, node.start, node.start + len(name))
+        if spec.history is not None and not self.history:
+            raise self.type_error(
+                f"{name}() can only be used in a title's conditions, such as 'when' "
+                "(scores, bands and checks do not see earlier years)", node)
         count, params = len(node.args), spec.params
         if spec.variadic:
             if count < len(params):

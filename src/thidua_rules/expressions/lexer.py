@@ -7,6 +7,7 @@ from decimal import Decimal
 
 import attrs
 
+from ..decimals import number_problem
 from ..errors import ExpressionSyntaxError
 
 #: Words that are never names; ``True``/``False`` are accepted as spellings of ``true``/``false``.
@@ -85,7 +86,7 @@ def _number(source: str, pos: int) -> Token:
     if exponent is not None:
         text = source[pos : exponent.end()]
         hint = ""
-        if len(exponent.group(1)) <= 3:
+        if len(exponent.group(1)) <= 3 and not number_problem(Decimal(text)):  # never a huge hint
             hint = f": write {_plain(Decimal(text))}"
         raise ExpressionSyntaxError(f"exponent notation is not allowed{hint}", source, pos,
                                     exponent.end())
@@ -95,7 +96,10 @@ def _number(source: str, pos: int) -> Token:
         assert tail is not None
         raise ExpressionSyntaxError(f"invalid number '{source[pos:tail.end()]}'", source, pos,
                                     tail.end())
-    return Token("number", source[pos:end], pos, end, Decimal(source[pos:end]))
+    value = Decimal(source[pos:end])
+    if problem := number_problem(value):
+        raise ExpressionSyntaxError(problem, source, pos, end)
+    return Token("number", source[pos:end], pos, end, value)
 
 
 def _plain(value: Decimal) -> str:

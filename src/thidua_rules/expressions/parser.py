@@ -50,11 +50,19 @@ _HINTS = {"=": " (use '==' to compare)", "&&": " (use 'and')", "||": " (use 'or'
           "!": " (use 'not')"}
 
 
+class ExpressionTooLong(ExpressionSyntaxError):
+    """An expression longer than :data:`MAX_LENGTH`: its message says how long, and it shows
+    no source (which may be megabytes)."""
+
+    def caret_lines(self) -> tuple[str, ...]:
+        return ()
+
+
 def parse(source: str) -> Node:
     """Parse ``source`` into a tree; raise :class:`ExpressionSyntaxError` at the offending span."""
     if len(source) > MAX_LENGTH:
-        raise ExpressionSyntaxError(f"expression is longer than {MAX_LENGTH} characters", source,
-                                    MAX_LENGTH, len(source))
+        raise ExpressionTooLong(f"expression is longer than {MAX_LENGTH} characters (got {len(source)})",
+                                source, MAX_LENGTH, len(source))
     if not source.strip():
         raise ExpressionSyntaxError("empty expression", source, 0, max(1, len(source)))
     return _Parser(source).parse()

@@ -13,9 +13,10 @@ from decimal import Decimal
 from pathlib import Path
 from typing import Any
 
+from ..decimals import LONG_INTEGER, bounded_decimal, number_problem
 from ..errors import Issue, PolicyError, did_you_mean
 from ..extensions import type_name
-from ..tomlfmt import join_path, toml_key
+from ..tomlfmt import escape_char, escaped, join_path, toml_key
 
 SLUG = re.compile(r"[a-z][a-z0-9_]*")
 UNIT_ID = re.compile(r"[a-z0-9][a-z0-9_.-]*")
@@ -217,7 +218,7 @@ def parse_toml(data: bytes, display: str) -> dict[str, Any]:
     """Parse TOML with exact decimals; a syntax error becomes one issue with line and column."""
     text = decode_text(data, display, "toml")
     try:
-        parsed = tomllib.loads(text, parse_float=Decimal)
+        parsed = tomllib.loads(text, parse_float=bounded_decimal)
     except RecursionError:
         raise too_deep(display, deep_line(text, "toml")) from None
     except tomllib.TOMLDecodeError as exc:
@@ -232,16 +233,48 @@ def parse_toml(data: bytes, display: str) -> dict[str, Any]:
             line = text.count("\n") + 1
         issue = Issue(file=display, message=f"TOML syntax: {message}", line=line, column=column)
         raise PolicyError([issue]) from None
+    except ValueError as exc:
+        # int() refuses more than 4300 digits: a number far out of bounds.
+        line, column = _toml_position(exc, text)
+        raise PolicyError([Issue(file=display, line=line, column=column,
+                                 message=f"TOML syntax: {LONG_INTEGER}")]) from None
+
     check_depth(parsed, display, text, "toml")
     return parsed
+
+
+def _toml_position(exc: BaseException, text: str) -> tuple[int | None, int | None]:
+    """Line and column of the value tomllib was reading when ``exc`` was raised (its parser's
+    innermost ``pos``), or ``(None, None)`` when the frames do not show it."""
+    pos = None
+    tb = exc.__traceback__
+    while tb is not None:
+        frame_locals = tb.tb_frame.f_locals
+        if tb.tb_frame.f_code.co_filename.endswith("_parser.py") and frame_locals.get("src") is text \
+                and isinstance(frame_locals.get("pos"), int):
+            pos = frame_locals["pos"]
+        tb = tb.tb_next
+    if pos is None:
+        return None, None
+    return text.count("\n", 0, pos) + 1, pos - text.rfind("\n", 0, pos)
 
 
 def item_path(array_path: str, index: int, item: Any) -> str:
     """``criteria[2](id=chi_tieu)``: the index for position, the id because it survives reordering."""
     path = f"{array_path}[{index}]"
     if isinstance(item, dict) and isinstance(item.get("id"), str):
-        path += f"(id={item['id']})"
+        path += f"(id={escaped(item['id'])})"
     return path
+
+
+def non_printing(issues: Issues, path: str, value: str, what: str) -> bool:
+    """Report an id holding a non-printing character (one line, the character escaped)."""
+    if value.isprintable():
+        return False
+    first = next(ch for ch in value if not ch.isprintable())
+    issues.add(path, f"{what} id '{escaped(value)}' contains the non-printing character "
+               f"'{escape_char(first)}'; ids are written without control characters")
+    return True
 
 
 KINDS = {
@@ -291,19 +324,25 @@ def take(
 
     Reports unknown keys (with "did you mean"), missing required keys and wrong types, all at
     once. Returns the present, well-typed values (bad or absent ones are left out), or ``None``
-    if ``table`` is not a table at all. Keys in ``extra`` are allowed and left to the caller.
+    if ``table`` is not a table at all or holds a number out of bounds (see
+    :func:`~thidua_rules.decimals.number_problem`). Keys in ``extra`` are allowed and left to the caller.
     """
     if not isinstance(table, dict):
         issues.add(path, f"expected a table, got {type_name(table)}")
         return None
     allowed = set(fields) | set(extra)
     values: dict[str, Any] = {}
+    out_of_bounds = False
     for key, value in table.items():
         if key not in allowed:
             issues.add(join_path(path, key), f"unknown key '{key}'{did_you_mean(key, allowed)}")
             continue
         if key in fields:
             kind = fields[key][0]
+            if (type(value) is int or isinstance(value, Decimal)) and (problem := number_problem(value)):
+                issues.add(join_path(path, key), problem)
+                out_of_bounds = True
+                continue
             if not check_kind(value, kind):
                 issues.add(join_path(path, key), f"expected {KINDS[kind]}, got {type_name(value)}")
                 continue
@@ -311,13 +350,16 @@ def take(
     for key, (_kind, required) in fields.items():
         if required and key not in table:
             issues.add(path, f"missing key '{key}'")
-    return values
+    # A number out of bounds is the one problem of its table: nothing else is checked in it.
+    return None if out_of_bounds else values
 
 
 def check_id(issues: Issues, path: str, value: Any, seen: set[str], what: str,
              pattern: re.Pattern[str] = SLUG) -> str | None:
     """A stable id: the right shape and not used twice in its list."""
     if not isinstance(value, str):
+        return None
+    if non_printing(issues, f"{path}.id", value, what):
         return None
     if not pattern.fullmatch(value):
         shape = "lower-case letters, digits and '_', starting with a letter" if pattern is SLUG \

@@ -11,7 +11,7 @@ from typing import Any
 import attrs
 
 from ..codegen import define
-from ..decimals import engine_context
+from ..decimals import engine_context, number_problem
 from ..errors import ExpressionRuntimeError, Issue, PolicyError, did_you_mean
 from ..extensions import deep_freeze, type_name
 from ..model import (
@@ -31,8 +31,8 @@ from ..model import (
 from ..plans import plan_for
 from ..records import fast_init
 from ..tomlfmt import join_path, toml_value
-from .common import DATA_MAX_BYTES, UNIT_ID, Issues, item_path, parse_toml, read_bytes, take
-from .convert import _DEC, _INT, FALSE_WORDS, PARSED_MAX, TRUE_WORDS, field_converter
+from .common import DATA_MAX_BYTES, UNIT_ID, Issues, escaped, item_path, non_printing, parse_toml, read_bytes, take
+from .convert import _DEC, _INT, _WHOLE_TEXT_MAX, FALSE_WORDS, PARSED_MAX, TRUE_WORDS, field_converter, whole_number
 from .digest import content_digest
 from .members import check_members, units_with_members
 from .rows import (  # noqa: F401 - CsvRows, _csv_rows, cells_dict: re-exported for their users
@@ -229,6 +229,8 @@ class DataChecker:
         values = take(self.issues, path, meta, CLUSTER_KEYS, extra=extra)
         if values is None or "id" not in values:
             return None
+        if non_printing(self.issues, f"{path}.id", values["id"], "cluster"):
+            return None
         year = values.get("year", self.policy.year)
         if year is None:
             self.issues.add(path, "missing key 'year' (the policy gives none either)")
@@ -334,7 +336,7 @@ class DataChecker:
         """Where a unit is: its key path in TOML/JSON; its line and id in a row-based file."""
         if isinstance(item, dict) and LINE in item:
             self.issues.line = item[LINE]
-            return f"units(id={item.get('id')})"
+            return f"units(id={escaped(str(item.get('id')))})"
         return item_path(array_path, index, item)
 
     def unknown_unit(self, unit_id: str, ids: Iterable[str]) -> str:
@@ -346,7 +348,9 @@ class DataChecker:
             return None
         unit_id, name = item.get("id"), item.get("name")
         ok = True
-        if not isinstance(unit_id, str) or not UNIT_ID.fullmatch(unit_id):
+        if isinstance(unit_id, str) and non_printing(self.issues, f"{path}.id", unit_id, "unit"):
+            ok = False
+        elif not isinstance(unit_id, str) or not UNIT_ID.fullmatch(unit_id):
             if unit_id is not None or "id" not in self.quiet:  # (no id column: said on the header)
                 self.issues.add(path, "missing key 'id'" if unit_id is None else
                                 f"unit id {toml_value(unit_id)} must be lower-case letters, digits, '-', '_' "
@@ -601,12 +605,18 @@ class DataChecker:
         if self.text_values and isinstance(raw, str) and field.type != "text" and field.type != "enum":
             text = raw.strip()
             if field.type == "integer" and _INT.fullmatch(text):
-                raw = int(text)
+                raw = whole_number(text)
+            elif field.type == "integer" and len(text) > _WHOLE_TEXT_MAX and _DEC.fullmatch(text) \
+                    and (problem := number_problem(Decimal(text))):
+                return Decimal(0), problem  # never the whole text of a number out of bounds
             elif field.type == "decimal" and _DEC.fullmatch(text):
                 raw = Decimal(text)
             elif field.type == "boolean" and text.lower() in TRUE_WORDS | FALSE_WORDS:
                 raw = text.lower() in TRUE_WORDS
         kind = field.type
+        if (kind == "integer" or kind == "decimal") and (type(raw) is int or isinstance(raw, Decimal)) \
+                and (problem := number_problem(raw)):
+            return Decimal(0), problem
         if kind == "integer":
             if isinstance(raw, bool) or not isinstance(raw, int):
                 if isinstance(raw, Decimal) and raw == raw.to_integral_value():
@@ -727,6 +737,8 @@ class DataChecker:
             if unit_id not in ids:
                 self.issues.add(key_path, self.unknown_unit(unit_id, ids) if kind == "unit"
                                 else f"unknown member '{unit_id}'{did_you_mean(unit_id, ids)}")
+            elif (type(count) is int or isinstance(count, Decimal)) and (problem := number_problem(count)):
+                self.issues.add(key_path, problem)
             elif isinstance(count, bool) or not isinstance(count, int) or count < 0:
                 self.issues.add(key_path, f"expected a count of votes >= 0, got {type_name(count)}")
             elif count > most:

@@ -4,13 +4,15 @@ from __future__ import annotations
 
 import re
 from collections.abc import Iterable
+from decimal import Decimal
 from typing import TYPE_CHECKING, Any
 
+from ..decimals import MAX_WHOLE_DIGITS, number_problem
 from ..errors import did_you_mean
 from ..extensions import type_name
 from ..model import Person, frozen_mapping
 from ..tomlfmt import join_path
-from .common import UNIT_ID, item_path
+from .common import UNIT_ID, escaped, item_path, non_printing
 
 if TYPE_CHECKING:
     from .data import DataChecker
@@ -44,7 +46,7 @@ def check_members(checker: DataChecker, path: str, rows: Any, ids: set[str], yea
     for i, row in enumerate(rows):
         if isinstance(row, dict) and LINE in row:
             checker.issues.line = row[LINE]
-            where = f"members(id={row.get('id')})"
+            where = f"members(id={escaped(str(row.get('id')))})"
         else:
             where = item_path(path, i, row)
         if not isinstance(row, dict):
@@ -52,7 +54,9 @@ def check_members(checker: DataChecker, path: str, rows: Any, ids: set[str], yea
             continue
         ok = True
         person_id, unit_id, name = row.get("id"), row.get("unit"), row.get("name")
-        if not isinstance(person_id, str) or not UNIT_ID.fullmatch(person_id):
+        if isinstance(person_id, str) and non_printing(checker.issues, f"{where}.id", person_id, "person"):
+            ok = False
+        elif not isinstance(person_id, str) or not UNIT_ID.fullmatch(person_id):
             checker.issues.add(where, "missing key 'id'" if person_id is None else
                                "a person id must be lower-case letters, digits, '-', '_' and '.'")
             ok = False
@@ -70,9 +74,13 @@ def check_members(checker: DataChecker, path: str, rows: Any, ids: set[str], yea
         values, fields_ok = checker.fields(where, row, skip=(LINE, *PERSON_KEYS), require=True, inputs=fields)
         earlier = _earlier(checker, f"{where}.earlier", row.get("earlier", {}), year, titles)
         until = row.get("discipline_until")
-        if isinstance(until, str) and until.strip().isdigit():  # a CSV cell
+        if isinstance(until, str) and _is_year_text(until.strip()):  # a CSV cell
             until = int(until)
-        if until is not None and (isinstance(until, bool) or not isinstance(until, int)):
+        if (type(until) is int or isinstance(until, Decimal)) and (problem := number_problem(until)):
+            checker.issues.add(f"{where}.discipline_until", problem)
+            ok = False
+            until = None
+        elif until is not None and (isinstance(until, bool) or not isinstance(until, int)):
             checker.issues.add(f"{where}.discipline_until", f"expected a year, got {type_name(until)}")
             ok = False
             until = None
@@ -106,7 +114,7 @@ def _earlier(checker: DataChecker, path: str, raw: Any, year: int,
         return None
     ok = True
     for key, value in raw.items():
-        if not (isinstance(key, str) and key.isdigit() and int(key) < year):
+        if not (isinstance(key, str) and _is_year_text(key) and int(key) < year):
             checker.issues.add(join_path(path, str(key)), f"expected an earlier year than {year}")
             ok = False
             continue
@@ -120,3 +128,9 @@ def _earlier(checker: DataChecker, path: str, raw: Any, year: int,
                 ok = False
         by_year[int(key)] = tuple(sorted(value))
     return by_year if ok else None
+
+
+def _is_year_text(text: str) -> bool:
+    """ASCII digits only (``str.isdigit`` takes ``²`` too, which ``int`` refuses), and few enough
+    for ``int`` (a longer one is no year: it is left to the type and bound checks)."""
+    return text.isascii() and text.isdigit() and len(text) <= MAX_WHOLE_DIGITS

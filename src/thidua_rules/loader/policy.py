@@ -13,6 +13,7 @@ import attrs
 import pluggy
 
 from ..builtin.titles import WhenCheck
+from ..decimals import number_problem
 from ..errors import ExpressionError, Issue, PluginError, PolicyError, did_you_mean
 from ..expressions import FunctionSpec, NameInfo, compile_expression
 from ..expressions.nodes import Call, Name, Node
@@ -52,7 +53,7 @@ from ..plugins import (
     plugin_info,
     plugin_time_limit,
 )
-from ..tomlfmt import toml_key
+from ..tomlfmt import join_path, toml_key
 from .common import UNIT_ID, Issues, check_id, item_path, read_bytes, take
 from .extends import resolve_with_origins as resolve_extends
 from .people import compile_member_aggregates, compile_people
@@ -92,6 +93,21 @@ def parse_policy(data: bytes, *, file: str = "<policy>",
         if not origins:
             raise
         raise PolicyError(attribute(exc.issues, origins, file)) from None
+
+
+def numbers_out_of_bounds(issues: Issues, raw: Mapping[str, Any]) -> None:
+    """Report, in document order, every number of ``raw`` that breaks the bounds of
+    :func:`~thidua_rules.decimals.number_problem`."""
+    stack: list[tuple[str, Any]] = [("", raw)]
+    while stack:
+        path, value = stack.pop()
+        if type(value) is int or isinstance(value, Decimal):
+            if problem := number_problem(value):
+                issues.add(path, problem)
+        elif isinstance(value, dict):
+            stack.extend(reversed([(join_path(path, k) if path else toml_key(k), v) for k, v in value.items()]))
+        elif isinstance(value, list):
+            stack.extend(reversed([(item_path(path, i, v), v) for i, v in enumerate(value)]))
 
 
 _ENTRY = re.compile(r"^(?P<section>[a-z_.]+)\[\d+\]\(id=(?P<id>[^)]*)\)")
@@ -150,7 +166,9 @@ class PolicyCompiler:
         self.member_aggregates: dict[str, Any] = {}
 
     def declare(self, section: str, item: Any) -> None:
-        if isinstance(item, dict) and isinstance(item.get("id"), str):
+        # An id with a control character is reported once (check_id) and never offered as a
+        # "did you mean" (which would print the character raw).
+        if isinstance(item, dict) and isinstance(item.get("id"), str) and item["id"].isprintable():
             self.declared.setdefault(section, set()).add(item["id"])
 
     # -- helpers --------------------------------------------------------------------------
@@ -193,6 +211,10 @@ class PolicyCompiler:
     # -- the whole file -------------------------------------------------------------------
 
     def compile(self, raw: dict[str, Any]) -> Policy:
+        # A number out of bounds (infinite, huge, or with too many decimals) could crash or hang
+        # whatever reads it, a plugin's method too: they are found first, in the whole file.
+        numbers_out_of_bounds(self.issues, raw)
+        self.issues.raise_if_any()
         top = take(self.issues, "", raw, {k: (kind, False) for k, kind in TOP_LEVEL.items()})
         assert top is not None
         meta = take(self.issues, "policy", raw.get("policy", {}), {

@@ -10,9 +10,9 @@ import json
 import re
 import unicodedata
 from collections.abc import Callable, Iterable, Iterator
-from decimal import Decimal
 from typing import Any
 
+from ..decimals import JSON_NUMBERS, LONG_INTEGER
 from ..errors import Issue, PolicyError, did_you_mean
 from ..model import Policy
 from ..plans import plan_for
@@ -49,7 +49,7 @@ def _duplicate(file: str, key: str, line: int | None = None) -> PolicyError:
 def _parse_json(data: bytes, file: str) -> Any:
     text = decode_text(data, file, "json")
     try:
-        parsed = json.loads(text, parse_float=Decimal, object_pairs_hook=_unique_pairs)
+        parsed = json.loads(text, **JSON_NUMBERS, object_pairs_hook=_unique_pairs)
     except _DuplicateKey as exc:
         raise _duplicate(file, exc.key) from None
     except RecursionError:
@@ -57,6 +57,8 @@ def _parse_json(data: bytes, file: str) -> Any:
     except json.JSONDecodeError as exc:
         raise PolicyError([Issue(file=file, line=exc.lineno, column=exc.colno,
                                  message=f"JSON syntax: {exc.msg}")]) from None
+    except ValueError:  # int() refuses more than 4300 digits
+        raise PolicyError([Issue(file=file, message=f"JSON syntax: {LONG_INTEGER}")]) from None
     check_depth(parsed, file, text, "json")
     return parsed
 
@@ -80,7 +82,7 @@ def jsonl_rows(lines: Iterable[bytes], file: str) -> Iterator[tuple[int, dict[st
         if not line.strip():
             continue
         try:
-            row = json.loads(line, parse_float=Decimal, object_pairs_hook=_unique_pairs)
+            row = json.loads(line, **JSON_NUMBERS, object_pairs_hook=_unique_pairs)
         except _DuplicateKey as exc:
             raise _duplicate(file, exc.key, number) from None
         except RecursionError:
@@ -88,6 +90,8 @@ def jsonl_rows(lines: Iterable[bytes], file: str) -> Iterator[tuple[int, dict[st
         except json.JSONDecodeError as exc:
             raise PolicyError([Issue(file=file, line=number, column=exc.colno,
                                      message=f"JSON syntax: {exc.msg}")]) from None
+        except ValueError:  # int() refuses more than 4300 digits
+            raise PolicyError([Issue(file=file, line=number, message=f"JSON syntax: {LONG_INTEGER}")]) from None
         if not isinstance(row, dict):
             raise PolicyError([Issue(file=file, line=number, message="expected one JSON object per line")])
         try:
