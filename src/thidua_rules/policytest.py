@@ -223,8 +223,8 @@ def _run_case(path: Path, policy: Policy, where: str, case: dict[str, Any], issu
             return CaseResult(str(path), name, ())
         return CaseResult(str(path), name, (f"evaluation failed: {text}",))
     if "error" in values:
-        return CaseResult(str(path), name, (f"expected an error containing {values['error']!r}, "
-                                            "but the evaluation succeeded",))
+        return CaseResult(str(path), name, ((f"expected an error containing {values['error']!r}, "
+                                             "but the evaluation succeeded"),))
     coverage.record(result)
     return CaseResult(str(path), name, tuple(_compare(build_document(result), expect)))
 
