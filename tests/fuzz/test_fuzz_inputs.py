@@ -19,7 +19,8 @@ from .mutate import DataChooser
 from .targets import TARGETS, Command, Target, run_mutated
 
 EXAMPLES = int(os.environ.get("THIDUA_FUZZ_EXAMPLES", "20"))
-FUZZ = settings(max_examples=EXAMPLES, derandomize=True, database=None, deadline=None, print_blob=False,
+# THIDUA_FUZZ_RANDOM=1 leaves the fixed sequence (then --hypothesis-seed=N picks one).
+FUZZ = settings(max_examples=EXAMPLES, derandomize=os.environ.get("THIDUA_FUZZ_RANDOM") != "1", database=None, deadline=None, print_blob=False,
                 suppress_health_check=list(HealthCheck))
 
 
