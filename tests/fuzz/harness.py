@@ -18,6 +18,7 @@ import shutil
 import signal
 import time
 import traceback
+import warnings
 from collections.abc import Sequence
 from pathlib import Path
 
@@ -107,7 +108,11 @@ def run_cli(argv: Sequence[str], cwd: Path) -> Run:
     kills a child stuck in one long C call (a 10**999999 in Decimal) 2 s after the time limit.
     """
     read_end, write_end = os.pipe()
-    pid = os.fork()
+    with warnings.catch_warnings():
+        # Python 3.12+ warns about fork() when threads exist (a thread pool left by another test);
+        # the child only runs the engine and leaves with os._exit, so no lock is needed there.
+        warnings.simplefilter("ignore", DeprecationWarning)
+        pid = os.fork()
     if pid == 0:  # the child: run, send the result, leave without running the parent's cleanup
         status = 0
         try:
