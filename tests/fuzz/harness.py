@@ -60,6 +60,7 @@ class Violation:
     #            stdout-on-error, silent-error, file-on-error, file-missing, bad-json
     detail: str
     run: Run
+    input: bytes = b""  # the mutated file, when a fuzz example found it
 
     def describe(self) -> str:
         text = f"{self.kind}: {self.detail}\n  argv: {' '.join(self.run.argv)}\n  exit: {self.run.code}"

@@ -129,7 +129,7 @@ def run_mutated(tree: Path, target: Target, chooser: Chooser, *, commands: int =
                 break  # the next command on this input would most likely hang too
     finally:
         path.write_bytes(original)
-    return mutated, found
+    return mutated, [attrs.evolve(v, input=mutated) for v in found]
 
 
 def run_command(tree: Path, command: Command) -> list[Violation]:
