@@ -40,3 +40,29 @@ def test_a_missing_test_file_is_a_user_error(capsys, tmp_path):
     """Naming a test file that does not exist exits 2 with one line."""
     assert main(["test", str(tmp_path / "none.tests.toml")]) == 2
     assert capsys.readouterr().err == f"{tmp_path / 'none.tests.toml'}: file not found\n"
+
+
+def test_unknown_ids_in_expectations_get_a_suggestion(capsys, monkeypatch):
+    """An expectation for a unit, title or cluster the result lacks names the closest id."""
+    monkeypatch.chdir(ROOT / "tests" / "policytest")
+    assert main(["test", "suggest.tests.toml"]) == 1
+    assert capsys.readouterr().out.splitlines()[:6] == [
+        "FAIL suggest.tests.toml: misspelt ids",
+        "    units.cuc-cnt: no such unit in the result (did you mean 'cuc-cntt'?)",
+        "    units.cuc-khtc.titles.co_thi_dua_bcaa: no such title (did you mean 'co_thi_dua_bca'?)",
+        "    units.nothing-like-it: no such unit in the result",
+        "    people.cuc-cntt-001: no such person in the result",
+        "    leadership.cum9: no such cluster with a leadership in the result (did you mean 'cum8'?)",
+    ]
+
+
+def test_a_long_case_name_is_shortened_in_the_key_path(capsys, tmp_path):
+    """A case name over 60 characters shows as its first 59 and an ellipsis; the index stays the address."""
+    (tmp_path / "mini.toml").write_bytes((ROOT / "tests" / "policytest" / "mini.toml").read_bytes())
+    (tmp_path / "mini.tests.toml").write_text(
+        f'[[cases]]\nname = "{"n" * 70}"\ninline = {{}}\nexpect = {{ units = {{ a = {{ rank = "1" }} }} }}\n',
+        encoding="utf-8")
+    assert main(["test", str(tmp_path / "mini.tests.toml")]) == 2
+    assert capsys.readouterr().err == (
+        f'{tmp_path / "mini.tests.toml"}: cases[0](name="{"n" * 59}…").expect.units.a.rank: '
+        'expected an integer, got a string "1"\n')

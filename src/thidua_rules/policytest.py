@@ -42,16 +42,27 @@ import attrs
 import tomli_w
 
 from .engine import Result, evaluate
-from .errors import Issue, PolicyError, ThiduaError
+from .errors import Issue, PolicyError, ThiduaError, did_you_mean
+from .extensions import type_name
 from .loader import load_policy, parse_data
-from .loader.common import DATA_MAX_BYTES, Issues, item_path, parse_toml, read_bytes, take
-from .loader.data import read_member_rows
+from .loader.common import DATA_MAX_BYTES, Issues, parse_toml, read_bytes, take
+from .loader.data import FORMATS, read_member_rows
 from .model import Policy
 from .report import build_document
+from .tomlfmt import join_path, toml_value
 
-UNIT_KEYS = {"total": "str", "rank": "int", "band": "str", "proposed": "str_list",
-             "titles": "table", "tied": "bool"}
-PERSON_KEYS = {"proposed": "str_list", "titles": "table"}
+# What a case may expect, with the kind of each value (the loader's ``take`` kinds). An expectation of
+# the wrong kind is an error in the test file (exit 2), not a failing case: it could never pass.
+EXPECT_KEYS = {"units": ("table", False), "people": ("table", False), "leadership": ("table", False),
+               "council": ("table_list", False)}
+UNIT_KEYS = {"total": ("str", False), "rank": ("int", False), "band": ("str", False),
+             "proposed": ("str_list", False), "titles": ("table", False), "tied": ("bool", False)}
+PERSON_KEYS = {"proposed": ("str_list", False), "titles": ("table", False)}
+LEADERSHIP_KEYS = {"year": ("int", False), "leader": ("str", False), "deputy": ("str", False),
+                   "method": ("str", False), "reason": ("str", False), "previous_leader": ("str", False)}
+COUNCIL_KEYS = {"title": ("str", True), "units": ("str_list", True)}
+#: Longest case name shown in a key path (``cases[2](name="…")``); the index alone is the address.
+NAME_SHOWN = 60
 
 
 @attrs.frozen
@@ -138,27 +149,70 @@ def run_file(path: Path) -> tuple[list[CaseResult], Coverage]:
     coverage = Coverage.of(policy)
     results = []
     for i, case in enumerate(top["cases"]):
-        results.append(_run_case(path, policy, item_path("cases", i, case), case, issues, coverage))
+        results.append(_run_case(path, policy, case_path(i, case), case, issues, coverage))
     issues.raise_if_any()
     return results, coverage
+
+
+def case_path(index: int, case: Any) -> str:
+    """``cases[2](name="wrong total")``: the index for position, the name to find the case by."""
+    path = f"cases[{index}]"
+    if isinstance(case, dict) and isinstance(case.get("name"), str):
+        name = case["name"]
+        if len(name) > NAME_SHOWN:
+            name = name[: NAME_SHOWN - 1] + "…"
+        path += f"(name={toml_value(name)})"
+    return path
+
+
+def check_expect(issues: Issues, where: str, expect: Any) -> dict[str, Any] | None:
+    """The ``expect`` table of a case with every value of the right kind, or ``None`` (issues added)."""
+    before = len(issues.items)
+    top = take(issues, where, expect, EXPECT_KEYS) or {}
+    for section, value in top.items():  # document order, as the loader reports
+        if section == "council":
+            for i, item in enumerate(value):
+                take(issues, f"{where}.council[{i}]", item, COUNCIL_KEYS)
+            continue
+        fields = {"units": UNIT_KEYS, "people": PERSON_KEYS, "leadership": LEADERSHIP_KEYS}[section]
+        for name, wanted in value.items():
+            item = join_path(f"{where}.{section}", name)
+            if isinstance(wanted, dict) and "total" in wanted and not isinstance(wanted["total"], str):
+                # The usual slip: a number, where the outputs print the total at the policy's precision.
+                issues.add(f"{item}.total", "expected a string, the total as the outputs print it "
+                           f"(e.g. \"90.00\"), got {type_name(wanted['total'])}")
+                wanted = {k: v for k, v in wanted.items() if k != "total"}
+            values = take(issues, item, wanted, fields) or {}
+            for title_id, status in values.get("titles", {}).items():
+                if not isinstance(status, str):
+                    issues.add(join_path(f"{item}.titles", title_id),
+                               f"expected a string (a title status such as \"proposed\"), got {type_name(status)}")
+    return top if len(issues.items) == before else None
 
 
 def _run_case(path: Path, policy: Policy, where: str, case: dict[str, Any], issues: Issues,
               coverage: Coverage) -> CaseResult:
     values = take(issues, where, case, {
         "name": ("str", True), "data": ("str", False), "inline": ("table", False), "members": ("str", False),
-        "expect": ("table", False), "error": ("str", False), "note": ("str", False)}) or {}
+        "expect": ("any", False), "error": ("str", False), "note": ("str", False)}) or {}
     name = values.get("name", where)
     if ("data" in values) == ("inline" in values):
         issues.add(where, "give exactly one of 'data' (a file) or 'inline' (the data itself)")
         return CaseResult(str(path), name, ())
+    expect = check_expect(issues, f"{where}.expect", case.get("expect", {}))
+    if expect is None:
+        return CaseResult(str(path), name, ())
     try:
         if "data" in values:
             data_path = path.parent / values["data"]
-            kind = data_path.suffix.lstrip(".")
+            kind = FORMATS.get(data_path.suffix.lower())
+            if kind is None:
+                issues.add(f"{where}.data", f"unknown data format of {toml_value(values['data'])}; "
+                           "use a .toml, .json, .csv or .jsonl file")
+                return CaseResult(str(path), name, ())
             members = read_member_rows(path.parent / values["members"]) if "members" in values else None
-            dataset = parse_data(read_bytes(data_path, str(data_path), limit=DATA_MAX_BYTES), policy, file=str(data_path),
-                                 format={"ndjson": "jsonl"}.get(kind, kind), members=members)
+            dataset = parse_data(read_bytes(data_path, str(data_path), limit=DATA_MAX_BYTES), policy,
+                                 file=str(data_path), format=kind, members=members)
         else:
             dataset = parse_data(tomli_w.dumps(values["inline"]).encode("utf-8"), policy,
                                  file=f"{path}: {where}.inline")
@@ -169,64 +223,67 @@ def _run_case(path: Path, policy: Policy, where: str, case: dict[str, Any], issu
             return CaseResult(str(path), name, ())
         return CaseResult(str(path), name, (f"evaluation failed: {text}",))
     if "error" in values:
-        return CaseResult(str(path), name, (f"expected an error containing {values['error']!r}, "
-                                            "but the evaluation succeeded",))
+        return CaseResult(str(path), name, ((f"expected an error containing {values['error']!r}, "
+                                             "but the evaluation succeeded"),))
     coverage.record(result)
-    return CaseResult(str(path), name, tuple(_compare(build_document(result), values.get("expect", {}))))
+    return CaseResult(str(path), name, tuple(_compare(build_document(result), expect)))
 
 
 def _show(value: Any) -> str:
-    from .tomlfmt import toml_value
-
-    return toml_value(value)
+    return "nothing" if value is None else toml_value(value)
 
 
 def _compare(doc: dict[str, Any], expect: dict[str, Any]) -> Iterable[str]:
-    """Readable differences between what a case expects and what the engine gave."""
+    """Readable differences between what a case expects (checked by :func:`check_expect`) and what
+    the engine gave."""
     units = {u["id"]: u for u in doc["units"]}
     for unit_id, wanted in sorted(expect.get("units", {}).items()):
         got = units.get(unit_id)
         if got is None:
-            yield f"units.{unit_id}: no such unit in the result"
+            yield f"{join_path('units', unit_id)}: no such unit in the result{did_you_mean(unit_id, units)}"
             continue
         for key, value in sorted(wanted.items()):
-            if key not in UNIT_KEYS:
-                yield f"units.{unit_id}.{key}: unknown expectation (use {', '.join(sorted(UNIT_KEYS))})"
-            elif key == "titles":
+            if key == "titles":
                 statuses = {t["id"]: t["status"] for t in got["explanation"]["titles"]}
-                for title_id, status in sorted(value.items()):
-                    if statuses.get(title_id) != status:
-                        yield (f"units.{unit_id}.titles.{title_id}: expected {_show(status)}, "
-                               f"got {_show(statuses.get(title_id, 'no such title'))}")
+                yield from _titles(join_path("units", unit_id), statuses, value)
             elif got[key] != value:
-                yield f"units.{unit_id}.{key}: expected {_show(value)}, got {_show(got[key])}"
+                yield f"{join_path('units', unit_id)}.{key}: expected {_show(value)}, got {_show(got[key])}"
     people = {p["id"]: p for p in doc.get("people", [])}
     for person_id, wanted in sorted(expect.get("people", {}).items()):
         got = people.get(person_id)
         if got is None:
-            yield f"people.{person_id}: no such person in the result"
+            yield f"{join_path('people', person_id)}: no such person in the result{did_you_mean(person_id, people)}"
             continue
         for key, value in sorted(wanted.items()):
             if key == "proposed" and got["proposed"] != value:
-                yield f"people.{person_id}.proposed: expected {_show(value)}, got {_show(got['proposed'])}"
+                yield (f"{join_path('people', person_id)}.proposed: expected {_show(value)}, "
+                       f"got {_show(got['proposed'])}")
             elif key == "titles":
                 statuses = {t["id"]: t["status"] for t in got["titles"]}
-                for title_id, status in sorted(value.items()):
-                    if statuses.get(title_id) != status:
-                        yield (f"people.{person_id}.titles.{title_id}: expected {_show(status)}, "
-                               f"got {_show(statuses.get(title_id, 'no such title'))}")
-            elif key not in PERSON_KEYS:
-                yield f"people.{person_id}.{key}: unknown expectation (use proposed, titles)"
+                yield from _titles(join_path("people", person_id), statuses, value)
     leadership = {x["cluster"]: x for x in doc["leadership"]}
     for cluster_id, wanted in sorted(expect.get("leadership", {}).items()):
-        got = leadership.get(cluster_id, {})
+        got = leadership.get(cluster_id)
+        if got is None:
+            yield (f"{join_path('leadership', cluster_id)}: no such cluster with a leadership in the result"
+                   f"{did_you_mean(cluster_id, leadership)}")
+            continue
         for key, value in sorted(wanted.items()):
             if got.get(key) != value:
-                yield f"leadership.{cluster_id}.{key}: expected {_show(value)}, got {_show(got.get(key))}"
+                yield (f"{join_path(join_path('leadership', cluster_id), key)}: expected {_show(value)}, "
+                       f"got {_show(got.get(key))}")
     if "council" in expect:
         got_items = [{"title": i["title"], "units": i["units"]} for c in doc["clusters"] for i in c["council"]]
         if got_items != expect["council"]:
             yield f"council: expected {_show(expect['council'])}, got {_show(got_items)}"
+
+
+def _titles(where: str, statuses: dict[str, str], wanted: dict[str, str]) -> Iterable[str]:
+    for title_id, status in sorted(wanted.items()):
+        if title_id not in statuses:
+            yield f"{join_path(where + '.titles', title_id)}: no such title{did_you_mean(title_id, statuses)}"
+        elif statuses[title_id] != status:
+            yield f"{join_path(where + '.titles', title_id)}: expected {_show(status)}, got {_show(statuses[title_id])}"
 
 
 def run(paths: Sequence[str], out: Any) -> int:
