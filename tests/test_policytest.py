@@ -57,12 +57,12 @@ def test_unknown_ids_in_expectations_get_a_suggestion(capsys, monkeypatch):
 
 
 def test_a_long_case_name_is_shortened_in_the_key_path(capsys, tmp_path):
-    """A case name over 60 characters shows as its first 59 and an ellipsis; the index stays the address."""
+    """A case name over 40 characters shows as its first 39 and an ellipsis (the key path then fits an error line); the index stays the address."""
     (tmp_path / "mini.toml").write_bytes((ROOT / "tests" / "policytest" / "mini.toml").read_bytes())
     (tmp_path / "mini.tests.toml").write_text(
         f'[[cases]]\nname = "{"n" * 70}"\ninline = {{}}\nexpect = {{ units = {{ a = {{ rank = "1" }} }} }}\n',
         encoding="utf-8")
     assert main(["test", str(tmp_path / "mini.tests.toml")]) == 2
     assert capsys.readouterr().err == (
-        f'{tmp_path / "mini.tests.toml"}: cases[0](name="{"n" * 59}…").expect.units.a.rank: '
+        f'{tmp_path / "mini.tests.toml"}: cases[0](name="{"n" * 39}…").expect.units.a.rank: '
         'expected an integer, got a string "1"\n')

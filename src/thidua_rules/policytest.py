@@ -62,7 +62,7 @@ LEADERSHIP_KEYS = {"year": ("int", False), "leader": ("str", False), "deputy": (
                    "method": ("str", False), "reason": ("str", False), "previous_leader": ("str", False)}
 COUNCIL_KEYS = {"title": ("str", True), "units": ("str_list", True)}
 #: Longest case name shown in a key path (``cases[2](name="…")``); the index alone is the address.
-NAME_SHOWN = 60
+NAME_SHOWN = 40
 
 
 @attrs.frozen

@@ -45,4 +45,6 @@ def run_case(folder: Path, tree_root: Path) -> tuple[Run, list[Violation], int]:
     output = tree / command.output if command.output else None
     exit_file = folder / "exit"
     expected_exit = int(exit_file.read_text(encoding="utf-8")) if exit_file.exists() else 2
-    return run, violations(run, allowed=(expected_exit,), output=output, before=[]), expected_exit
+    argv = command.argv
+    streamed = "jsonl" in argv and len(argv) > 2 and argv[2].endswith((".csv", ".jsonl")) and output is None
+    return run, violations(run, allowed=(expected_exit,), output=output, before=[], streamed=streamed), expected_exit

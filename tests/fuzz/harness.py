@@ -13,6 +13,7 @@ import io
 import json
 import os
 import pickle
+import re
 import select
 import shutil
 import signal
@@ -146,6 +147,10 @@ def run_cli(argv: Sequence[str], cwd: Path) -> Run:
                result.get("trace", ""))
 
 
+#: The head of a multi-line expression's caret display (errors.caret_display).
+CARET_HEAD = re.compile(r"    line \d+ of the expression:")
+
+
 def violations(run: Run, *, allowed: Sequence[int] = (0, 2), output: Path | None = None,
                json_out: bool = False, before: Sequence[str] | None = None,
                streamed: bool = False) -> list[Violation]:
@@ -175,7 +180,7 @@ def violations(run: Run, *, allowed: Sequence[int] = (0, 2), output: Path | None
         if CONTROL & set(line):
             add("control-char", f"control character in {line[:120]!r}")
             break
-        if not (line.startswith("    | ") or ": " in line):
+        if not (line.startswith("    | ") or CARET_HEAD.fullmatch(line) or ": " in line):
             add("stray-line", f"not an error line: {line[:120]!r}")
             break
     if run.code == 2:

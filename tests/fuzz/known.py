@@ -10,7 +10,6 @@ list. When the fix is merged: delete the entry, and add the reproduction under
 from __future__ import annotations
 
 import os
-import re
 from collections.abc import Callable
 
 from .harness import Violation
@@ -33,26 +32,10 @@ def _kind(*kinds: str) -> Callable[[Violation], bool]:
     return lambda violation: violation.kind in kinds
 
 
-# name → does this violation belong to it (the folders are listed in the findings' INDEX.md)
-KNOWN: dict[str, Callable[[Violation], bool]] = {
-    # Control characters and newlines of user text echoed raw; error lines of unbounded length.
-    # Folders: control-char-in-id, newline-in-expression, long-error-line.
-    "error-lines-unescaped": _kind("control-char", "stray-line", "long-line"),
-    # Deeply nested arrays / inline tables / JSON: RecursionError in the parsers or the formatter.
-    # Folders: deep-nesting-toml, deep-nesting-json, deep-nesting-jsonl, deep-nesting-error-message.
-    "deep-nesting": _raised("RecursionError"),
-    # Integers of 5,000+ digits: Python's int-string limit (ValueError) in TOML, JSON, JSON lines.
-    # Folders: huge-integer-toml, huge-integer-json, huge-integer-jsonl.
-    "huge-integers": _raised("ValueError", text="Exceeds the limit"),
-    # inf / nan / 1e999 in policy numbers and data: decimal.InvalidOperation / OverflowError.
-    # Folders: inf-in-integer-field, nan-band-min, nan-votes-share, inf-criterion-points.
-    "non-finite-numbers": lambda v: _raised("ArithmeticError")(v) or _raised("ValueError", site="parse_share")(v),
-    # 1e999999 in an integer field, a tiny votes.share: minutes of arithmetic.
-    # Folder: huge-exponent-integer-field. Only hangs on an input holding such an exponent are known.
-    "huge-exponent-hang": lambda v: v.kind == "hang" and re.search(rb"[eE][-+]?9{6}", v.input) is not None,
-    # A .jsonl file that is not UTF-8: UnicodeDecodeError in the in-memory reader. Folder: jsonl-not-utf8.
-    "jsonl-not-utf8": _raised("UnicodeDecodeError", site="_jsonl_rows"),
-}
+# name → does this violation belong to it. Empty: every finding of issue #10 is fixed and kept as a
+# regression case in tests/fuzz/regressions/ (control-char-in-id, deep-nesting-*, huge-integer-*,
+# huge-exponent-integer-field, inf-*/nan-*, jsonl-not-utf8, long-error-line, newline-in-expression).
+KNOWN: dict[str, Callable[[Violation], bool]] = {}
 
 
 def known_finding(violation: Violation) -> str | None:
