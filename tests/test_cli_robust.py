@@ -508,3 +508,28 @@ def test_data_format_is_case_insensitive(tmp_path, capsys):
     data.write_bytes(EXAMPLE_DATA.read_bytes())
     assert main(["validate", str(EXAMPLE_POLICY), str(data), "--data-format", "TOML"]) == 0
     assert capsys.readouterr().out == "ok: bca-cum8 (6 criteria, 5 titles; data: 1 cluster(s), 6 unit(s))\n"
+
+
+@needs_proc
+@pytest.mark.parametrize("delay", [0.05, 0.1, 0.2, 0.3])
+def test_ctrl_c_while_the_command_starts_is_one_line(tmp_path, delay):
+    """A Ctrl-C while Python and the command are still importing (before cli.main's handlers are
+    in place): one line and exit 130, never a traceback through the engine's code. Before the
+    first line of thidua_rules runs, the interpreter's own start-up (runpy, importlib) reports a
+    Ctrl-C itself, as it does for any program: that window, a few milliseconds, is accepted."""
+    process = subprocess.Popen([sys.executable, "-m", "thidua_rules", "evaluate", str(EXAMPLE_POLICY),
+                                str(EXAMPLE_DATA)], cwd=tmp_path, stdout=subprocess.PIPE, stderr=subprocess.PIPE,
+                               start_new_session=True)
+    try:
+        time.sleep(delay)
+        os.killpg(process.pid, signal.SIGINT)
+        out, err = process.communicate(timeout=60)
+    finally:
+        if process.poll() is None:
+            os.killpg(process.pid, signal.SIGKILL)
+            process.wait()
+    if process.returncode == -signal.SIGINT:  # still in the interpreter's start-up
+        frames = [line for line in err.decode().splitlines() if line.lstrip().startswith("File ")]
+        assert all("<frozen " in line for line in frames), err.decode()
+        return
+    assert (process.returncode, out, err) == (130, b"", b"thidua: interrupted\n")

@@ -2,24 +2,56 @@
 
 from __future__ import annotations
 
-from .engine import ClusterResult, Result, UnitResult, evaluate
-from .errors import (
-    EvaluationError,
-    ExpressionError,
-    Issue,
-    PluginError,
-    PolicyError,
-    ThiduaError,
-)
-from .expressions import EvalContext, FunctionSpec, NameInfo
-from .extensions import CompileContext, MethodSpec, PolicyContext, TitleCheckSpec, TitleView
-from .hookspecs import hookimpl
-from .loader import load_data, load_policy, parse_data, parse_policy
-from .model import Cluster, Criterion, Dataset, InputField, Policy, Unit
-from .plugins import engine_version, make_plugin_manager
-from .report import build_document, render, write_atomic
+from typing import TYPE_CHECKING, Any
 
-__version__ = engine_version()
+# The public names, imported from their modules when first used (PEP 562): `import thidua_rules`
+# and the `thidua` command start without loading the engine, and a Ctrl-C while the command
+# starts is the command's to report (see _console.py) instead of a traceback from an import.
+_EXPORTS = {
+    "ClusterResult": "engine", "Result": "engine", "UnitResult": "engine", "evaluate": "engine",
+    "EvaluationError": "errors", "ExpressionError": "errors", "Issue": "errors", "PluginError": "errors",
+    "PolicyError": "errors", "ThiduaError": "errors",
+    "EvalContext": "expressions", "FunctionSpec": "expressions", "NameInfo": "expressions",
+    "CompileContext": "extensions", "MethodSpec": "extensions", "PolicyContext": "extensions",
+    "TitleCheckSpec": "extensions", "TitleView": "extensions",
+    "hookimpl": "hookspecs",
+    "load_data": "loader", "load_policy": "loader", "parse_data": "loader", "parse_policy": "loader",
+    "Cluster": "model", "Criterion": "model", "Dataset": "model", "InputField": "model", "Policy": "model",
+    "Unit": "model",
+    "engine_version": "plugins", "make_plugin_manager": "plugins",
+    "build_document": "report", "render": "report", "write_atomic": "report",
+}
+
+if TYPE_CHECKING:
+    from .engine import ClusterResult, Result, UnitResult, evaluate
+    from .errors import EvaluationError, ExpressionError, Issue, PluginError, PolicyError, ThiduaError
+    from .expressions import EvalContext, FunctionSpec, NameInfo
+    from .extensions import CompileContext, MethodSpec, PolicyContext, TitleCheckSpec, TitleView
+    from .hookspecs import hookimpl
+    from .loader import load_data, load_policy, parse_data, parse_policy
+    from .model import Cluster, Criterion, Dataset, InputField, Policy, Unit
+    from .plugins import engine_version, make_plugin_manager
+    from .report import build_document, render, write_atomic
+
+    __version__: str
+
+
+def __getattr__(name: str) -> Any:
+    import importlib
+
+    if name == "__version__":
+        value: Any = importlib.import_module(".plugins", __name__).engine_version()
+    elif name in _EXPORTS:
+        value = getattr(importlib.import_module(f".{_EXPORTS[name]}", __name__), name)
+    else:
+        raise AttributeError(f"module {__name__!r} has no attribute {name!r}")
+    globals()[name] = value
+    return value
+
+
+def __dir__() -> list[str]:
+    return sorted(set(globals()) | set(__all__))
+
 
 __all__ = [
     "Cluster",

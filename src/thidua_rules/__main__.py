@@ -4,6 +4,6 @@ from __future__ import annotations
 
 import sys
 
-from .cli import console
+from ._console import run
 
-sys.exit(console())
+sys.exit(run())
