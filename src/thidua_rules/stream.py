@@ -371,7 +371,7 @@ def evaluate_stream(
     if kind not in STREAMABLE:
         raise PolicyError([Issue(file=shown, message="only .csv and .jsonl unit files can be streamed")])
     try:
-        handle = open(data_path, "rb")  # noqa: SIM115 - closed below
+        handle = open(data_path, "rb")  # closed below
     except FileNotFoundError:
         raise PolicyError([Issue(file=shown, message="file not found")]) from None
     except IsADirectoryError:
