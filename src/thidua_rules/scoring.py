@@ -256,7 +256,7 @@ def score_units(policy: Policy, units: Sequence[Unit], year: int,
     kernel = _plan(policy).kernel
     if kernel is None:
         return [score_unit_loops(policy, unit, year, plugin_data) for unit in units]
-    scores = []
+    scores: list[UnitScore] = []
     append = scores.append
     for unit in units:
         try:

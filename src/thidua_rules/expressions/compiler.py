@@ -5,7 +5,7 @@ from __future__ import annotations
 import decimal
 import operator
 import types
-from collections.abc import Callable, Mapping
+from collections.abc import Callable, Iterable, Mapping
 from typing import Any, cast
 
 import attrs
@@ -61,13 +61,23 @@ def _check_type(allowed: tuple[str, ...]) -> Callable[[Any, attrs.Attribute[Any]
     return check
 
 
+def _strings(value: Iterable[str]) -> tuple[str, ...]:
+    """``tuple``, typed (attrs' mypy plugin cannot type a generic class as a converter)."""
+    return tuple(value)
+
+
+def _optional_strings(value: Iterable[str] | None) -> tuple[str, ...] | None:
+    """``attrs.converters.optional(tuple)``, typed (the plugin takes only named converters)."""
+    return None if value is None else tuple(value)
+
+
 @attrs.frozen
 class NameInfo:
     """A variable visible to expressions: its type and, for enum-like text, its allowed values."""
 
     type: str = attrs.field(validator=_check_type(TYPES))
     values: tuple[str, ...] | None = attrs.field(
-        default=None, converter=attrs.converters.optional(tuple)
+        default=None, converter=_optional_strings
     )
 
 
@@ -91,7 +101,7 @@ class FunctionSpec:
 
     name: str
     impl: Callable[..., Any]
-    params: tuple[str, ...] = attrs.field(converter=tuple, validator=_check_type(PARAM_TYPES))
+    params: tuple[str, ...] = attrs.field(converter=_strings, validator=_check_type(PARAM_TYPES))
     returns: str = attrs.field(validator=_check_type(TYPES))
     variadic: bool = False
     history: str | None = attrs.field(default=None, validator=_check_history)
