@@ -130,7 +130,7 @@ def test_later_bases_override_earlier_ones(tmp_path):
     """Bases apply in the order listed: the second base's entry wins over the first's."""
     write(tmp_path, "other.toml", '[policy]\nid = "other"\nname = "O"\n[[criteria]]\nid = "chi_tieu"\npoints = 7\n')
     policy = load(child(tmp_path, "", extends='["base.toml", "other.toml"]'))
-    assert [(c.id, c.points) for c in policy.criteria][0] == ("chi_tieu", 7)
+    assert (policy.criteria[0].id, policy.criteria[0].points) == ("chi_tieu", 7)
 
 
 def test_plugins_are_the_sorted_union(tmp_path):

@@ -169,9 +169,9 @@ def test_remembered_number_texts_match_the_formatters(example_policy, result):
     from thidua_rules.report import document
 
     plan = document._plan(example_policy)
-    numbers = [Decimal("0"), Decimal("-0"), Decimal("0.000"), Decimal("-0.001"),  # noqa: FURB157
+    numbers = [Decimal("0"), Decimal("-0"), Decimal("0.000"), Decimal("-0.001"),  # string spellings on purpose
                Decimal("-0.005"),
-               Decimal("1.5"), Decimal("1.50"), Decimal("15E-1"), Decimal("1E+2"), Decimal("100"),  # noqa: FURB157
+               Decimal("1.5"), Decimal("1.50"), Decimal("15E-1"), Decimal("1E+2"), Decimal("100"),
                Decimal("2.675"), Decimal("-2.675")]
     for cluster in result.clusters:
         for unit in cluster.units:

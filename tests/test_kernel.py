@@ -15,8 +15,8 @@ from thidua_rules.scoring import _plan, score_unit, score_unit_loops
 
 ROOT = Path(__file__).resolve().parent.parent
 sys.path.insert(0, str(ROOT / "benchmarks"))
-import generate
-import large_policy
+import generate  # noqa: E402 - from benchmarks/, on the path set just above
+import large_policy  # noqa: E402
 
 
 def _exact(value):

@@ -161,11 +161,13 @@ def award_cluster(policy: Policy, cluster: Cluster, placed: Sequence[Placed],
             failed_first, first_key = title_plan.failed_first, title_plan.first_key
             for i in range(size):
                 if holds:
+                    assert held_back is not None  # made when holds
                     stop = held_back(ids[i], title_id)
                     if stop is not None:
                         outcomes[i].append(_title_outcome(title_id, stop.check, (stop,), None, None, None, None))
                         continue
                 if failed_first is not None:
+                    assert first_key is not None  # failed_first is made only with a first_key
                     state = first_key(won[i], pending[i], envs[i], context_keys[i])
                     if state is not None:
                         outcome = failed_first.get(state)
@@ -234,12 +236,12 @@ def award_cluster(policy: Policy, cluster: Cluster, placed: Sequence[Placed],
                 if shared:
                     # Keyed by the outcomes' identities: the TitleOutcome holds them, so no key
                     # outlives the objects it names.
-                    key = id(out) if len(checked) == 1 else tuple(map(id, checked))
-                    outcome = failures.get(key)
+                    ids_key = id(out) if len(checked) == 1 else tuple(map(id, checked))
+                    outcome = failures.get(ids_key)
                     if outcome is None:
                         if len(failures) >= _MEMO_LIMIT:
                             failures.clear()
-                        outcome = failures[key] = _failed(title_id, checked)
+                        outcome = failures[ids_key] = _failed(title_id, checked)
                     if failed_first is not None and state is not None and len(checked) == 1:
                         if len(failed_first) >= _MEMO_LIMIT:  # (the first step failed)
                             failed_first.clear()
@@ -368,8 +370,10 @@ class _Requires:
     __slots__ = ("check", "memo", "passed", "state")
 
     def __init__(self, check: TitleCheck) -> None:
+        run = check.run
+        assert isinstance(run, RequiresCheck)  # as _step chose this step
         self.check = check
-        self.state, self.passed = check.run.state, check.run.passed
+        self.state, self.passed = run.state, run.passed
         self.memo: dict[tuple[frozenset[str], frozenset[str]], Any] = {}
 
     def remember(self, key: tuple[frozenset[str], frozenset[str]]) -> Any:
@@ -403,6 +407,7 @@ class _When:
 
     def __init__(self, check: TitleCheck, pure: bool) -> None:
         when = check.run
+        assert isinstance(when, WhenCheck)  # as _step chose this step
         self.check = check
         self.direct, self.first_false, self.failed, self.passed = when.direct, when.first_false, when.failed, when.passed
         self.whole_key = _key_function(when.names)
@@ -462,8 +467,10 @@ class _Votes:
     __slots__ = ("check", "direct", "no_ballot")
 
     def __init__(self, check: TitleCheck) -> None:
+        run = check.run
+        assert isinstance(run, VotesCheck)  # as _step chose this step
         self.check = check
-        self.direct = check.run.direct
+        self.direct = run.direct
         self.no_ballot = _outcome(check, self.direct(None, ""))
 
     def outcome(self, ballot: Ballot, unit_id: str) -> CheckOutcome:
@@ -618,7 +625,7 @@ def _apply_quota(title: Title, size: int, passed: list[Placed], council: list[Co
     if title.quota is None:
         return {p.score.unit.id: ("won", None, None, i + 1, None) for i, p in enumerate(passed)}
     limit, raw = quota_limit(title.quota, size)
-    decided = {}
+    decided: dict[str, tuple[str, int | None, Decimal | None, int | None, int | None]] = {}
     if len(passed) <= limit:
         return {p.score.unit.id: ("won", limit, raw, i + 1, None) for i, p in enumerate(passed)}
     cut_rank = passed[limit].rank
@@ -675,7 +682,7 @@ def _ladders(policy: Policy, outcomes: dict[str, list[TitleOutcome]]) -> dict[st
     ladder_of = {t.id: t.ladder for t in policy.titles}
     result = {}
     for unit_id, items in outcomes.items():
-        highest: dict[str, str] = {}
+        highest: dict[str | None, str] = {}  # by ladder (looked up only for a title on one)
         for item in items:
             ladder = ladder_of[item.title]
             if ladder and item.status == "won":

@@ -47,7 +47,7 @@ def _clusters(nfd: str) -> list[tuple[str, list[str]]]:
     return clusters
 
 
-def vi_sort_key(text: str) -> tuple:
+def vi_sort_key(text: str) -> tuple[tuple[int, ...], tuple[int, ...], tuple[int, ...], str]:
     """Return (primary, secondary, tertiary, nfc_text) so that tuple order is Vietnamese order."""
     nfc = unicodedata.normalize("NFC", text)
     nfd = unicodedata.normalize("NFD", nfc)

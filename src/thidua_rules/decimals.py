@@ -3,6 +3,7 @@
 from __future__ import annotations
 
 import decimal
+from contextlib import AbstractContextManager
 from decimal import Decimal
 from typing import Any
 
@@ -22,7 +23,7 @@ ZERO = Decimal(0)
 ONE = Decimal(1)
 
 
-def engine_context() -> decimal.localcontext:  # type: ignore[valid-type]
+def engine_context() -> AbstractContextManager[decimal.Context]:
     """A fresh local context equal to :data:`ENGINE_CONTEXT`, whatever the caller's thread has."""
     return decimal.localcontext(ENGINE_CONTEXT)
 

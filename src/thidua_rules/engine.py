@@ -118,7 +118,7 @@ def history_contexts(cluster: Cluster, implied: Mapping[str, tuple[str, ...]] | 
             for unit, years in by_unit.items()}
 
 
-_EMPTY: Mapping[str, Any] = MappingProxyType({})
+_EMPTY: Mapping[Any, Any] = MappingProxyType({})  # empty: fits any key type
 
 
 def evaluate_cluster(policy: Policy, cluster: Cluster) -> ClusterResult:

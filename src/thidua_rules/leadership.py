@@ -9,7 +9,6 @@ import attrs
 from .model import Cluster, Leadership
 from .ranking import Placed
 
-
 #: The end of the reason given when this year's leader is not in the rotation.
 NOT_IN_ROTATION = "is not in the rotation: it starts again at its first unit"
 

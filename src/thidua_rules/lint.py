@@ -3,7 +3,7 @@
 from __future__ import annotations
 
 import re
-from collections.abc import Iterable, Iterator, Mapping, Sequence
+from collections.abc import Callable, Iterable, Iterator, Mapping, Sequence
 from decimal import Decimal
 from pathlib import Path
 from typing import IO, Any
@@ -457,7 +457,8 @@ def _names_in(raw: Mapping[str, Any]) -> set[str]:
 
 
 def _data_warnings(policy: Policy, dataset: Dataset) -> Iterator[LintWarning]:
-    prefix_of = (lambda c: f"clusters(id={c.id}).") if len(dataset.clusters) > 1 else (lambda c: "")
+    prefix_of: Callable[[Cluster], str] = (
+        (lambda c: f"clusters(id={c.id}).") if len(dataset.clusters) > 1 else (lambda c: ""))
     for cluster in dataset.clusters:
         prefix = prefix_of(cluster)
         yield from _rotation(policy, cluster, dataset.file, prefix)

@@ -5,7 +5,7 @@ from __future__ import annotations
 from collections.abc import Callable, Mapping
 from decimal import Decimal
 from types import MappingProxyType
-from typing import TYPE_CHECKING, Any
+from typing import TYPE_CHECKING, Any, TypeVar, overload
 
 import attrs
 
@@ -18,7 +18,16 @@ Value = Decimal | bool | str | tuple[str, ...]
 RANKING_BALLOT = "ranking"
 
 
-def frozen_mapping(value: Mapping[str, Any] | None = None) -> Mapping[str, Any]:
+#: The key types of the engine's mappings (input ids, years): sortable, so the order is fixed.
+K = TypeVar("K", str, int)
+V = TypeVar("V")
+
+
+@overload
+def frozen_mapping(value: None = None) -> Mapping[Any, Any]: ...
+@overload
+def frozen_mapping(value: Mapping[K, V] | None) -> Mapping[K, V]: ...
+def frozen_mapping(value: Mapping[Any, Any] | None = None) -> Mapping[Any, Any]:
     """A read-only mapping with keys in sorted order, so iteration never depends on input order."""
     return MappingProxyType(dict(sorted((value or {}).items())))
 

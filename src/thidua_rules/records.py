@@ -28,8 +28,9 @@ def fast_init(cls: type) -> Any:
     names = [f"a{i}" for i in range(len(fields))]
     env: dict[str, Any] = {"new": object.__new__, "cls": cls}
     body = []
-    if cls.__bases__ == (object,) and "__weakref__" not in cls.__slots__:
-        env["twin"] = type(f"_{cls.__name__}Twin", (), {"__slots__": tuple(cls.__slots__)})
+    slots = cls.__dict__["__slots__"]  # the class's own, asserted above
+    if cls.__bases__ == (object,) and "__weakref__" not in slots:
+        env["twin"] = type(f"_{cls.__name__}Twin", (), {"__slots__": tuple(slots)})
         body.append("    self = new(twin)")
         body.extend(f"    self.{field.name} = a{i}" for i, field in enumerate(fields))
         body.append("    self.__class__ = cls")

@@ -210,7 +210,7 @@ def _adjust(plan: _Plan, unit: Unit, env: dict[str, Value],
                 raw = formula(env, None)
             else:
                 raw = ZERO
-            clamped = ZERO if raw < ZERO else raw  # noqa: FURB136 - max(raw, ZERO), without the call
+            clamped = ZERO if raw < ZERO else raw  # max(raw, ZERO), without the call
             if item_max is not None and clamped > item_max:
                 clamped = item_max
             score = round_(clamped)
@@ -256,7 +256,7 @@ def score_units(policy: Policy, units: Sequence[Unit], year: int,
     kernel = _plan(policy).kernel
     if kernel is None:
         return [score_unit_loops(policy, unit, year, plugin_data) for unit in units]
-    scores = []
+    scores: list[UnitScore] = []
     append = scores.append
     for unit in units:
         try:
@@ -311,8 +311,8 @@ def score_unit_loops(policy: Policy, unit: Unit, year: int,
             else:
                 what = what_score
                 raw, facts = scorer(env)
-            clamped = ZERO if raw < ZERO else raw  # noqa: FURB136 - min(max(raw, ZERO), points),
-            if clamped > points:  # noqa: PLR1730 - without the calls, to the digit
+            clamped = ZERO if raw < ZERO else raw  # min(max(raw, ZERO), points),
+            if clamped > points:  # without the calls, to the digit
                 clamped = points
             score = quantize(clamped, q, ROUND_HALF_UP, context)
             criteria.append((criterion_id, raw, score, gated, clamped != raw, facts, overridden))

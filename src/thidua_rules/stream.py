@@ -22,7 +22,7 @@ import time
 from collections import deque
 from collections.abc import Callable, Iterator
 from pathlib import Path
-from typing import IO, Any
+from typing import IO, Any, TypedDict
 
 import attrs
 
@@ -371,7 +371,7 @@ def evaluate_stream(
     if kind not in STREAMABLE:
         raise PolicyError([Issue(file=shown, message="only .csv and .jsonl unit files can be streamed")])
     try:
-        handle = open(data_path, "rb")  # noqa: SIM115 - closed below
+        handle = open(data_path, "rb")  # closed below
     except FileNotFoundError:
         raise PolicyError([Issue(file=shown, message="file not found")]) from None
     except IsADirectoryError:
@@ -447,6 +447,16 @@ def _unchanged(path: str | Path, fd: int, start: os.stat_result, file: str) -> N
     raise PolicyError([Issue(file=file, message=message)])
 
 
+class _RunState(TypedDict):
+    """What :func:`_run` gathers from the finished tasks, in submission order."""
+
+    issues: list[Issue]
+    failure: tuple[str, ...]  # the first task failure's lines
+    clusters: int
+    units: int
+    first: bool  # no cluster hashed yet
+
+
 def _run(policy: Policy, rows: Iterator[tuple[int, Row]] | CsvCells, handle: IO[bytes], file: str,
          kind: str, out: IO[str] | IO[bytes], jobs: int, policy_bytes: bytes | None, bar: Progress | None,
          found: dict[str, Any], unchanged: Callable[[], None]) -> StreamSummary:
@@ -456,11 +466,12 @@ def _run(policy: Policy, rows: Iterator[tuple[int, Row]] | CsvCells, handle: IO[
     groups: Iterator[tuple[str, list[tuple[int, Any]]]]
     if isinstance(rows, CsvCells):
         groups, header = rows.groups(row_issues, found), rows.header
+        assert header is not None  # _run is given cells only when they are usable: a header
         at = header.index("id") if "id" in header else len(header)
     else:
         groups = cluster_groups(rows, file, row_issues, found)
     digest = hashlib.sha256(b"[")
-    state = {"issues": [], "failure": (), "clusters": 0, "units": 0, "first": True}
+    state: _RunState = {"issues": [], "failure": (), "clusters": 0, "units": 0, "first": True}
     seen_ids: set[str] = set()
     write_text, write_utf8 = _writers(out)
     write_text(HEADER)

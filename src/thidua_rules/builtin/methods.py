@@ -108,6 +108,7 @@ def compile_lookup(table: Mapping[str, Any], ctx: CompileContext) -> Scorer | No
     points_by_value: dict[str, Decimal] = {}
     for key, raw in sorted(raw_table.items()):
         if allowed and key not in allowed:
+            assert value is not None  # allowed values come from the value's input
             ctx.issue(f"table.{toml_key(key)}",
                       f"'{key}' is not a value of '{value.source.strip()}'{did_you_mean(key, allowed)}")
             continue

@@ -5,7 +5,7 @@ from __future__ import annotations
 import decimal
 import operator
 import types
-from collections.abc import Callable, Mapping
+from collections.abc import Callable, Iterable, Mapping
 from typing import Any, cast
 
 import attrs
@@ -61,13 +61,23 @@ def _check_type(allowed: tuple[str, ...]) -> Callable[[Any, attrs.Attribute[Any]
     return check
 
 
+def _strings(value: Iterable[str]) -> tuple[str, ...]:
+    """``tuple``, typed (attrs' mypy plugin cannot type a generic class as a converter)."""
+    return tuple(value)
+
+
+def _optional_strings(value: Iterable[str] | None) -> tuple[str, ...] | None:
+    """``attrs.converters.optional(tuple)``, typed (the plugin takes only named converters)."""
+    return None if value is None else tuple(value)
+
+
 @attrs.frozen
 class NameInfo:
     """A variable visible to expressions: its type and, for enum-like text, its allowed values."""
 
     type: str = attrs.field(validator=_check_type(TYPES))
     values: tuple[str, ...] | None = attrs.field(
-        default=None, converter=attrs.converters.optional(tuple)
+        default=None, converter=_optional_strings
     )
 
 
@@ -91,7 +101,7 @@ class FunctionSpec:
 
     name: str
     impl: Callable[..., Any]
-    params: tuple[str, ...] = attrs.field(converter=tuple, validator=_check_type(PARAM_TYPES))
+    params: tuple[str, ...] = attrs.field(converter=_strings, validator=_check_type(PARAM_TYPES))
     returns: str = attrs.field(validator=_check_type(TYPES))
     variadic: bool = False
     history: str | None = attrs.field(default=None, validator=_check_history)
@@ -272,7 +282,7 @@ class _Compiler:
                 value = result.fn({}, None)
         except ExpressionRuntimeError as exc:
             raise ExpressionError(exc.message, self.source, exc.start, exc.end) from exc
-        except Exception:  # a plugin function that fails oddly: leave it to run time
+        except Exception:  # noqa: BLE001 -- a plugin function that fails oddly: leave it to run time
             return result
         return _constant(result.type, value, result.elem)
 
@@ -329,7 +339,7 @@ class _Compiler:
     def list_literal(self, node: ListLiteral) -> _Typed:
         items = [self.compile(item) for item in node.items]
         elem = items[0].type if items else None
-        for item, child in zip(items, node.items):
+        for item, child in zip(items, node.items, strict=True):
             if item.type != elem:
                 raise self.type_error(
                     f"list items must all have the same type, got {elem} and {item.type}", child)
@@ -423,7 +433,7 @@ class _Compiler:
 
     def bool_op(self, node: BoolOp) -> _Typed:
         operands = [self.compile(child) for child in node.operands]
-        for result, child in zip(operands, node.operands):
+        for result, child in zip(operands, node.operands, strict=True):
             if result.type != "bool":
                 raise self.type_error(f"'{node.op}' needs true/false operands, got {result.type}",
                                       child)
@@ -542,7 +552,7 @@ class _Compiler:
 
             return compare2
         first = fns[0]
-        steps = tuple(zip(ops, fns[1:]))
+        steps = tuple(zip(ops, fns[1:], strict=True))
 
         def chain(env: Mapping[str, Any], ctx: Any) -> Any:
             a = first(env, ctx)
@@ -596,7 +606,7 @@ class _Compiler:
         if spec.history is not None:
             return self.history_call(node, spec)
         args = [self.compile(arg) for arg in node.args]
-        for i, (arg, child) in enumerate(zip(args, node.args)):
+        for i, (arg, child) in enumerate(zip(args, node.args, strict=True)):
             self.check_argument(spec, i, arg, child)
         names = frozenset().union(*(arg.names for arg in args))
         result = _Typed(spec.returns, self.call_fn(node, spec, args), names)
@@ -662,7 +672,7 @@ class _Compiler:
             raise self.type_error(
                 f"argument 1 of {name}() must be true/false, got {condition.type}", node.args[0])
         others = [self.compile(arg) for arg in node.args[1:]]
-        for i, (arg, child) in enumerate(zip(others, node.args[1:]), start=1):
+        for i, (arg, child) in enumerate(zip(others, node.args[1:], strict=True), start=1):
             self.check_argument(spec, i, arg, child)
         impl, cond_fn = spec.impl, condition.fn
         fns = tuple(arg.fn for arg in others)

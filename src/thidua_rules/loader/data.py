@@ -6,7 +6,7 @@ from collections.abc import Iterable, Mapping
 from decimal import Decimal, InvalidOperation
 from pathlib import Path
 from types import MappingProxyType
-from typing import Any
+from typing import Any, Literal
 
 import attrs
 
@@ -187,7 +187,7 @@ class DataChecker:
         #: typed in the data, their known cells, the inputs the data may have to give)
         self._fields_plan: tuple[Any, ...] | None = None
         #: what :meth:`units` needs for the usual unit (see :meth:`quick_plan`); ``False``: none
-        self._quick_plan: tuple[Any, ...] | bool | None = None
+        self._quick_plan: tuple[Any, ...] | Literal[False] | None = None
         #: the columns of the CSV file whose rows are :class:`CsvRow` items, if any
         self.layout: CsvLayout | None = None
         #: columns of a CSV file whose problem its header gives (unknown or missing): their
@@ -382,6 +382,7 @@ class DataChecker:
                 fields_ok = False
         if not (ok and fields_ok):
             return None
+        assert isinstance(unit_id, str)  # checked above: ok is False otherwise
         return Unit(id=unit_id, name=name if isinstance(name, str) else unit_id, cluster=cluster,
                     values=frozen_mapping(values))
 
@@ -547,7 +548,7 @@ class DataChecker:
                     values[key_name] = value
                     continue
             if key_name in plain:  # an input typed in the data: only its value to convert
-                value, problem = converters[key_name](raw)  # type: ignore[index]
+                value, problem = converters[key_name](raw)
                 if problem:
                     self.issues.add(join_path(path, key_name), problem)
                     ok = False

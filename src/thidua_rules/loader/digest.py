@@ -6,7 +6,7 @@ from __future__ import annotations
 import decimal
 import hashlib
 import json
-from collections.abc import Mapping
+from collections.abc import Iterable, Mapping
 from decimal import Decimal
 from types import MappingProxyType
 from typing import Any
@@ -207,7 +207,7 @@ def canonical_cluster_text(c: Cluster) -> str:
             if text is not None:
                 units.append(text)
                 continue
-        values = u.values
+        values: Mapping[str, Any] = u.values  # a value's exact type picks its text below
         made = _unit_text_maker(memory, values) if type(values) is MappingProxyType else None
         if made is not None and made is not unit_text:
             unit_text = memory.last = made
@@ -223,6 +223,7 @@ def canonical_cluster_text(c: Cluster) -> str:
         parts = []
         # Values made by the loader are in key order already (``frozen_mapping``): the same keys
         # in the same order as a sorted unit need no sorting.
+        items: Iterable[tuple[str, Any]]
         if list(values) == in_order:
             items = values.items()
         else:

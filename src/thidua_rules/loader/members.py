@@ -89,6 +89,7 @@ def check_members(checker: DataChecker, path: str, rows: Any, ids: set[str], yea
             checker.issues.add(f"{where}.deferred", f"expected the reason as a string, got {type_name(deferred)}")
             ok = False
         if ok and fields_ok and earlier is not None:
+            assert isinstance(person_id, str) and isinstance(unit_id, str)  # checked above: ok is False otherwise
             people.append(Person(id=person_id, name=name if isinstance(name, str) else person_id, unit=unit_id,
                                  values=frozen_mapping(values), earlier=frozen_mapping(earlier),
                                  deferred=deferred or None, discipline_until=until))

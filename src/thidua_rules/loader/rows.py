@@ -402,7 +402,7 @@ def _csv_clusters(data: bytes, file: str, policy: Policy,
 def csv_layout(policy: Policy, header: tuple[str, ...]) -> CsvLayout:
     """The layout of ``header``, kept per policy for the headers seen last (a streamed run
     asks for it per cluster)."""
-    layouts = plan_for("csv-layouts", policy, lambda p: {})
+    layouts: dict[tuple[str, ...], CsvLayout] = plan_for("csv-layouts", policy, lambda p: {})
     layout = layouts.get(header)
     if layout is None:
         if len(layouts) >= 16:

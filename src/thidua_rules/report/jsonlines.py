@@ -51,7 +51,7 @@ def provenance_line(provenance: dict[str, Any], clusters: int, units: int) -> st
 def provenance_of(result: Result) -> dict[str, Any]:
     """The provenance object of the JSON document for ``result`` (built without its units)."""
     doc: dict[str, Any] = build_document(attrs.evolve(result, clusters=()))
-    return doc["provenance"]  # type: ignore[no-any-return]
+    return doc["provenance"]
 
 
 def iter_jsonl(result: Result) -> Iterable[str]:

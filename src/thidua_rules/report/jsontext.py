@@ -4,7 +4,7 @@ indent=2)`` and of its compact form, without the standard library's generator-ba
 from __future__ import annotations
 
 import json
-from json.encoder import encode_basestring  # type: ignore[attr-defined]  # C accelerated
+from json.encoder import encode_basestring  # C accelerated
 from typing import Any
 
 #: One canonical JSON object per line (``--format jsonl``): sorted keys, no spaces, UTF-8 text.

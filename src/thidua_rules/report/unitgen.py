@@ -23,7 +23,7 @@ holds no string literal at all (``tests/test_unitline_speed.py`` checks it).
 from __future__ import annotations
 
 from collections.abc import Callable, Mapping
-from json.encoder import encode_basestring  # type: ignore[attr-defined]  # C accelerated
+from json.encoder import encode_basestring  # C accelerated
 from typing import Any
 
 from ..codegen import Source

@@ -19,7 +19,7 @@ from __future__ import annotations
 
 from decimal import Decimal
 from functools import partial
-from json.encoder import encode_basestring  # type: ignore[attr-defined]  # C accelerated
+from json.encoder import encode_basestring  # C accelerated
 from operator import itemgetter
 from types import MappingProxyType
 from typing import Any
@@ -42,7 +42,7 @@ def _enc(v: Any) -> str:
         text = _PLAIN_TEXTS.get(v) if v else None  # _plain_cached, inlined for the common hit
         return f'"{text if text is not None else _plain_cached(v)}"'
     if kind is str:
-        return encode_basestring(v)  # type: ignore[no-any-return]
+        return encode_basestring(v)
     if kind is bool:
         return "true" if v else "false"
     if v is None:
@@ -179,7 +179,7 @@ def _line_plan(policy: Policy) -> _LinePlan:
 
 def _mapping_text(prefixed: tuple[tuple[str, str], ...], env: Any, only_present: bool) -> str:
     """``"name":value,…`` of ``env``'s values under the precomputed sorted names."""
-    parts = []
+    parts: list[str] = []
     append = parts.append
     for prefix, name in prefixed:
         if only_present and name not in env:
@@ -226,7 +226,7 @@ def _adjustment_text(piece: Any, row: Any, env: Any, f: Any) -> str:
 def _remembered(memo: Memo | None, env: Any, make: Any, *args: Any) -> str:
     """``make(*args)``, remembered in ``memo`` by the values it depends on (None: not at all)."""
     if memo is None:
-        return make(*args)  # type: ignore[no-any-return]
+        return make(*args)
     key = _memo_key(memo[1], env)
     text = memo[2].get(key)
     if text is None:
@@ -335,7 +335,7 @@ def _remember(outcome: Any, text: str) -> None:
 
 def unit_line(policy: Policy, unit: UnitResult) -> str:
     """Exactly ``compact({"record": "unit", **document._unit(policy, unit)})``."""
-    return plan_for("unit-writer", policy, _writer)(unit)  # type: ignore[no-any-return]
+    return plan_for("unit-writer", policy, _writer)(unit)
 
 
 def _writer(policy: Policy) -> Any:
