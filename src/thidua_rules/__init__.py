@@ -79,6 +79,7 @@ __all__ = [
     "UnitResult",
     "__version__",
     "build_document",
+    "engine_version",
     "evaluate",
     "hookimpl",
     "load_data",
