@@ -10,6 +10,8 @@ from collections.abc import Iterable, Sequence
 
 import attrs
 
+from .tomlfmt import escape_char
+
 #: An error line is at most this many characters; a longer one keeps its start and its end around
 #: an ellipsis (see :func:`bounded`).
 MAX_LINE = 300
@@ -21,15 +23,10 @@ MAX_WHERE = 80
 # DEL, the line and paragraph separators and the bidirectional overrides (which can make a line
 # read differently from what it says). Vietnamese letters and ordinary spaces are kept.
 _UNSAFE = re.compile("[\x00-\x1f\x7f-\x9f\u061c\u200e\u200f\u2028-\u202e\u2066-\u2069]")
-_NAMED = {"\n": "\\n", "\r": "\\r", "\t": "\\t"}
 
 
 def _escape_char(match: re.Match[str]) -> str:
-    char = match.group()
-    if char in _NAMED:
-        return _NAMED[char]
-    code = ord(char)
-    return f"\\x{code:02x}" if code <= 0xFF else f"\\u{code:04x}"
+    return escape_char(match.group())
 
 
 def escaped(text: str) -> str:

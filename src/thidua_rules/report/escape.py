@@ -15,10 +15,7 @@ from __future__ import annotations
 
 import re
 
-#: C0 and C1 controls, DEL, the Unicode line and paragraph separators, and the bidirectional
-#: embeddings, overrides and isolates (a reader would see text in another order than it is).
-_INVISIBLE = re.compile("[\x00-\x1f\x7f-\x9f\u2028\u2029\u202a-\u202e\u2066-\u2069]")
-_NAMED = {"\n": "\\n", "\r": "\\r", "\t": "\\t"}
+from ..errors import escaped
 
 #: The characters CommonMark and GitHub's Markdown give a meaning to inline: escapes, code,
 #: emphasis, strikethrough, links and images, HTML and entities, headings, table cells, maths;
@@ -31,17 +28,9 @@ _FORMULA_START = ("=", "+", "-", "@", "\t", "\r")
 _NUMBER = re.compile(r"[-+]?[0-9]+(\.[0-9]+)?")
 
 
-def _escape(match: re.Match[str]) -> str:
-    ch = match.group()
-    if ch in _NAMED:
-        return _NAMED[ch]
-    code = ord(ch)
-    return f"\\x{code:02x}" if code <= 0xFF else f"\\u{code:04x}"
-
-
-def visible(text: str) -> str:
-    """``text`` with every control or bidirectional-override character shown as an escape."""
-    return _INVISIBLE.sub(_escape, text)
+#: Control characters (C0, C1, DEL), the line and paragraph separators and the bidirectional
+#: marks, embeddings, overrides and isolates shown as escapes: the same rule as error lines.
+visible = escaped
 
 
 def formula_safe(text: str) -> str:
