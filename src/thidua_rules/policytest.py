@@ -27,6 +27,8 @@ A test file ``<policy stem>.tests.toml`` sits beside its policy::
 A case may instead expect an error: ``error = "check 'x' failed"`` passes when evaluating the
 case fails with a message containing that text.
 
+``thidua test --update`` writes what the engine now gives as the expectations (:func:`update_file`).
+
 Coverage counts what the cases exercised: each criterion scoring above 0 for some unit, each
 band given to some unit, each title won by some unit, and each title check deciding a failure
 for some unit (so every condition was seen to matter).
