@@ -5,12 +5,13 @@ from __future__ import annotations
 import math
 from collections.abc import Mapping, Sequence
 from decimal import ROUND_HALF_UP, Decimal
+from fractions import Fraction
 from types import MappingProxyType
 from typing import Any
 
 import attrs
 
-from .builtin.titles import NO_BALLOT, RequiresCheck, VotesCheck, WhenCheck, votes_check
+from .builtin.titles import NO_BALLOT, RequiresCheck, VotesCheck, WhenCheck, share_text, votes_check
 from .decimals import engine_context
 from .errors import EvaluationError, ExpressionRuntimeError, PluginError, ThiduaError
 from .expressions import EvalContext
@@ -47,7 +48,7 @@ class TitleOutcome:
     status: str
     checks: tuple[CheckOutcome, ...]
     quota_limit: int | None = None
-    quota_raw: Decimal | None = None
+    quota_raw: Decimal | Fraction | None = None  # a Fraction only when its decimal form never ends
     place: int | None = None     # position among the units that passed every check, in rank order
     #                              (after a round-2 ballot, in the order of its votes among the tied)
     runoff_yes: int | None = None  # yes-votes in the round-2 ballot that split a tie at the quota cut
@@ -92,14 +93,25 @@ def _held_back(cluster: Cluster) -> Any:
     return held_back
 
 
-def quota_limit(quota: Quota, size: int) -> tuple[int, Decimal]:
+def quota_limit(quota: Quota, size: int) -> tuple[int, Decimal | Fraction]:
     """The number of units a quota admits in a cluster of ``size`` units, and the raw figure.
 
     No national rule fixes the rounding of a share (domain.md §6.3), so the policy states it.
+    A fraction share (``"1/3"``) is rounded exactly; its raw figure is a Decimal when the
+    product ends (``"1/3"`` of 6 is 2) and the Fraction itself when it does not (7/3).
     """
     if quota.count is not None:
         return quota.count, Decimal(quota.count)
     assert quota.share is not None
+    if isinstance(quota.share, Fraction):
+        exact = quota.share * size
+        if quota.rounding == "ceil":
+            limit = math.ceil(exact)
+        elif quota.rounding == "half_up":
+            limit = math.floor(exact + Fraction(1, 2))  # the figure is >= 0: halves go up
+        else:
+            limit = math.floor(exact)
+        return limit, ended(exact)
     with engine_context():
         raw = quota.share * size
     if quota.rounding == "ceil":
@@ -107,6 +119,13 @@ def quota_limit(quota: Quota, size: int) -> tuple[int, Decimal]:
     if quota.rounding == "half_up":
         return int(raw.quantize(Decimal(1), rounding=ROUND_HALF_UP)), raw
     return math.floor(raw), raw
+
+
+def ended(value: Fraction) -> Decimal | Fraction:
+    """``value`` as a Decimal when its decimal form ends (its denominator has only the factors
+    2 and 5), else the Fraction itself: a figure is never shown cut off."""
+    text = share_text(value)
+    return value if "/" in text else Decimal(text)
 
 
 def award_cluster(policy: Policy, cluster: Cluster, placed: Sequence[Placed],
@@ -557,7 +576,7 @@ class _Plan:
             + [t.id for t in policy.titles if not t.ladder])
         self.proposal_position = {title_id: i for i, title_id in enumerate(self.proposal_order)}
 
-    def quota_limit(self, quota: Quota, size: int) -> tuple[int, Decimal]:
+    def quota_limit(self, quota: Quota, size: int) -> tuple[int, Decimal | Fraction]:
         """:func:`quota_limit`, remembered per quota and cluster size."""
         key = (quota, size)
         hit = self._limits.get(key)

@@ -159,6 +159,9 @@ def build_parser() -> argparse.ArgumentParser:
     te = commands.add_parser("test", help="run the test cases kept beside policies (*.tests.toml)")
     te.add_argument("paths", nargs="*", default=["policies"],
                     help="test files, policies (their .tests.toml) or folders (default: policies)")
+    te.add_argument("--update", action="store_true",
+                    help="first write the current results as the cases' expectations (only the "
+                         "values each case expects; the rest of the file is kept)")
 
     ex = commands.add_parser("explain", help="explain every point and decision for one unit")
     ex.add_argument("policy")
@@ -286,7 +289,7 @@ def _run(args: argparse.Namespace, out: IO[str]) -> int:
     if args.command == "test":
         from .policytest import run as run_tests
 
-        return run_tests(args.paths, out)
+        return run_tests(args.paths, out, update=args.update)
     if args.command == "plugins":
         out.write(_plugins_text(as_json=args.json))
         return EXIT_OK

@@ -5,6 +5,7 @@ from __future__ import annotations
 import decimal
 from contextlib import AbstractContextManager
 from decimal import Decimal
+from fractions import Fraction
 from typing import Any
 
 #: Every evaluation runs inside this context (see :func:`engine_context`). Fifty significant
@@ -60,6 +61,14 @@ def round_half_up(value: Decimal, places: int) -> Decimal:
 def fmt(value: Decimal, places: int) -> str:
     """A score as the outputs print it: fixed point with exactly ``places`` decimals."""
     return f"{round_half_up(value, places):f}"
+
+
+def figure(value: Decimal | Fraction) -> str:
+    """A raw figure as a reader checks it: :func:`plain` for a Decimal; a Fraction (a figure
+    whose decimal form never ends, e.g. a quota share "1/3" of 7 units) as ``"7/3"``."""
+    if isinstance(value, Fraction):
+        return f"{value.numerator}/{value.denominator}"
+    return plain(value)
 
 
 def plain(value: Decimal) -> str:

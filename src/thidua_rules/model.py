@@ -4,6 +4,7 @@ from __future__ import annotations
 
 from collections.abc import Callable, Mapping
 from decimal import Decimal
+from fractions import Fraction
 from types import MappingProxyType
 from typing import TYPE_CHECKING, Any, TypeVar, overload
 
@@ -147,7 +148,7 @@ class Quota:
     """How many units of a cluster may be proposed for a title."""
 
     count: int | None = None
-    share: Decimal | None = None
+    share: Decimal | Fraction | None = None  # a Fraction when the policy wrote one ("1/3")
     rounding: str = "floor"  # floor | ceil | half_up
 
 

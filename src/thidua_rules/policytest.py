@@ -27,6 +27,8 @@ A test file ``<policy stem>.tests.toml`` sits beside its policy::
 A case may instead expect an error: ``error = "check 'x' failed"`` passes when evaluating the
 case fails with a message containing that text.
 
+``thidua test --update`` writes what the engine now gives as the expectations (:func:`update_file`).
+
 Coverage counts what the cases exercised: each criterion scoring above 0 for some unit, each
 band given to some unit, each title won by some unit, and each title check deciding a failure
 for some unit (so every condition was seen to matter).
@@ -34,6 +36,7 @@ for some unit (so every condition was seen to matter).
 
 from __future__ import annotations
 
+import copy
 from collections.abc import Iterable, Sequence
 from pathlib import Path
 from typing import Any
@@ -48,8 +51,9 @@ from .loader import load_policy, parse_data
 from .loader.common import DATA_MAX_BYTES, Issues, parse_toml, read_bytes, take
 from .loader.data import FORMATS, read_member_rows
 from .model import Policy
-from .report import build_document
-from .tomlfmt import join_path, toml_value
+from .report import build_document, write_atomic
+from .tomlfmt import join_path, toml_key, toml_value
+from .tomlspans import SpanError, scan
 
 # What a case may expect, with the kind of each value (the loader's ``take`` kinds). An expectation of
 # the wrong kind is an error in the test file (exit 2), not a failing case: it could never pass.
@@ -192,16 +196,29 @@ def check_expect(issues: Issues, where: str, expect: Any) -> dict[str, Any] | No
 
 def _run_case(path: Path, policy: Policy, where: str, case: dict[str, Any], issues: Issues,
               coverage: Coverage) -> CaseResult:
+    name, expect, outcome = _evaluate_case(path, policy, where, case, issues)
+    if not isinstance(outcome, Result):
+        return CaseResult(str(path), name, outcome)
+    coverage.record(outcome)
+    assert expect is not None
+    return CaseResult(str(path), name, tuple(_compare(build_document(outcome), expect)))
+
+
+def _evaluate_case(path: Path, policy: Policy, where: str, case: dict[str, Any],
+                   issues: Issues) -> tuple[str, dict[str, Any] | None, Result | tuple[str, ...]]:
+    """A case's name, its checked ``expect`` and the result to compare with it; or, in place of the
+    result, the case's failures when there is nothing to compare (an error expected or not,
+    problems of the test file: those are added to ``issues``)."""
     values = take(issues, where, case, {
         "name": ("str", True), "data": ("str", False), "inline": ("table", False), "members": ("str", False),
         "expect": ("any", False), "error": ("str", False), "note": ("str", False)}) or {}
     name = values.get("name", where)
     if ("data" in values) == ("inline" in values):
         issues.add(where, "give exactly one of 'data' (a file) or 'inline' (the data itself)")
-        return CaseResult(str(path), name, ())
+        return name, None, ()
     expect = check_expect(issues, f"{where}.expect", case.get("expect", {}))
     if expect is None:
-        return CaseResult(str(path), name, ())
+        return name, None, ()
     try:
         if "data" in values:
             data_path = path.parent / values["data"]
@@ -209,7 +226,7 @@ def _run_case(path: Path, policy: Policy, where: str, case: dict[str, Any], issu
             if kind is None:
                 issues.add(f"{where}.data", f"unknown data format of {toml_value(values['data'])}; "
                            "use a .toml, .json, .csv or .jsonl file")
-                return CaseResult(str(path), name, ())
+                return name, None, ()
             members = read_member_rows(path.parent / values["members"]) if "members" in values else None
             dataset = parse_data(read_bytes(data_path, str(data_path), limit=DATA_MAX_BYTES), policy,
                                  file=str(data_path), format=kind, members=members)
@@ -220,13 +237,12 @@ def _run_case(path: Path, policy: Policy, where: str, case: dict[str, Any], issu
     except ThiduaError as exc:
         text = "\n".join(exc.lines())
         if "error" in values and values["error"] in text:
-            return CaseResult(str(path), name, ())
-        return CaseResult(str(path), name, (f"evaluation failed: {text}",))
+            return name, expect, ()
+        return name, expect, (f"evaluation failed: {text}",)
     if "error" in values:
-        return CaseResult(str(path), name, ((f"expected an error containing {values['error']!r}, "
-                                             "but the evaluation succeeded"),))
-    coverage.record(result)
-    return CaseResult(str(path), name, tuple(_compare(build_document(result), expect)))
+        return name, expect, ((f"expected an error containing {values['error']!r}, "
+                               "but the evaluation succeeded"),)
+    return name, expect, result
 
 
 def _show(value: Any) -> str:
@@ -286,11 +302,144 @@ def _titles(where: str, statuses: dict[str, str], wanted: dict[str, str]) -> Ite
             yield f"{join_path(where + '.titles', title_id)}: expected {_show(status)}, got {_show(statuses[title_id])}"
 
 
-def run(paths: Sequence[str], out: Any) -> int:
-    """Run the test files and print results; 0 if all pass, 1 if any fails."""
+#: What ``--update`` gives a case without ``expect``, per unit (the summary table's columns), besides
+#: ``council`` (the items left to the council; ``[]`` when there is none).
+DEFAULT_UNIT_KEYS = ("total", "rank", "band", "proposed")
+_MISSING = object()
+
+
+def update_file(path: Path) -> int:
+    """Write what the engine now gives as the expectations of every case of one test file, and
+    return how many values changed (0: the file is left untouched).
+
+    Only the values a case already expects are replaced, each where it is written, so comments,
+    layout and every other key stay byte for byte; a case without ``expect`` gets
+    :data:`DEFAULT_UNIT_KEYS` for each unit and ``council``, as ``[cases.expect…]`` tables at the end
+    of the case. A case expecting an error, one whose evaluation fails, and a value the result does
+    not have (a unit or title no longer there, a band that is none) are left as they are, for the
+    run after the update to report. The file is written atomically.
+    """
+    shown = str(path)
+    data = read_bytes(path, shown)
+    raw = parse_toml(data, shown)  # reports a file that is not UTF-8 TOML
+    text = data.decode("utf-8")
+    issues = Issues(shown)
+    top = take(issues, "", raw, {"policy": ("str", False), "cases": ("table_list", True)}) or {}
+    issues.raise_if_any()
+    policy_name = top.get("policy", path.name.removesuffix(".tests.toml") + ".toml")
+    policy = load_policy(path.parent / policy_name, display=str(path.parent / policy_name))
+    try:
+        spans = scan(text)
+    except SpanError:  # tomllib read it: a construct this scanner does not know
+        raise PolicyError([Issue(file=shown, message="cannot edit this file in place (a TOML construct "
+                                 "--update does not read); update its expectations by hand")]) from None
+    nl = "\r\n" if "\r\n" in text else "\n"
+    edits: list[tuple[int, int, str]] = []
+    intended = copy.deepcopy(raw)
+    changed = 0
+    for i, case in enumerate(top["cases"]):
+        where = case_path(i, case)
+        _name, expect, outcome = _evaluate_case(path, policy, where, case, issues)
+        if not isinstance(outcome, Result) or expect is None:
+            continue
+        doc = build_document(outcome)
+        if "expect" not in case:
+            added = _default_expect(doc)
+            end = spans.ends.get(("cases", i))
+            if end is None:
+                issues.add(where, "written inside an array; write it as a [[cases]] table for --update "
+                           "to add its expectations")
+                continue
+            edits.append((end, end, _expect_text(added, nl)))
+            intended["cases"][i]["expect"] = added
+            changed += sum(1 for _ in _leaves(added))
+            continue
+        for sub, wanted in _leaves(expect):
+            got = _got(doc, sub)
+            if got is _MISSING or got is None or got == wanted:
+                continue
+            span = spans.values.get(("cases", i, "expect", *sub))
+            if span is None:
+                issues.add(f"{where}.expect", "cannot find where a value is written; update it by hand")
+                continue
+            edits.append((span[0], span[1], toml_value(got)))
+            _set(intended["cases"][i]["expect"], sub, got)
+            changed += 1
+    issues.raise_if_any()
+    if not edits:
+        return 0
+    for start, end, new in sorted(edits, reverse=True):
+        text = text[:start] + new + text[end:]
+    # The edit is checked against its intent before anything is written.
+    if parse_toml(text.encode("utf-8"), shown) != intended:
+        raise PolicyError([Issue(file=shown, message="cannot edit this file in place (the edited text "
+                                 "does not read back as intended); update its expectations by hand")])
+    write_atomic(path, text)
+    return changed
+
+
+def _leaves(expect: dict[str, Any]) -> Iterable[tuple[tuple[str, ...], Any]]:
+    """Each expected value with its path in ``expect``: a unit's key, a title's status, the council."""
+    for section in ("units", "people", "leadership"):
+        for item_id, wanted in expect.get(section, {}).items():
+            for key, value in wanted.items():
+                if key == "titles" and section != "leadership":
+                    for title_id, status in value.items():
+                        yield (section, item_id, "titles", title_id), status
+                else:
+                    yield (section, item_id, key), value
+    if "council" in expect:
+        yield ("council",), expect["council"]
+
+
+def _got(doc: dict[str, Any], sub: tuple[str, ...]) -> Any:
+    """What the result gives at ``sub`` (a path of :func:`_leaves`), or ``_MISSING``."""
+    if sub == ("council",):
+        return [{"title": i["title"], "units": i["units"]} for c in doc["clusters"] for i in c["council"]]
+    section, item_id, key = sub[:3]
+    if section == "leadership":
+        got = {x["cluster"]: x for x in doc["leadership"]}.get(item_id)
+        return _MISSING if got is None else got.get(key, _MISSING)
+    got = {x["id"]: x for x in doc.get(section, [])}.get(item_id)
+    if got is None:
+        return _MISSING
+    if key == "titles":
+        titles = got["explanation"]["titles"] if section == "units" else got["titles"]
+        return {t["id"]: t["status"] for t in titles}.get(sub[3], _MISSING)
+    return got.get(key, _MISSING)
+
+
+def _set(table: dict[str, Any], sub: tuple[str, ...], value: Any) -> None:
+    for key in sub[:-1]:
+        table = table[key]
+    table[sub[-1]] = value
+
+
+def _default_expect(doc: dict[str, Any]) -> dict[str, Any]:
+    units = {u["id"]: {k: u[k] for k in DEFAULT_UNIT_KEYS if u.get(k) is not None} for u in doc["units"]}
+    return {"council": _got(doc, ("council",)), "units": units}
+
+
+def _expect_text(expect: dict[str, Any], nl: str) -> str:
+    """``expect`` as ``[cases.expect]`` tables, to go at the end of its case."""
+    lines = ["", "[cases.expect]", f"council = {toml_value(expect['council'])}"]
+    for unit_id, wanted in expect["units"].items():
+        lines += ["", f"[cases.expect.units.{toml_key(unit_id)}]"]
+        lines += [f"{key} = {toml_value(value)}" for key, value in wanted.items()]
+    return nl.join(lines) + nl
+
+
+def run(paths: Sequence[str], out: Any, *, update: bool = False) -> int:
+    """Run the test files and print results; 0 if all pass, 1 if any fails. With ``update``, first
+    write the current results as the cases' expectations (:func:`update_file`), one line per file."""
     files = discover(paths)
     if not files:
         raise PolicyError([Issue(file=", ".join(paths) or ".", message="no *.tests.toml files found")])
+    if update:
+        for path in files:
+            changed = update_file(path)
+            out.write(f"updated {path}: {changed} expectation{'' if changed == 1 else 's'} changed\n"
+                      if changed else f"up to date {path}\n")
     passed = failed = 0
     for path in files:
         results, coverage = run_file(path)

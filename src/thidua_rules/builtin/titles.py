@@ -12,9 +12,9 @@ from ..decimals import plain
 from ..errors import did_you_mean
 from ..extensions import CompileContext, TitleCheckSpec, TitleView, type_name
 from ..hookspecs import hookimpl
-from ..tomlfmt import toml_key
+from ..tomlfmt import toml_key, toml_value
 
-_FRACTION = re.compile(r"\s*\d+\s*/\s*\d+\s*")
+_FRACTION = re.compile(r"\s*-?\d+\s*/\s*\d+\s*")
 #: The reason of a ``votes`` check without a ballot: the title then awaits the council's vote.
 NO_BALLOT = "no ballot recorded for this title"
 Runner = Callable[[TitleView], tuple[bool, str, Mapping[str, Any]]]
@@ -145,17 +145,30 @@ class WhenCheck:
 
 def parse_share(ctx: CompileContext, key: str, raw: Any) -> Fraction | None:
     """A share as a policy writes it, exactly: a number (``0.8``) or a fraction (``"2/3"``)."""
-    value: Fraction | None = None
+    value, problem = read_share(raw)
+    if problem is not None:
+        ctx.issue(key, problem)
+    return value
+
+
+def read_share(raw: Any) -> tuple[Fraction | None, str | None]:
+    """A share between 0 and 1 as a policy writes it, exactly, or the problem with it (one line)."""
     if isinstance(raw, str) and _FRACTION.fullmatch(raw.strip()):
         numerator, denominator = (int(x) for x in raw.split("/"))
-        value = Fraction(numerator, denominator) if denominator else None
+        if not denominator:
+            return None, f"the fraction {toml_value(raw)} divides by zero; expected a share like \"1/3\""
+        value = Fraction(numerator, denominator)
+        if not 0 <= value <= 1:
+            side = "above 1" if value > 1 else "below 0"
+            return None, f"expected a share between 0 and 1, got the fraction {toml_value(raw)} ({side})"
     elif isinstance(raw, int | Decimal) and not isinstance(raw, bool):
         value = Fraction(Decimal(raw))
+    else:
+        value = None
     if value is None or not 0 <= value <= 1:
-        ctx.issue(key, f"expected a share between 0 and 1 (a number like 0.8 or a fraction like \"2/3\"), "
-                       f"got {type_name(raw)}")
-        return None
-    return value
+        return None, (f"expected a share between 0 and 1 (a number like 0.8 or a fraction like \"2/3\"), "
+                      f"got {type_name(raw)}")
+    return value, None
 
 
 def share_text(value: Fraction) -> str:

@@ -5,6 +5,7 @@ from __future__ import annotations
 import re
 from collections.abc import Iterable, Mapping
 from decimal import Decimal
+from fractions import Fraction
 from functools import partial
 from pathlib import Path
 from typing import Any
@@ -12,7 +13,7 @@ from typing import Any
 import attrs
 import pluggy
 
-from ..builtin.titles import WhenCheck
+from ..builtin.titles import WhenCheck, read_share
 from ..decimals import number_problem
 from ..errors import ExpressionError, Issue, PluginError, PolicyError, did_you_mean
 from ..expressions import FunctionSpec, NameInfo, compile_expression
@@ -723,7 +724,7 @@ class PolicyCompiler:
 
     def compile_quota(self, path: str, table: Mapping[str, Any]) -> Quota | None:
         values = take(self.issues, path, table, {
-            "count": ("int", False), "share": ("number", False), "rounding": ("str", False)})
+            "count": ("int", False), "share": ("any", False), "rounding": ("str", False)})
         if values is None:
             return None
         if ("count" in values) == ("share" in values):
@@ -736,10 +737,13 @@ class PolicyCompiler:
             if "rounding" in values:
                 self.issues.add(f"{path}.rounding", "'rounding' goes with 'share', not 'count'")
             return Quota(count=values["count"])
-        share = Decimal(values["share"])
-        if not 0 <= share <= 1:
-            self.issues.add(f"{path}.share", f"expected a share between 0 and 1, got {share}")
+        # A number stays the Decimal the policy wrote (its raw figure is computed as before); a
+        # fraction such as "1/3" stays exact, since 1/3 has no decimal form.
+        fraction, problem = read_share(values["share"])
+        if fraction is None:
+            self.issues.add(f"{path}.share", problem or "")
             return None
+        share: Decimal | Fraction = fraction if isinstance(values["share"], str) else Decimal(values["share"])
         rounding = values.get("rounding", "floor")
         if rounding not in QUOTA_ROUNDING:
             self.issues.add(f"{path}.rounding", f"unknown rounding '{rounding}'"

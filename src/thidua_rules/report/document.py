@@ -7,7 +7,7 @@ from decimal import ROUND_HALF_UP, Decimal
 from types import MappingProxyType
 from typing import Any
 
-from ..decimals import ENGINE_CONTEXT, fmt, plain, quantum
+from ..decimals import ENGINE_CONTEXT, figure, fmt, plain, quantum
 from ..engine import ClusterResult, Result, UnitResult
 from ..model import Policy
 from ..people import people_document
@@ -201,7 +201,7 @@ def _unit(policy: Policy, unit: UnitResult, member_counts: Any = None) -> dict[s
             checks.append(check)
         entry = {"id": outcome.title, "status": outcome.status, "checks": checks}
         if outcome.quota_limit is not None:
-            entry["quota"] = {"limit": outcome.quota_limit, "raw": plain(outcome.quota_raw or Decimal(0)),
+            entry["quota"] = {"limit": outcome.quota_limit, "raw": figure(outcome.quota_raw or Decimal(0)),
                               "place": outcome.place}
             if outcome.runoff_yes is not None:
                 entry["quota"]["runoff_yes"] = outcome.runoff_yes

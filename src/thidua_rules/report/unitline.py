@@ -24,6 +24,7 @@ from operator import itemgetter
 from types import MappingProxyType
 from typing import Any
 
+from ..decimals import figure
 from ..engine import UnitResult
 from ..model import Policy
 from ..plans import plan_for
@@ -315,7 +316,7 @@ def _title(outcome: Any) -> str:
     if outcome.quota_limit is not None:
         runoff = "" if outcome.runoff_yes is None else f',"runoff_yes":{_enc(outcome.runoff_yes)}'
         quota = (f',"quota":{{"limit":{_enc(outcome.quota_limit)},"place":{_enc(outcome.place)},'
-                 f'"raw":{_enc(outcome.quota_raw or Decimal(0))}{runoff}}}')
+                 f'"raw":{_enc(figure(outcome.quota_raw or Decimal(0)))}{runoff}}}')
     checks = ",".join([_check(c) for c in outcome.checks])
     text = f'{{"checks":[{checks}],"id":{_enc(outcome.title)}{quota},"status":{_enc(outcome.status)}}}'
     _remember(outcome, text)
