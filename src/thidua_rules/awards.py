@@ -568,7 +568,7 @@ class _Plan:
                       if "register_functions" in info.hooks}
         pure = registrars == {"thidua_rules.builtin.functions"}
         self.titles = tuple(_TitlePlan(title, pure) for title in policy.titles)
-        self._limits: dict[tuple[Quota, int], tuple[int, Decimal]] = {}
+        self._limits: dict[tuple[Quota, int], tuple[int, Decimal | Fraction]] = {}
         ladders = list(dict.fromkeys(t.ladder for t in policy.titles if t.ladder))
         #: ``proposed_titles`` order: ladder titles by ladder (first appearance), then the others.
         self.proposal_order = tuple(
@@ -635,7 +635,7 @@ def _run_check(policy: Policy, title: Title, check: Any, view: TitleView) -> tup
 
 
 def _apply_quota(title: Title, size: int, passed: list[Placed], council: list[CouncilItem],
-                 runoff: Ballot | None = None) -> dict[str, tuple[str, int | None, Decimal | None, int | None, int | None]]:
+                 runoff: Ballot | None = None) -> dict[str, tuple[str, int | None, Decimal | Fraction | None, int | None, int | None]]:
     """Fill the quota in rank order; units sharing a rank across the cut are left undecided,
     unless a round-2 ballot separates them (most yes-votes first, at most two rounds: TT
     01/2024/TT-TANDTC Art. 29). The round-2 ballot obeys the quorum of round 1; without it, it
@@ -644,7 +644,7 @@ def _apply_quota(title: Title, size: int, passed: list[Placed], council: list[Co
     if title.quota is None:
         return {p.score.unit.id: ("won", None, None, i + 1, None) for i, p in enumerate(passed)}
     limit, raw = quota_limit(title.quota, size)
-    decided: dict[str, tuple[str, int | None, Decimal | None, int | None, int | None]] = {}
+    decided: dict[str, tuple[str, int | None, Decimal | Fraction | None, int | None, int | None]] = {}
     if len(passed) <= limit:
         return {p.score.unit.id: ("won", limit, raw, i + 1, None) for i, p in enumerate(passed)}
     cut_rank = passed[limit].rank
