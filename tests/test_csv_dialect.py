@@ -186,3 +186,49 @@ def test_ambiguous_and_bad_decimal_comma_cells_are_one_line_each(tmp_path):
         'units.csv:4: units(id=cuc-khtc).members: expected a whole number, got a string "2.34.678"',
         "units.csv:6: units(id=cuc-cntt).joint_activities: expected a number >= 0, got -4.75",
     ]
+
+
+def test_semicolon_members_file_gives_the_comma_members_result(tmp_path):
+    """The example's members file saved with ';' (cells holding ';' quoted) gives the same result."""
+    from thidua_rules import load_data
+    from thidua_rules.loader.data import read_member_rows
+
+    from .conftest import ROOT
+
+    policy = load_policy(ROOT / "policies" / "cum8-2022-members.toml")
+    units = ROOT / "examples" / "cum8-2022" / "units-members.toml"
+    comma = ROOT / "examples" / "cum8-2022" / "members.csv"
+    table = list(csv.reader(io.StringIO(comma.read_text(encoding="utf-8"), newline="")))
+    out = io.StringIO()
+    csv.writer(out, delimiter=";", lineterminator="\r\n").writerows(table)
+    semicolon = tmp_path / "members.csv"
+    semicolon.write_text(out.getvalue(), encoding="utf-8")
+    assert any(";" in cell for row in table for cell in row)  # (an earlier-titles cell, quoted)
+    expected = render(evaluate(policy, load_data(units, policy, members=comma)), "json")
+    assert render(evaluate(policy, load_data(units, policy, members=semicolon)), "json") == expected
+    # its numbers are read with decimal commas (the example's people inputs are all enums)
+    assert [read_member_rows(p).text_values for p in (comma, semicolon)] == [True, "decimal-comma"]
+
+
+def test_streamed_errors_are_the_loaders(tmp_path):
+    """A bad decimal-comma cell gives the same lines streamed as loaded."""
+    from .conftest import ROOT
+
+    case = ROOT / "tests" / "errors" / "csv_dialect_decimal_point"
+    policy = load_policy(case / "policy.toml", display="policy.toml")
+    expected = (case / "expected.err").read_text(encoding="utf-8").splitlines()
+    assert _problems(policy, (case / "units.csv").read_bytes()) == expected
+    with pytest.raises(PolicyError) as caught:
+        _streamed(policy, case / "units.csv")
+    assert [issue.format() for issue in caught.value.issues] == expected
+
+
+def test_comma_number_forms():
+    """Each accepted form → the ',' file's text; refused ones → their problem; others left alone."""
+    from thidua_rules.loader.convert import comma_number
+
+    assert [comma_number(t)[0] for t in (
+        "98,5", "-,5", "+1,", "7", "1.234,5", "-2.345.678", "1 234", "1\u00a0234,25", "12\u202f345\u202f678",
+    )] == ["98.5", "-.5", "+1.", "7", "1234.5", "-2345678", "1234", "1234.25", "12345678"]
+    assert [comma_number(t) for t in ("abc", "1.2.3", "1 23", "1.234 567", "")] == [(None, "")] * 5
+    assert [bool(comma_number(t)[1]) for t in ("1.234", "-1.234", "98.5", ".5", "1234.")] == [True] * 5

@@ -99,6 +99,13 @@ def load_data(path: str | Path, policy: Policy, *, display: str | None = None,
     return parse_data(read_bytes(path, shown, limit=DATA_MAX_BYTES), policy, file=shown, format=kind, members=member_rows)
 
 
+class MemberRows(tuple):  # type: ignore[type-arg]
+    """``(file, rows)`` of :func:`read_member_rows`, with the ``text_values`` of its checker (a CSV
+    file separated by ``;`` has decimal commas)."""
+
+    text_values: bool | str = False
+
+
 def read_member_rows(path: str | Path) -> tuple[str, list[Any]]:
     """A members file (TOML with ``[[members]]``, JSON, CSV, JSON lines) as raw rows."""
     shown = str(path)
@@ -106,10 +113,14 @@ def read_member_rows(path: str | Path) -> tuple[str, list[Any]]:
     kind = _format_of(path, shown, None)
     if kind in ("csv", "jsonl"):
         rows: list[Any] = []
-        for line, row in (_csv_rows(data, shown) if kind == "csv" else _jsonl_rows(data, shown)):
+        dialect: list[str] = []
+        for line, row in (_csv_rows(data, shown, dialect) if kind == "csv" else _jsonl_rows(data, shown)):
             row[LINE] = line
             rows.append(row)
-        return shown, rows
+        found = MemberRows((shown, rows))
+        if dialect:
+            found.text_values = text_values_of(dialect[0])
+        return found
     raw = parse_toml(data, shown) if kind == "toml" else _parse_json(data, shown)
     issues = Issues(shown)
     top = take(issues, "", raw, {"members": ("table_list", True)})
@@ -157,7 +168,9 @@ def _attach_members(policy: Policy, clusters: tuple[Cluster, ...], members: tupl
     """Check a separate members file and give each cluster the members of its units."""
     file, rows = members
     issues = Issues(file)
-    checker = DataChecker(policy, issues, text_values=file.lower().endswith(".csv"))
+    text_values = getattr(members, "text_values", None)  # (a read file's; given rows: by the name)
+    checker = DataChecker(policy, issues, text_values=file.lower().endswith(".csv") if text_values is None
+                          else text_values)
     cluster_of = {u.id: c.id for c in clusters for u in c.units}
     # Rows of units the data file does not know are reported by check_members against all ids.
     people = check_members(checker, "members", rows, set(cluster_of), max((c.year for c in clusters), default=0),

@@ -150,9 +150,12 @@ def text_values_of(delimiter: str) -> bool | str:
     return DECIMAL_COMMA if delimiter == ";" else True
 
 
-def _csv_rows(data: bytes, file: str) -> list[tuple[int, dict[str, Any]]]:
+def _csv_rows(data: bytes, file: str, dialect: list[str] | None = None) -> list[tuple[int, dict[str, Any]]]:
+    """The rows of a CSV file (a members file); ``dialect``, if given, gets its delimiter."""
     text = _csv_text(data, file)
     delimiter = csv_delimiter(first_line(text))
+    if dialect is not None:
+        dialect.append(delimiter)
     reader = CsvRows(csv.reader(io.StringIO(text, newline=""), delimiter=delimiter, strict=True),
                      header=unique_header(file))
     rows = []
