@@ -130,6 +130,8 @@ def test_decimal_commas_read_as_the_comma_file_values(tmp_path):
     lines = _streamed(policy, tmp_path / "comma.csv")
     assert render(evaluate(policy, parse_data(comma, policy, file="units.csv", format="csv")), "jsonl") == lines
     assert _streamed(policy, tmp_path / "semicolon.csv") == lines
+    assert _streamed(policy, tmp_path / "semicolon.csv", jobs=2,
+                     policy_bytes=(tmp_path / "policy.toml").read_bytes()) == lines
     with straightforward_paths():
         assert _json(policy, semicolon) == expected
         assert _streamed(policy, tmp_path / "semicolon.csv") == lines
@@ -184,7 +186,7 @@ def test_ambiguous_and_bad_decimal_comma_cells_are_one_line_each(tmp_path):
         "units.csv:3: units(id=cuc-qlxddt).joint_activities: '0.25' has a decimal point, but in a file "
         "separated by ';' the decimal mark is a comma: write 0,25",
         'units.csv:4: units(id=cuc-khtc).members: expected a whole number, got a string "2.34.678"',
-        "units.csv:6: units(id=cuc-cntt).joint_activities: expected a number >= 0, got -4.75",
+        "units.csv:6: units(id=cuc-cntt).joint_activities: expected a number >= 0, got -4,75",
     ]
 
 

@@ -629,6 +629,7 @@ class DataChecker:
     def convert(self, field: InputField, raw: Any) -> tuple[Value, str]:
         """``raw`` as the field's type, or an error message."""
         value: Value
+        written = None  # a decimal-comma cell's text, named as written in a bound's message
         if self.text_values and isinstance(raw, str) and field.type != "text" and field.type != "enum":
             text = raw.strip()
             if self.text_values == DECIMAL_COMMA and (field.type == "integer" or field.type == "decimal"):
@@ -636,7 +637,7 @@ class DataChecker:
                 if problem:
                     return Decimal(0), problem
                 if dotted is not None:
-                    text = dotted
+                    written, text = text, dotted
             if field.type == "integer" and _INT.fullmatch(text):
                 raw = whole_number(text)
             elif field.type == "integer" and len(text) > _WHOLE_TEXT_MAX and _DEC.fullmatch(text) \
@@ -681,9 +682,9 @@ class DataChecker:
                 return "", f"expected a string, got {type_name(raw)}"
             return raw, ""
         if field.min is not None and value < field.min:
-            return value, f"expected a number >= {toml_value(field.min)}, got {toml_value(raw)}"
+            return value, f"expected a number >= {toml_value(field.min)}, got {written or toml_value(raw)}"
         if field.max is not None and value > field.max:
-            return value, f"expected a number <= {toml_value(field.max)}, got {toml_value(raw)}"
+            return value, f"expected a number <= {toml_value(field.max)}, got {written or toml_value(raw)}"
         return value, ""
 
     def ballots(self, path: str, items: Any, ids: set[str]) -> tuple[Ballot, ...]:
