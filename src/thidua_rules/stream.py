@@ -14,6 +14,7 @@ import csv
 import gc
 import hashlib
 import io
+import itertools
 import multiprocessing
 import os
 import stat
@@ -33,7 +34,18 @@ from .loader import rows as rows_module
 from .loader.common import UNIT_ID, Issues, binary_problem, item_path, not_utf8
 from .loader.data import FORMATS, DataChecker
 from .loader.digest import canonical_cluster_text
-from .loader.rows import LINE, CsvRow, CsvRows, cap_repeats, csv_layout, cut_off, unit_header
+from .loader.rows import (
+    LINE,
+    CsvRow,
+    CsvRows,
+    cap_repeats,
+    csv_delimiter,
+    csv_layout,
+    cut_off,
+    text_values_of,
+    unit_column,
+    unit_header,
+)
 from .model import Policy
 from .plugins import engine_version
 from .report.jsonlines import HEADER, cluster_lines, provenance_line, provenance_of
@@ -114,13 +126,34 @@ def _ends_a_line(handle: IO[bytes]) -> bool:
     return handle.read(1) in (b"\n", b"\r")
 
 
-def csv_rows(handle: IO[bytes], file: str,
-             header: Callable[[list[str]], list[str]] | None = None) -> Iterator[tuple[int, Row]]:
+def _lines(text: io.TextIOWrapper, file: str, handle: IO[bytes], known: Callable[[str], bool] | None,
+           delimiter: str | None) -> tuple[Iterator[str], str]:
+    """The lines of ``text`` and the file's delimiter (``delimiter``, or the loader's
+    :func:`~thidua_rules.loader.rows.csv_delimiter` of the first line, read ahead: a pipe
+    cannot be read twice)."""
+    try:
+        first = text.readline()
+    except UnicodeDecodeError:
+        raise not_utf8(file, _bad_line(handle), "csv") from None
+    if delimiter is None:
+        delimiter = csv_delimiter(first.rstrip("\r\n"), known)
+    return (itertools.chain((first,), text) if first else iter(text)), delimiter
+
+
+def csv_rows(handle: IO[bytes], file: str, header: Callable[[list[str]], list[str]] | None = None,
+             known: Callable[[str], bool] | None = None, delimiter: str | None = None) -> Iterator[tuple[int, Row]]:
     """``(line, row)`` for each data row; empty cells are left out, and rows of empty cells, as
-    the in-memory loader does. ``header``: as :class:`~thidua_rules.loader.rows.CsvRows` takes it.
+    the in-memory loader does. ``header``: as :class:`~thidua_rules.loader.rows.CsvRows` takes it;
+    ``known`` and ``delimiter``: as :func:`_lines` takes them.
     """
     text = _text(handle)
-    reader = CsvRows(csv.reader(text, strict=True), header=header)  # csv.DictReader's rows, empty cells left out
+    try:
+        lines, delimiter = _lines(text, file, handle, known, delimiter)
+    except BaseException:
+        text.close()
+        raise
+    # csv.DictReader's rows, empty cells left out
+    reader = CsvRows(csv.reader(lines, delimiter=delimiter, strict=True), header=header)
     try:
         with _csv_errors(file, reader, handle):
             for row in reader:
@@ -142,11 +175,13 @@ class CsvCells:
     ``cluster``: :func:`~thidua_rules.loader.rows.cells_dict`) only for any other row."""
 
     def __init__(self, handle: IO[bytes], file: str,
-                 fix_header: Callable[[list[str]], list[str]] | None = None) -> None:
+                 fix_header: Callable[[list[str]], list[str]] | None = None,
+                 known: Callable[[str], bool] | None = None) -> None:
         self.file = file
         self.handle = handle
         self.text = _text(handle)
-        self.rows = CsvRows(csv.reader(self.text, strict=True), header=fix_header)
+        lines, self.delimiter = _lines(self.text, file, handle, known, None)
+        self.rows = CsvRows(csv.reader(lines, delimiter=self.delimiter, strict=True), header=fix_header)
         with _csv_errors(file, self.rows, handle):
             header = self.rows.read_header()
         self.header = None if header is None else tuple(header)
@@ -248,12 +283,12 @@ class _Done:
     units: int
 
 
-def run_task(policy: Policy, file: str, text_values: bool, task: _Task) -> _Done:
+def run_task(policy: Policy, file: str, text_values: bool | str, task: _Task) -> _Done:
     """Check and evaluate the clusters of one task; never raises a ThiduaError."""
     return _run_task(policy, file, text_values, task)
 
 
-def _run_task(policy: Policy, file: str, text_values: bool, task: _Task) -> _Done:
+def _run_task(policy: Policy, file: str, text_values: bool | str, task: _Task) -> _Done:
     issues = Issues(file)
     out: list[str] = []
     digests: list[bytes] = []
@@ -296,7 +331,7 @@ def _run_task(policy: Policy, file: str, text_values: bool, task: _Task) -> _Don
 _WORKER: dict[str, Any] = {}
 
 
-def _init_worker(policy_bytes: bytes, policy_file: str, data_file: str, text_values: bool) -> None:
+def _init_worker(policy_bytes: bytes, policy_file: str, data_file: str, text_values: bool | str) -> None:
     import signal
 
     from .loader import parse_policy
@@ -405,17 +440,21 @@ def evaluate_stream(
 
         try:
             rows: Any = None
+            text_values: bool | str = False
             if kind == "csv":
-                cells = CsvCells(handle, shown, header)
+                cells = CsvCells(handle, shown, header, unit_column(policy))
+                text_values = text_values_of(cells.delimiter)
                 if cells.usable:
                     rows = cells
                 else:  # no header (or the straightforward path): csv_rows' rules, from the start
                     cells.text.detach()
                     handle.seek(0)
+                    rows = csv_rows(handle, shown, header, delimiter=cells.delimiter)
             if rows is None:
-                rows = csv_rows(handle, shown, header) if kind == "csv" else jsonl_rows(handle, shown)
+                rows = jsonl_rows(handle, shown)
             try:
-                return _run(policy, rows, handle, shown, kind, out, jobs, policy_bytes, bar, found, unchanged)
+                return _run(policy, rows, handle, shown, text_values, out, jobs, policy_bytes, bar, found,
+                            unchanged)
             finally:
                 rows.close()
         except ThiduaError:
@@ -458,9 +497,8 @@ class _RunState(TypedDict):
 
 
 def _run(policy: Policy, rows: Iterator[tuple[int, Row]] | CsvCells, handle: IO[bytes], file: str,
-         kind: str, out: IO[str] | IO[bytes], jobs: int, policy_bytes: bytes | None, bar: Progress | None,
-         found: dict[str, Any], unchanged: Callable[[], None]) -> StreamSummary:
-    text_values = kind == "csv"
+         text_values: bool | str, out: IO[str] | IO[bytes], jobs: int, policy_bytes: bytes | None,
+         bar: Progress | None, found: dict[str, Any], unchanged: Callable[[], None]) -> StreamSummary:
     row_issues: list[Issue] = found["issues"]  # the header's problems first, as the loader gives them
     header = None
     groups: Iterator[tuple[str, list[tuple[int, Any]]]]

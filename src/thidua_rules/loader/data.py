@@ -32,7 +32,18 @@ from ..plans import plan_for
 from ..records import fast_init
 from ..tomlfmt import join_path, toml_value
 from .common import DATA_MAX_BYTES, UNIT_ID, Issues, escaped, item_path, non_printing, parse_toml, read_bytes, take
-from .convert import _DEC, _INT, _WHOLE_TEXT_MAX, FALSE_WORDS, PARSED_MAX, TRUE_WORDS, field_converter, whole_number
+from .convert import (
+    _DEC,
+    _INT,
+    _WHOLE_TEXT_MAX,
+    DECIMAL_COMMA,
+    FALSE_WORDS,
+    PARSED_MAX,
+    TRUE_WORDS,
+    comma_number,
+    field_converter,
+    whole_number,
+)
 from .digest import content_digest
 from .members import check_members, units_with_members
 from .rows import (  # noqa: F401 - CsvRows, _csv_rows, cells_dict: re-exported for their users
@@ -48,6 +59,7 @@ from .rows import (  # noqa: F401 - CsvRows, _csv_rows, cells_dict: re-exported 
     cap_repeats,
     cells_dict,
     csv_layout,
+    text_values_of,
 )
 
 FORMATS = {".toml": "toml", ".json": "json", ".csv": "csv", ".jsonl": "jsonl", ".ndjson": "jsonl"}
@@ -87,6 +99,13 @@ def load_data(path: str | Path, policy: Policy, *, display: str | None = None,
     return parse_data(read_bytes(path, shown, limit=DATA_MAX_BYTES), policy, file=shown, format=kind, members=member_rows)
 
 
+class MemberRows(tuple):  # type: ignore[type-arg]
+    """``(file, rows)`` of :func:`read_member_rows`, with the ``text_values`` of its checker (a CSV
+    file separated by ``;`` has decimal commas)."""
+
+    text_values: bool | str = False
+
+
 def read_member_rows(path: str | Path) -> tuple[str, list[Any]]:
     """A members file (TOML with ``[[members]]``, JSON, CSV, JSON lines) as raw rows."""
     shown = str(path)
@@ -94,10 +113,14 @@ def read_member_rows(path: str | Path) -> tuple[str, list[Any]]:
     kind = _format_of(path, shown, None)
     if kind in ("csv", "jsonl"):
         rows: list[Any] = []
-        for line, row in (_csv_rows(data, shown) if kind == "csv" else _jsonl_rows(data, shown)):
+        dialect: list[str] = []
+        for line, row in (_csv_rows(data, shown, dialect) if kind == "csv" else _jsonl_rows(data, shown)):
             row[LINE] = line
             rows.append(row)
-        return shown, rows
+        found = MemberRows((shown, rows))
+        if dialect:
+            found.text_values = text_values_of(dialect[0])
+        return found
     raw = parse_toml(data, shown) if kind == "toml" else _parse_json(data, shown)
     issues = Issues(shown)
     top = take(issues, "", raw, {"members": ("table_list", True)})
@@ -120,12 +143,12 @@ def _parse_data(data: bytes, policy: Policy, *, file: str, format: str,
         if not isinstance(raw, dict):
             raise PolicyError([Issue(file=file, message="expected a JSON object at the top")])
     elif format == "csv":
-        raw, layout = _csv_clusters(data, file, policy, issues)
+        raw, layout, delimiter = _csv_clusters(data, file, policy, issues)
     elif format == "jsonl":
         raw = _rows_to_clusters(_jsonl_rows(data, file), policy, issues)
     else:
         raise PolicyError([Issue(file=file, message=f"unknown data format '{format}'")])
-    checker = DataChecker(policy, issues, text_values=(format == "csv"))
+    checker = DataChecker(policy, issues, text_values=text_values_of(delimiter) if format == "csv" else False)
     if format == "csv" and layout is not None:
         checker.layout, checker.quiet = layout, layout.quiet
     if members is not None:
@@ -145,7 +168,9 @@ def _attach_members(policy: Policy, clusters: tuple[Cluster, ...], members: tupl
     """Check a separate members file and give each cluster the members of its units."""
     file, rows = members
     issues = Issues(file)
-    checker = DataChecker(policy, issues, text_values=file.lower().endswith(".csv"))
+    text_values = getattr(members, "text_values", None)  # (a read file's; given rows: by the name)
+    checker = DataChecker(policy, issues, text_values=file.lower().endswith(".csv") if text_values is None
+                          else text_values)
     cluster_of = {u.id: c.id for c in clusters for u in c.units}
     # Rows of units the data file does not know are reported by check_members against all ids.
     people = check_members(checker, "members", rows, set(cluster_of), max((c.year for c in clusters), default=0),
@@ -164,9 +189,10 @@ def _attach_members(policy: Policy, clusters: tuple[Cluster, ...], members: tupl
 class DataChecker:
     """Checks the data structure against the policy and converts values to their input types."""
 
-    def __init__(self, policy: Policy, issues: Issues, *, text_values: bool) -> None:
+    def __init__(self, policy: Policy, issues: Issues, *, text_values: bool | str) -> None:
         self.policy = policy
         self.issues = issues
+        #: values are cell texts (CSV): ``True``, or ``DECIMAL_COMMA`` for a file separated by ``;``
         self.text_values = text_values
         self.inputs = {f.id: f for f in policy.inputs}
         self.title_ids = {t.id: t for t in policy.titles}
@@ -603,8 +629,15 @@ class DataChecker:
     def convert(self, field: InputField, raw: Any) -> tuple[Value, str]:
         """``raw`` as the field's type, or an error message."""
         value: Value
+        written = None  # a decimal-comma cell's text, named as written in a bound's message
         if self.text_values and isinstance(raw, str) and field.type != "text" and field.type != "enum":
             text = raw.strip()
+            if self.text_values == DECIMAL_COMMA and (field.type == "integer" or field.type == "decimal"):
+                dotted, problem = comma_number(text)
+                if problem:
+                    return Decimal(0), problem
+                if dotted is not None:
+                    written, text = text, dotted
             if field.type == "integer" and _INT.fullmatch(text):
                 raw = whole_number(text)
             elif field.type == "integer" and len(text) > _WHOLE_TEXT_MAX and _DEC.fullmatch(text) \
@@ -649,9 +682,9 @@ class DataChecker:
                 return "", f"expected a string, got {type_name(raw)}"
             return raw, ""
         if field.min is not None and value < field.min:
-            return value, f"expected a number >= {toml_value(field.min)}, got {toml_value(raw)}"
+            return value, f"expected a number >= {toml_value(field.min)}, got {written or toml_value(raw)}"
         if field.max is not None and value > field.max:
-            return value, f"expected a number <= {toml_value(field.max)}, got {toml_value(raw)}"
+            return value, f"expected a number <= {toml_value(field.max)}, got {written or toml_value(raw)}"
         return value, ""
 
     def ballots(self, path: str, items: Any, ids: set[str]) -> tuple[Ballot, ...]:
@@ -897,7 +930,7 @@ def _typed_inputs(policy: Policy) -> frozenset[str]:
 class _LoadPlan:
     """Per policy and kind of file: each input's converter, and the cells each converted well."""
 
-    def __init__(self, policy: Policy, text_values: bool) -> None:
+    def __init__(self, policy: Policy, text_values: bool | str) -> None:
         plain = _input_sets(policy).plain
         checker = DataChecker(policy, Issues("<converters>"), text_values=text_values)
         self.converters: dict[str, Any] = {}
@@ -928,7 +961,7 @@ def _remembering(converter: Any, known: dict[str, Value]) -> Any:
     return remember
 
 
-def _values_maker(policy: Policy, text_values: bool, header: tuple[str, ...] | None = None) -> Any:
+def _values_maker(policy: Policy, text_values: bool | str, header: tuple[str, ...] | None = None) -> Any:
     """``values_of(item)``: ``{k: cells[k][item[k]] for k in sorted(cells)}`` for the known
     cells of the inputs typed in the data (``_LoadPlan.cells``, which the converters keep
     adding to), as one generated dict display in sorted key order; it raises ``KeyError`` for
@@ -968,11 +1001,16 @@ def _values_maker(policy: Policy, text_values: bool, header: tuple[str, ...] | N
     return made or None
 
 
-def _load_plan(policy: Policy, text_values: bool) -> _LoadPlan:
-    return plan_for("data-text" if text_values else "data", policy, lambda p: _LoadPlan(p, text_values))
+#: The plan of each kind of file (``text_values``): a decimal-comma file's cells are remembered
+#: apart from a comma-separated file's (``1,5`` is 1.5 in one and no number in the other).
+_PLAN_NAMES = {False: "data", True: "data-text", DECIMAL_COMMA: "data-text-comma"}
 
 
-def _converters(policy: Policy, text_values: bool) -> dict[str, Any]:
+def _load_plan(policy: Policy, text_values: bool | str) -> _LoadPlan:
+    return plan_for(_PLAN_NAMES[text_values], policy, lambda p: _LoadPlan(p, text_values))
+
+
+def _converters(policy: Policy, text_values: bool | str) -> dict[str, Any]:
     """Per input of ``policy``: ``raw → (value, problem)``, the same as ``DataChecker.convert``
     (see :func:`~thidua_rules.loader.convert.field_converter`)."""
     return _load_plan(policy, text_values).converters
@@ -982,7 +1020,7 @@ _NO_INPUTS: frozenset[str] = frozenset()
 _NO_CELLS: dict[str, dict[str, Value]] = {}
 
 
-def _known_cells(policy: Policy, text_values: bool, plain: frozenset[str]) -> dict[str, dict[str, Value]]:
+def _known_cells(policy: Policy, text_values: bool | str, plain: frozenset[str]) -> dict[str, dict[str, Value]]:
     """Per input of ``plain``: cell text → the value its converter gave without a problem, for
     the texts converted so far (and every allowed value of an enum). Such a cell's value is the
     converter's (and ``convert``'s) without calling it: a good cell text always converts to an

@@ -17,6 +17,7 @@ from ..errors import Issue, PolicyError, did_you_mean
 from ..model import Policy
 from ..plans import plan_for
 from .common import Issues, binary_problem, check_depth, decode_text, deep_line, not_utf8, too_deep
+from .convert import DECIMAL_COMMA
 
 #: Key under which a row of a CSV or JSON-lines file keeps its line number (never a string, so
 #: it cannot clash with a field name).
@@ -105,9 +106,58 @@ def _csv_text(data: bytes, file: str) -> str:
     return decode_text(data, file, "csv")
 
 
-def _csv_rows(data: bytes, file: str) -> list[tuple[int, dict[str, Any]]]:
+def _outside_quotes(line: str, mark: str) -> int:
+    """How many times ``mark`` appears in ``line`` outside double-quoted cells."""
+    return sum(part.count(mark) for part in line.split('"')[::2])
+
+
+def csv_delimiter(first_line: str, known: Callable[[str], bool] | None = None) -> str:
+    """The delimiter of a CSV file, decided from its first line (the header) alone: ``,``, or
+    ``;`` as Excel writes in a locale whose decimal mark is a comma (Vietnamese among them).
+
+    A header without ``;`` outside quotes is ``,`` (every comma-separated file reads as it
+    always did). Otherwise the header is split both ways: the split with more ``known``
+    columns wins (a column id or label); then the one with more delimiters outside quotes;
+    then ``,``."""
+    if ";" not in first_line or _outside_quotes(first_line, ";") == 0:
+        return ","
+
+    def score(delimiter: str) -> tuple[int, int]:
+        found = 0
+        if known is not None:
+            try:  # (a quoted cell running on past the line: its reader's error is the file's)
+                cells = next(csv.reader([first_line.rstrip("\r\n")], delimiter=delimiter), [])
+            except csv.Error:
+                cells = []
+            found = sum(1 for cell in cells if known(cell))
+        return found, _outside_quotes(first_line, delimiter)
+
+    return ";" if score(";") > score(",") else ","
+
+
+def first_line(text: str) -> str:
+    """``text`` up to its first line end (``\n``, ``\r``), as ``csv.reader`` ends its first line."""
+    end = len(text)
+    for mark in ("\n", "\r"):
+        at = text.find(mark, 0, end)
+        if at >= 0:
+            end = at
+    return text[:end]
+
+
+def text_values_of(delimiter: str) -> bool | str:
+    """The ``text_values`` of the checker of a CSV file with ``delimiter``."""
+    return DECIMAL_COMMA if delimiter == ";" else True
+
+
+def _csv_rows(data: bytes, file: str, dialect: list[str] | None = None) -> list[tuple[int, dict[str, Any]]]:
+    """The rows of a CSV file (a members file); ``dialect``, if given, gets its delimiter."""
     text = _csv_text(data, file)
-    reader = CsvRows(csv.reader(io.StringIO(text, newline=""), strict=True), header=unique_header(file))
+    delimiter = csv_delimiter(first_line(text))
+    if dialect is not None:
+        dialect.append(delimiter)
+    reader = CsvRows(csv.reader(io.StringIO(text, newline=""), delimiter=delimiter, strict=True),
+                     header=unique_header(file))
     rows = []
     try:
         for row in reader:
@@ -163,6 +213,17 @@ def _label_ids(policy: Policy) -> dict[str, str]:
                 if len(found) == 1 and label not in ids and label}
 
     return plan_for("csv-labels", policy, build)
+
+
+def unit_column(policy: Policy) -> Callable[[str], bool]:
+    """Whether a header cell of a unit CSV file names a column (as :func:`unit_header` reads it)."""
+    ids = {*UNIT_COLUMNS, *(f.id for f in policy.inputs)}
+    labels = _label_ids(policy)
+
+    def known(cell: str) -> bool:
+        return cell in ids or _normal(cell) in ids or _normal(cell) in labels
+
+    return known
 
 
 def unit_header(policy: Policy, header: list[str], file: str) -> list[str]:
@@ -356,19 +417,20 @@ def cut_off(file: str, line: int, cells: int, width: int) -> PolicyError:
 
 
 def _csv_clusters(data: bytes, file: str, policy: Policy,
-                  issues: Issues) -> tuple[dict[str, Any], CsvLayout | None]:
+                  issues: Issues) -> tuple[dict[str, Any], CsvLayout | None, str]:
     """``_rows_to_clusters(_csv_rows(data, file), …)`` with each row a :class:`CsvRow` of the
     file's :class:`CsvLayout` (the same clusters, rows, line numbers, issues and errors); the
-    header's problems once, on line 1 (:func:`header_issues`)."""
+    header's problems once, on line 1 (:func:`header_issues`); and the file's delimiter."""
     text = _csv_text(data, file)
-    reader = CsvRows(csv.reader(io.StringIO(text, newline=""), strict=True),
+    delimiter = csv_delimiter(first_line(text), unit_column(policy))
+    reader = CsvRows(csv.reader(io.StringIO(text, newline=""), delimiter=delimiter, strict=True),
                      header=lambda h: unit_header(policy, h, file))
     clusters: dict[str, dict[str, Any]] = {}
     no_cluster: list[int] = []  # lines of rows without a cluster: reported after reading them all
     try:
         header = reader.read_header()
         if header is None:
-            return {"clusters": []}, None
+            return {"clusters": []}, None, delimiter
         width = len(header)
         at = header.index("cluster") if "cluster" in header else width
         cells: list[str] = header
@@ -396,7 +458,7 @@ def _csv_clusters(data: bytes, file: str, policy: Policy,
             issues.line = line
             issues.add("", "missing 'cluster' (the id of the unit's cluster)")
             issues.line = None
-    return {"clusters": [clusters[c] for c in sorted(clusters)]}, layout
+    return {"clusters": [clusters[c] for c in sorted(clusters)]}, layout, delimiter
 
 
 def csv_layout(policy: Policy, header: tuple[str, ...]) -> CsvLayout:
