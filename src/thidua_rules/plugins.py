@@ -21,6 +21,7 @@ from .expressions import FunctionSpec
 from .extensions import MethodSpec, TitleCheckSpec
 from .model import Criterion, InputField, PluginInfo, Unit
 from .timelimit import DEFAULT_LIMIT, MAX_LIMIT, PluginTimeout, guarded_call, nested
+from .version import engine_version as engine_version  # public here since 0.1 (thidua_rules.engine_version)
 
 ENTRY_POINT_GROUP = "thidua_rules"
 
@@ -30,16 +31,6 @@ DEFAULT_PLUGINS: tuple[str, ...] = (
     "thidua_rules.builtin.methods",
     "thidua_rules.builtin.titles",
 )
-
-
-@functools.cache
-def engine_version() -> str:
-    """The installed engine's version, looked up once per process (it cannot change while the
-    process runs; reading a distribution's metadata costs milliseconds)."""
-    try:
-        return importlib.metadata.version("thidua_rules")
-    except importlib.metadata.PackageNotFoundError:  # running from a source tree
-        return "0+unknown"
 
 
 class PluginManager(pluggy.PluginManager):
@@ -178,6 +169,8 @@ def plugin_info(pm: pluggy.PluginManager) -> tuple[PluginInfo, ...]:
 def _distribution_of(plugin: object) -> tuple[str, str]:
     module_name = plugin.__name__ if isinstance(plugin, ModuleType) else type(plugin).__module__
     top = module_name.split(".")[0]
+    if top == __name__.split(".")[0]:  # the built-ins: the engine's own distribution, no scan
+        return _own_distribution()
     dists = _packages_distributions().get(top, [])
     if not dists:
         return ("unversioned", "0")
@@ -192,6 +185,18 @@ def _version_of(dist: str) -> str:
         return importlib.metadata.version(dist)
     except importlib.metadata.PackageNotFoundError:
         return "0"
+
+
+@functools.cache
+def _own_distribution() -> tuple[str, str]:
+    """The engine's distribution and version, read by name: what :func:`_packages_distributions`
+    says for ``thidua_rules`` (``unversioned`` from a source tree), without listing the files
+    of every installed distribution (tens of milliseconds on each run of a policy)."""
+    try:
+        dist = importlib.metadata.distribution("thidua_rules")
+    except importlib.metadata.PackageNotFoundError:
+        return ("unversioned", "0")
+    return (dist.name, dist.version)
 
 
 @functools.cache
