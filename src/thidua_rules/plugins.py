@@ -5,7 +5,6 @@ from __future__ import annotations
 import decimal
 import functools
 import importlib
-import importlib.metadata
 import time
 from collections.abc import Callable, Iterable, Mapping, Sequence
 from decimal import Decimal
@@ -22,6 +21,7 @@ from .extensions import MethodSpec, TitleCheckSpec
 from .model import Criterion, InputField, PluginInfo, Unit
 from .timelimit import DEFAULT_LIMIT, MAX_LIMIT, PluginTimeout, guarded_call, nested
 from .version import engine_version as engine_version  # public here since 0.1 (thidua_rules.engine_version)
+from .version import own_distribution
 
 ENTRY_POINT_GROUP = "thidua_rules"
 
@@ -60,7 +60,9 @@ def make_plugin_manager(
     for dotted in DEFAULT_PLUGINS:
         pm.register(importlib.import_module(dotted), name=dotted)
     if names:
-        available = {ep.name: ep for ep in importlib.metadata.entry_points(group=ENTRY_POINT_GROUP)}
+        from importlib import metadata  # only for a policy that names plugins (it costs milliseconds)
+
+        available = {ep.name: ep for ep in metadata.entry_points(group=ENTRY_POINT_GROUP)}
         for name in sorted(set(names) - {n for n, _ in extra}):
             ep = available.get(name)
             if ep is None:
@@ -181,27 +183,26 @@ def _distribution_of(plugin: object) -> tuple[str, str]:
 @functools.cache
 def _version_of(dist: str) -> str:
     """A distribution's version, read from its metadata once per process ("0" if not found)."""
+    from importlib import metadata
+
     try:
-        return importlib.metadata.version(dist)
-    except importlib.metadata.PackageNotFoundError:
+        return metadata.version(dist)
+    except metadata.PackageNotFoundError:
         return "0"
 
 
-@functools.cache
 def _own_distribution() -> tuple[str, str]:
     """The engine's distribution and version, read by name: what :func:`_packages_distributions`
     says for ``thidua_rules`` (``unversioned`` from a source tree), without listing the files
     of every installed distribution (tens of milliseconds on each run of a policy)."""
-    try:
-        dist = importlib.metadata.distribution("thidua_rules")
-    except importlib.metadata.PackageNotFoundError:
-        return ("unversioned", "0")
-    return (dist.name, dist.version)
+    return own_distribution() or ("unversioned", "0")
 
 
 @functools.cache
 def _packages_distributions() -> dict[str, list[str]]:
-    return dict(importlib.metadata.packages_distributions())
+    from importlib import metadata
+
+    return dict(metadata.packages_distributions())
 
 
 # ---------------------------------------------------------------- run-time hooks, fault isolation
@@ -737,5 +738,7 @@ class PluginRuntime:
 
 def installed_plugins() -> tuple[PluginInfo, ...]:
     """Every plugin installed in entry-point group ``thidua_rules``, plus the built-ins, sorted."""
-    names = sorted({ep.name for ep in importlib.metadata.entry_points(group=ENTRY_POINT_GROUP)})
+    from importlib import metadata
+
+    names = sorted({ep.name for ep in metadata.entry_points(group=ENTRY_POINT_GROUP)})
     return plugin_info(make_plugin_manager(names=names))
