@@ -11,7 +11,6 @@ import signal
 import sys
 import threading
 from collections.abc import Iterator, Mapping, Sequence
-from pathlib import Path
 
 from .formatnames import FORMAT_ALIASES, OUTPUT_FORMATS
 
@@ -361,6 +360,8 @@ def _explain(args: argparse.Namespace, result: Any) -> str:
 def _output_format(args: argparse.Namespace) -> str:
     """The output format: ``--format``, else the one the extension of ``-o`` names (a mismatch
     between the two is refused), else ``table``; the output file is checked before any work."""
+    from pathlib import Path
+
     from .errors import Issue, PolicyError
     from .formatnames import EXTENSIONS
     from .formatnames import OUTPUT_FORMATS as FORMATS
@@ -415,6 +416,7 @@ def _kind_of(path: str | None) -> str | None:
     import json
     import os
     import tomllib
+    from pathlib import Path
 
     if path is None or Path(path).suffix.lower() not in (".toml", ".json"):
         return None
