@@ -5,6 +5,11 @@ times go to each benchmark's extra_info; nothing is asserted on time. Also a scr
 prints min and median of 20 runs of each:
 
     .venv/bin/python benchmarks/bench_startup.py
+
+The commands run with this process's environment: under ``PYTHONDONTWRITEBYTECODE=1`` no
+bytecode is cached and every run compiles each module it imports again, which an installed
+package never does (``env -u PYTHONDONTWRITEBYTECODE PYTHONPYCACHEPREFIX=/tmp/pyc ...`` caches
+it outside the tree).
 """
 
 from __future__ import annotations
