@@ -10,8 +10,6 @@ from collections.abc import Callable, Iterator
 from pathlib import Path
 from typing import Any
 
-import tomli_w
-
 from ..engine import Result
 from ..formatnames import EXTENSIONS as EXTENSIONS  # the tables live where the CLI reads them cheaply
 from ..formatnames import FORMAT_ALIASES as FORMAT_ALIASES
@@ -34,6 +32,8 @@ def _drop_none(data: Any) -> Any:
 
 
 def to_toml(result: Result) -> str:
+    import tomli_w  # for this format only (and its datetime import with it)
+
     return tomli_w.dumps(_drop_none(build_document(result)))
 
 
