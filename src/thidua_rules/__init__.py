@@ -2,7 +2,9 @@
 
 from __future__ import annotations
 
-from typing import TYPE_CHECKING, Any
+# Not `from typing import ...`: typing costs milliseconds, and a Ctrl-C before _console's handler
+# is in place would be a traceback (type checkers read the constant as True).
+TYPE_CHECKING = False
 
 # The public names, imported from their modules when first used (PEP 562): `import thidua_rules`
 # and the `thidua` command start without loading the engine, and a Ctrl-C while the command
@@ -18,11 +20,13 @@ _EXPORTS = {
     "load_data": "loader", "load_policy": "loader", "parse_data": "loader", "parse_policy": "loader",
     "Cluster": "model", "Criterion": "model", "Dataset": "model", "InputField": "model", "Policy": "model",
     "Unit": "model",
-    "engine_version": "plugins", "make_plugin_manager": "plugins",
+    "engine_version": "version", "make_plugin_manager": "plugins",
     "build_document": "report", "render": "report", "write_atomic": "report",
 }
 
 if TYPE_CHECKING:
+    from typing import Any
+
     from .engine import ClusterResult, Result, UnitResult, evaluate
     from .errors import EvaluationError, ExpressionError, Issue, PluginError, PolicyError, ThiduaError
     from .expressions import EvalContext, FunctionSpec, NameInfo
@@ -30,8 +34,9 @@ if TYPE_CHECKING:
     from .hookspecs import hookimpl
     from .loader import load_data, load_policy, parse_data, parse_policy
     from .model import Cluster, Criterion, Dataset, InputField, Policy, Unit
-    from .plugins import engine_version, make_plugin_manager
+    from .plugins import make_plugin_manager
     from .report import build_document, render, write_atomic
+    from .version import engine_version
 
     __version__: str
 
@@ -40,7 +45,7 @@ def __getattr__(name: str) -> Any:
     import importlib
 
     if name == "__version__":
-        value: Any = importlib.import_module(".plugins", __name__).engine_version()
+        value: Any = importlib.import_module(".version", __name__).engine_version()
     elif name in _EXPORTS:
         value = getattr(importlib.import_module(f".{_EXPORTS[name]}", __name__), name)
     else:

@@ -11,13 +11,16 @@ import signal
 import sys
 import threading
 from collections.abc import Iterator, Mapping, Sequence
-from pathlib import Path
-from typing import IO, TYPE_CHECKING, Any
 
-from .errors import ThiduaError, did_you_mean, error_line
-from .plugins import engine_version
+from .formatnames import FORMAT_ALIASES, OUTPUT_FORMATS
 
+# Only argparse and constant tables at import: `thidua --help` and `--version` never load the
+# engine; each command imports what it needs when it runs (tests/test_startup.py pins the list).
+# Not typing either (milliseconds): type checkers read this constant as True.
+TYPE_CHECKING = False
 if TYPE_CHECKING:
+    from typing import IO, Any
+
     from .model import Policy
     from .stream import StreamSummary
 
@@ -32,6 +35,8 @@ DATA_FORMATS = ("csv", "json", "jsonl", "toml")
 
 def _say(line: str) -> None:
     """One error line on stderr: control characters escaped, bounded (see errors.error_line)."""
+    from .errors import error_line
+
     sys.stderr.write(error_line(line) + "\n")
 
 
@@ -80,6 +85,8 @@ def _option_names(parser: argparse.ArgumentParser) -> list[str]:
 
 def _argument_message(parser: argparse.ArgumentParser, message: str) -> str:
     """argparse's message said in the product's words (argparse's own when not recognised)."""
+    from .errors import did_you_mean
+
     if match := re.fullmatch(r"the following arguments are required: (.*)", message):
         names = match.group(1).split(", ")
         if names == ["command"]:
@@ -116,12 +123,21 @@ def _lower(aliases: Mapping[str, str] | None = None) -> Any:
     return convert
 
 
-def build_parser() -> argparse.ArgumentParser:
-    from .report import FORMATS
-    from .report.writers import FORMAT_ALIASES
+class _VersionAction(argparse._VersionAction):
+    """``--version``, reading the installed version only when asked (not for every parse)."""
 
+    def __call__(self, parser: argparse.ArgumentParser, namespace: Any, values: Any,
+                 option_string: str | None = None) -> None:
+        from .version import engine_version
+
+        self.version = f"thidua_rules {engine_version()}"
+        super().__call__(parser, namespace, values, option_string)
+
+
+def build_parser() -> argparse.ArgumentParser:
+    FORMATS = OUTPUT_FORMATS  # the names the writers render (see formatnames)
     parser = _Parser(prog="thidua", description="Score, rank and propose emulation titles from a TOML policy.")
-    parser.add_argument("--version", action="version", version=f"thidua_rules {engine_version()}")
+    parser.add_argument("--version", action=_VersionAction)
     commands = parser.add_subparsers(dest="command", required=True, parser_class=_Parser)
     parser.commands = commands.choices
     data_format: dict[str, Any] = {"choices": DATA_FORMATS, "type": _lower(), "metavar": "FORMAT",
@@ -224,6 +240,8 @@ def _main(argv: Sequence[str] | None, out: IO[str]) -> int:
         args = build_parser().parse_args(argv)
     except SystemExit as exc:  # --help, --version, or an argument error already said
         return exc.code if isinstance(exc.code, int) else EXIT_USER_ERROR
+    from .errors import ThiduaError, error_line
+
     try:
         # Whatever a plugin prints goes to stderr: stdout carries the result alone.
         with contextlib.redirect_stdout(sys.stderr):
@@ -345,8 +363,12 @@ def _explain(args: argparse.Namespace, result: Any) -> str:
 def _output_format(args: argparse.Namespace) -> str:
     """The output format: ``--format``, else the one the extension of ``-o`` names (a mismatch
     between the two is refused), else ``table``; the output file is checked before any work."""
+    from pathlib import Path
+
     from .errors import Issue, PolicyError
-    from .report.writers import EXTENSIONS, FORMATS, output_target
+    from .formatnames import EXTENSIONS
+    from .formatnames import OUTPUT_FORMATS as FORMATS
+    from .report.writers import output_target
 
     given: str | None = args.format
     if args.output is None:
@@ -397,6 +419,7 @@ def _kind_of(path: str | None) -> str | None:
     import json
     import os
     import tomllib
+    from pathlib import Path
 
     if path is None or Path(path).suffix.lower() not in (".toml", ".json"):
         return None

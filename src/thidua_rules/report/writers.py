@@ -10,9 +10,9 @@ from collections.abc import Callable, Iterator
 from pathlib import Path
 from typing import Any
 
-import tomli_w
-
 from ..engine import Result
+from ..formatnames import EXTENSIONS as EXTENSIONS  # the tables live where the CLI reads them cheaply
+from ..formatnames import FORMAT_ALIASES as FORMAT_ALIASES
 from .document import build_document
 from .jsontext import indented
 
@@ -32,6 +32,8 @@ def _drop_none(data: Any) -> Any:
 
 
 def to_toml(result: Result) -> str:
+    import tomli_w  # for this format only (and its datetime import with it)
+
     return tomli_w.dumps(_drop_none(build_document(result)))
 
 
@@ -63,18 +65,6 @@ FORMATS: dict[str, Callable[[Result], str]] = {
 }
 
 
-#: The output format an ``-o`` file's extension names (``thidua evaluate -o result.json``); a
-#: new format adds its extensions here.
-EXTENSIONS: dict[str, str] = {
-    ".json": "json",
-    ".jsonl": "jsonl",
-    ".markdown": "markdown",
-    ".md": "markdown",
-    ".toml": "toml",
-    ".txt": "table",
-}
-#: Other names accepted by ``--format``.
-FORMAT_ALIASES: dict[str, str] = {"md": "markdown"}
 
 
 def render(result: Result, fmt: str) -> str:
