@@ -10,8 +10,6 @@ from collections.abc import Iterable, Sequence
 
 import attrs
 
-from .tomlfmt import escape_char
-
 #: An error line is at most this many characters; a longer one keeps its start and its end around
 #: an ellipsis (see :func:`bounded`).
 MAX_LINE = 300
@@ -26,6 +24,8 @@ _UNSAFE = re.compile("[\x00-\x1f\x7f-\x9f\u061c\u200e\u200f\u2028-\u202e\u2066-\
 
 
 def _escape_char(match: re.Match[str]) -> str:
+    from .tomlfmt import escape_char  # here: only on the rare line that has such a character
+
     return escape_char(match.group())
 
 
