@@ -2,24 +2,37 @@
 
 from __future__ import annotations
 
+import weakref
 from collections.abc import Callable
 from typing import Any, TypeVar
 
 T = TypeVar("T")
 
-#: (kind, id(policy)) → (policy, plan). The policy is kept so that an id reused by a new object
-#: after the old one was freed is never mistaken for it; a handful of policies per process is
-#: the normal case, so the cache is simply emptied when it grows.
-_CACHE: dict[tuple[str, int], tuple[Any, Any]] = {}
+#: (kind, id(policy)) → (weak reference to the policy, plan), least recently used first. The
+#: reference tells a policy from a new object that got a freed one's id, and its callback drops
+#: the entry when the policy goes; a plan that holds its policy keeps it, so the cache is also
+#: bounded, and the least recently used plan goes first: a policy in use keeps its plans (its
+#: remembered cells among them) however many others come and go.
+_CACHE: dict[tuple[str, int], tuple[weakref.ref[Any], Any]] = {}
 _LIMIT = 64
 
 
 def plan_for(kind: str, policy: Any, build: Callable[[Any], T]) -> T:
     """The plan of ``kind`` for ``policy``, built by ``build(policy)`` the first time."""
     key = (kind, id(policy))
-    hit = _CACHE.get(key)
-    if hit is None or hit[0] is not policy:
-        if len(_CACHE) >= _LIMIT:
-            _CACHE.clear()
-        hit = _CACHE[key] = (policy, build(policy))
+    hit = _CACHE.pop(key, None)
+    if hit is None or hit[0]() is not policy:
+        while len(_CACHE) >= _LIMIT:
+            del _CACHE[next(iter(_CACHE))]
+        hit = (weakref.ref(policy, _forgetter(key)), build(policy))
+    _CACHE[key] = hit  # (again) the most recently used
     return hit[1]
+
+
+def _forgetter(key: tuple[str, int]) -> Callable[[weakref.ref[Any]], None]:
+    """The callback that drops ``key``'s entry once its policy is gone."""
+
+    def forget(_ref: weakref.ref[Any]) -> None:
+        _CACHE.pop(key, None)
+
+    return forget
