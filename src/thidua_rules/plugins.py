@@ -15,11 +15,13 @@ import attrs
 import pluggy
 
 from . import hookspecs
+from .decimals import MAX_WHOLE_DIGITS
 from .errors import EvaluationError, ExpressionRuntimeError, PluginError, ThiduaError
 from .expressions import FunctionSpec
 from .extensions import MethodSpec, TitleCheckSpec
 from .model import Criterion, InputField, PluginInfo, Unit
 from .timelimit import DEFAULT_LIMIT, MAX_LIMIT, PluginTimeout, guarded_call, nested
+from .tomlfmt import escaped
 from .version import engine_version as engine_version  # public here since 0.1 (thidua_rules.engine_version)
 from .version import own_distribution
 
@@ -239,7 +241,7 @@ def describe(value: Any) -> str:
         return f"int of about {int(value.bit_length() * 0.30103) + 1} digits"
     if isinstance(value, bool | int | float | str):
         text = repr(value) if isinstance(value, str) else str(value)
-        return f"{type(value).__name__} {_short(_printable(text))}"
+        return f"{type(value).__name__} {_short(escaped(text))}"
     return type(value).__name__
 
 
@@ -296,7 +298,7 @@ def run_guarded(fn: Callable[..., Any], args: tuple[Any, ...], limit: Decimal = 
     except ThiduaError as exc:
         raise PluginFault(_text(exc)) from exc
     except SystemExit as exc:
-        code = "" if exc.code is None else f": {_short(_printable(repr(exc.code)))}"
+        code = "" if exc.code is None else f": {_short(escaped(repr(exc.code)))}"
         raise PluginFault(f"tried to end the program (SystemExit{code}); a plugin must raise an "
                           "exception instead") from None
     except BaseException as exc:
@@ -325,11 +327,10 @@ def invoke_checker(impl: Any, kwargs: Mapping[str, Any], *, limit: Decimal = DEF
 
 # ---------------------------------------------------------------- numbers from plugins
 
-#: A number a plugin returns has at most this many digits before the point (the bound of every
-#: number the engine reads, ``decimals.MAX_WHOLE_DIGITS``) ...
-MAX_WHOLE_DIGITS = 15
-#: ... and at most this many after it (trailing zeros not counted): more than a division in the
-#: engine's 50-digit context leaves, far fewer than would make an output or a message huge.
+#: A number a plugin returns has at most ``decimals.MAX_WHOLE_DIGITS`` digits before the point (the
+#: bound of every number the engine reads) and at most this many after it (trailing zeros not
+#: counted): more than a division in the engine's 50-digit context leaves, far fewer than would
+#: make an output or a message huge.
 MAX_PLUGIN_PLACES = 100
 #: A value shown in a message is cut to about this many characters.
 _SHOWN_MAX = 60
@@ -343,14 +344,6 @@ def _short(text: str, limit: int = _SHOWN_MAX) -> str:
     return text if len(text) <= limit else text[:limit - 1] + "…"
 
 
-def _printable(text: str) -> str:
-    """``text`` with line breaks and control characters escaped: one error line stays one line
-    and no escape sequence reaches the terminal."""
-    if text.isprintable():
-        return text
-    return "".join(c if c.isprintable() else repr(c)[1:-1] for c in text)
-
-
 def _text(exc: BaseException) -> str:
     """An exception's message for an error line: printable, bounded, and never itself a crash
     (a plugin's exception class may have a ``__str__`` that raises)."""
@@ -358,7 +351,7 @@ def _text(exc: BaseException) -> str:
         text = str(exc)
     except Exception:  # noqa: BLE001 - any failure of the plugin's own __str__
         return "(its message cannot be shown)"
-    return _short(_printable(text), _MESSAGE_MAX)
+    return _short(escaped(text), _MESSAGE_MAX)
 
 
 def plain_pair(result: Any) -> Any:
@@ -433,7 +426,7 @@ def facts_fault(facts: Mapping[Any, Any], what: str = "facts") -> str:
         for item in items:
             problem = _plain_fault(item)
             if problem:
-                return f"returned {what} '{_short(_printable(key))}': {problem}"
+                return f"returned {what} '{_short(escaped(key))}': {problem}"
     return ""
 
 
