@@ -438,3 +438,13 @@ def test_a_pipe_streams_without_a_change_reported(folder):
                           check=False)
     assert (piped.returncode, piped.stderr) == (0, b"")
     assert piped.stdout.replace(b"/dev/stdin", b"units.csv") == read.stdout
+
+
+@pytest.mark.skipif(not Path("/dev/zero").exists(), reason="needs /dev/zero")
+def test_a_device_is_refused_before_it_is_streamed(folder, monkeypatch, capsys):
+    """A device given as streamed data (``/dev/zero`` would be read for ever: a CSV line that
+    never ends) is one line, as the in-memory loader words it; nothing is written."""
+    err = run(folder, monkeypatch, capsys, "evaluate", "policy.toml", "/dev/zero", "--data-format", "csv",
+              "--format", "jsonl", "-o", "out.jsonl")
+    assert err == "/dev/zero: is a character device, not a regular file: give a file's path\n"
+    assert not (folder / "out.jsonl").exists()

@@ -31,7 +31,7 @@ from .decimals import engine_context
 from .engine import Result, evaluate_cluster
 from .errors import Issue, PolicyError, ThiduaError
 from .loader import rows as rows_module
-from .loader.common import UNIT_ID, Issues, binary_problem, item_path, not_utf8
+from .loader.common import UNIT_ID, Issues, binary_problem, item_path, not_utf8, open_stream
 from .loader.data import FORMATS, DataChecker
 from .loader.digest import canonical_cluster_text
 from .loader.rows import (
@@ -405,14 +405,7 @@ def evaluate_stream(
     kind = format or FORMATS.get(Path(data_path).suffix.lower())
     if kind not in STREAMABLE:
         raise PolicyError([Issue(file=shown, message="only .csv and .jsonl unit files can be streamed")])
-    try:
-        handle = open(data_path, "rb")  # closed below
-    except FileNotFoundError:
-        raise PolicyError([Issue(file=shown, message="file not found")]) from None
-    except IsADirectoryError:
-        raise PolicyError([Issue(file=shown, message="is a folder, expected a file")]) from None
-    except OSError as exc:
-        raise PolicyError([Issue(file=shown, message=f"cannot read: {exc.strerror}")]) from None
+    handle = open_stream(data_path, shown)  # closed below
     with handle:
         start = os.fstat(handle.fileno())
         size = start.st_size

@@ -11,7 +11,7 @@ import tomllib
 from collections.abc import Iterable, Mapping
 from decimal import Decimal
 from pathlib import Path
-from typing import Any
+from typing import Any, BinaryIO
 
 from ..decimals import LONG_INTEGER, bounded_decimal, number_problem
 from ..errors import Issue, PolicyError, did_you_mean
@@ -99,6 +99,27 @@ def read_regular(path: str | Path, limit: int) -> bytes:
     if len(data) > limit:
         raise Unreadable("large", _size(limit))
     return data
+
+
+def open_stream(path: str | Path, display: str) -> BinaryIO:
+    """``path`` opened to be read as it comes (streamed data): a regular file or a pipe (``-`` of
+    a shell, ``/dev/stdin`` fed by one); a folder, a device (``/dev/zero`` would be read for ever)
+    or a socket is one line, worded as :func:`read_bytes` words it."""
+    try:
+        handle = open(path, "rb")  # the caller closes it
+    except FileNotFoundError:
+        raise PolicyError([Issue(file=display, message=unreadable_message(Unreadable("missing")))]) from None
+    except IsADirectoryError:
+        raise PolicyError([Issue(file=display, message=unreadable_message(Unreadable("folder")))]) from None
+    except OSError as exc:
+        why = Unreadable("os", exc.strerror or str(exc))
+        raise PolicyError([Issue(file=display, message=unreadable_message(why))]) from None
+    mode = os.fstat(handle.fileno()).st_mode
+    if not (stat.S_ISREG(mode) or stat.S_ISFIFO(mode)):
+        handle.close()
+        kind = next((name for test, name in _SPECIAL if test(mode)), "a special file")
+        raise PolicyError([Issue(file=display, message=unreadable_message(Unreadable("special", kind)))])
+    return handle
 
 
 def read_bytes(path: str | Path, display: str, *, limit: int = POLICY_MAX_BYTES) -> bytes:
