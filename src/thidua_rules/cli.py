@@ -417,18 +417,17 @@ def _kind_of(path: str | None) -> str | None:
     """``"policy"`` for a TOML / JSON file with a ``[policy]`` table, ``"data"`` for one with
     ``[cluster]`` or ``[[units]]`` and no ``[policy]``, else None (not read, not parsed, other)."""
     import json
-    import os
     import tomllib
     from pathlib import Path
+
+    from .loader.common import Unreadable, read_regular
 
     if path is None or Path(path).suffix.lower() not in (".toml", ".json"):
         return None
     try:
-        if not os.path.isfile(path) or os.path.getsize(path) > 64 << 20:
-            return None
-        text = Path(path).read_text(encoding="utf-8-sig")
+        text = read_regular(path, 64 << 20).decode("utf-8-sig")  # the loader's own regular-file read
         raw = json.loads(text) if path.lower().endswith(".json") else tomllib.loads(text)
-    except (OSError, ValueError, RecursionError):
+    except (Unreadable, ValueError, RecursionError):
         return None
     if not isinstance(raw, dict):
         return None
