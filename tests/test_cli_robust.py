@@ -512,13 +512,14 @@ def test_data_format_is_case_insensitive(tmp_path, capsys):
 
 @needs_proc
 @pytest.mark.parametrize("delay", [0.05, 0.1, 0.2, 0.3])
-def test_ctrl_c_while_the_command_starts_is_one_line(tmp_path, delay):
+def test_ctrl_c_while_the_command_starts_is_one_line(tmp_path, big_csv, delay):
     """A Ctrl-C while Python and the command are still importing (before cli.main's handlers are
     in place): one line and exit 130, never a traceback through the engine's code. Before the
     first line of thidua_rules runs, the interpreter's own start-up (runpy, importlib) reports a
     Ctrl-C itself, as it does for any program: that window, a few milliseconds, is accepted."""
+    # The large data, so that the run is still going at the longest delay on a quiet machine.
     process = subprocess.Popen([sys.executable, "-m", "thidua_rules", "evaluate", str(EXAMPLE_POLICY),
-                                str(EXAMPLE_DATA)], cwd=tmp_path, stdout=subprocess.PIPE, stderr=subprocess.PIPE,
+                                str(big_csv)], cwd=tmp_path, stdout=subprocess.PIPE, stderr=subprocess.PIPE,
                                start_new_session=True)
     try:
         time.sleep(delay)

@@ -39,3 +39,4 @@ def test_a_gone_policy_leaves_no_entry(monkeypatch):
     assert len(plans._CACHE) == 1
     del owner
     assert plans._CACHE == {}
+

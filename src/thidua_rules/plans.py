@@ -24,15 +24,16 @@ def plan_for(kind: str, policy: Any, build: Callable[[Any], T]) -> T:
     if hit is None or hit[0]() is not policy:
         while len(_CACHE) >= _LIMIT:
             del _CACHE[next(iter(_CACHE))]
-        hit = (weakref.ref(policy, _forgetter(key)), build(policy))
+        hit = (weakref.ref(policy, _forgetter(_CACHE, key)), build(policy))
     _CACHE[key] = hit  # (again) the most recently used
     return hit[1]
 
 
-def _forgetter(key: tuple[str, int]) -> Callable[[weakref.ref[Any]], None]:
-    """The callback that drops ``key``'s entry once its policy is gone."""
+def _forgetter(cache: dict[tuple[str, int], Any], key: tuple[str, int]) -> Callable[[weakref.ref[Any]], None]:
+    """The callback that drops ``key``'s entry from ``cache`` once its policy is gone. The cache
+    is bound here, not looked up as a module global, which is None while the interpreter exits."""
 
     def forget(_ref: weakref.ref[Any]) -> None:
-        _CACHE.pop(key, None)
+        cache.pop(key, None)
 
     return forget
