@@ -186,6 +186,14 @@ def build_parser() -> argparse.ArgumentParser:
     ex.add_argument("--data-format", **data_format)
     ex.add_argument("--members", help="members file (see evaluate --members)")
 
+    fm = commands.add_parser("fmt", help="write TOML files (policies, tests, data) in the canonical layout")
+    fm.add_argument("paths", nargs="+", help="TOML files or folders (their *.toml files)")
+    fm_mode = fm.add_mutually_exclusive_group()
+    fm_mode.add_argument("--check", action="store_true", help="change nothing; list the files that would "
+                         "change and exit 1 if there is one")
+    fm_mode.add_argument("--diff", action="store_true", help="change nothing; print the changes as a "
+                         "unified diff and exit 1 if there is one")
+
     pl = commands.add_parser("plugins", help="list installed plugins with versions and hooks")
     pl.add_argument("--json", action="store_true", help="print sorted JSON instead of a table")
     return parser
@@ -308,6 +316,10 @@ def _run(args: argparse.Namespace, out: IO[str]) -> int:
         from .policytest import run as run_tests
 
         return run_tests(args.paths, out, update=args.update)
+    if args.command == "fmt":
+        from .tomllayout import fmt_command
+
+        return fmt_command(args.paths, out, check=args.check, diff=args.diff)
     if args.command == "plugins":
         out.write(_plugins_text(as_json=args.json))
         return EXIT_OK
