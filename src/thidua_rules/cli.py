@@ -194,6 +194,10 @@ def build_parser() -> argparse.ArgumentParser:
     fm_mode.add_argument("--diff", action="store_true", help="change nothing; print the changes as a "
                          "unified diff and exit 1 if there is one")
 
+    sc = commands.add_parser("schema", help="print a JSON Schema of the policy format (for editors: taplo, "
+                             "Even Better TOML), with the installed plugins' keys")
+    sc.add_argument("-o", "--output", help="write to this file (atomically) instead of standard output")
+
     pl = commands.add_parser("plugins", help="list installed plugins with versions and hooks")
     pl.add_argument("--json", action="store_true", help="print sorted JSON instead of a table")
     return parser
@@ -320,6 +324,15 @@ def _run(args: argparse.Namespace, out: IO[str]) -> int:
         from .tomllayout import fmt_command
 
         return fmt_command(args.paths, out, check=args.check, diff=args.diff)
+    if args.command == "schema":
+        from .schema import installed_schema, schema_text
+
+        text = schema_text(installed_schema())
+        if args.output:
+            write_atomic(args.output, text)
+        else:
+            out.write(text)
+        return EXIT_OK
     if args.command == "plugins":
         out.write(_plugins_text(as_json=args.json))
         return EXIT_OK
