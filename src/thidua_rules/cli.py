@@ -178,6 +178,9 @@ def build_parser() -> argparse.ArgumentParser:
     te.add_argument("--update", action="store_true",
                     help="first write the current results as the cases' expectations (only the "
                          "values each case expects; the rest of the file is kept)")
+    te.add_argument("--coverage", action="store_true",
+                    help="count every branch (a criterion at 0 and at full points, a check passed and "
+                         "failed, a title not won, a quota cut...) and list those no case exercises")
 
     ex = commands.add_parser("explain", help="explain every point and decision for one unit")
     ex.add_argument("policy")
@@ -319,7 +322,7 @@ def _run(args: argparse.Namespace, out: IO[str]) -> int:
     if args.command == "test":
         from .policytest import run as run_tests
 
-        return run_tests(args.paths, out, update=args.update)
+        return run_tests(args.paths, out, update=args.update, branches=args.coverage)
     if args.command == "fmt":
         from .tomllayout import fmt_command
 
