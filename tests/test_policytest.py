@@ -66,3 +66,57 @@ def test_a_long_case_name_is_shortened_in_the_key_path(capsys, tmp_path):
     assert capsys.readouterr().err == (
         f'{tmp_path / "mini.tests.toml"}: cases[0](name="{"n" * 39}…").expect.units.a.rank: '
         'expected an integer, got a string "1"\n')
+
+
+def test_coverage_lists_every_branch_no_case_exercises(capsys, monkeypatch):
+    """`--coverage` counts both sides of each decision and lists, in the policy's order, the ones
+    no case reached; the cases' results are reported as without it."""
+    monkeypatch.chdir(ROOT / "tests" / "policytest")
+    assert main(["test", "--coverage", "mini.tests.toml"]) == 1
+    out = capsys.readouterr().out
+    assert out.split("PASS mini.tests.toml: an expected error\n")[1] == (
+        "coverage mini.tests.toml: 45.2% of 42 branches; not exercised (23):\n"
+        "    criterion targets scores 0\n"
+        "    criterion targets part of the points\n"
+        "    criterion plan scores 0\n"
+        "    criterion rating scores 0\n"
+        "    criterion rating full points\n"
+        "    criterion share scores 0\n"
+        "    criterion share gate closed\n"
+        "    bonus awards applies\n"
+        "    deduction faults applies\n"
+        "    band xuat_sac\n"
+        "    band xuat_sac minimum reached, when false\n"
+        "    band hoan_thanh\n"
+        "    title tien_tien not won\n"
+        "    title tien_tien check when\n"
+        "    title co\n"
+        "    title co check requires\n"
+        "    title co check votes passes\n"
+        "    title co over quota or tied at the cut\n"
+        "    title co_cp\n"
+        "    title co_cp check requires passes\n"
+        "    title co_cp over quota or tied at the cut\n"
+        "    title bang_khen\n"
+        "    title bang_khen check when passes\n"
+        "policy tests: 1 passed, 1 failed\n"
+    )
+
+
+def test_coverage_of_a_shipped_policy(capsys, monkeypatch):
+    """The shipped cases reach every title and band of cum8-2022; the branches left say which
+    cases an author could add (a unit at 0 on a criterion, a quota cut)."""
+    monkeypatch.chdir(ROOT)
+    assert main(["test", "--coverage", "policies/cum8-2022.tests.toml"]) == 0
+    lines = capsys.readouterr().out.splitlines()
+    start = lines.index(next(line for line in lines if line.startswith("coverage ")))
+    assert lines[start:] == [
+        "coverage policies/cum8-2022.tests.toml: 90.6% of 64 branches; not exercised (6):",
+        "    criterion chi_tieu scores 0",
+        "    criterion dot_xuat scores 0",
+        "    criterion phoi_hop_cum capped",
+        "    criterion chat_luong_cbcs scores 0",
+        "    title co_thi_dua_bca over quota or tied at the cut",
+        "    title co_thi_dua_chinh_phu over quota or tied at the cut",
+        "policy tests: 3 passed, 0 failed",
+    ]

@@ -178,6 +178,9 @@ def build_parser() -> argparse.ArgumentParser:
     te.add_argument("--update", action="store_true",
                     help="first write the current results as the cases' expectations (only the "
                          "values each case expects; the rest of the file is kept)")
+    te.add_argument("--coverage", action="store_true",
+                    help="count every branch (a criterion at 0 and at full points, a check passed and "
+                         "failed, a title not won, a quota cut...) and list those no case exercises")
 
     ex = commands.add_parser("explain", help="explain every point and decision for one unit")
     ex.add_argument("policy")
@@ -185,6 +188,18 @@ def build_parser() -> argparse.ArgumentParser:
     ex.add_argument("unit", help="the unit's id or name (or a member's id, with --members)")
     ex.add_argument("--data-format", **data_format)
     ex.add_argument("--members", help="members file (see evaluate --members)")
+
+    fm = commands.add_parser("fmt", help="write TOML files (policies, tests, data) in the canonical layout")
+    fm.add_argument("paths", nargs="+", help="TOML files or folders (their *.toml files)")
+    fm_mode = fm.add_mutually_exclusive_group()
+    fm_mode.add_argument("--check", action="store_true", help="change nothing; list the files that would "
+                         "change and exit 1 if there is one")
+    fm_mode.add_argument("--diff", action="store_true", help="change nothing; print the changes as a "
+                         "unified diff and exit 1 if there is one")
+
+    sc = commands.add_parser("schema", help="print a JSON Schema of the policy format (for editors: taplo, "
+                             "Even Better TOML), with the installed plugins' keys")
+    sc.add_argument("-o", "--output", help="write to this file (atomically) instead of standard output")
 
     pl = commands.add_parser("plugins", help="list installed plugins with versions and hooks")
     pl.add_argument("--json", action="store_true", help="print sorted JSON instead of a table")
@@ -307,7 +322,20 @@ def _run(args: argparse.Namespace, out: IO[str]) -> int:
     if args.command == "test":
         from .policytest import run as run_tests
 
-        return run_tests(args.paths, out, update=args.update)
+        return run_tests(args.paths, out, update=args.update, branches=args.coverage)
+    if args.command == "fmt":
+        from .tomllayout import fmt_command
+
+        return fmt_command(args.paths, out, check=args.check, diff=args.diff)
+    if args.command == "schema":
+        from .schema import installed_schema, schema_text
+
+        text = schema_text(installed_schema())
+        if args.output:
+            write_atomic(args.output, text)
+        else:
+            out.write(text)
+        return EXIT_OK
     if args.command == "plugins":
         out.write(_plugins_text(as_json=args.json))
         return EXIT_OK

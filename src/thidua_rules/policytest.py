@@ -37,7 +37,7 @@ for some unit (so every condition was seen to matter).
 from __future__ import annotations
 
 import copy
-from collections.abc import Iterable, Sequence
+from collections.abc import Iterable, Mapping, Sequence
 from pathlib import Path
 from typing import Any
 
@@ -80,11 +80,28 @@ class CaseResult:
         return not self.failures
 
 
+#: Methods whose score can fall anywhere in [0, points] (and beyond, before clamping): for them
+#: "scores part of the points" and "capped" are branches a case can reach. Other methods (bands,
+#: lookup, full_if, a plugin's) score fixed amounts, which their own branches would need to name.
+_CONTINUOUS = frozenset({"formula", "proportional", "per_item"})
+#: Of those, the methods whose raw value may leave [0, points] (proportional never exceeds its points).
+_UNBOUNDED = frozenset({"formula", "per_item"})
+
+
 @attrs.define
 class Coverage:
-    """Which parts of a policy the cases exercised."""
+    """Which parts of a policy the cases exercised.
+
+    ``items`` are the summary every run prints: each criterion scored, each band reached, each
+    title won, each title check failed once. ``branches`` (``thidua test --coverage``) add the other
+    side of every decision: a criterion at 0 and at full points (in between and capped, for methods
+    that score a range), a closed gate, a bonus or deduction applied and not, a band whose minimum
+    is reached but whose ``when`` fails, a title not won, each check passed, a unit over a quota
+    or tied at its cut, a person's title not won.
+    """
 
     items: dict[str, bool] = attrs.Factory(dict)
+    branches: dict[str, bool] = attrs.Factory(dict)
 
     @classmethod
     def of(cls, policy: Policy) -> Coverage:
@@ -94,35 +111,102 @@ class Coverage:
         items |= {f"title {t.id} check {c.name}": False for t in policy.titles for c in t.checks}
         if policy.people is not None:
             items |= {f"person title {t.id}": False for t in policy.people.titles}
-        return cls(items)
+        return cls(items, _branches(policy))
 
     def record(self, result: Result) -> None:
+        hit = self._hit
+        points = {c.id: c.points for c in result.policy.criteria}
         for cluster in result.clusters:
             for unit in cluster.units:
                 for c in unit.score.criteria:
                     if c.score > 0:
-                        self.items[f"criterion {c.id}"] = True
+                        hit(f"criterion {c.id}")
+                    hit(f"criterion {c.id} scores 0" if c.score == 0 else
+                        f"criterion {c.id} full points" if c.score == points[c.id] else
+                        f"criterion {c.id} part of the points")
+                    if c.gated:
+                        hit(f"criterion {c.id} gate closed")
+                    elif c.capped:
+                        hit(f"criterion {c.id} capped")
+                for kind, rows in (("bonus", unit.score.bonuses), ("deduction", unit.score.deductions)):
+                    for a in rows:
+                        hit(f"{kind} {a.id} applies" if a.applies and a.score != 0 else f"{kind} {a.id} does not apply")
                 if unit.band:
-                    self.items[f"band {unit.band}"] = True
+                    hit(f"band {unit.band}")
+                for band_id, _why in unit.score.band_skipped:
+                    hit(f"band {band_id} minimum reached, when false")
                 for outcome in unit.titles:
-                    if outcome.status in ("proposed", "held"):
-                        self.items[f"title {outcome.title}"] = True
+                    won = outcome.status in ("proposed", "held")
+                    hit(f"title {outcome.title}" if won else f"title {outcome.title} not won")
+                    if outcome.status in ("over_quota", "undecided"):
+                        hit(f"title {outcome.title} over quota or tied at the cut")
                     for check in outcome.checks:
-                        if not check.passed:
-                            self.items[f"title {outcome.title} check {check.check}"] = True
+                        hit(f"title {outcome.title} check {check.check}" if not check.passed
+                            else f"title {outcome.title} check {check.check} passes")
             for person in cluster.people:
                 for title in person.won:
-                    self.items[f"person title {title}"] = True
+                    hit(f"person title {title}")
+                for outcome in person.titles:
+                    if outcome.title not in person.won:
+                        hit(f"person title {outcome.title} not won")
+
+    def _hit(self, name: str) -> None:
+        if name in self.items:
+            self.items[name] = True
+        if name in self.branches:
+            self.branches[name] = True
 
     @property
     def percent(self) -> str:
-        if not self.items:
-            return "100.0"
-        share = 1000 * sum(self.items.values()) // len(self.items)
-        return f"{share // 10}.{share % 10}"
+        return _percent(self.items)
+
+    @property
+    def branch_percent(self) -> str:
+        return _percent(self.branches)
 
     def missed(self) -> list[str]:
         return [name for name, hit in self.items.items() if not hit]
+
+    def missed_branches(self) -> list[str]:
+        return [name for name, hit in self.branches.items() if not hit]
+
+
+def _percent(items: Mapping[str, bool]) -> str:
+    """The share exercised, rounded down to 0.1 % (never 100.0 with one missed)."""
+    if not items:
+        return "100.0"
+    share = 1000 * sum(items.values()) // len(items)
+    return f"{share // 10}.{share % 10}"
+
+
+def _branches(policy: Policy) -> dict[str, bool]:
+    """Every branch of ``--coverage``, in the policy's order, each entity's branches together."""
+    names: list[str] = []
+    for c in policy.criteria:
+        names += [f"criterion {c.id}", f"criterion {c.id} scores 0", f"criterion {c.id} full points"]
+        if c.method in _CONTINUOUS:
+            names.append(f"criterion {c.id} part of the points")
+        if c.method in _UNBOUNDED:
+            names.append(f"criterion {c.id} capped")
+        if c.gate is not None:
+            names.append(f"criterion {c.id} gate closed")
+    for kind, adjustments in (("bonus", policy.bonuses), ("deduction", policy.deductions)):
+        for a in adjustments:
+            names += [f"{kind} {a.id} applies", f"{kind} {a.id} does not apply"]
+    for b in policy.bands:
+        names.append(f"band {b.id}")
+        if b.when is not None:
+            names.append(f"band {b.id} minimum reached, when false")
+    for t in policy.titles:
+        names += [f"title {t.id}", f"title {t.id} not won"]
+        for check in t.checks:
+            names += [f"title {t.id} check {check.name}", f"title {t.id} check {check.name} passes"]
+        if t.quota is not None:
+            names.append(f"title {t.id} over quota or tied at the cut")
+    if policy.people is not None:
+        for t in policy.people.titles:
+            names += [f"person title {t.id}", f"person title {t.id} not won"]
+    return dict.fromkeys(names, False)
 
 
 def discover(paths: Sequence[str]) -> list[Path]:
@@ -429,9 +513,11 @@ def _expect_text(expect: dict[str, Any], nl: str) -> str:
     return nl.join(lines) + nl
 
 
-def run(paths: Sequence[str], out: Any, *, update: bool = False) -> int:
+def run(paths: Sequence[str], out: Any, *, update: bool = False, branches: bool = False) -> int:
     """Run the test files and print results; 0 if all pass, 1 if any fails. With ``update``, first
-    write the current results as the cases' expectations (:func:`update_file`), one line per file."""
+    write the current results as the cases' expectations (:func:`update_file`), one line per file.
+    With ``branches``, each file's coverage line counts every branch (see :class:`Coverage`) and
+    the branches no case exercised follow it, one per line."""
     files = discover(paths)
     if not files:
         raise PolicyError([Issue(file=", ".join(paths) or ".", message="no *.tests.toml files found")])
@@ -452,6 +538,12 @@ def run(paths: Sequence[str], out: Any, *, update: bool = False) -> int:
                 out.write(f"FAIL {case.file}: {case.name}\n")
                 for line in case.failures:
                     out.write(f"    {line}\n")
+        if branches:
+            missed = coverage.missed_branches()
+            out.write(f"coverage {path}: {coverage.branch_percent}% of {len(coverage.branches)} branches"
+                      + (f"; not exercised ({len(missed)}):" if missed else "") + "\n")
+            out.writelines(f"    {name}\n" for name in missed)
+            continue
         missed = coverage.missed()
         out.write(f"coverage {path}: {coverage.percent}% of {len(coverage.items)} items"
                   + (f"; not exercised: {', '.join(missed)}" if missed else "") + "\n")

@@ -12,12 +12,12 @@ from ..expressions import NameInfo
 from ..model import InputField, MemberAggregate, People
 from ..tomlfmt import toml_key
 from .common import take
+from .keys import PEOPLE, PERSON_TITLE_FORBIDDEN
 
 if TYPE_CHECKING:
     from .policy import PolicyCompiler
 
 #: Keys of a person title that units only have: quotas are not (yet) decided for individuals.
-PERSON_TITLE_FORBIDDEN = ("quota",)
 
 
 def person_names(inputs: Mapping[str, InputField]) -> dict[str, NameInfo]:
@@ -32,7 +32,7 @@ def person_names(inputs: Mapping[str, InputField]) -> dict[str, NameInfo]:
 def compile_people(compiler: PolicyCompiler, table: Any) -> People | None:
     if table is None:
         return None
-    values = take(compiler.issues, "people", table, {"inputs": ("table", False), "titles": ("table_list", False)})
+    values = take(compiler.issues, "people", table, PEOPLE)
     if values is None:
         return None
     inputs = compiler.compile_inputs(values.get("inputs", {}), section="people.inputs")

@@ -55,24 +55,16 @@ from ..plugins import (
     plugin_time_limit,
 )
 from ..tomlfmt import join_path, toml_key
+from . import keys as policy_keys
 from .common import UNIT_ID, Issues, check_id, item_path, read_bytes, take
 from .extends import resolve_with_origins as resolve_extends
 from .people import compile_member_aggregates, compile_people
 
-TOP_LEVEL = {
-    "policy": "table", "inputs": "table", "checks": "table_list", "groups": "table_list",
-    "criteria": "table_list", "scoring": "table", "bonuses": "table_list",
-    "deductions": "table_list", "bands": "table_list", "ranking": "table",
-    "titles": "table_list", "leadership": "table", "plugin": "table", "people": "table",
-}
-INPUT_TYPES = ("integer", "decimal", "boolean", "enum", "text")
 #: Names the engine computes; an input may not take one of them.
 RESERVED = frozenset({
     "year", "score", "bonus", "deduction", "total", "zero_criteria", "band", "rank",
     "cluster_size", "tied", "titles", "group", "criterion", "input",
 })
-QUOTA_ROUNDING = ("floor", "ceil", "half_up")
-DOC_KEYS = {"source": ("str", False), "note": ("str", False)}
 
 
 def load_policy(path: str | Path, *, display: str | None = None,
@@ -216,13 +208,9 @@ class PolicyCompiler:
         # whatever reads it, a plugin's method too: they are found first, in the whole file.
         numbers_out_of_bounds(self.issues, raw)
         self.issues.raise_if_any()
-        top = take(self.issues, "", raw, {k: (kind, False) for k, kind in TOP_LEVEL.items()})
+        top = take(self.issues, "", raw, {k: (kind, False) for k, kind in policy_keys.TOP_LEVEL.items()})
         assert top is not None
-        meta = take(self.issues, "policy", raw.get("policy", {}), {
-            "id": ("str", True), "name": ("str", True), "year": ("int", False),
-            "precision": ("int", False), "plugins": ("str_list", False),
-            "plugin_timeout": ("number", False), "description": ("str", False), **DOC_KEYS,
-        }) if "policy" in raw else None
+        meta = take(self.issues, "policy", raw.get("policy", {}), policy_keys.POLICY) if "policy" in raw else None
         if "policy" not in raw:
             self.issues.add("", "missing table [policy] (with id and name)")
             meta = {}
@@ -249,10 +237,7 @@ class PolicyCompiler:
         checks = self.compile_checks(top.get("checks", []), check_names)
         groups = self.compile_groups(top.get("groups", []))
         criteria = self.compile_criteria(top.get("criteria", []), groups, unit_names, inputs)
-        scoring = take(self.issues, "scoring", top.get("scoring", {}), {
-            "bonus_max": ("number", False), "deduction_max": ("number", False),
-            "total_max": ("number", False),
-        }) or {}
+        scoring = take(self.issues, "scoring", top.get("scoring", {}), policy_keys.SCORING) or {}
         bonuses = self.compile_adjustments("bonuses", "bonus", top.get("bonuses", []), unit_names)
         deductions = self.compile_adjustments("deductions", "deduction", top.get("deductions", []), unit_names)
 
@@ -393,19 +378,15 @@ class PolicyCompiler:
 
     def compile_inputs(self, table: Mapping[str, Any], section: str = "inputs") -> dict[str, InputField]:
         fields: dict[str, InputField] = {}
+        input_keys = policy_keys.INPUT if section == "inputs" else \
+            {k: v for k, v in policy_keys.INPUT.items() if k != "members"}
         for field_id, spec in table.items():
             path = f"{section}.{toml_key(field_id)}"
             if not check_id(self.issues, path, field_id, set(), "input") or field_id in RESERVED:
                 if field_id in RESERVED:
                     self.issues.add(path, f"'{field_id}' is computed by the engine; choose another name")
                 continue
-            values = take(self.issues, path, spec, {
-                "type": ("str", True), "label": ("str", False), "min": ("number", False),
-                "max": ("number", False), "values": ("str_list", False),
-                "required": ("bool", False), "default": ("any", False), "plugin": ("str", False),
-                **({"members": ("any", False)} if section == "inputs" else {}),
-                **DOC_KEYS,
-            })
+            values = take(self.issues, path, spec, input_keys)  # [people.inputs] derive nothing from members
             self.declared.setdefault(section, set()).add(field_id)
             if values is not None and "members" in values:
                 self.member_aggregates[field_id] = values["members"]
@@ -420,9 +401,9 @@ class PolicyCompiler:
                         self.issues.add(f"{path}.{key_name}", f"a derived input (computed by plugin "
                                         f"'{values['plugin']}') takes no '{key_name}'")
             kind = values["type"]
-            if kind not in INPUT_TYPES:
-                self.issues.add(f"{path}.type", f"unknown type '{kind}'{did_you_mean(kind, INPUT_TYPES)};"
-                                f" expected one of {', '.join(INPUT_TYPES)}")
+            if kind not in policy_keys.INPUT_TYPES:
+                self.issues.add(f"{path}.type", f"unknown type '{kind}'{did_you_mean(kind, policy_keys.INPUT_TYPES)};"
+                                f" expected one of {', '.join(policy_keys.INPUT_TYPES)}")
                 continue
             if kind == "enum" and not values.get("values"):
                 self.issues.add(path, "an enum needs 'values', e.g. values = [\"tot\", \"kha\"]")
@@ -451,8 +432,7 @@ class PolicyCompiler:
         checks, seen = [], set[str]()
         for i, item in enumerate(items):
             path = item_path("checks", i, item)
-            values = take(self.issues, path, item, {
-                "id": ("str", True), "rule": ("str", True), "message": ("str", False), **DOC_KEYS})
+            values = take(self.issues, path, item, policy_keys.CHECK)
             if values is None:
                 continue
             check_id_ = check_id(self.issues, path, values.get("id"), seen, "check")
@@ -467,8 +447,7 @@ class PolicyCompiler:
         for i, item in enumerate(items):
             path = item_path("groups", i, item)
             self.declare("groups", item)
-            values = take(self.issues, path, item, {
-                "id": ("str", True), "name": ("str", False), "max": ("number", False), **DOC_KEYS})
+            values = take(self.issues, path, item, policy_keys.GROUP)
             if values is None:
                 continue
             group_id = check_id(self.issues, path, values.get("id"), seen, "group")
@@ -482,11 +461,7 @@ class PolicyCompiler:
                          inputs: Mapping[str, InputField]) -> dict[str, Criterion]:
         criteria: dict[str, Criterion] = {}
         seen: set[str] = set()
-        common = {
-            "id": ("str", True), "group": ("str", bool(groups)), "name": ("str", False),
-            "points": ("number", True), "method": ("str", True), "gate": ("str", False),
-            "override": ("str", False), **DOC_KEYS,
-        }
+        common = {**policy_keys.CRITERION, "group": ("str", bool(groups))}
         for i, item in enumerate(items):
             path = item_path("criteria", i, item)
             raw_method = item.get("method") if isinstance(item, dict) else None
@@ -548,10 +523,9 @@ class PolicyCompiler:
                 {k for m in self.methods.values() for k in m.keys} if method is None
                 else () if method.name == "formula" else method.keys)
             values = take(self.issues, path, item, {
-                "id": ("str", True), "name": ("str", False),
+                **policy_keys.ADJUSTMENT,
                 "formula": ("str", method is not None and method.name == "formula"),
-                "method": ("str", False), "max": ("number", method is not None and method.name != "formula"),
-                "when": ("str", False), **DOC_KEYS}, extra=method_keys)
+                "max": ("number", method is not None and method.name != "formula")}, extra=method_keys)
             if values is None:
                 continue
             item_id = check_id(self.issues, path, values.get("id"), seen, kind)
@@ -600,9 +574,7 @@ class PolicyCompiler:
         for i, item in enumerate(items):
             path = item_path("bands", i, item)
             self.declare("bands", item)
-            values = take(self.issues, path, item, {
-                "id": ("str", True), "name": ("str", False), "min": ("number", True),
-                "when": ("str", False), **DOC_KEYS})
+            values = take(self.issues, path, item, policy_keys.BAND)
             if values is None:
                 continue
             band_id = check_id(self.issues, path, values.get("id"), seen, "band")
@@ -620,7 +592,7 @@ class PolicyCompiler:
                         inputs: Mapping[str, InputField]) -> tuple[RankKey, ...]:
         if table is None:
             return (RankKey("total"),)
-        values = take(self.issues, "ranking", table, {"order": ("array", False), "ties": ("str", False)})
+        values = take(self.issues, "ranking", table, policy_keys.RANKING)
         if values is None:
             return (RankKey("total"),)
         if values.get("ties", "shared") != "shared":
@@ -637,7 +609,7 @@ class PolicyCompiler:
         for i, entry in enumerate(values.get("order", ["total"])):
             path = f"ranking.order[{i}]"
             if isinstance(entry, dict):
-                spec = take(self.issues, path, entry, {"key": ("str", True), "direction": ("str", False)})
+                spec = take(self.issues, path, entry, policy_keys.RANK_KEY)
                 if not spec or "key" not in spec:
                     continue
                 name, direction = spec["key"], spec.get("direction", "desc")
@@ -672,9 +644,7 @@ class PolicyCompiler:
                 check_keys[key_name] = spec.name
         for i, item in enumerate(items):
             path = item_path(section, i, item)
-            values = take(self.issues, path, item, {
-                "id": ("str", True), "name": ("str", False), "ladder": ("str", False),
-                "quota": ("table", False), **DOC_KEYS}, extra=check_keys)
+            values = take(self.issues, path, item, policy_keys.TITLE, extra=check_keys)
             if values is None:
                 continue
             title_id = check_id(self.issues, path, values.get("id"), seen, "title")
@@ -723,8 +693,7 @@ class PolicyCompiler:
         return tuple(sorted(found))
 
     def compile_quota(self, path: str, table: Mapping[str, Any]) -> Quota | None:
-        values = take(self.issues, path, table, {
-            "count": ("int", False), "share": ("any", False), "rounding": ("str", False)})
+        values = take(self.issues, path, table, policy_keys.QUOTA)
         if values is None:
             return None
         if ("count" in values) == ("share" in values):
@@ -745,17 +714,16 @@ class PolicyCompiler:
             return None
         share: Decimal | Fraction = fraction if isinstance(values["share"], str) else Decimal(values["share"])
         rounding = values.get("rounding", "floor")
-        if rounding not in QUOTA_ROUNDING:
+        if rounding not in policy_keys.QUOTA_ROUNDING:
             self.issues.add(f"{path}.rounding", f"unknown rounding '{rounding}'"
-                            f"{did_you_mean(rounding, QUOTA_ROUNDING)}; expected floor, ceil or half_up")
+                            f"{did_you_mean(rounding, policy_keys.QUOTA_ROUNDING)}; expected floor, ceil or half_up")
             return None
         return Quota(share=share, rounding=rounding)
 
     def compile_leadership(self, table: Any) -> Leadership | None:
         if table is None:
             return None
-        values = take(self.issues, "leadership", table, {
-            "method": ("str", True), "rotation": ("str_list", False), **DOC_KEYS})
+        values = take(self.issues, "leadership", table, policy_keys.LEADERSHIP)
         if values is None or "method" not in values:
             return None
         method = values["method"]
