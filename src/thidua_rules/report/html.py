@@ -7,8 +7,8 @@ unit's decisions on a page of their own). Every piece of user text goes through
 places, so the same result gives the same bytes.
 
 The Vietnamese wording is that of the Markdown report (:mod:`.markdown`). A decision's words come
-from :func:`_decision_text` and every number from :func:`_number`: the two places to change when
-the texts move to a message catalogue.
+from :func:`_decision_text` (a council item's from :func:`_council_text`) and every number from
+:func:`_number`: the places to change when the texts move to a message catalogue.
 """
 
 from __future__ import annotations
@@ -166,6 +166,12 @@ def _decision_text(title: dict[str, Any]) -> str:
     return text
 
 
+def _council_text(item: dict[str, Any]) -> str:
+    """Why an item is before the council (a vote not yet held, a tie at a quota cut, a
+    deferral): the engine's reason, as the Markdown report shows it (plain text)."""
+    return str(item["reason"])
+
+
 def _shown(value: Any) -> str:
     if isinstance(value, list):
         return "[" + ", ".join(str(v) for v in value) + "]"
@@ -291,7 +297,7 @@ def _council(cluster: dict[str, Any], names: _Names) -> list[str]:
             label = f"Hoãn xét ({which})"
         else:
             label = names.title.get(item["title"], item["title"])
-        out.append(f"<li><strong>{html_text(label)}</strong>: {units} — {html_text(item['reason'])}</li>")
+        out.append(f"<li><strong>{html_text(label)}</strong>: {units} — {html_text(_council_text(item))}</li>")
     out.append("</ul>")
     return out
 
