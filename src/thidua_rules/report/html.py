@@ -406,7 +406,7 @@ def _chart(cluster: dict[str, Any], number: int, names: _Names, result: Result) 
            f'width="{_WIDTH}" height="{height}" role="img" aria-labelledby="{ident}-t {ident}-d">',
            f'<title id="{ident}-t">Điểm của từng đơn vị theo nhóm tiêu chí</title>',
            f'<desc id="{ident}-d">Mỗi thanh là một đơn vị, theo thứ tự xếp hạng; mỗi đoạn là điểm '
-           f"một nhóm tiêu chí; thang đo từ 0 đến {html_text(_number(_points(scale, result)))} điểm.</desc>",
+           f"một nhóm tiêu chí; thang đo từ 0 đến {html_text(_number(plain(scale)))} điểm.</desc>",
            '<g class="legend" font-size="13">']
     for row, label in enumerate(labels):
         y = 8 + _LEGEND_ROW * row
@@ -440,10 +440,9 @@ def _chart(cluster: dict[str, Any], number: int, names: _Names, result: Result) 
     out.append(f'<line x1="{_LEFT}" y1="{axis_y}" x2="{_coordinate(x(scale))}" y2="{axis_y}" '
                'stroke="#1a1a1a" stroke-width="1"/>')
     out.append('<g class="axis" font-size="11">')
-    for step, tick in enumerate(ticks):
-        gx = x(tick)
-        anchor = "start" if step == 0 else "end" if step == len(ticks) - 1 else "middle"
-        out.append(f'<text x="{_coordinate(gx)}" y="{axis_y + 16}" text-anchor="{anchor}">'
+    for place, tick in enumerate(ticks):
+        anchor = "start" if place == 0 else "end" if place == len(ticks) - 1 else "middle"
+        out.append(f'<text x="{_coordinate(x(tick))}" y="{axis_y + 16}" text-anchor="{anchor}">'
                    f"{html_text(_number(plain(tick)))}</text>")
     out += ["</g>", "</svg>",
             "<figcaption>Độ dài thanh: điểm các tiêu chí (theo nhóm) cộng điểm thưởng; "
