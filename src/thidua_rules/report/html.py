@@ -58,6 +58,7 @@ th { background: var(--band); }
 td.num, th.num { text-align: right; white-space: nowrap; font-variant-numeric: tabular-nums; }
 .ranking { min-width: 36rem; }
 .criteria { min-width: 40rem; }
+.criteria td:first-child { min-width: 10rem; }
 td.notes { overflow-wrap: anywhere; min-width: 14rem; }
 figure { margin: .5rem 0 1rem; }
 .chart { overflow-x: auto; }
@@ -85,7 +86,7 @@ code { font-family: "Noto Sans Mono", Consolas, monospace; font-size: .9em; over
   body { max-width: none; padding: 0; font-size: 10.5pt; }
   * { -webkit-print-color-adjust: exact; print-color-adjust: exact; }
   .scroll, .chart { overflow: visible; }
-  .ranking, .criteria, .chart svg { min-width: 0; }
+  .ranking, .criteria, .criteria td:first-child, .chart svg { min-width: 0; }
   h2, h3, h4 { break-after: avoid; }
   tr, .chart, li { break-inside: avoid; }
   .cluster + .cluster { break-before: page; }
