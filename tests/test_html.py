@@ -191,3 +191,16 @@ def test_same_bytes_under_another_hash_seed(example_result):
                           str(EXAMPLE_DATA), "--format", "html"],
                          capture_output=True, env=env, check=True)
     assert run.stdout == render(example_result, "html").encode()
+
+
+def test_several_clusters(example_policy):
+    """A data file of three clusters gives three sections, each with its own chart, and no id twice."""
+    from .test_cli_robust import generate
+
+    result = evaluate(example_policy, parse_data(generate().make_csv(30), example_policy, file="u.csv", format="csv"))
+    text = render(result, "html")
+    ids = re.findall(r' id="([^"]+)"', text)
+    assert len(ids) == len(set(ids))
+    assert re.findall(r'<section class="cluster" id="([^"]+)"', text) == ["cum-1", "cum-2", "cum-3"]
+    assert text.count("<svg ") == 3
+    assert text.count('<g class="bar"') == sum(len(c.units) for c in result.clusters) == 30
