@@ -5,11 +5,13 @@ from __future__ import annotations
 
 #: The ``--format`` names, sorted; :data:`thidua_rules.report.writers.FORMATS` renders each
 #: (a test keeps the two equal).
-OUTPUT_FORMATS: tuple[str, ...] = ("json", "jsonl", "markdown", "table", "toml")
+OUTPUT_FORMATS: tuple[str, ...] = ("html", "json", "jsonl", "markdown", "table", "toml")
 
 #: The output format an ``-o`` file's extension names (``thidua evaluate -o result.json``); a
 #: new format adds its extensions here.
 EXTENSIONS: dict[str, str] = {
+    ".htm": "html",
+    ".html": "html",
     ".json": "json",
     ".jsonl": "jsonl",
     ".markdown": "markdown",

@@ -9,10 +9,14 @@ formula when a table is pasted or opened in one.
   injection; plain numbers (``-3.50``) and the ``-`` placeholder are left as they are.
 * :func:`md_text` / :func:`md_cell` / :func:`md_code` write text into Markdown: visible, and every
   character Markdown gives a meaning to backslash-escaped (CommonMark renders ``\\[`` as ``[``).
+* :func:`html_text` / :func:`html_cell` write text into HTML (the ``html`` report): visible, and
+  ``&``, ``<``, ``>``, ``"`` and ``'`` written as character references, so that a name can open
+  no tag, close no attribute and name no entity, in element text and in quoted attributes alike.
 """
 
 from __future__ import annotations
 
+import html
 import re
 
 from ..errors import escaped
@@ -72,3 +76,15 @@ def md_code(text: str) -> str:
         return f"`{shown}`"
     fence = "`" * (max(len(run) for run in re.findall("`+", shown)) + 1)
     return f"{fence} {shown} {fence}"
+
+
+def html_text(text: str) -> str:
+    """Text in HTML element content or a quoted attribute value: visible, markup characters as
+    character references (``<b>`` → ``&lt;b&gt;``)."""
+    return html.escape(visible(text), quote=True)
+
+
+def html_cell(text: str) -> str:
+    """Text in an HTML table cell: :func:`html_text` of the text made :func:`formula_safe` (a
+    table copied from the browser into a spreadsheet runs nothing)."""
+    return html_text(formula_safe(text))

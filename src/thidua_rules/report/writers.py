@@ -49,6 +49,13 @@ def to_table(result: Result) -> str:
     return render_table(build_document(result))
 
 
+def to_html(result: Result) -> str:
+    """One self-contained HTML page (see :mod:`thidua_rules.report.html`)."""
+    from .html import render_html
+
+    return render_html(build_document(result), result)
+
+
 def to_jsonl(result: Result) -> str:
     """JSON lines: one canonical object per line (see :mod:`thidua_rules.report.jsonlines`)."""
     from .jsonlines import to_jsonl as render_jsonl
@@ -57,6 +64,7 @@ def to_jsonl(result: Result) -> str:
 
 
 FORMATS: dict[str, Callable[[Result], str]] = {
+    "html": to_html,
     "json": to_json,
     "jsonl": to_jsonl,
     "markdown": to_markdown,
