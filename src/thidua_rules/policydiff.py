@@ -190,6 +190,8 @@ def unit_changes(old_doc: Mapping[str, Any], new_doc: Mapping[str, Any],
         for field in ("total", "rank", "tied", "band", "proposed"):
             if old[field] != new[field]:
                 entry[field] = _pair(old[field], new[field])
+        if "rank" in entry or "tied" in entry:  # a place is its rank and whether it is shared
+            entry["rank"], entry["tied"] = _pair(old["rank"], new["rank"]), _pair(old["tied"], new["tied"])
         old_scores, new_scores = _scores(old), _scores(new)
         scores = [{"item": item, **_pair(old_scores.get(item), new_scores.get(item))}
                   for item in sorted(set(old_scores) | set(new_scores))
@@ -367,13 +369,10 @@ def render_markdown(doc: Mapping[str, Any], old: Side, new: Side) -> str:
                        f"{'có' if u['present']['new'] else 'không'}")
         if "total" in u:
             out.append(f"- Tổng điểm: {u['total']['old']} → {u['total']['new']}")
-        if "rank" in u or "tied" in u:
-            def rank(side: str) -> str:
-                r = (u.get("rank") or {}).get(side)
-                value = str(r) if r is not None else "không đổi"
-                tied = (u.get("tied") or {}).get(side)
-                return value + (" (đồng hạng)" if tied else "")
-            out.append(f"- Hạng: {rank('old')} → {rank('new')}")
+        if "rank" in u:
+            old_rank, new_rank = (f"{u['rank'][side]}{' (đồng hạng)' if u['tied'][side] else ''}"
+                                  for side in ("old", "new"))
+            out.append(f"- Hạng: {old_rank} → {new_rank}")
         if "band" in u:
             out.append(f"- Xếp loại: {band(u['band']['old'])} → {band(u['band']['new'])}")
         if "proposed" in u:
