@@ -10,7 +10,7 @@ import os
 from pathlib import Path
 from typing import Any
 
-from .errors import Issue, PolicyError
+from .errors import Issue, PolicyError, ThiduaError
 
 #: The first line of a signature file; a new layout would get a new version.
 SIGNATURE_FORMAT = "thidua-signature/1"
@@ -147,7 +147,7 @@ def sign_command(result_path: str, key_path: str, output: str | None) -> str:
     data = read_bytes(result_path, result_path, limit=DATA_MAX_BYTES)
     problems = self_check(result_path, data)
     if problems:
-        raise PolicyError([Issue(file=result_path, message=f"not signed: {problems[0]}")])
+        raise ThiduaError(f"{problems[0]}; not signed")
     target = output or f"{result_path}.sig"
     write_atomic(target, signature_text(data, key))
     return target
