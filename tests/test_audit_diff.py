@@ -92,3 +92,30 @@ def test_rule_of_a_change():
     assert rule_of("criteria(id=chi_tieu).points") == "criteria(id=chi_tieu)"
     assert rule_of("ranking.order") == "ranking"
     assert rule_of("bands") == "bands"
+
+
+def test_people_titles_are_matched_by_id_and_their_members_listed(capsys, tmp_path):
+    """With --members: a stricter individual title is one rule change and the members who lose it."""
+    import shutil
+
+    for side in ("old", "new"):
+        (tmp_path / side / "catalogue").mkdir(parents=True)
+        for name in ("cum8-2022.toml", "cum8-2022-members.toml", "catalogue/law2022-people.toml"):
+            shutil.copy(ROOT / "policies" / name, tmp_path / side / name)
+    catalogue = tmp_path / "new" / "catalogue" / "law2022-people.toml"
+    text = catalogue.read_text(encoding="utf-8")
+    stricter = text.replace("when = \"rating in ['xuat_sac', 'tot'] and discipline == 'none'\"",
+                            "when = \"rating == 'xuat_sac' and discipline == 'none'\"", 1)
+    assert stricter != text
+    catalogue.write_text(stricter, encoding="utf-8")
+    code, out, err = run(capsys, tmp_path / "old" / "cum8-2022-members.toml", tmp_path / "new" / "cum8-2022-members.toml",
+                         ROOT / "examples" / "cum8-2022" / "units-members.toml",
+                         "--members", ROOT / "examples" / "cum8-2022" / "members.csv", "--format", "json")
+    assert (code, err) == (0, "")
+    doc = json.loads(out)
+    [change] = doc["policy"]
+    assert (change["path"], change["change"]) == ("people.titles(id=chien_si_tien_tien).when", "changed")
+    assert doc["people"], "some members rated 'tot' lose chien_si_tien_tien"
+    assert all(p["rules"] == ["people.titles(id=chien_si_tien_tien)"] for p in doc["people"])
+    assert all("chien_si_tien_tien" in p["proposed"]["old"] and "chien_si_tien_tien" not in p["proposed"]["new"]
+               for p in doc["people"])

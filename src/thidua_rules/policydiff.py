@@ -18,10 +18,6 @@ from .tomlfmt import escaped, join_path, toml_key
 FORMAT_VERSION = "thidua-diff/1"
 DIFF_FORMATS = ("json", "markdown", "text")
 
-#: Sections that are arrays of tables keyed by ``id``: entries are matched by id, not position.
-ID_SECTIONS = ("checks", "groups", "criteria", "bonuses", "deductions", "bands", "titles")
-
-
 # ---------------------------------------------------------------- loading
 
 
@@ -98,46 +94,40 @@ def _change(path: str, old: Any, new: Any) -> dict[str, Any]:
 
 
 def _diff_tables(path: str, old: Any, new: Any, out: list[dict[str, Any]]) -> None:
-    """Key-by-key changes between two normalised values; a table is descended into, anything
-    else (a list, a number, a string) is compared whole."""
+    """Key-by-key changes between two normalised values: a table is descended into, an array of
+    tables with distinct ids is matched by id (``criteria(id=chi_tieu)``, whatever the positions,
+    with one ``order`` change when the ids both have are in a new order); anything else (a list,
+    a number, a string) is compared whole."""
     if old == new:
         return
     if isinstance(old, dict) and isinstance(new, dict):
         for key in sorted(set(old) | set(new)):
             _diff_tables(join_path(path, key), old.get(key), new.get(key), out)
         return
-    out.append(_change(path, old, new))
+    old_items, new_items = _by_id(old), _by_id(new)
+    if old_items is None or new_items is None or not (old_items[1] or new_items[1]):
+        out.append(_change(path, old, new))
+        return
+    (old_map, old_ids), (new_map, new_ids) = old_items, new_items
+    for entry_id in sorted(set(old_map) | set(new_map)):
+        _diff_tables(_entry_path(path, entry_id), old_map.get(entry_id), new_map.get(entry_id), out)
+    common = set(old_ids) & set(new_ids)
+    kept_old = [i for i in old_ids if i in common]
+    kept_new = [i for i in new_ids if i in common]
+    if kept_old != kept_new:  # bands and titles are read in order: a new order is a new rule
+        out.append({"path": path, "change": "order", "old": kept_old, "new": kept_new})
 
 
 def policy_changes(old_raw: Mapping[str, Any], new_raw: Mapping[str, Any]) -> list[dict[str, Any]]:
     """Every difference between two resolved policies, sorted by key path.
 
-    Arrays of tables with ids (``criteria``, ``bands``, ``titles``…) are matched by id: an entry is
-    ``added``, ``removed`` or has ``changed`` keys (``criteria(id=chi_tieu).points``), and a new
-    order of the ids both have is one ``order`` change. Other values are compared key by key,
-    numbers by value.
+    Arrays of tables with ids (``criteria``, ``bands``, ``titles``, ``people.titles``…) are
+    matched by id: an entry is ``added``, ``removed`` or has ``changed`` keys
+    (``criteria(id=chi_tieu).points``), and a new order of the ids both have is one ``order``
+    change. Other values are compared key by key, numbers by value.
     """
     out: list[dict[str, Any]] = []
-    for section in sorted(set(old_raw) | set(new_raw)):
-        old, new = normal(old_raw.get(section)), normal(new_raw.get(section))
-        old_items, new_items = _by_id(old), _by_id(new)
-        if section not in ID_SECTIONS or old_items is None or new_items is None:
-            _diff_tables(toml_key(section), old, new, out)
-            continue
-        (old_map, old_ids), (new_map, new_ids) = old_items, new_items
-        for entry_id in sorted(set(old_map) | set(new_map)):
-            where = _entry_path(section, entry_id)
-            if entry_id not in new_map:
-                out.append(_change(where, old_map[entry_id], None))
-            elif entry_id not in old_map:
-                out.append(_change(where, None, new_map[entry_id]))
-            else:
-                _diff_tables(where, old_map[entry_id], new_map[entry_id], out)
-        common = set(old_ids) & set(new_ids)
-        kept_old = [i for i in old_ids if i in common]
-        kept_new = [i for i in new_ids if i in common]
-        if kept_old != kept_new:  # bands and titles are read in order: a new order is a new rule
-            out.append({"path": toml_key(section), "change": "order", "old": kept_old, "new": kept_new})
+    _diff_tables("", normal(dict(old_raw)), normal(dict(new_raw)), out)
     out.sort(key=lambda c: (c["path"], c["change"]))
     return out
 
@@ -233,6 +223,21 @@ def leadership_changes(old_doc: Mapping[str, Any], new_doc: Mapping[str, Any]) -
     return out
 
 
+def people_changes(old_doc: Mapping[str, Any], new_doc: Mapping[str, Any],
+                   changed_rules: set[str]) -> list[dict[str, Any]]:
+    """Members (with ``--members``) whose proposed individual titles differ, by unit and id."""
+    old = {(p["unit"], p["id"]): p for p in old_doc.get("people", [])}
+    new = {(p["unit"], p["id"]): p for p in new_doc.get("people", [])}
+    out = []
+    for key in sorted(set(old) | set(new)):
+        a, b = old.get(key, {}), new.get(key, {})
+        if a.get("proposed") != b.get("proposed"):
+            out.append({"unit": key[0], "id": key[1], "name": (a or b)["name"],
+                        "proposed": _pair(a.get("proposed"), b.get("proposed")),
+                        "rules": sorted(r for r in changed_rules if r == "people" or r.startswith("people."))})
+    return out
+
+
 def diff_document(old: Side, new: Side) -> dict[str, Any]:
     """The whole comparison as plain data (the JSON output): both policies' identities, the data
     digest, the policy changes, the unit changes and the leadership changes."""
@@ -251,11 +256,14 @@ def diff_document(old: Side, new: Side) -> dict[str, Any]:
         "policy": changes,
         "units": unit_changes(old.document, new.document, rules),
         "leadership": leadership_changes(old.document, new.document),
+        # Only with a members file, so that a diff without people keeps its shape.
+        **({"people": people_changes(old.document, new.document, rules)}
+           if "people" in old.document or "people" in new.document else {}),
     }
 
 
 def is_empty(doc: Mapping[str, Any]) -> bool:
-    return not (doc["policy"] or doc["units"] or doc["leadership"])
+    return not (doc["policy"] or doc["units"] or doc["leadership"] or doc.get("people"))
 
 
 # ---------------------------------------------------------------- rendering
@@ -311,6 +319,10 @@ def render_text(doc: Mapping[str, Any]) -> str:
         parts = [f"{field} {_value_text(lead[field]['old'])} -> {_value_text(lead[field]['new'])}"
                  for field in ("leader", "deputy") if field in lead]
         lines.append(f"leadership {lead['cluster']}: " + "; ".join(parts))
+    for person in doc.get("people", []):
+        rules = f"; rules {', '.join(person['rules'])}" if person["rules"] else ""
+        lines.append(f"person {person['unit']}/{person['id']}: proposed {_value_text(person['proposed']['old'])} -> "
+                     f"{_value_text(person['proposed']['new'])}{rules}")
     return "".join(line + "\n" for line in lines)
 
 
@@ -394,6 +406,16 @@ def render_markdown(doc: Mapping[str, Any], old: Side, new: Side) -> str:
                 if field in lead:
                     out.append(f"- Cụm {md_code(lead['cluster'])}, {label.lower()}: "
                                f"{md_code(lead[field]['old'] or '—')} → {md_code(lead[field]['new'] or '—')}")
+        out.append("")
+    if doc.get("people"):
+        person_title = {t.id: t.name for side in (old, new) if side.policy.people is not None
+                        for t in side.policy.people.titles}
+        out += ["## Danh hiệu cá nhân thay đổi", ""]
+        for person in doc["people"]:
+            shown = ["; ".join(md_text(person_title.get(t, t)) for t in person["proposed"][side] or []) or "—"
+                     for side in ("old", "new")]
+            out.append(f"- {md_text(person['name'])} ({md_code(person['id'])}, đơn vị {md_code(person['unit'])}): "
+                       f"{shown[0]} → {shown[1]}")
         out.append("")
     while out and out[-1] == "":
         out.pop()
