@@ -119,3 +119,13 @@ def test_people_titles_are_matched_by_id_and_their_members_listed(capsys, tmp_pa
     assert all(p["rules"] == ["people.titles(id=chien_si_tien_tien)"] for p in doc["people"])
     assert all("chien_si_tien_tien" in p["proposed"]["old"] and "chien_si_tien_tien" not in p["proposed"]["new"]
                for p in doc["people"])
+
+
+def test_a_format_that_contradicts_the_extension_is_refused(capsys, tmp_path):
+    """--format json -o diff.md is one line, exit 2, before any evaluation; nothing is written."""
+    target = tmp_path / "diff.md"
+    code, out, err = run(capsys, EXAMPLE_POLICY, VARIANT, EXAMPLE_DATA, "--format", "json", "-o", target)
+    assert (code, out) == (2, "")
+    assert err == f"{target}: --format json does not match the extension '.md' (markdown); give --format " \
+                  "markdown or a name ending in .json\n"
+    assert not target.exists()

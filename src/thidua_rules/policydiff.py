@@ -436,7 +436,7 @@ def diff_command(old_policy: str, new_policy: str, data: str, *, fmt: str | None
     text by default), written atomically to ``output`` when given; returns the text."""
     from .report.writers import write_atomic
 
-    chosen = fmt or (_format_from(output) if output else "text")
+    chosen = _format_for(fmt, output)
     old = load_side(old_policy, data, data_format=data_format, members=members)
     new = load_side(new_policy, data, data_format=data_format, members=members)
     text = render(diff_document(old, new), chosen, old, new)
@@ -445,11 +445,25 @@ def diff_command(old_policy: str, new_policy: str, data: str, *, fmt: str | None
     return text
 
 
-def _format_from(output: str) -> str:
+_EXTENSIONS = {".json": "json", ".md": "markdown", ".markdown": "markdown", ".txt": "text"}
+
+
+def _format_for(fmt: str | None, output: str | None) -> str:
+    """``--format``, else the one the extension of ``-o`` names, else text; a folder, a device or
+    a format that contradicts the extension is refused before any work (as for ``evaluate``)."""
+    from .report.writers import output_target
+
+    if output is None:
+        return fmt or "text"
+    output_target(output)
     extension = Path(output).suffix.lower()
-    found = {".json": "json", ".md": "markdown", ".markdown": "markdown", ".txt": "text"}.get(extension)
-    if found is None:
+    implied = _EXTENSIONS.get(extension)
+    if fmt is None and implied is None:
         what = f"the extension '{extension}'" if extension else "a file name without an extension"
         raise PolicyError([Issue(file=output, message=f"cannot tell the output format from {what}; "
                                  "give --format (json, markdown, text)")])
-    return found
+    if fmt is not None and implied is not None and fmt != implied:
+        wanted = min(e for e, f in _EXTENSIONS.items() if f == fmt)
+        raise PolicyError([Issue(file=output, message=f"--format {fmt} does not match the extension "
+                                 f"'{extension}' ({implied}); give --format {implied} or a name ending in {wanted}")])
+    return fmt or implied or "text"

@@ -31,7 +31,7 @@ def _crypto() -> Any:
     return ed25519
 
 
-def _read(path: str, what: str) -> bytes:
+def _read(path: str) -> bytes:
     from .loader.common import read_bytes
 
     return read_bytes(path, path, limit=KEY_MAX_BYTES)
@@ -42,7 +42,7 @@ def load_private_key(path: str) -> Any:
     ed25519 = _crypto()
     from cryptography.hazmat.primitives import serialization
 
-    data = _read(path, "private key")
+    data = _read(path)
     try:
         key = serialization.load_pem_private_key(data, password=None)
     except TypeError:  # a password-protected key
@@ -60,7 +60,7 @@ def load_public_key(path: str) -> Any:
     ed25519 = _crypto()
     from cryptography.hazmat.primitives import serialization
 
-    data = _read(path, "public key")
+    data = _read(path)
     if b"PRIVATE KEY" in data:
         raise PolicyError([Issue(file=path, message="this is a private key; verify with the public key "
                                  "(thidua keygen wrote it beside the private one)")])
@@ -122,7 +122,7 @@ def check_signature(data: bytes, signature_file: str, public_key: Any, key_file:
     one-line finding (``signature_file: …``)."""
     from cryptography.exceptions import InvalidSignature
 
-    parsed = parse_signature(_read(signature_file, "signature"))
+    parsed = parse_signature(_read(signature_file))
     if isinstance(parsed, str):
         return f"{signature_file}: {parsed}"
     signer, signature = parsed
