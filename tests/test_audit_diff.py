@@ -129,3 +129,35 @@ def test_a_format_that_contradicts_the_extension_is_refused(capsys, tmp_path):
     assert err == f"{target}: --format json does not match the extension '.md' (markdown); give --format " \
                   "markdown or a name ending in .json\n"
     assert not target.exists()
+
+
+def test_an_added_title_lists_only_the_units_it_decides_for(capsys, tmp_path):
+    """A new title is one 'added' change; a unit failing it is not listed, the one proposed is."""
+    text = EXAMPLE_POLICY.read_text(encoding="utf-8")
+    text = text.replace('order = ["total", "group.chuyen_mon", "criterion.chi_tieu"]',
+                        'order = ["total", "criterion.chi_tieu", "group.chuyen_mon"]')
+    new = tmp_path / "new.toml"
+    new.write_text(text + '\n[[titles]]\nid = "giay_khen"\nname = "Giấy khen"\nwhen = "band == \'tot\'"\n',
+                   encoding="utf-8")
+    code, out, _ = run(capsys, EXAMPLE_POLICY, new, EXAMPLE_DATA)
+    assert code == 0
+    assert out.splitlines() == [
+        'policy ranking.order: changed: ["total", "group.chuyen_mon", "criterion.chi_tieu"] -> '
+        '["total", "criterion.chi_tieu", "group.chuyen_mon"]',
+        "policy titles(id=giay_khen): added: — -> { id = \"giay_khen\", name = \"Giấy khen\", when = \"band == 'tot'\" }",
+        "unit cum8/cuc-vt-cy: proposed don_vi_tien_tien -> don_vi_tien_tien, giay_khen; giay_khen — -> proposed; "
+        "rules titles(id=giay_khen)",
+    ]
+
+
+def test_json_diff_is_the_same_under_another_hash_seed():
+    """The JSON diff in a subprocess with another PYTHONHASHSEED is byte for byte the golden file."""
+    import os
+    import subprocess
+    import sys
+
+    env = {**os.environ, "PYTHONHASHSEED": "12345"}
+    done = subprocess.run([sys.executable, "-m", "thidua_rules", "diff", str(EXAMPLE_POLICY), str(VARIANT),
+                           str(EXAMPLE_DATA), "--format", "json"], capture_output=True, env=env, check=False)
+    assert (done.returncode, done.stderr) == (0, b"")
+    assert done.stdout == (GOLDEN / "expected.json").read_bytes()

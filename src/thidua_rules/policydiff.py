@@ -187,8 +187,10 @@ def unit_changes(old_doc: Mapping[str, Any], new_doc: Mapping[str, Any],
                   for item in sorted(set(old_scores) | set(new_scores))
                   if old_scores.get(item) != new_scores.get(item)]
         old_status, new_status = _statuses(old), _statuses(new)
+        # A title only one policy has, and that the unit fails, decides nothing for it: left out.
         titles = [{"title": t, **_pair(old_status.get(t), new_status.get(t))}
-                  for t in sorted(set(old_status) | set(new_status)) if old_status.get(t) != new_status.get(t)]
+                  for t in sorted(set(old_status) | set(new_status)) if old_status.get(t) != new_status.get(t)
+                  and {old_status.get(t), new_status.get(t)} != {None, "failed"}]
         if not (set(entry) - {"cluster", "id", "name"}) and not titles:
             continue  # a score line moved but nothing decided did (e.g. a group cap absorbed it)
         rules = {s["item"] for s in scores if s["item"] in changed_rules}
