@@ -204,3 +204,18 @@ def test_keygen_never_overwrites_and_keeps_the_private_key_private(capsys, tmp_p
     code, _, err = run(capsys, "verify", result_file, EXAMPLE_POLICY, EXAMPLE_DATA, "--key", private)
     assert (code, err) == (2, f"{private}: this is a private key; verify with the public key (thidua keygen "
                               "wrote it beside the private one)\n")
+
+
+def test_values_no_result_holds_are_findings_not_tracebacks(capsys, result_file):
+    """A 5000-digit number or a lone surrogate escape in a changed file: exit 1, one line each."""
+    original = result_file.read_bytes()
+    result_file.write_bytes(original.replace(b'"102.00"', b"1" + b"0" * 5000, 1))
+    code, out, _ = run(capsys, "verify", result_file, EXAMPLE_POLICY, EXAMPLE_DATA)
+    assert (code, out) == (1, f"{result_file}: not a result: exceeds the limit (4300 digits) for integer "
+                              "string conversion\n")
+    result_file.write_bytes(original.replace('"Cục Công'.encode(), b'"\\ud800 C\\u00f4ng', 1))
+    code, out, _ = run(capsys, "verify", result_file, EXAMPLE_POLICY, EXAMPLE_DATA)
+    lines = out.splitlines()
+    assert code == 1 and len(lines) == 2
+    assert lines[1] == (f'{result_file}: units[0](id=cuc-cntt).name: the result has "\\ud800 Công nghệ thông tin", '
+                        're-evaluation gives "Cục Công nghệ thông tin"')

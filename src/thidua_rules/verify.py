@@ -15,7 +15,9 @@ EXIT_MISMATCH = 1
 
 def _json_text(value: Any) -> str:
     """A value as JSON writes it, for a finding (compact; the line is bounded when printed)."""
-    return json.dumps(value, ensure_ascii=False, sort_keys=True, separators=(",", ":"))
+    text = json.dumps(value, ensure_ascii=False, sort_keys=True, separators=(",", ":"))
+    # a lone surrogate (from a "\ud800" escape in a changed file) shown as its escape
+    return text.encode("utf-8", "backslashreplace").decode("utf-8")
 
 
 def _position(text: str, offset: int) -> tuple[int, int]:
@@ -56,6 +58,8 @@ def parse_result(file: str, data: bytes) -> tuple[Any, list[str]]:
         return None, [f"{file}: not a result: the key '{exc.key}' appears twice in one object"]
     except RecursionError:
         return None, [f"{file}: not a result: nested too deeply"]
+    except ValueError as exc:  # e.g. an integer of more than 4300 digits: no result has one
+        return None, [f"{file}: not a result: {str(exc).split(':')[0].lower()}"]
 
 
 def _item(path: str, index: int, item: Any) -> str:
