@@ -203,6 +203,7 @@ def build_parser() -> argparse.ArgumentParser:
 
     pl = commands.add_parser("plugins", help="list installed plugins with versions and hooks")
     pl.add_argument("--json", action="store_true", help="print sorted JSON instead of a table")
+    _add_audit_commands(commands, data_format)
     return parser
 
 
@@ -339,6 +340,8 @@ def _run(args: argparse.Namespace, out: IO[str]) -> int:
     if args.command == "plugins":
         out.write(_plugins_text(as_json=args.json))
         return EXIT_OK
+    if args.command in AUDIT_COMMANDS:
+        return _run_audit(args, out)
     fmt = _output_format(args) if args.command == "evaluate" else None
     policy = _load_policy(args)
     if args.command == "lint":
@@ -558,3 +561,62 @@ def _plugins_text(*, as_json: bool) -> str:
         if i == 0:
             lines.append("  ".join("-" * w for w in widths) + "  " + "-" * len(row[3]))
     return "\n".join(line.rstrip() for line in lines) + "\n"
+
+
+# ---------------------------------------------------------------- audit: diff, verify, sign, keygen
+
+AUDIT_COMMANDS = ("diff", "verify", "sign", "keygen")
+
+
+def _add_audit_commands(commands: Any, data_format: dict[str, Any]) -> None:
+    """The auditor's commands (docs/audit.md); their code is in policydiff, verify and signing."""
+    di = commands.add_parser("diff", help="what a new policy changes on the same data: rules and units")
+    di.add_argument("old_policy")
+    di.add_argument("new_policy")
+    di.add_argument("data")
+    di.add_argument("--format", "-f", choices=("json", "markdown", "text"), type=_lower({"md": "markdown"}),
+                    metavar="FORMAT", help="json, markdown or text (default: from the extension of -o, else text)")
+    di.add_argument("-o", "--output", help="write to this file (atomically) instead of standard output")
+    di.add_argument("--data-format", **data_format)
+    di.add_argument("--members", help="members file (see evaluate --members)")
+
+    ve = commands.add_parser("verify", help="re-evaluate and check a JSON result, its hashes and signature")
+    ve.add_argument("result", help="the JSON result (thidua evaluate --format json)")
+    ve.add_argument("policy")
+    ve.add_argument("data")
+    ve.add_argument("--data-format", **data_format)
+    ve.add_argument("--members", help="members file the result was evaluated with")
+    ve.add_argument("--key", metavar="PUBLIC.pem", help="check the signature with this Ed25519 public key")
+    ve.add_argument("--signature", metavar="FILE", help="the signature file (default: RESULT.sig)")
+
+    si = commands.add_parser("sign", help="sign a JSON result with an Ed25519 private key")
+    si.add_argument("result")
+    si.add_argument("--key", required=True, metavar="PRIVATE.pem", help="the Ed25519 private key (PEM)")
+    si.add_argument("-o", "--output", help="the signature file (default: RESULT.sig)")
+
+    kg = commands.add_parser("keygen", help="make an Ed25519 key pair for thidua sign")
+    kg.add_argument("private", help="private key file to create (mode 0600; never overwritten)")
+    kg.add_argument("public", help="public key file to create")
+
+
+def _run_audit(args: argparse.Namespace, out: IO[str]) -> int:
+    if args.command == "diff":
+        from .policydiff import diff_command
+
+        text = diff_command(args.old_policy, args.new_policy, args.data, fmt=args.format, output=args.output,
+                            data_format=args.data_format, members=args.members)
+        if not args.output:
+            out.write(text)
+        return EXIT_OK
+    if args.command == "verify":
+        from .verify import verify_command
+
+        return verify_command(args, out)
+    from .signing import keygen_command, sign_command
+
+    if args.command == "sign":
+        out.write(f"signed: {sign_command(args.result, args.key, args.output)}\n")
+    else:
+        keygen_command(args.private, args.public)
+        out.write(f"wrote {args.private} (private, keep it secret) and {args.public} (public)\n")
+    return EXIT_OK

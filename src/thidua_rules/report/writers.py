@@ -18,8 +18,11 @@ from .jsontext import indented
 
 
 def to_json(result: Result) -> str:
-    """Canonical JSON: sorted keys, two-space indent, UTF-8 text, decimals as strings, final newline."""
-    return indented(build_document(result)) + "\n"
+    """Canonical JSON: sorted keys, two-space indent, UTF-8 text, decimals as strings, final newline;
+    ``provenance.content_sha256`` holds the hash of the rest (see :mod:`.contenthash`)."""
+    from .contenthash import sealed
+
+    return indented(sealed(build_document(result))) + "\n"
 
 
 def _drop_none(data: Any) -> Any:
