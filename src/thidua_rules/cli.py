@@ -186,6 +186,17 @@ def build_parser() -> argparse.ArgumentParser:
     ex.add_argument("--data-format", **data_format)
     ex.add_argument("--members", help="members file (see evaluate --members)")
 
+    wi = commands.add_parser("whatif", help="the smallest single change that flips each decision a unit missed")
+    wi.add_argument("policy")
+    wi.add_argument("data")
+    wi.add_argument("unit", help="the unit's id or name")
+    wi.add_argument("--format", "-f", choices=("json", "markdown", "text"), default="text", type=_lower({"md": "markdown"}),
+                    metavar="FORMAT", help="output format: json, markdown, text (default: text)")
+    wi.add_argument("--max-evaluations", type=_jobs, default=2000, metavar="N",
+                    help="evaluate the cluster at most N times (default 2000); a cut search says so")
+    wi.add_argument("--data-format", **data_format)
+    wi.add_argument("--members", help="members file (see evaluate --members)")
+
     pl = commands.add_parser("plugins", help="list installed plugins with versions and hooks")
     pl.add_argument("--json", action="store_true", help="print sorted JSON instead of a table")
     return parser
@@ -337,6 +348,12 @@ def _run(args: argparse.Namespace, out: IO[str]) -> int:
     result = evaluate(policy, data)
     if args.command == "explain":
         out.write(_explain(args, result))
+        return EXIT_OK
+    if args.command == "whatif":
+        from .report.whatif import whatif_command
+
+        out.write(whatif_command(policy, data, result, args.unit, fmt=args.format, budget=args.max_evaluations,
+                                 file=args.data))
         return EXIT_OK
     text = render(result, fmt or "table")
     if args.output:
