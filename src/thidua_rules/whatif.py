@@ -28,7 +28,7 @@ from typing import Any
 import attrs
 
 from .builtin.titles import VotesCheck, share_text
-from .decimals import engine_context, quantum
+from .decimals import LARGEST, engine_context, quantum
 from .engine import ClusterResult, Result, UnitResult, evaluate_cluster
 from .errors import ExpressionRuntimeError, ThiduaError
 from .model import Ballot, Cluster, Dataset, InputField, Policy, Unit, Value
@@ -215,7 +215,7 @@ def _field_values(policy: Policy, field: InputField, value: Value) -> Iterator[t
     span = max(abs(value) * UNBOUNDED_FACTOR, UNBOUNDED_MIN)
     for direction, sign, bound in (("up", 1, field.max), ("down", -1, field.min)):
         if bound is None:
-            room = span
+            room = min(span, LARGEST - value * sign)  # within the bounds of every number read
         else:
             room = (bound - value) * sign
         if room <= 0:
@@ -580,6 +580,11 @@ def find_cluster(data: Dataset, unit_id: str) -> tuple[Cluster, Unit]:
 def what_if(policy: Policy, data: Dataset, result: Result, unit_id: str, *, budget: int = DEFAULT_BUDGET) -> WhatIf:
     """For ``unit_id`` (as :func:`~thidua_rules.report.explain.find_unit` gives it), every decision
     it missed and the smallest single change that flips each (see the module's docstring)."""
+    with engine_context():  # the search's own arithmetic too: never the host's decimal context
+        return _what_if(policy, data, result, unit_id, budget)
+
+
+def _what_if(policy: Policy, data: Dataset, result: Result, unit_id: str, budget: int) -> WhatIf:
     cluster, unit = find_cluster(data, unit_id)
     cluster_result = next(c for c in result.clusters if c.id == cluster.id)
     base = next(u for u in cluster_result.units if u.id == unit_id)
