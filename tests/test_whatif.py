@@ -246,3 +246,22 @@ def test_cantho_changes_flip_what_they_name(cantho, unit):
             changed = _apply(doc, unit, change, types)
             flipped = evaluate(policy, _example_data(policy, changed))
             assert _holds(policy, flipped, unit, target, base), (target.id, change)
+
+
+def test_full_quota_is_not_reachable(tmp_path):
+    """A unit that passes every check of a title whose quota better-ranked units fill is told so."""
+    from thidua_rules import load_data, load_policy
+
+    text = EXAMPLE_POLICY.read_text(encoding="utf-8").replace(
+        'quota = { share = 0.5, rounding = "floor" }', "quota = { count = 1 }")
+    path = tmp_path / "policy.toml"
+    path.write_text(text, encoding="utf-8")
+    policy = load_policy(path)
+    data = load_data(EXAMPLE_DATA, policy)
+    answer = what_if(policy, data, evaluate(policy, data), "cuc-khtc")
+    flag = next(t for t in answer.targets if t.id == "co_thi_dua_bca")
+    assert (flag.now, flag.why) == ("over_quota", "quota full: place 2 of limit 1, the places taken by "
+                                    "better-ranked units")
+    assert flag.votes == "the ballot passes: 5 yes of 6 (yes >= 0.8 × 6 = 4.8)"
+    assert flag.changes == ()
+    assert flag.unreachable == "the quota is full (limit 1) and no single change puts the unit in it"
