@@ -31,7 +31,7 @@ from .builtin.titles import VotesCheck, share_text
 from .decimals import LARGEST, engine_context, quantum
 from .engine import ClusterResult, Result, UnitResult, evaluate_cluster
 from .errors import ExpressionRuntimeError, ThiduaError
-from .model import Ballot, Cluster, Dataset, InputField, Policy, Unit, Value
+from .model import Ballot, Cluster, Dataset, InputField, Policy, Unit, Value, frozen_mapping
 
 #: Statuses that count as having the title.
 WON = ("proposed", "held")
@@ -137,7 +137,6 @@ class _Evaluator:
     def __init__(self, policy: Policy, cluster: Cluster, unit: Unit, budget: int) -> None:
         self.policy, self.cluster, self.unit, self.budget = policy, cluster, unit, budget
         self.count = 0
-        self.cut = False
         self.memo: dict[tuple[Any, ...], UnitResult | None] = {}
 
     def with_value(self, field: str, value: Value) -> UnitResult | None:
@@ -146,7 +145,7 @@ class _Evaluator:
         if key not in self.memo:
             values = dict(self.unit.values)
             values[field] = value
-            unit = attrs.evolve(self.unit, values=_sorted_mapping(values))
+            unit = attrs.evolve(self.unit, values=frozen_mapping(values))
             units = tuple(unit if u.id == unit.id else u for u in self.cluster.units)
             self.memo[key] = self._run(attrs.evolve(self.cluster, units=units))
         return self.memo[key]
@@ -160,7 +159,6 @@ class _Evaluator:
 
     def _run(self, cluster: Cluster) -> UnitResult | None:
         if self.count >= self.budget:
-            self.cut = True
             raise _Budget
         self.count += 1
         try:
@@ -169,12 +167,6 @@ class _Evaluator:
         except ThiduaError:  # a rule cannot be evaluated on this value (a division by zero…)
             return None
         return next(u for u in result.units if u.id == self.unit.id)
-
-
-def _sorted_mapping(values: Mapping[str, Value]) -> Mapping[str, Value]:
-    from .model import frozen_mapping
-
-    return frozen_mapping(values)
 
 
 # ---------------------------------------------------------------- targets
@@ -352,6 +344,13 @@ def _shown(places: int) -> Callable[[Decimal | None], str]:
     return show
 
 
+def _seen_value(value: Any) -> str:
+    """A value a check saw, as ``explain`` shows it (a list as ``[a, b]``)."""
+    if isinstance(value, list | tuple | frozenset):
+        return "[" + ", ".join(_seen_value(v) for v in value) + "]"
+    return _text(value)
+
+
 def _text(value: Value) -> str:
     if isinstance(value, bool):
         return "true" if value else "false"
@@ -482,8 +481,6 @@ def _vote_candidates(ev: _Evaluator, policy: Policy) -> list[tuple[str, Ballot, 
         in_room = ballot.voters if ballot.present is None else ballot.present
         if yes >= needed or needed - written > in_room:
             continue
-        from .model import frozen_mapping
-
         changed = attrs.evolve(ballot, yes=frozen_mapping({**ballot.yes, unit: needed - written}))
         out.append((title.id, ballot, changed, yes, needed))
     return out
@@ -540,7 +537,7 @@ def _why_title(result: UnitResult, title_id: str) -> tuple[str, str]:
         return "awaiting the council's vote: no ballot recorded", ""
     if failed is None:
         return outcome.status, ""
-    seen = ", ".join(f"{k} = {_text(v) if not isinstance(v, list | tuple) else v}" for k, v in failed.seen.items())
+    seen = ", ".join(f"{k} = {_seen_value(v)}" for k, v in failed.seen.items())
     return f"{failed.check}: {failed.reason}" + (f" [{seen}]" if seen else ""), ""
 
 
@@ -559,7 +556,7 @@ def _unreachable_reason(result: UnitResult, title_id: str, now: str) -> str:
     if failed.check == "requires":
         return f"a prerequisite title is not won: {failed.reason}, and no single change gives both"
     if failed.check == "when" and any("(" in k for k in failed.seen):
-        calls = ", ".join(f"{k} = {_text(v)}" for k, v in failed.seen.items() if "(" in k)
+        calls = ", ".join(f"{k} = {_seen_value(v)}" for k, v in failed.seen.items() if "(" in k)
         return f"it depends on the unit's history ({calls}): earlier years cannot be changed"
     if failed.check == "votes":
         return f"the vote fails ({failed.reason}) and no single change is enough"
