@@ -265,3 +265,14 @@ def test_full_quota_is_not_reachable(tmp_path):
     assert flag.votes == "the ballot passes: 5 yes of 6 (yes >= 0.8 × 6 = 4.8)"
     assert flag.changes == ()
     assert flag.unreachable == "the quota is full (limit 1) and no single change puts the unit in it"
+
+
+@pytest.mark.parametrize(("value", "message"), [
+    ("0", "expected a number of evaluations >= 1, got 0"),
+    ("x", "expected a number of evaluations, got 'x'"),
+])
+def test_max_evaluations_must_be_a_count(capsys, value, message):
+    """--max-evaluations takes a whole number >= 1; anything else is one line, exit 2."""
+    assert main(["whatif", str(EXAMPLE_POLICY), str(EXAMPLE_DATA), "cuc-tbkv", "--max-evaluations", value]) == 2
+    assert capsys.readouterr().err == (f"thidua: whatif: --max-evaluations: {message} "
+                                       "(usage: thidua whatif POLICY DATA UNIT [options])\n")

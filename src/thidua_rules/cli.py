@@ -192,7 +192,7 @@ def build_parser() -> argparse.ArgumentParser:
     wi.add_argument("unit", help="the unit's id or name")
     wi.add_argument("--format", "-f", choices=("json", "markdown", "text"), default="text", type=_lower({"md": "markdown"}),
                     metavar="FORMAT", help="output format: json, markdown, text (default: text)")
-    wi.add_argument("--max-evaluations", type=_jobs, default=2000, metavar="N",
+    wi.add_argument("--max-evaluations", type=_evaluations, default=2000, metavar="N",
                     help="evaluate the cluster at most N times (default 2000); a cut search says so")
     wi.add_argument("--data-format", **data_format)
     wi.add_argument("--members", help="members file (see evaluate --members)")
@@ -483,6 +483,17 @@ def _jobs(text: str) -> int:
     if jobs < 0:
         raise argparse.ArgumentTypeError(f"expected a number of processes >= 0, got {jobs}")
     return jobs
+
+
+def _evaluations(text: str) -> int:
+    """``whatif --max-evaluations``: a whole number of evaluations, at least 1."""
+    try:
+        count = int(text)
+    except ValueError:
+        raise argparse.ArgumentTypeError(f"expected a number of evaluations, got '{text}'") from None
+    if count < 1:
+        raise argparse.ArgumentTypeError(f"expected a number of evaluations >= 1, got {count}")
+    return count
 
 
 def _evaluate_stream(args: argparse.Namespace, policy: Policy, out: IO[str]) -> int:
