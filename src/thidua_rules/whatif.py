@@ -78,6 +78,7 @@ class Points:
     needed: Decimal | None    # None: not reachable on this item alone
     room: Decimal | None      # the most this item can still add to the total (None: no limit)
     reason: str
+    reads: tuple[str, ...] = ()   # the inputs the item reads: the ones a change would be made to
 
 
 @attrs.frozen(kw_only=True)
@@ -449,7 +450,10 @@ def _points(policy: Policy, result: UnitResult, gap: Decimal) -> tuple[Points, .
         else:
             out.append(Points(kind="deduction", id=item.id, needed=None, room=gain,
                               reason=f"removing all of it gives back {n(gain)}, {n(gap)} needed"))
-    return tuple(out)
+    inputs = {f.id for f in policy.inputs}
+    reads = {("criterion", c.id): c.reads for c in policy.criteria}
+    reads.update({(a.kind, a.id): tuple(sorted(a.reads)) for a in (*policy.bonuses, *policy.deductions)})
+    return tuple(attrs.evolve(p, reads=tuple(r for r in reads[(p.kind, p.id)] if r in inputs)) for p in out)
 
 
 def _item(kind: str, item_id: str, gap: Decimal, room: Decimal | None, limit: str, total_room: Decimal | None,

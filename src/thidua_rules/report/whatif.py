@@ -54,7 +54,8 @@ def _target_doc(target: Target, n: Any) -> dict[str, Any]:
         "kind": target.kind, "id": target.id, "name": target.name, "now": target.now, "why": target.why,
         "goal": target.goal, "gap": None if target.gap is None else n(target.gap),
         "points": [{"kind": p.kind, "id": p.id, "needed": None if p.needed is None else n(p.needed),
-                    "room": None if p.room is None else n(p.room), "reason": p.reason} for p in target.points],
+                    "room": None if p.room is None else n(p.room), "reason": p.reason, "reads": list(p.reads)}
+                   for p in target.points],
         "votes": target.votes,
         "changes": [{"kind": c.kind, "name": c.name, "before": c.before, "after": c.after,
                      "found_by": c.found_by,
@@ -99,10 +100,11 @@ def _change(change: Change) -> str:
 
 
 def _points_line(point: Points, n: Any) -> str:
+    reads = f"; reads {', '.join(point.reads)}" if point.reads else ""
     if point.needed is None:
-        return f"{point.kind} {point.id}: not reachable: {point.reason}"
+        return f"{point.kind} {point.id}: not reachable: {point.reason}{reads}"
     word = "-" if point.kind == "deduction" else "+"
-    return f"{point.kind} {point.id}: {word}{n(point.needed)} ({point.reason})"
+    return f"{point.kind} {point.id}: {word}{n(point.needed)} ({point.reason}{reads})"
 
 
 def _gap_line(target: Target, n: Any) -> str:
