@@ -276,3 +276,15 @@ def test_max_evaluations_must_be_a_count(capsys, value, message):
     assert main(["whatif", str(EXAMPLE_POLICY), str(EXAMPLE_DATA), "cuc-tbkv", "--max-evaluations", value]) == 2
     assert capsys.readouterr().err == (f"thidua: whatif: --max-evaluations: {message} "
                                        "(usage: thidua whatif POLICY DATA UNIT [options])\n")
+
+
+def test_whatif_is_the_same_under_another_hash_seed():
+    """Another PYTHONHASHSEED, in another process, gives the golden bytes."""
+    import os
+    import subprocess
+    import sys
+
+    env = {**os.environ, "PYTHONHASHSEED": "12345"}
+    run = subprocess.run([sys.executable, "-m", "thidua_rules", "whatif", str(EXAMPLE_POLICY), str(EXAMPLE_DATA),
+                          "cuc-qlxddt", "--format", "json"], capture_output=True, env=env, check=True)
+    assert run.stdout.decode("utf-8") == (GOLDEN / "whatif-cuc-qlxddt.json").read_text(encoding="utf-8")
