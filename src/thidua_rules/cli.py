@@ -192,7 +192,7 @@ def build_parser() -> argparse.ArgumentParser:
     wi.add_argument("unit", help="the unit's id or name")
     wi.add_argument("--format", "-f", choices=("json", "markdown", "text"), default="text", type=_lower({"md": "markdown"}),
                     metavar="FORMAT", help="output format: json, markdown, text (default: text)")
-    wi.add_argument("--max-evaluations", type=_evaluations, default=2000, metavar="N",
+    wi.add_argument("--max-evaluations", type=_evaluations, default=2000,  # whatif.DEFAULT_BUDGET metavar="N",
                     help="evaluate the cluster at most N times (default 2000); a cut search says so")
     wi.add_argument("--data-format", **data_format)
     wi.add_argument("--members", help="members file (see evaluate --members)")
