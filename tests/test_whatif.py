@@ -288,3 +288,18 @@ def test_whatif_is_the_same_under_another_hash_seed():
     run = subprocess.run([sys.executable, "-m", "thidua_rules", "whatif", str(EXAMPLE_POLICY), str(EXAMPLE_DATA),
                           "cuc-qlxddt", "--format", "json"], capture_output=True, env=env, check=True)
     assert run.stdout.decode("utf-8") == (GOLDEN / "whatif-cuc-qlxddt.json").read_text(encoding="utf-8")
+
+
+def test_names_cannot_add_lines_or_markup(example_policy):
+    """A unit name with a line break, a heading and a link stays one escaped line in text and Markdown."""
+    from thidua_rules.report.whatif import render_whatif
+
+    doc = _example_doc()
+    doc["units"][1]["name"] = "Cục\n# [x](http://e.vn)\x1b[31m"
+    data = _example_data(example_policy, doc)
+    answer = what_if(example_policy, data, evaluate(example_policy, data), "cuc-qlxddt")
+    text = render_whatif(answer, "text")
+    assert text.splitlines()[0] == "what if: Cục\\n# [x](http://e.vn)\\x1b[31m (cuc-qlxddt), cluster cum8"
+    markdown = render_whatif(answer, "markdown")
+    assert markdown.splitlines()[0] == (
+        "# What if: Cục\\\\n\\# \\[x\\](http://e.vn)\\\\x1b\\[31m (`cuc-qlxddt`)")  # \\n shows as \n

@@ -7,7 +7,7 @@ from typing import Any
 
 from ..decimals import quantum
 from ..whatif import Change, Effect, Points, Target, WhatIf
-from .escape import md_text, visible
+from .escape import md_code, md_text, visible
 from .jsontext import indented
 
 #: ``thidua whatif --format`` names.
@@ -148,8 +148,8 @@ def _text(answer: WhatIf) -> str:
 def _markdown(answer: WhatIf) -> str:
     n = _number(answer.precision)
     tied = " (shared)" if answer.tied else ""
-    out = [f"# What if: {md_text(answer.name)} (`{md_text(answer.unit)}`)", "",
-           f"- cluster: `{md_text(answer.cluster)}`",
+    out = [f"# What if: {md_text(answer.name)} ({md_code(answer.unit)})", "",
+           f"- cluster: {md_code(answer.cluster)}",
            f"- now: rank {answer.rank}{tied}, total {n(answer.total)}, band {md_text(answer.band or '-')}",
            f"- proposed: {md_text(', '.join(answer.proposed) or '-')}",
            f"- search: {answer.evaluations} evaluations of the cluster (at most {answer.budget})"
