@@ -189,6 +189,17 @@ def build_parser() -> argparse.ArgumentParser:
     ex.add_argument("--data-format", **data_format)
     ex.add_argument("--members", help="members file (see evaluate --members)")
 
+    wi = commands.add_parser("whatif", help="the smallest single change that flips each decision a unit missed")
+    wi.add_argument("policy")
+    wi.add_argument("data")
+    wi.add_argument("unit", help="the unit's id or name")
+    wi.add_argument("--format", "-f", choices=("json", "markdown", "text"), default="text", type=_lower({"md": "markdown"}),
+                    metavar="FORMAT", help="output format: json, markdown, text (default: text)")
+    wi.add_argument("--max-evaluations", type=_evaluations, default=2000, metavar="N",  # whatif.DEFAULT_BUDGET
+                    help="evaluate the cluster at most N times (default 2000); a cut search says so")
+    wi.add_argument("--data-format", **data_format)
+    wi.add_argument("--members", help="members file (see evaluate --members)")
+
     fm = commands.add_parser("fmt", help="write TOML files (policies, tests, data) in the canonical layout")
     fm.add_argument("paths", nargs="+", help="TOML files or folders (their *.toml files)")
     fm_mode = fm.add_mutually_exclusive_group()
@@ -369,6 +380,12 @@ def _run(args: argparse.Namespace, out: IO[str]) -> int:
     if args.command == "explain":
         out.write(_explain(args, result))
         return EXIT_OK
+    if args.command == "whatif":
+        from .report.whatif import whatif_command
+
+        out.write(whatif_command(policy, data, result, args.unit, fmt=args.format, budget=args.max_evaluations,
+                                 file=args.data))
+        return EXIT_OK
     text = render(result, fmt or "table")
     if args.output:
         write_atomic(args.output, text)
@@ -497,6 +514,17 @@ def _jobs(text: str) -> int:
     if jobs < 0:
         raise argparse.ArgumentTypeError(f"expected a number of processes >= 0, got {jobs}")
     return jobs
+
+
+def _evaluations(text: str) -> int:
+    """``whatif --max-evaluations``: a whole number of evaluations, at least 1."""
+    try:
+        count = int(text)
+    except ValueError:
+        raise argparse.ArgumentTypeError(f"expected a number of evaluations, got '{text}'") from None
+    if count < 1:
+        raise argparse.ArgumentTypeError(f"expected a number of evaluations >= 1, got {count}")
+    return count
 
 
 def _evaluate_stream(args: argparse.Namespace, policy: Policy, out: IO[str]) -> int:
