@@ -30,7 +30,7 @@ EXIT_USER_ERROR = 2
 EXIT_INTERRUPTED = 128 + signal.SIGINT
 EXIT_TERMINATED = 128 + signal.SIGTERM
 
-DATA_FORMATS = ("csv", "json", "jsonl", "toml")
+DATA_FORMATS = ("csv", "json", "jsonl", "toml", "xlsx")
 
 
 def _say(line: str) -> None:
@@ -186,6 +186,10 @@ def build_parser() -> argparse.ArgumentParser:
     ex.add_argument("--data-format", **data_format)
     ex.add_argument("--members", help="members file (see evaluate --members)")
 
+    tp = commands.add_parser("template", help="write an empty data workbook (.xlsx) for a policy")
+    tp.add_argument("policy")
+    tp.add_argument("-o", "--output", required=True, help="the workbook to write (atomically), e.g. units.xlsx")
+
     pl = commands.add_parser("plugins", help="list installed plugins with versions and hooks")
     pl.add_argument("--json", action="store_true", help="print sorted JSON instead of a table")
     return parser
@@ -313,6 +317,11 @@ def _run(args: argparse.Namespace, out: IO[str]) -> int:
         return EXIT_OK
     fmt = _output_format(args) if args.command == "evaluate" else None
     policy = _load_policy(args)
+    if args.command == "template":
+        from .template import write_template
+
+        write_template(policy, args.output)
+        return EXIT_OK
     if args.command == "lint":
         from .lint import lint_command
 
@@ -337,6 +346,11 @@ def _run(args: argparse.Namespace, out: IO[str]) -> int:
     result = evaluate(policy, data)
     if args.command == "explain":
         out.write(_explain(args, result))
+        return EXIT_OK
+    if fmt == "xlsx":
+        from .report.workbook import write_result_workbook
+
+        write_result_workbook(result, args.output, out)
         return EXIT_OK
     text = render(result, fmt or "table")
     if args.output:

@@ -242,10 +242,12 @@ def unit_header(policy: Policy, header: list[str], file: str) -> list[str]:
     return fixed
 
 
-def header_issues(policy: Policy, header: tuple[str, ...], file: str) -> tuple[list[Issue], frozenset[str]]:
+def header_issues(policy: Policy, header: tuple[str, ...], file: str, *,
+                  need_cluster: bool = True) -> tuple[list[Issue], frozenset[str]]:
     """A unit CSV file's header problems, once for the file (on line 1) rather than once per row:
     unknown columns and missing required ones; and the columns they name, whose per-row
-    messages are left out."""
+    messages are left out. ``need_cluster=False``: a file of one cluster's units, named by a
+    data file that gives the cluster (the ``cluster`` column may be left out)."""
     inputs = {f.id: f for f in policy.inputs}
     issues = []
     quiet = set()
@@ -257,7 +259,7 @@ def header_issues(policy: Policy, header: tuple[str, ...], file: str) -> tuple[l
     if "id" not in header:
         issues.append(Issue(file=file, line=1, message="missing column 'id' (the unit's id)"))
         quiet.add("id")
-    if "cluster" not in header:
+    if "cluster" not in header and need_cluster:
         issues.append(Issue(file=file, line=1, message="missing column 'cluster' (the id of the unit's cluster)"))
         quiet.add("cluster")
     for field in policy.inputs:
