@@ -69,16 +69,11 @@ def toml_string(text: str) -> str:
     return '"' + text.replace("\\", "\\\\").replace('"', '\\"') + '"'
 
 
-def build() -> dict[Path, bytes]:
-    from thidua_rules import load_policy
-    from thidua_rules.report.workbook import workbook_bytes
+def workbook_for(policy: Any, raw: dict[str, Any], members: list[dict[str, str]] | None = None) -> Any:
+    """The policy's template (`thidua template`) filled in with the data ``raw`` (a parsed data
+    TOML) as a user would: numbers as numbers, ids and names as text; ``members``: rows of a
+    members CSV file, for the 'members' sheet."""
     from thidua_rules.template import template_workbook, typed_inputs
-
-    policy = load_policy(POLICY)
-    raw = tomllib.loads(SOURCE.read_text(encoding="utf-8"))
-    columns = ["id", "name", *(f.id for f in typed_inputs(policy))]
-    units = [[cell(u.get(c)) for c in columns] for u in raw["units"]]
-    files: dict[Path, bytes] = {}
 
     workbook = template_workbook(policy)
     sheet = workbook["cluster"]
@@ -87,6 +82,7 @@ def build() -> dict[Path, bytes]:
         if key in raw["cluster"]:
             sheet.cell(row=row, column=2).value = raw["cluster"][key]
     sheet = workbook["units"]
+    columns = ["id", "name", *(f.id for f in typed_inputs(policy))]
     for r, values in enumerate(raw["units"], start=3):
         for c, name in enumerate(columns, start=1):
             if name in values:
@@ -98,22 +94,49 @@ def build() -> dict[Path, bytes]:
         for r, cells in enumerate(rows, start=2):
             for key, text in zip(header, cells, strict=True):
                 if text:
-                    value: Any = int(text) if key in ("round", "voters", "members", "present", "yes", "written",
-                                                      "year", "rank", "from", "until") else text
+                    value: Any = int(text) if key in INTEGER_COLUMNS else text
                     sheet.cell(row=r, column=at[key]).value = value
-    files[WORKBOOK] = workbook_bytes(workbook)
+    if members:
+        sheet = workbook["members"]
+        at = {sheet.cell(row=1, column=c).value: c for c in range(1, sheet.max_column + 1)}
+        for r, row in enumerate(members, start=2):
+            for key, text in row.items():
+                if text:
+                    sheet.cell(row=r, column=at[key]).value = text
+    return workbook
 
+
+INTEGER_COLUMNS = ("round", "voters", "members", "present", "yes", "written", "year", "rank", "from", "until")
+
+
+def csv_files(policy: Any, raw: dict[str, Any]) -> dict[str, bytes]:
+    """The data ``raw`` as ``data.toml`` naming ``units.csv`` and a CSV file per section it has."""
+    from thidua_rules.template import typed_inputs
+
+    columns = ["id", "name", *(f.id for f in typed_inputs(policy))]
+    columns = [c for c in columns if any(c in u for u in raw["units"])]
+    files: dict[str, bytes] = {"units.csv": csv_bytes(columns, [[cell(u.get(c)) for c in columns] for u in raw["units"]])}
     toml = ["# The example's data (examples/cum8-2022/units.toml) with its units and sections in CSV",
             "# files named by [files] (written by scripts/make_example_xlsx.py).", "", "[cluster]"]
     toml += [f"{k} = {toml_string(v) if isinstance(v, str) else v}" for k, v in raw["cluster"].items()]
     toml += ["", "[files]", 'units = "units.csv"']
-    files[CSV_DIR / "units.csv"] = csv_bytes(columns, units)
     for name in ("votes", "history", "discipline", "deferrals"):
         header, rows = section_rows(raw, name)
         if rows:
             toml.append(f'{name} = "{name}.csv"')
-            files[CSV_DIR / f"{name}.csv"] = csv_bytes(header, rows)
-    files[CSV_DIR / "data.toml"] = ("\n".join(toml) + "\n").encode("utf-8")
+            files[f"{name}.csv"] = csv_bytes(header, rows)
+    files["data.toml"] = ("\n".join(toml) + "\n").encode("utf-8")
+    return files
+
+
+def build() -> dict[Path, bytes]:
+    from thidua_rules import load_policy
+    from thidua_rules.report.workbook import workbook_bytes
+
+    policy = load_policy(POLICY)
+    raw = tomllib.loads(SOURCE.read_text(encoding="utf-8"))
+    files = {WORKBOOK: workbook_bytes(workbook_for(policy, raw))}
+    files.update({CSV_DIR / name: data for name, data in csv_files(policy, raw).items()})
     return files
 
 
