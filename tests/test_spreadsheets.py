@@ -339,6 +339,7 @@ def test_csv_files_semicolon_and_members(monkeypatch, capsys, tmp_path):
         (tmp_path / name).write_text(text.replace(",", ";"), encoding="utf-8")
     monkeypatch.chdir(tmp_path)
     code, out, _ = run(monkeypatch, capsys, "evaluate", POLICY, TOML_DATA, "--format", "json")
+    assert code == 0
     monkeypatch.chdir(tmp_path)
     assert main(["evaluate", str(ROOT / POLICY), "data.toml", "--format", "json"]) == 0
     assert capsys.readouterr().out == out

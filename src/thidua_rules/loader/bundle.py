@@ -52,8 +52,8 @@ def units_rows(policy: Policy, table: Table, cluster_id: Any, issues: list[Issue
     width = len(header)
     for line, cells in table.rows:
         if at_cluster is not None and at_cluster < len(cells) and cells[at_cluster] not in ("", cluster_id):
-            issues.append(table.issue(line, f"cluster '{cells[at_cluster]}' in a file of cluster '{cluster_id}'s units; "
-                                      "leave the cell empty or give the cluster's id", column=at_cluster))
+            issues.append(table.issue(line, f"this row names cluster '{cells[at_cluster]}', but the file holds the units "
+                                      f"of cluster '{cluster_id}': leave the cell empty or write {cluster_id}", column=at_cluster))
         rows.append(CsvRow(line, padded(cells, width) if len(cells) < width else cells))
     return rows, layout
 
@@ -121,8 +121,7 @@ def _named_file(base: Path | None, shown: str, value: str) -> tuple[Path, str] |
     problem."""
     if PurePath(value).is_absolute() or re.match(r"^[A-Za-z]:", value):
         return "give a path relative to this file"
-    if base is None:
-        return "a data file naming other files is read from a path (its folder holds them)"
+    assert base is not None  # (said once, on [files], before)
     return base / value, str(PurePath(shown).parent / value)
 
 
@@ -143,6 +142,8 @@ def load_files(raw: dict[str, Any], policy: Policy, *, file: str, base: Path | N
         issues.raise_if_any()
     top = take(issues, "", raw, keys)
     files = take(issues, "files", (top or {}).get("files", {}), {k: ("str", k == "units") for k in FILE_KEYS})
+    if base is None and files:
+        issues.add("files", "a data file naming other files is read from a path (its folder holds them)")
     issues.raise_if_any()
     assert top is not None and files is not None
     tables: dict[str, Table] = {}

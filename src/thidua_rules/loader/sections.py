@@ -212,6 +212,10 @@ def cluster_table(table: Table, issues: list[Issue]) -> tuple[dict[str, Any], di
     is ``key``, ``value``. Returns the ``[cluster]`` table and the row of each key."""
     values: dict[str, Any] = {}
     lines: dict[str, int] = {}
+    if [c.strip() for c in table.header[:2]] != ["key", "value"] or any(c.strip() for c in table.header[2:]):
+        # (row 1 is never data: a key written there would be lost without a word)
+        issues.append(table.issue(table.header_line, "row 1 of the cluster sheet is its header: 'key' in A1 and "
+                                  "'value' in B1, then one key and its value per row"))
     for line, cells in table.rows:
         name = cells[0].strip() if cells else ""
         text = cells[1] if len(cells) > 1 else ""

@@ -182,7 +182,8 @@ def workbook_data(data: bytes, policy: Policy, *, file: str, members: Any = None
     cluster_sheet = tables["cluster"]
 
     def cluster_place(issue: Issue) -> Issue:
-        key = issue.path.split(".")[1].split("[")[0] if "." in issue.path else ""
+        missing = re.match(r"missing key '([^']*)'", issue.message)
+        key = issue.path.split(".")[1].split("[")[0] if "." in issue.path else missing.group(1) if missing else ""
         line = key_lines.get(key)
         return cluster_sheet.issue(line, issue.message, issue.path, 1 if line is not None else None)
 
