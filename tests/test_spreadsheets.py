@@ -399,3 +399,17 @@ def test_members_in_files_and_members_sheet(monkeypatch, capsys, tmp_path):
 def test_decimal_read_exactly():
     """A decimal input typed in a sheet as 98.5 is the Decimal 98.5, never a float's digits."""
     assert Decimal(cell_text(98.5, "General")[0]) == Decimal("98.5")
+
+
+def test_workbook_repeated_problem_is_capped(monkeypatch, capsys, tmp_path):
+    """The same problem in many rows of a sheet: the first 5 lines, then one line counting the rest."""
+    book = openpyxl.load_workbook(ROOT / XLSX_DATA)
+    for row in range(3, 9):
+        book["units"].cell(row=row, column=3).value = "x"
+    book.save(tmp_path / "many.xlsx")
+    monkeypatch.chdir(tmp_path)
+    assert main(["validate", str(ROOT / POLICY), "many.xlsx"]) == 2
+    lines = capsys.readouterr().err.splitlines()
+    assert lines[0] == ("many.xlsx: sheet 'units' cell C3: units(id=cuc-vt-cy).targets_assigned: expected a whole "
+                        'number, got a string "x"')
+    assert lines[5:] == ['many.xlsx: … and 1 more: expected a whole number, got a string "x"']

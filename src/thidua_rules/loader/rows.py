@@ -481,6 +481,8 @@ def csv_layout(policy: Policy, header: tuple[str, ...]) -> CsvLayout:
 SHOWN_REPEATS = 5
 _ITEM_KEY = re.compile(r"\((\w+)=[^()]*\)")
 _INDEX = re.compile(r"\[\d+\]")
+#: A workbook's cell or row in an issue's path (``sheet 'units' cell D7: …``): left out of its shape.
+_CELL = re.compile(r"^(sheet '[^']*' (?:cell [A-Z]+|row ))\d+")
 
 
 def cap_repeats(items: list[Issue]) -> list[Issue]:
@@ -488,7 +490,8 @@ def cap_repeats(items: list[Issue]) -> list[Issue]:
     line ``… and 9,995 more rows: <message>``, placed after the last one shown. A shape is the
     file, the key path with its indices and ids left out, and the message; order is kept."""
     def shape(issue: Issue) -> tuple[str, str, str]:
-        return issue.file, _INDEX.sub("[]", _ITEM_KEY.sub(r"(\1=)", issue.path)), issue.message
+        path = _CELL.sub(r"\1", issue.path)
+        return issue.file, _INDEX.sub("[]", _ITEM_KEY.sub(r"(\1=)", path)), issue.message
 
     shapes = [shape(i) for i in items]
     total: dict[tuple[str, str, str], int] = {}
