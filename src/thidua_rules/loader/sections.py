@@ -134,6 +134,7 @@ def section_items(table: Table, section: str, policy: Policy,
     items, sources = [], []
     for line, cells in table.rows:
         item: dict[str, Any] = {}
+        before = len(issues)
         for name, i in at.items():
             text = cells[i] if i < len(cells) else ""
             if text.strip() == "" and columns.get(name, ("text",))[0] != "list":
@@ -147,6 +148,8 @@ def section_items(table: Table, section: str, policy: Policy,
                 item[name] = text  # an input: the checker reads it as the input's type
         if section == "deferrals" and "titles" in item and not item["titles"]:
             del item["titles"]  # (an empty cell: every title, as `titles = []`)
+        if len(issues) > before and any(columns[k][1] and k not in item for k in columns if k in at):
+            continue  # a required cell said to be wrong above: not "missing" as well
         items.append(item)
         sources.append(ItemSource(table=table, line=line, columns=dict(at)))
     return items, sources

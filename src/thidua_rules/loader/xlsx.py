@@ -106,12 +106,21 @@ def read_tables(data: bytes, file: str) -> tuple[dict[str, Table], list[Issue]]:
     """The workbook's sheets as tables (every problem of its cells in the list). Row 1 is the
     header; when row 1 is hidden (the template's ids), row 2 is a row of labels, not data."""
     openpyxl = openpyxl_module()
-    try:
-        formulas = openpyxl.load_workbook(io.BytesIO(data), data_only=False)
-        values = openpyxl.load_workbook(io.BytesIO(data), data_only=True)
-    except (zipfile.BadZipFile, KeyError, OSError, ValueError, TypeError) as exc:
-        raise PolicyError([Issue(file=file, message=f"not a readable .xlsx workbook ({type(exc).__name__}): "
-                                 f"{WORKBOOK_HINT}")]) from None
+    def load(data_only: bool) -> Any:
+        try:
+            return openpyxl.load_workbook(io.BytesIO(data), data_only=data_only)
+        except (zipfile.BadZipFile, KeyError, OSError, ValueError, TypeError) as exc:
+            raise PolicyError([Issue(file=file, message=f"not a readable .xlsx workbook ({type(exc).__name__}): "
+                                     f"{WORKBOOK_HINT}")]) from None
+
+    formulas = load(False)
+    saved: list[Any] = []  # the workbook of saved values, read when a formula is first met
+
+    def values(name: str) -> Any:
+        if not saved:
+            saved.append(load(True))
+        return saved[0][name]
+
     issues: list[Issue] = []
     tables: dict[str, Table] = {}
     for sheet in formulas.worksheets:
@@ -121,7 +130,6 @@ def read_tables(data: bytes, file: str) -> tuple[dict[str, Table], list[Issue]]:
             issues.append(Issue(file=file, path=f"sheet '{name}'", message=f"unknown sheet{hint}; the sheets are "
                                 f"{', '.join(SHEETS)}: rename or remove it (nothing in it would be read)"))
             continue
-        shown = values[name]
         hidden_ids = bool(sheet.row_dimensions[1].hidden) if 1 in sheet.row_dimensions else False
         first_data = 3 if hidden_ids else 2
         table = Table(file=file, header=[], rows=[], sheet=name)
@@ -133,7 +141,7 @@ def read_tables(data: bytes, file: str) -> tuple[dict[str, Table], list[Issue]]:
             for cell in row:
                 if cell.data_type == "f" or (isinstance(cell.value, str) and cell.value.startswith("=")
                                              and cell.data_type != "s"):
-                    cached = shown.cell(row=cell.row, column=cell.column).value
+                    cached = values(name).cell(row=cell.row, column=cell.column).value
                     if cached is None:
                         issues.append(table.issue(line, "a formula with no saved value (the file was not saved by "
                                                   "a spreadsheet program): open and save it, or type the value",
