@@ -412,3 +412,35 @@ def test_workbook_repeated_problem_is_capped(monkeypatch, capsys, tmp_path):
     assert lines[0] == ("many.xlsx: sheet 'units' cell C3: units(id=cuc-vt-cy).targets_assigned: expected a whole "
                         'number, got a string "x"')
     assert lines[5:] == ['many.xlsx: … and 1 more: expected a whole number, got a string "x"']
+
+
+def test_every_section_round_trips(tmp_path, example_policy):
+    """Ballots with `present` and `written`, discipline and deferrals (with and without titles):
+    the same dataset from a TOML file, a workbook filled in from the template, and CSV files."""
+    import tomllib
+
+    import tomli_w
+
+    from thidua_rules import load_data
+    from thidua_rules.report.workbook import workbook_bytes
+
+    raw = tomllib.loads((ROOT / TOML_DATA).read_text(encoding="utf-8"))
+    raw["votes"][0].update(voters=7, present=6, written={"cuc-cntt": 1})
+    raw["discipline"] = [{"unit": "cuc-vt-cy", "level": "khien_trach", "from": 2020, "until": 2021,
+                          "note": "quyết định số 12"}]
+    raw["deferrals"] = [{"unit": "cuc-qlxddt", "reason": "đang xác minh đơn, khiếu nại", "titles": []},
+                        {"unit": "cuc-tbkv", "reason": "chờ kết luận", "titles": ["bang_khen_bo_truong",
+                                                                                  "don_vi_quyet_thang"]}]
+    (tmp_path / "units.toml").write_text(tomli_w.dumps(raw), encoding="utf-8")
+    script = _script()
+    (tmp_path / "units.xlsx").write_bytes(workbook_bytes(script.workbook_for(example_policy, raw)))
+    (tmp_path / "csv").mkdir()
+    for name, data in script.csv_files(example_policy, raw).items():
+        (tmp_path / "csv" / name).write_bytes(data)
+    assert sorted(p.name for p in (tmp_path / "csv").iterdir()) == [
+        "data.toml", "deferrals.csv", "discipline.csv", "history.csv", "units.csv", "votes.csv"]
+    expected = load_data(tmp_path / "units.toml", example_policy)
+    assert expected.clusters[0].discipline and len(expected.clusters[0].deferrals) == 2
+    for path in (tmp_path / "units.xlsx", tmp_path / "csv" / "data.toml"):
+        got = load_data(path, example_policy)
+        assert (got.clusters, got.sha256) == (expected.clusters, expected.sha256), path.name
