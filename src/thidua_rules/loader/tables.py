@@ -42,6 +42,9 @@ class Table:
     delimiter: str = ","
     #: the header's line (1 in a CSV file; a sheet's header row, after the hidden id row if any)
     header_line: int = 1
+    #: cells (line, 0-based column) whose problem was said when reading them (left empty): the
+    #: checker's "missing field" for them is not said again
+    bad: set[tuple[int, int]] = attrs.Factory(set)
 
     def issue(self, line: int | None, message: str, path: str = "", column: int | None = None) -> Issue:
         """An issue at ``line`` (and the 0-based ``column``): ``file:line: path: message`` for a

@@ -146,6 +146,7 @@ def read_tables(data: bytes, file: str) -> tuple[dict[str, Table], list[Issue]]:
                         issues.append(table.issue(line, "a formula with no saved value (the file was not saved by "
                                                   "a spreadsheet program): open and save it, or type the value",
                                                   column=cell.column - 1))
+                        table.bad.add((line, cell.column - 1))
                         cells.append("")
                         continue
                     value = cached
@@ -153,11 +154,13 @@ def read_tables(data: bytes, file: str) -> tuple[dict[str, Table], list[Issue]]:
                     value = cell.value
                 if cell.data_type == "e":
                     issues.append(table.issue(line, f"an error value {value}; type the value", column=cell.column - 1))
+                    table.bad.add((line, cell.column - 1))
                     cells.append("")
                     continue
                 text, problem = cell_text(value, cell.number_format or "General")
                 if problem:
                     issues.append(table.issue(line, problem, column=cell.column - 1))
+                    table.bad.add((line, cell.column - 1))
                 cells.append(text)
             while cells and cells[-1] == "":
                 cells.pop()
