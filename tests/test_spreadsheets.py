@@ -441,3 +441,18 @@ def test_every_section_round_trips(tmp_path, example_policy):
     for path in (tmp_path / "units.xlsx", tmp_path / "csv" / "data.toml"):
         got = load_data(path, example_policy)
         assert (got.clusters, got.sha256) == (expected.clusters, expected.sha256), path.name
+
+
+@pytest.mark.parametrize(("header", "lines"), [
+    ("targets_done", ["units.csv:1: column 'targets_assigned' appears 2 times (columns 3 and 4); keep one"]),
+    ("id", ["units.csv:1: unknown column 'ma'", "units.csv:1: missing column 'id' (the unit's id)"]),
+], ids=["repeated", "no-id"])
+def test_csv_files_units_header_problem_alone(monkeypatch, capsys, tmp_path, header, lines):
+    """A units header that no row can be read under: its lines alone, not every unit named elsewhere."""
+    _csv_set(tmp_path)
+    text = (tmp_path / "units.csv").read_text(encoding="utf-8")
+    (tmp_path / "units.csv").write_text(text.replace(header, "targets_assigned" if header != "id" else "ma", 1),
+                                        encoding="utf-8")
+    monkeypatch.chdir(tmp_path)
+    assert main(["validate", str(ROOT / POLICY), "data.toml"]) == 2
+    assert capsys.readouterr().err.splitlines() == lines

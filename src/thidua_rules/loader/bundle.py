@@ -38,16 +38,17 @@ def units_rows(policy: Policy, table: Table, cluster_id: Any, issues: list[Issue
     given names the cluster of the data."""
     try:
         header = unit_header(policy, list(table.header), table.file)
-    except PolicyError as exc:  # a column named twice
+    except PolicyError as exc:  # a column named twice: no row can be read (as for a CSV data file)
         issues.extend(table.issue(table.header_line, i.message) for i in exc.issues)
-        header = [f"{name}\x00{i}" for i, name in enumerate(table.header)]  # (no row is read)
-        return [], CsvLayout(tuple(header))
+        raise PolicyError(issues) from None
     layout = CsvLayout(tuple(header))
     layout.header_problems = header_issues(policy, tuple(header), "", need_cluster=False)
     for problem in layout.header_problems[0]:
         named = _COLUMN.search(problem.message)
         at = header.index(named.group(1)) if named and named.group(1) in header else None
         issues.append(table.issue(table.header_line, problem.message, column=at))
+    if "id" not in header:  # no unit has an id: every reference to one would be reported too
+        raise PolicyError(issues)
     at_cluster = table.column_of("cluster") if "cluster" in header else None
     rows = []
     width = len(header)
