@@ -184,9 +184,8 @@ def load_files(raw: dict[str, Any], policy: Policy, *, file: str, base: Path | N
             continue
         known = unit_column(policy) if name == "units" else \
             (lambda cell, cols=SECTION_COLUMNS[name]: cell.strip() in cols)
-        header = (lambda h: h) if name != "units" else None
-        try:
-            tables[name] = csv_table(data, shown, known, header)
+        try:  # (the units' header is read by units_rows, the others' by section_items)
+            tables[name] = csv_table(data, shown, known)
         except PolicyError as exc:
             issues.items.extend(exc.issues)
     issues.raise_if_any()

@@ -65,14 +65,13 @@ class Table:
         return self.delimiter == ";"
 
 
-def csv_table(data: bytes, file: str, known: Callable[[str], bool] | None = None,
-              header: Callable[[list[str]], list[str]] | None = None) -> Table:
+def csv_table(data: bytes, file: str, known: Callable[[str], bool] | None = None) -> Table:
     """A CSV file's bytes as a :class:`Table` (UTF-8, a byte-order mark allowed; the delimiter
     from the header, ``known`` telling which header cells name columns). A row with more cells
     than the header, or broken quoting, is one error line."""
     text = decode_text(data, file, "csv")
     delimiter = csv_delimiter(first_line(text), known)
-    reader = CsvRows(csv.reader(io.StringIO(text, newline=""), delimiter=delimiter, strict=True), header=header)
+    reader = CsvRows(csv.reader(io.StringIO(text, newline=""), delimiter=delimiter, strict=True))
     rows: list[tuple[int, list[str]]] = []
     try:
         head = reader.read_header()
