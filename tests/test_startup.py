@@ -64,9 +64,10 @@ def test_cli_main_help_in_process() -> None:
 
 
 def test_format_names_match_the_writers() -> None:
-    assert formatnames.OUTPUT_FORMATS == tuple(sorted(writers.FORMATS))
-    assert set(formatnames.EXTENSIONS.values()) <= set(writers.FORMATS)
-    assert set(formatnames.FORMAT_ALIASES.values()) <= set(writers.FORMATS)
+    every = {*writers.FORMATS, *writers.BINARY_FORMATS}
+    assert formatnames.OUTPUT_FORMATS == tuple(sorted(every))
+    assert set(formatnames.EXTENSIONS.values()) <= every
+    assert set(formatnames.FORMAT_ALIASES.values()) <= every
 
 
 def test_evaluate_without_plugins_scans_no_distribution() -> None:

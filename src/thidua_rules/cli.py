@@ -30,7 +30,7 @@ EXIT_USER_ERROR = 2
 EXIT_INTERRUPTED = 128 + signal.SIGINT
 EXIT_TERMINATED = 128 + signal.SIGTERM
 
-DATA_FORMATS = ("csv", "json", "jsonl", "toml")
+DATA_FORMATS = ("csv", "json", "jsonl", "toml", "xlsx")
 
 
 def _say(line: str) -> None:
@@ -211,6 +211,9 @@ def build_parser() -> argparse.ArgumentParser:
     sc = commands.add_parser("schema", help="print a JSON Schema of the policy format (for editors: taplo, "
                              "Even Better TOML), with the installed plugins' keys")
     sc.add_argument("-o", "--output", help="write to this file (atomically) instead of standard output")
+    tp = commands.add_parser("template", help="write an empty data workbook (.xlsx) for a policy")
+    tp.add_argument("policy")
+    tp.add_argument("-o", "--output", required=True, help="the workbook to write (atomically), e.g. units.xlsx")
 
     pl = commands.add_parser("plugins", help="list installed plugins with versions and hooks")
     pl.add_argument("--json", action="store_true", help="print sorted JSON instead of a table")
@@ -355,6 +358,11 @@ def _run(args: argparse.Namespace, out: IO[str]) -> int:
         return _run_audit(args, out)
     fmt = _output_format(args) if args.command == "evaluate" else None
     policy = _load_policy(args)
+    if args.command == "template":
+        from .template import write_template
+
+        write_template(policy, args.output)
+        return EXIT_OK
     if args.command == "lint":
         from .lint import lint_command
 
@@ -385,6 +393,11 @@ def _run(args: argparse.Namespace, out: IO[str]) -> int:
 
         out.write(whatif_command(policy, data, result, args.unit, fmt=args.format, budget=args.max_evaluations,
                                  file=args.data))
+        return EXIT_OK
+    if fmt == "xlsx":
+        from .report.workbook import write_result_workbook
+
+        write_result_workbook(result, args.output, out)
         return EXIT_OK
     text = render(result, fmt or "table")
     if args.output:

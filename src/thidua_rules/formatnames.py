@@ -4,8 +4,8 @@ needs without importing the writers (and with them the engine) for ``thidua --he
 from __future__ import annotations
 
 #: The ``--format`` names, sorted; :data:`thidua_rules.report.writers.FORMATS` renders each
-#: (a test keeps the two equal).
-OUTPUT_FORMATS: tuple[str, ...] = ("html", "json", "jsonl", "markdown", "table", "toml")
+#: text format and ``BINARY_FORMATS`` each file format (a test keeps them equal).
+OUTPUT_FORMATS: tuple[str, ...] = ("html", "json", "jsonl", "markdown", "table", "toml", "xlsx")
 
 #: The output format an ``-o`` file's extension names (``thidua evaluate -o result.json``); a
 #: new format adds its extensions here.
@@ -18,6 +18,7 @@ EXTENSIONS: dict[str, str] = {
     ".md": "markdown",
     ".toml": "toml",
     ".txt": "table",
+    ".xlsx": "xlsx",
 }
 #: Other names accepted by ``--format``.
 FORMAT_ALIASES: dict[str, str] = {"md": "markdown"}

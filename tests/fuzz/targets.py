@@ -104,6 +104,14 @@ _DATA = [
                  *MEMBERS)),
 ]
 
+# The example as CSV files named by a data TOML (docs/spreadsheets.md): each file mutated in turn;
+# the result also written as a workbook.
+_CSV_FILES = "examples/cum8-2022/csv/data.toml"
+_CSV_COMMANDS = (*_pair(CUM8[0], _CSV_FILES, "cuc-cntt"),
+                 Command(("evaluate", CUM8[0], _CSV_FILES, "-o", "out/result.xlsx")))
+_DATA += [Target(f"examples/cum8-2022/csv/{name}", name.rsplit(".", 1)[1], _CSV_COMMANDS)
+          for name in ("data.toml", "votes.csv", "history.csv")]  # (units.csv: the CSV reader, fuzzed above)
+
 _TESTS = [Target(f"policies/{name}.tests.toml", "toml", (Command(("test", f"policies/{name}.tests.toml"), (0, 1, 2)),))
           for name in ("cum8-2022", "bca-cum8", "cantho-dan-van", "cum8-2022-members")]
 

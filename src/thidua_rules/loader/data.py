@@ -62,7 +62,7 @@ from .rows import (  # noqa: F401 - CsvRows, _csv_rows, cells_dict: re-exported 
     text_values_of,
 )
 
-FORMATS = {".toml": "toml", ".json": "json", ".csv": "csv", ".jsonl": "jsonl", ".ndjson": "jsonl"}
+FORMATS = {".toml": "toml", ".json": "json", ".csv": "csv", ".jsonl": "jsonl", ".ndjson": "jsonl", ".xlsx": "xlsx"}
 CLUSTER_KEYS = {
     "id": ("str", True), "name": ("str", False), "year": ("int", False),
     "leader": ("str", False), "deputy": ("str", False), "rotation": ("str_list", False),
@@ -72,18 +72,18 @@ CLUSTER_KEYS = {
 _new_unit = fast_init(Unit)
 
 
-#: Spreadsheet files given as data: read as a sheet saved as CSV (reading them is a later step).
-WORKBOOKS = (".xlsx", ".xlsm", ".xls", ".ods")
+#: Spreadsheet files given as data that are not read (an ``.xlsx`` workbook is, see :mod:`.xlsx`).
+WORKBOOKS = (".xlsm", ".xls", ".ods")
 
 
 def _format_of(path: str | Path, shown: str, format: str | None) -> str:
     kind = format or FORMATS.get(Path(path).suffix.lower())
     if kind is None and Path(path).suffix.lower() in WORKBOOKS:
-        raise PolicyError([Issue(file=shown, message="this is a spreadsheet workbook: save the sheet as "
-                                 "CSV UTF-8 (Comma delimited) in Excel and give the .csv file")])
+        raise PolicyError([Issue(file=shown, message="this workbook format is not read: save it as an Excel "
+                                 "workbook (.xlsx), or save the sheet as CSV UTF-8 (Comma delimited), and give that file")])
     if kind is None:
-        raise PolicyError([Issue(file=shown, message="unknown data format; use a .toml, .json, .csv "
-                                 "or .jsonl file (or --data-format)")])
+        raise PolicyError([Issue(file=shown, message="unknown data format; use a .toml, .json, .csv, "
+                                 ".jsonl or .xlsx file (or --data-format)")])
     return kind
 
 
@@ -96,7 +96,12 @@ def load_data(path: str | Path, policy: Policy, *, display: str | None = None,
     member_rows = None
     if members is not None:
         member_rows = read_member_rows(members)
-    return parse_data(read_bytes(path, shown, limit=DATA_MAX_BYTES), policy, file=shown, format=kind, members=member_rows)
+    data = read_bytes(path, shown, limit=DATA_MAX_BYTES)
+    if kind == "xlsx":
+        from .xlsx import workbook_data
+
+        return workbook_data(data, policy, file=shown, members=member_rows)
+    return _parse_data(data, policy, file=shown, format=kind, members=member_rows, base=Path(path).parent)
 
 
 class MemberRows(tuple):  # type: ignore[type-arg]
@@ -106,11 +111,14 @@ class MemberRows(tuple):  # type: ignore[type-arg]
     text_values: bool | str = False
 
 
-def read_member_rows(path: str | Path) -> tuple[str, list[Any]]:
+def read_member_rows(path: str | Path, display: str | None = None) -> tuple[str, list[Any]]:
     """A members file (TOML with ``[[members]]``, JSON, CSV, JSON lines) as raw rows."""
-    shown = str(path)
-    data = read_bytes(path, shown, limit=DATA_MAX_BYTES)
+    shown = display or str(path)
     kind = _format_of(path, shown, None)
+    if kind == "xlsx":
+        raise PolicyError([Issue(file=shown, message="a members workbook is not read on its own: put the members "
+                                 "in the data workbook's 'members' sheet, or save them as CSV UTF-8")])
+    data = read_bytes(path, shown, limit=DATA_MAX_BYTES)
     if kind in ("csv", "jsonl"):
         rows: list[Any] = []
         dialect: list[str] = []
@@ -129,12 +137,19 @@ def read_member_rows(path: str | Path) -> tuple[str, list[Any]]:
 
 
 def parse_data(data: bytes, policy: Policy, *, file: str = "<data>", format: str = "toml",
-               members: tuple[str, list[Any]] | None = None) -> Dataset:
-    return _parse_data(data, policy, file=file, format=format, members=members)
+               members: tuple[str, list[Any]] | None = None, base: str | Path | None = None) -> Dataset:
+    """Check ``data`` (the bytes of a file of ``format``) against ``policy``. ``base``: the folder
+    of the files a data file's ``[files]`` names (without it, such a file is refused)."""
+    if format == "xlsx":
+        from .xlsx import workbook_data
+
+        return workbook_data(data, policy, file=file, members=members)
+    return _parse_data(data, policy, file=file, format=format, members=members,
+                       base=None if base is None else Path(base))
 
 
 def _parse_data(data: bytes, policy: Policy, *, file: str, format: str,
-                members: tuple[str, list[Any]] | None) -> Dataset:
+                members: tuple[str, list[Any]] | None, base: Path | None = None) -> Dataset:
     issues = Issues(file)
     if format == "toml":
         raw = parse_toml(data, file)
@@ -148,6 +163,10 @@ def _parse_data(data: bytes, policy: Policy, *, file: str, format: str,
         raw = _rows_to_clusters(_jsonl_rows(data, file), policy, issues)
     else:
         raise PolicyError([Issue(file=file, message=f"unknown data format '{format}'")])
+    if format in ("toml", "json") and "files" in raw:  # the units (and sections) in CSV files it names
+        from .bundle import load_files
+
+        return load_files(raw, policy, file=file, base=base, members=members)
     checker = DataChecker(policy, issues, text_values=text_values_of(delimiter) if format == "csv" else False)
     if format == "csv" and layout is not None:
         checker.layout, checker.quiet = layout, layout.quiet

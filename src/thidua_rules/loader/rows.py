@@ -242,10 +242,12 @@ def unit_header(policy: Policy, header: list[str], file: str) -> list[str]:
     return fixed
 
 
-def header_issues(policy: Policy, header: tuple[str, ...], file: str) -> tuple[list[Issue], frozenset[str]]:
+def header_issues(policy: Policy, header: tuple[str, ...], file: str, *,
+                  need_cluster: bool = True) -> tuple[list[Issue], frozenset[str]]:
     """A unit CSV file's header problems, once for the file (on line 1) rather than once per row:
     unknown columns and missing required ones; and the columns they name, whose per-row
-    messages are left out."""
+    messages are left out. ``need_cluster=False``: a file of one cluster's units, named by a
+    data file that gives the cluster (the ``cluster`` column may be left out)."""
     inputs = {f.id: f for f in policy.inputs}
     issues = []
     quiet = set()
@@ -257,7 +259,7 @@ def header_issues(policy: Policy, header: tuple[str, ...], file: str) -> tuple[l
     if "id" not in header:
         issues.append(Issue(file=file, line=1, message="missing column 'id' (the unit's id)"))
         quiet.add("id")
-    if "cluster" not in header:
+    if "cluster" not in header and need_cluster:
         issues.append(Issue(file=file, line=1, message="missing column 'cluster' (the id of the unit's cluster)"))
         quiet.add("cluster")
     for field in policy.inputs:
@@ -479,6 +481,8 @@ def csv_layout(policy: Policy, header: tuple[str, ...]) -> CsvLayout:
 SHOWN_REPEATS = 5
 _ITEM_KEY = re.compile(r"\((\w+)=[^()]*\)")
 _INDEX = re.compile(r"\[\d+\]")
+#: A workbook's cell or row in an issue's path (``sheet 'units' cell D7: …``): left out of its shape.
+_CELL = re.compile(r"^(sheet '[^']*' (?:cell [A-Z]+|row ))\d+")
 
 
 def cap_repeats(items: list[Issue]) -> list[Issue]:
@@ -486,7 +490,8 @@ def cap_repeats(items: list[Issue]) -> list[Issue]:
     line ``… and 9,995 more rows: <message>``, placed after the last one shown. A shape is the
     file, the key path with its indices and ids left out, and the message; order is kept."""
     def shape(issue: Issue) -> tuple[str, str, str]:
-        return issue.file, _INDEX.sub("[]", _ITEM_KEY.sub(r"(\1=)", issue.path)), issue.message
+        path = _CELL.sub(r"\1", issue.path)
+        return issue.file, _INDEX.sub("[]", _ITEM_KEY.sub(r"(\1=)", path)), issue.message
 
     shapes = [shape(i) for i in items]
     total: dict[tuple[str, str, str], int] = {}

@@ -77,6 +77,16 @@ FORMATS: dict[str, Callable[[Result], str]] = {
 
 
 
+def to_xlsx(result: Result) -> bytes:
+    """A workbook (see :mod:`thidua_rules.report.xlsx`); needs openpyxl."""
+    from .xlsx import to_xlsx as render_xlsx
+
+    return render_xlsx(result)
+
+
+#: Formats written as bytes (a file), not text.
+BINARY_FORMATS: dict[str, Callable[[Result], bytes]] = {"xlsx": to_xlsx}
+
 
 def render(result: Result, fmt: str) -> str:
     return FORMATS[fmt](result)
@@ -194,6 +204,12 @@ def atomic_output(path: str | Path, *, buffering: int = -1, binary: bool = False
         raise
     finally:
         _writing.discard(tmp)
+
+
+def write_bytes_atomic(path: str | Path, data: bytes) -> None:
+    """Write ``data`` so that the file is either complete or untouched."""
+    with atomic_output(path, binary=True) as handle:
+        handle.write(data)
 
 
 def write_atomic(path: str | Path, text: str) -> None:
