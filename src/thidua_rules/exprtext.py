@@ -89,11 +89,19 @@ def show_value(value: Any, lang: str, policy: Policy | None = None, name: str = 
     """A value an expression read, for a reader: numbers in the language, a band by its name."""
     from .messages import show
 
-    if isinstance(value, str) and policy is not None and name in ("band", ""):
+    if isinstance(value, str) and policy is not None:
         bands = {b.id: b.name for b in policy.bands}
-        if name == "band" and value in bands:
+        if value in bands and (name == "band" or _on_band_scale(policy, name)):
             return bands[value]
     if isinstance(value, list | tuple) and policy is not None and name == "titles":
         titles = title_names(policy)
         return ", ".join(titles.get(str(v), str(v)) for v in value) or "—"
     return show(value, lang)
+
+
+def _on_band_scale(policy: Policy, name: str) -> bool:
+    """Whether input ``name`` is an enum whose values are all band ids (a rating on the same
+    scale, such as the party organisation's): its values are then shown by the band names."""
+    field = next((f for f in policy.inputs if f.id == name), None)
+    bands = {b.id for b in policy.bands}
+    return field is not None and field.type == "enum" and bool(field.values) and set(field.values) <= bands

@@ -44,7 +44,9 @@ class Reason(str):
     def __new__(cls, code: str, params: Mapping[str, Any] | None = None, *, text: str | None = None) -> Reason:
         values = dict(params or {})
         if text is None:
-            text = render(code, values, "en")
+            # a plugin's code: its own messages give the text (``with_text``) when the engine
+            # receives it; until then the text is the code
+            text = render(code, values, "en") if code in catalogue("en") else code
         self = super().__new__(cls, text)
         self.code = code
         self._params = values
@@ -166,9 +168,31 @@ def render(code: str, params: Mapping[str, Any], lang: str = "vi", *, policy: Po
     :returns: One line of text. Numbers are written as ``lang`` writes them, each with its own
         digits (``format_number`` for a fixed precision).
     """
-    text = template(code, lang, policy)
+    return fill(template(code, lang, policy), params, lang, policy=policy, units=units)
+
+
+#: ``thidua_rules.render_message``: :func:`render` under a name that does not clash with the
+#: top-level ``render`` (a result in an output format).
+render_message = render
+
+
+def fill(text: str, params: Mapping[str, Any], lang: str = "vi", *, policy: Policy | None = None,
+         units: Mapping[str, str] | None = None) -> str:
+    """A template's ``{name}`` fields filled with ``params`` as :func:`render` shows them (a
+    missing parameter is empty; the values are never read as templates themselves)."""
     fields = {name: _param(name, params.get(name, ""), lang, policy, units) for name in _FIELD.findall(text)}
     return _FIELD.sub(lambda m: fields[m.group(1)], text)
+
+
+def with_text(reason: Any, messages: Mapping[str, Mapping[str, str]]) -> Any:
+    """A plugin check's reason with its English text from the plugin's ``messages``, when it is a
+    :class:`Reason` of a code the core catalogue lacks (anything else unchanged)."""
+    if not isinstance(reason, Reason) or not reason or reason.code in catalogue("en"):
+        return reason
+    english = messages.get("en", {}).get(reason.code)
+    if english is None or str(reason) != reason.code:  # the plugin gave its own text
+        return reason
+    return Reason(reason.code, reason._params, text=fill(english, reason._params, "en"))
 
 
 def _param(name: str, value: Any, lang: str, policy: Policy | None, units: Mapping[str, str] | None) -> str:

@@ -198,7 +198,8 @@ def _working(w: _Writer, spec: Any, c: dict[str, Any]) -> str:
             bound = ("≥ " + show_value(facts["at_least"], lang)) if "at_least" in facts else ("> " + show_value(facts["above"], lang))
             text = w.t("work_bands", value=value, bound=bound, result=result)
     elif method == "lookup":
-        value = f"{describe(inline[1].source, w.policy, lang)} = {show_value(facts['value'], lang)}"
+        value = (f"{describe(inline[1].source, w.policy, lang)} = "
+                 f"{show_value(facts['value'], lang, w.policy, inline[1].source.strip())}")
         text = w.t("work_lookup" if facts.get("listed") else "work_lookup_default", value=value, result=result)
     elif method == "full_if":
         condition = describe(inline[1].source, w.policy, lang)
