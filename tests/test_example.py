@@ -63,6 +63,7 @@ def test_example_explains_the_failed_vote(example_result):
     assert flag["status"] == "failed"
     assert flag["checks"][-1] == {
         "check": "votes", "passed": False, "reason": "4 of 6 votes, below 0.8 × 6",
+        "code": "vote_below_threshold", "params": {"yes": 4, "voters": 6, "share": "0.8", "needed": "4.8"},
         "seen": {"yes": 4, "voters": 6, "share": "0.8", "needed": "4.8"},
     }
 
