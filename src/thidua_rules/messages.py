@@ -143,7 +143,7 @@ def number_text(value: Decimal | int, lang: str = "vi") -> str:
     if isinstance(value, bool):
         return str(value)
     if isinstance(value, int):
-        return format_number(value, 0, lang)
+        return str(value)  # counts and years, never grouped (a year is not "2.022")
     with engine_context():
         exponent = value.normalize().as_tuple().exponent if value else 0
     places = -exponent if isinstance(exponent, int) and exponent < 0 else 0

@@ -79,6 +79,8 @@ def render_markdown(doc: dict[str, Any], result: Result, lang: str = "vi") -> st
             for item in cluster["council"]:
                 text = md_text(w.t(item["code"], **item["params"]))
                 if item["kind"] == "deferred":
+                    if item["code"] == "council_deferred":  # the heading says it is deferred
+                        text = md_text(w.t("deferred", **item["params"]))
                     which = (", ".join(title_name.get(t, t) for t in item["title"].split(",") if t)
                              or w.t("report_every_title"))
                     out.append(f"- **{w.t('report_deferred')}** ({md_text(which)}): "
