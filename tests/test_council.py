@@ -99,7 +99,9 @@ def test_a_deferred_unit_is_ranked_but_not_proposed_and_frees_its_place(policy):
     assert {t["status"] for t in a["explanation"]["titles"]} == {"deferred"}
     assert title(out, "b", "co")["status"] == "held" and out["units"][1]["proposed"] == ["co_cp"]
     assert out["clusters"][0]["council"] == [{"title": "", "units": ["a"], "kind": "deferred",
-                                              "reason": "deferred: đang xác minh đơn khiếu nại"}]
+                                              "reason": "deferred: đang xác minh đơn khiếu nại",
+                                              "code": "council_deferred",
+                                              "params": {"text": "đang xác minh đơn khiếu nại"}}]
 
 
 def test_a_running_discipline_period_excludes_the_unit(policy):

@@ -74,6 +74,7 @@ def test_example_explains_vien_khcn_missing_quyet_thang(example_result):
     title = next(t for t in units["vien-khcn"]["explanation"]["titles"] if t["id"] == "don_vi_quyet_thang")
     assert title["checks"][-1] == {
         "check": "when", "passed": False, "reason": "'members_completed == members' is false",
+        "code": "condition_false", "params": {"condition": "members_completed == members"},
         "seen": {"members": "80", "members_completed": "79"},
     }
 

@@ -6,7 +6,7 @@ from __future__ import annotations
 import json
 import pickle
 import re
-from decimal import Decimal
+from decimal import ROUND_HALF_UP, Decimal
 from pathlib import Path
 
 import pytest
@@ -271,3 +271,25 @@ def test_docs_list_every_code():
     """docs/messages.md has a row for every code of the catalogue."""
     text = (ROOT / "docs" / "messages.md").read_text("utf-8")
     assert [c for c in _codes() if f"| `{c}` |" not in text] == []
+
+
+@pytest.mark.parametrize("lang", LANGUAGES)
+def test_the_plain_reader_and_babels_agree(lang):
+    """The engine's Babel-free reader of the package's .po files gives Babel's catalogue."""
+    from thidua_rules.messages import po_path, read_babel_po, read_plain_po
+
+    assert read_plain_po(po_path(lang)) == read_babel_po(po_path(lang), lang)
+
+
+@pytest.mark.parametrize("value", ["0", "-0.00", "102.005", "123456789012345.12345678901234567890", "-1234.5"])
+def test_english_numbers_are_babels(value):
+    """English numbers, written without Babel, are what Babel's pattern writes."""
+    from babel.numbers import format_decimal
+
+    from thidua_rules.decimals import engine_context
+
+    for places in (0, 2, 20):
+        with engine_context():
+            exact = Decimal(value).quantize(Decimal(1).scaleb(-places), rounding=ROUND_HALF_UP)
+            expected = format_decimal(exact, format="0" + ("." + "0" * places if places else ""), locale="en")
+        assert format_number(Decimal(value), places, "en") == expected

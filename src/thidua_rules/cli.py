@@ -12,8 +12,7 @@ import sys
 import threading
 from collections.abc import Iterator, Mapping, Sequence
 
-from .formatnames import FORMAT_ALIASES, OUTPUT_FORMATS
-from .messages import LANGUAGES
+from .formatnames import FORMAT_ALIASES, LANGUAGES, OUTPUT_FORMATS
 
 # Only argparse and constant tables at import: `thidua --help` and `--version` never load the
 # engine; each command imports what it needs when it runs (tests/test_startup.py pins the list).

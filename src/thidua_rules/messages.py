@@ -13,17 +13,16 @@ from __future__ import annotations
 import re
 from collections.abc import Mapping, Sequence
 from decimal import ROUND_HALF_UP, Decimal
-from importlib import resources
+from pathlib import Path
 from types import MappingProxyType
 from typing import TYPE_CHECKING, Any
 
 from .decimals import engine_context
+from .formatnames import LANGUAGES as LANGUAGES  # the languages every code has a text in
 
 if TYPE_CHECKING:
     from .model import Policy
 
-#: The languages every code has a text in.
-LANGUAGES = ("en", "vi")
 _DECIMAL_TEXT = re.compile(r"-?\d+\.\d+")
 _FIELD = re.compile(r"\{([a-z_]+)\}")
 
@@ -79,21 +78,51 @@ def reason_code(reason: str) -> tuple[str, Mapping[str, Any]]:
 # ---------------------------------------------------------------- catalogue
 
 _CATALOGUES: dict[str, dict[str, str]] = {}
+_ENTRY = re.compile(r'^msgid "((?:[^"\\]|\\.)*)"\nmsgstr "((?:[^"\\]|\\.)*)"$', re.MULTILINE)
+_ESCAPE = re.compile(r"\\(.)")
+
+
+def po_path(lang: str) -> Path:
+    """The package's .po file of ``lang`` (package data beside this module; not read through
+    ``importlib.resources``, which would load ``importlib.metadata`` on every run)."""
+    return Path(__file__).parent / "locale" / f"{lang}.po"
 
 
 def catalogue(lang: str) -> Mapping[str, str]:
-    """The core catalogue of ``lang``: code → template (read once from the package's .po file)."""
+    """The core catalogue of ``lang``: code → template (read once from the package's .po file
+    with ``babel.messages.pofile.read_po``).
+
+    English, which the engine needs for every result's ``reason`` texts, is read without Babel
+    (:func:`read_plain_po`: importing Babel and parsing the file with it costs about 120 ms, more
+    than a small evaluation); ``tests/test_messages.py`` checks that both readers give the same
+    catalogue for every language."""
     if lang not in LANGUAGES:
         raise ValueError(f"unknown language '{lang}' (expected one of {', '.join(LANGUAGES)})")
     found = _CATALOGUES.get(lang)
     if found is None:
-        from babel.messages.pofile import read_po
-
-        with resources.files("thidua_rules").joinpath(f"locale/{lang}.po").open("rb") as fp:
-            po = read_po(fp, locale=lang)
-        found = {str(m.id): str(m.string) for m in po if m.id and isinstance(m.id, str)}
+        found = read_plain_po(po_path(lang)) if lang == "en" else read_babel_po(po_path(lang), lang)
         _CATALOGUES[lang] = found
     return MappingProxyType(found)
+
+
+def read_babel_po(path: Path, lang: str) -> dict[str, str]:
+    """A .po file's messages with Babel's reader: code → template."""
+    from babel.messages.pofile import read_po
+
+    with path.open("rb") as fp:
+        po = read_po(fp, locale=lang)
+    return {str(m.id): str(m.string) for m in po if m.id and isinstance(m.id, str)}
+
+
+def read_plain_po(path: Path) -> dict[str, str]:
+    """A .po file of the shape the package's have (each entry one ``msgid "…"`` line and one
+    ``msgstr "…"`` line, backslash escapes) read with a regular expression: code → template."""
+    text = path.read_text(encoding="utf-8")
+    return {_unescape(code): _unescape(value) for code, value in _ENTRY.findall(text) if code}
+
+
+def _unescape(text: str) -> str:
+    return _ESCAPE.sub(lambda m: {"n": "\n", "t": "\t"}.get(m.group(1), m.group(1)), text)
 
 
 def plugin_messages(policy: Policy | None, lang: str) -> Mapping[str, str]:
@@ -129,13 +158,16 @@ def format_number(value: Decimal | int, places: int, lang: str = "vi") -> str:
     (Babel's own rounding is never reached: the value has exactly ``places`` digits by then)."""
     if lang not in LANGUAGES:
         raise ValueError(f"unknown language '{lang}' (expected one of {', '.join(LANGUAGES)})")
-    from babel.numbers import format_decimal
-
     with engine_context():
         exact = Decimal(value).quantize(Decimal(1).scaleb(-places), rounding=ROUND_HALF_UP)
+        if lang == "en":
+            # Babel's pattern "0.00…" in locale en gives exactly this; the engine's English
+            # reasons are made without importing Babel (see :func:`catalogue`)
+            return f"{exact:f}"
+        from babel.numbers import format_decimal
+
         fraction = "." + "0" * places if places > 0 else ""
-        pattern = ("#,##0" if lang == "vi" else "0") + fraction
-        return str(format_decimal(exact, format=pattern, locale=lang))
+        return str(format_decimal(exact, format="#,##0" + fraction, locale=lang))
 
 
 def number_text(value: Decimal | int, lang: str = "vi") -> str:
