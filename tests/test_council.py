@@ -45,6 +45,8 @@ def test_absent_members_count_against_the_threshold(policy):
     co = title(out, "a", "co")
     assert co["status"] == "failed"
     assert co["checks"][-1] == {"check": "votes", "passed": False, "reason": "7 of 10 votes, below 0.8 × 10",
+                                "code": "vote_below_threshold",
+                                "params": {"yes": 7, "voters": 10, "share": "0.8", "needed": "8"},
                                 "seen": {"yes": 7, "voters": 10, "share": "0.8", "needed": "8", "present": 7}}
 
 
@@ -97,7 +99,9 @@ def test_a_deferred_unit_is_ranked_but_not_proposed_and_frees_its_place(policy):
     assert {t["status"] for t in a["explanation"]["titles"]} == {"deferred"}
     assert title(out, "b", "co")["status"] == "held" and out["units"][1]["proposed"] == ["co_cp"]
     assert out["clusters"][0]["council"] == [{"title": "", "units": ["a"], "kind": "deferred",
-                                              "reason": "deferred: đang xác minh đơn khiếu nại"}]
+                                              "reason": "deferred: đang xác minh đơn khiếu nại",
+                                              "code": "council_deferred",
+                                              "params": {"text": "đang xác minh đơn khiếu nại"}}]
 
 
 def test_a_running_discipline_period_excludes_the_unit(policy):
@@ -170,6 +174,7 @@ def test_fractions_are_exact():
     policy = parse_policy(source.encode(), file="council.toml")
     out = run(policy, [unit("a")], votes=ballot(members=9, yes={"a": 6}))
     assert title(out, "a", "co")["checks"][-1] == {
-        "check": "votes", "passed": True, "reason": "",
+        "check": "votes", "passed": True, "reason": "", "code": "vote_passed",
+        "params": {"yes": 6, "voters": 9, "share": "2/3", "needed": "6"},
         "seen": {"yes": 6, "voters": 9, "share": "2/3", "needed": "6"}}
     assert FULL["members"] == 10  # the shared fixture is unchanged

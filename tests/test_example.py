@@ -63,6 +63,7 @@ def test_example_explains_the_failed_vote(example_result):
     assert flag["status"] == "failed"
     assert flag["checks"][-1] == {
         "check": "votes", "passed": False, "reason": "4 of 6 votes, below 0.8 × 6",
+        "code": "vote_below_threshold", "params": {"yes": 4, "voters": 6, "share": "0.8", "needed": "4.8"},
         "seen": {"yes": 4, "voters": 6, "share": "0.8", "needed": "4.8"},
     }
 
@@ -73,6 +74,7 @@ def test_example_explains_vien_khcn_missing_quyet_thang(example_result):
     title = next(t for t in units["vien-khcn"]["explanation"]["titles"] if t["id"] == "don_vi_quyet_thang")
     assert title["checks"][-1] == {
         "check": "when", "passed": False, "reason": "'members_completed == members' is false",
+        "code": "condition_false", "params": {"condition": "members_completed == members"},
         "seen": {"members": "80", "members_completed": "79"},
     }
 

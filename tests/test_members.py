@@ -63,6 +63,8 @@ def test_individual_titles_follow_the_ladder_and_the_years(doc):
     assert khcn["chien_si_thi_dua_cand"]["checks"][-1] == {
         "check": "when", "passed": False,
         "reason": "'consecutive_years('chien_si_thi_dua_co_so' in titles) >= 3' is false",
+        "code": "condition_false",
+        "params": {"condition": "consecutive_years('chien_si_thi_dua_co_so' in titles) >= 3"},
         "seen": {"titles": ["chien_si_tien_tien", "chien_si_thi_dua_co_so"],
                  "consecutive_years('chien_si_thi_dua_co_so' in titles)": "2"}}
     assert people["vien-khcn-075"]["proposed"] == []

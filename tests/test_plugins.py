@@ -183,7 +183,7 @@ def test_hook_register_title_checks():
     doc = run(policy, plugins=[("fake", Checks())])
     checks = unit_doc(doc, "b")["explanation"]["titles"][0]["checks"]
     assert checks == [{"check": "min_done", "passed": False, "plugin": "fake", "reason": "done below 8",
-                       "seen": {"done": "7"}}]
+                       "code": "plugin_text", "params": {"text": "done below 8"}, "seen": {"done": "7"}}]
 
 
 def test_hook_validate_policy_section():
@@ -246,8 +246,10 @@ def test_hook_cap_band():
     backward = run(plugins=[("other", CapHoanThanh()), ("fake", CapTot())])
     band = unit_doc(forward, "a")["explanation"]["band"]
     assert band["id"] == "hoan_thanh"
-    assert band["caps"] == [{"ceiling": "tot", "plugin": "fake", "reason": "head reprimanded"},
-                            {"ceiling": "hoan_thanh", "plugin": "other", "reason": "head warned"}]
+    assert band["caps"] == [{"ceiling": "tot", "plugin": "fake", "reason": "head reprimanded",
+                             "code": "plugin_text", "params": {"text": "head reprimanded"}},
+                            {"ceiling": "hoan_thanh", "plugin": "other", "reason": "head warned",
+                             "code": "plugin_text", "params": {"text": "head warned"}}]
     assert json.dumps(forward, sort_keys=True) == json.dumps(backward, sort_keys=True)
 
 
@@ -262,7 +264,8 @@ def test_hook_veto_title():
     a = unit_doc(doc, "a")
     assert a["proposed"] == []
     assert a["explanation"]["titles"][0]["checks"][-1] == {
-        "check": "veto", "passed": False, "plugin": "fake", "reason": "under inspection", "seen": {}}
+        "check": "veto", "passed": False, "plugin": "fake", "reason": "under inspection",
+        "code": "plugin_text", "params": {"text": "under inspection"}, "seen": {}}
     assert unit_doc(doc, "b")["proposed"] == ["tien_tien"]
 
 

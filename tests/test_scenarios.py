@@ -104,7 +104,8 @@ def test_tie_across_the_quota_cut_is_left_to_the_council(policy):
         "a": "held", "b": "undecided", "c": "undecided", "d": "over_quota"}
     assert out["clusters"][0]["council"] == [{
         "title": "co", "units": ["b", "c"], "kind": "quota_tie",
-        "reason": "2 units share rank 2 across the quota of 2; 1 place(s) left for them"}]
+        "reason": "2 units share rank 2 across the quota of 2; 1 place(s) left for them",
+        "code": "quota_tie", "params": {"units": 2, "rank": 2, "limit": 2, "left": 1}}]
     b = next(u for u in out["units"] if u["id"] == "b")
     assert b["proposed"] == ["tien_tien"]
     # 'a' also takes the Government flag (quota 1); nobody else can, as they hold no 'co'.
@@ -164,6 +165,7 @@ def test_leadership_by_rank_leaves_a_tie_to_the_conference(policy):
     assert out["leadership"][0] == {"cluster": "c1", "year": 2025, "leader": None, "deputy": None,
                                     "method": "rank",
                                     "reason": "2 units share rank 1: the conference elects the leader",
+                                    "code": "leader_tie", "params": {"units": 2},
                                     "previous_leader": None}
 
 

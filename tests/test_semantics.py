@@ -48,11 +48,13 @@ ROUND_1 = {"title": "co", "members": 9, "present": 9, "yes": {u: 9 for u in "abc
 # ---------------------------------------------------------------- round 2 obeys the quorum
 
 
-@pytest.mark.parametrize(("round_2", "why"), [
-    ({"present": 5}, "no quorum: 5 of 9 members present, 2/3 needed"),
-    ({}, "the ballot does not say how many members were present (the quorum needs it)"),
+@pytest.mark.parametrize(("round_2", "why", "code", "params"), [
+    ({"present": 5}, "no quorum: 5 of 9 members present, 2/3 needed", "quota_tie_runoff_no_quorum",
+     {"present": 5, "voters": 9, "quorum": "2/3"}),
+    ({}, "the ballot does not say how many members were present (the quorum needs it)",
+     "quota_tie_runoff_no_present", {}),
 ])
-def test_a_round_two_ballot_without_quorum_leaves_the_tie_to_the_council(council, round_2, why):
+def test_a_round_two_ballot_without_quorum_leaves_the_tie_to_the_council(council, round_2, why, code, params):
     """5 of 9 present (or no number present) is below the 2/3 quorum: round 2 does not count."""
     votes = [ROUND_1, {"title": "co", "members": 9, "round": 2, "yes": {"b": 2, "c": 5}, **round_2}]
     out = run(council, TIED, votes=votes)
@@ -61,7 +63,8 @@ def test_a_round_two_ballot_without_quorum_leaves_the_tie_to_the_council(council
     assert out["clusters"][0]["council"] == [{
         "title": "co", "units": ["b", "c"], "kind": "quota_tie",
         "reason": f"2 units share rank 2 across the quota of 2; 1 place(s) left for them; "
-                  f"the round-2 ballot does not count: {why}"}]
+                  f"the round-2 ballot does not count: {why}",
+        "code": code, "params": {"units": 2, "rank": 2, "limit": 2, "left": 1, **params}}]
 
 
 def test_a_round_two_ballot_with_quorum_splits_the_tie(council):
@@ -123,17 +126,19 @@ def test_a_title_without_a_ballot_awaits_the_vote(mini):
     out = json.loads(render(result, "json"))
     assert [title(out, u, "co")["status"] for u in "abc"] == ["awaiting_vote", "awaiting_vote", "failed"]
     assert title(out, "a", "co")["checks"][-1] == {
-        "check": "votes", "passed": False, "reason": "no ballot recorded for this title", "seen": {"share": "0.8"}}
+        "check": "votes", "passed": False, "reason": "no ballot recorded for this title",
+        "code": "vote_no_ballot", "params": {}, "seen": {"share": "0.8"}}
     assert title(out, "a", "co_cp")["checks"][0]["reason"] == "'co' awaits a council decision"
     assert out["clusters"][0]["council"] == [{
         "title": "co", "units": ["a", "b"], "kind": "awaiting_vote",
-        "reason": "awaiting the council's vote: no ballot recorded"}]
+        "reason": "awaiting the council's vote: no ballot recorded", "code": "council_awaiting_vote", "params": {}}]
     assert render(result, "table").splitlines()[-1] == (
         "council: co: a, b (awaiting the council's vote: no ballot recorded)")
     md = render(result, "markdown").splitlines()
-    assert "- **Cờ thi đua**: Đơn vị a (`a`), Đơn vị b (`b`) — awaiting the council's vote: no ballot recorded" in md
-    assert "- Cờ thi đua: đủ điều kiện xét, chờ Hội đồng bỏ phiếu — votes: no ballot recorded for this title " \
-           "(share = 0.8)" in md
+    assert ("- **Cờ thi đua**: Đơn vị a (`a`), Đơn vị b (`b`) — chờ Hội đồng bỏ phiếu: chưa có kết quả bỏ phiếu"
+            in md)
+    assert ("- Cờ thi đua: đủ điều kiện xét, chờ Hội đồng bỏ phiếu — chưa có kết quả bỏ phiếu của Hội đồng "
+            "cho danh hiệu này") in md
     ex = explain_unit(result, "a").splitlines()
     assert "  co (Cờ thi đua): awaiting_vote" in ex
     assert "    council: awaiting the council's vote: no ballot recorded" in ex
@@ -162,6 +167,7 @@ def test_a_unit_streak_counts_this_years_and_implied_titles():
     out = run(policy, [unit("a"), unit("b")], history=history, votes=[{"title": "co", "voters": 5, "yes": {}}])
     assert title(out, "a", "bang_khen")["checks"][-1] == {
         "check": "when", "passed": True, "reason": "",
+        "code": "condition_true", "params": {"condition": "consecutive_years('tien_tien' in titles) >= 2"},
         "seen": {"consecutive_years('tien_tien' in titles)": "2", "titles": ["tien_tien"]}}
     assert title(out, "b", "bang_khen")["checks"][-1]["seen"] == {
         "consecutive_years('tien_tien' in titles)": "1", "titles": ["tien_tien"]}
@@ -233,13 +239,14 @@ def test_a_cluster_of_other_units_is_not_governed_by_the_policy_rotation(rotatio
 def test_a_leader_outside_the_rotation_is_reported_and_the_rotation_restarts(rotation):
     """d led this year but is not in the rotation: it is the previous leader, a leads next."""
     result = run_result(rotation, [unit("a"), unit("b"), unit("c"), unit("d")], cluster={"leader": "d"})
-    assert ("- Căn cứ: cụm trưởng năm 2024 (`d`) không có trong thứ tự luân phiên: bắt đầu lại từ đơn vị "
+    assert ("- Căn cứ: cụm trưởng năm nay (Đơn vị d) không có trong thứ tự luân phiên: bắt đầu lại từ đơn vị "
             "đầu tiên") in render(result, "markdown").splitlines()
     out = json.loads(render(result, "json"))
     assert out["leadership"] == [{
         "cluster": "c", "year": 2025, "leader": "a", "deputy": "b", "method": "rotation",
         "previous_leader": "d",
-        "reason": "this year's leader 'd' is not in the rotation: it starts again at its first unit"}]
+        "reason": "this year's leader 'd' is not in the rotation: it starts again at its first unit",
+        "code": "rotation_leader_missing", "params": {"leader": "d"}}]
 
 
 def test_the_shipped_example_validates_with_its_rotation():

@@ -17,6 +17,7 @@ _EXPORTS = {
     "CompileContext": "extensions", "MethodSpec": "extensions", "PolicyContext": "extensions",
     "TitleCheckSpec": "extensions", "TitleView": "extensions",
     "hookimpl": "hookspecs",
+    "Reason": "messages", "format_number": "messages", "render_message": "messages",
     "load_data": "loader", "load_policy": "loader", "parse_data": "loader", "parse_policy": "loader",
     "Cluster": "model", "Criterion": "model", "Dataset": "model", "InputField": "model", "Policy": "model",
     "Unit": "model",
@@ -33,6 +34,7 @@ if TYPE_CHECKING:
     from .extensions import CompileContext, MethodSpec, PolicyContext, TitleCheckSpec, TitleView
     from .hookspecs import hookimpl
     from .loader import load_data, load_policy, parse_data, parse_policy
+    from .messages import Reason, format_number, render_message
     from .model import Cluster, Criterion, Dataset, InputField, Policy, Unit
     from .plugins import make_plugin_manager
     from .report import build_document, render, write_atomic
@@ -76,6 +78,7 @@ __all__ = [
     "Policy",
     "PolicyContext",
     "PolicyError",
+    "Reason",
     "Result",
     "ThiduaError",
     "TitleCheckSpec",
@@ -86,6 +89,7 @@ __all__ = [
     "build_document",
     "engine_version",
     "evaluate",
+    "format_number",
     "hookimpl",
     "load_data",
     "load_policy",
@@ -93,5 +97,6 @@ __all__ = [
     "parse_data",
     "parse_policy",
     "render",
+    "render_message",
     "write_atomic",
 ]

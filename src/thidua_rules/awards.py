@@ -16,6 +16,7 @@ from .decimals import engine_context
 from .errors import EvaluationError, ExpressionRuntimeError, PluginError, ThiduaError
 from .expressions import EvalContext
 from .extensions import TitleView
+from .messages import Reason
 from .model import Ballot, Cluster, Policy, Quota, Title, TitleCheck
 from .plans import plan_for
 from .plugins import with_unit
@@ -83,11 +84,13 @@ def _held_back(cluster: Cluster) -> Any:
         if unit_id in running:
             d = running[unit_id]
             return CheckOutcome(check="excluded", plugin="thidua_rules.awards", passed=False,
-                                reason=f"discipline ({d.level}) runs {d.start}–{d.until}",
+                                reason=Reason("discipline_running",
+                                              {"level": d.level, "start": d.start, "until": d.until}),
                                 seen=MappingProxyType({"level": d.level, "until": d.until}))
         if unit_id in deferred and (not deferred[unit_id].titles or title_id in deferred[unit_id].titles):
             return CheckOutcome(check="deferred", plugin="thidua_rules.awards", passed=False,
-                                reason=deferred[unit_id].reason, seen=MappingProxyType({}))
+                                reason=Reason("deferred", {"text": deferred[unit_id].reason}),
+                                seen=MappingProxyType({}))
         return None
 
     return held_back
@@ -159,7 +162,7 @@ def award_cluster(policy: Policy, cluster: Cluster, placed: Sequence[Placed],
     held_back = _held_back(cluster) if holds else None
     for deferral in cluster.deferrals:
         council.append(CouncilItem(title=",".join(deferral.titles), units=(deferral.unit,),
-                                   reason=f"deferred: {deferral.reason}", kind="deferred"))
+                                   reason=Reason("council_deferred", {"text": deferral.reason}), kind="deferred"))
     plan = _plan(policy)
     # What title views show of a unit's scores: read-only, made once per unit when first needed.
     read_only: list[Any] = [None] * size
@@ -270,7 +273,7 @@ def award_cluster(policy: Policy, cluster: Cluster, placed: Sequence[Placed],
                 outcomes[i].append(outcome)
             if awaiting:
                 council.append(CouncilItem(title=title_id, units=tuple(ids[i] for i in awaiting),
-                                           reason="awaiting the council's vote: no ballot recorded",
+                                           reason=Reason("council_awaiting_vote"),
                                            kind="awaiting_vote"))
             # Who won: every unit that passed when there is no quota or it is not filled, else
             # the quota filled in rank order (``_apply_quota``).
@@ -325,7 +328,8 @@ def _failed(title_id: str, checked: tuple[CheckOutcome, ...]) -> TitleOutcome:
 
 def _no_ballot(out: CheckOutcome) -> bool:
     """Whether ``out`` is the built-in ``votes`` check stopped by a missing ballot."""
-    return out.check == "votes" and out.plugin == _VOTES_PLUGIN and not out.passed and out.reason == NO_BALLOT
+    return (out.check == "votes" and out.plugin == _VOTES_PLUGIN and not out.passed
+            and getattr(out.reason, "code", None) == NO_BALLOT)
 
 
 #: Remembered outcomes per step (and failures per title) are forgotten past this many.
@@ -684,15 +688,15 @@ def _apply_quota(title: Title, size: int, passed: list[Placed], council: list[Co
             status = "over_quota"
         decided[unit_id] = (status, limit, raw, place_of[unit_id], votes.get(unit_id))
     if tied_ids:
-        left = free - len(runoff_winners)
-        after = " after the round-2 ballot" if runoff else ""
+        params: dict[str, Any] = {"units": len(tied), "rank": cut_rank, "limit": limit,
+                                  "left": free - len(runoff_winners)}
+        code = "quota_tie_after_runoff" if runoff else "quota_tie"
         if not_counted is not None:
-            after = f"; the round-2 ballot does not count: {not_counted}"
-        council.append(CouncilItem(
-            title=title.id, units=tuple(p.score.unit.id for p in tied),
-            reason=f"{len(tied)} units share rank {cut_rank} across the quota of {limit}; "
-                   f"{left} place(s) left for them{after}",
-        ))
+            # TT 01/2024/TT-TANDTC Art. 29: the round-2 ballot needs the quorum of round 1.
+            code = "quota_tie_runoff_no_quorum" if not_counted.code == "vote_no_quorum" else "quota_tie_runoff_no_present"
+            params.update(not_counted.params)
+        council.append(CouncilItem(title=title.id, units=tuple(p.score.unit.id for p in tied),
+                                   reason=Reason(code, params)))
     return decided
 
 

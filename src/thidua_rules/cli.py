@@ -12,7 +12,7 @@ import sys
 import threading
 from collections.abc import Iterator, Mapping, Sequence
 
-from .formatnames import FORMAT_ALIASES, OUTPUT_FORMATS
+from .formatnames import FORMAT_ALIASES, LANGUAGES, OUTPUT_FORMATS
 
 # Only argparse and constant tables at import: `thidua --help` and `--version` never load the
 # engine; each command imports what it needs when it runs (tests/test_startup.py pins the list).
@@ -151,6 +151,7 @@ def build_parser() -> argparse.ArgumentParser:
                     "extension of -o, else table)")
     ev.add_argument("-o", "--output", help="write to this file (atomically) instead of standard output")
     ev.add_argument("--data-format", **data_format)
+    ev.add_argument("--lang", choices=LANGUAGES, default="vi", help="language of --format markdown (default: vi)")
     ev.add_argument("--members", help="members file (.csv, .toml, .json, .jsonl): people's records, "
                     "from which the policy's [people] titles and member-derived unit inputs are decided")
     ev.add_argument("--jobs", "-j", type=_jobs, default=1, metavar="N",
@@ -188,6 +189,7 @@ def build_parser() -> argparse.ArgumentParser:
     ex.add_argument("unit", help="the unit's id or name (or a member's id, with --members)")
     ex.add_argument("--data-format", **data_format)
     ex.add_argument("--members", help="members file (see evaluate --members)")
+    ex.add_argument("--lang", choices=LANGUAGES, default="en", help="language of the reasons (default: en)")
 
     wi = commands.add_parser("whatif", help="the smallest single change that flips each decision a unit missed")
     wi.add_argument("policy")
@@ -399,7 +401,7 @@ def _run(args: argparse.Namespace, out: IO[str]) -> int:
 
         write_result_workbook(result, args.output, out)
         return EXIT_OK
-    text = render(result, fmt or "table")
+    text = render(result, fmt or "table", args.lang)
     if args.output:
         write_atomic(args.output, text)
     else:
@@ -414,8 +416,8 @@ def _explain(args: argparse.Namespace, result: Any) -> str:
 
     unit_id, problem = find_unit(result, args.unit)
     if unit_id is not None:
-        return explain_unit(result, unit_id)
-    person_text = explain_person(result, args.unit)
+        return explain_unit(result, unit_id, args.lang)
+    person_text = explain_person(result, args.unit, args.lang)
     if person_text is not None:
         return person_text
     raise PolicyError([Issue(file=args.data, message=problem)])

@@ -14,6 +14,7 @@ from .builtin.titles import implied_titles
 from .decimals import engine_context
 from .expressions import EvalContext
 from .leadership import LeadershipResult, choose_leadership
+from .messages import Reason
 from .model import RANKING_BALLOT, Cluster, Dataset, PluginInfo, Policy
 from .people import MemberCount, PersonResult, decide_people, derive_units, with_implied
 from .plans import plan_for
@@ -165,7 +166,7 @@ def _people_awaiting(people: tuple[PersonResult, ...]) -> list[CouncilItem]:
             if outcome.status == "awaiting_vote":
                 waiting.setdefault(outcome.title, []).append(result.person.id)
     return [CouncilItem(title=title, units=tuple(members), kind="awaiting_vote",
-                        reason="awaiting the council's vote: no ballot recorded (members)")
+                        reason=Reason("council_awaiting_vote_members"))
             for title, members in waiting.items()]
 
 

@@ -44,7 +44,14 @@ class TitleCheckSpec:
     :param keys: The ``[[titles]]`` keys this check owns, each mapped to its expected TOML type
         name (for messages).
     :param compile: ``compile(table, ctx) -> run | None``; ``run(view: TitleView)`` returns
-        ``(passed, reason, seen)``.
+        ``(passed, reason, seen)``. ``reason`` is a text, or a :class:`~thidua_rules.Reason`
+        (a message code with its parameters) whose texts ``messages`` gives.
+    :param messages: The check's message catalogue: ``{"en": {code: template}, "vi": {...}}``,
+        templates with ``{name}`` fields filled from the reason's parameters (see
+        docs/plugins.md, "Reasons and messages"). The English text becomes the result's
+        ``reason``; the Vietnamese one the Markdown report's.
+
+    .. versionchanged:: 0.2 ``messages``; a runner may return a ``Reason``.
     """
 
     name: str
@@ -53,6 +60,7 @@ class TitleCheckSpec:
     compile: Callable[[Mapping[str, Any], CompileContext], Any]
     doc: str = ""
     plugin: str = ""
+    messages: Mapping[str, Mapping[str, str]] = attrs.field(factory=dict)
 
 
 @attrs.frozen(kw_only=True, weakref_slot=False)  # made per unit: see records.fast_init

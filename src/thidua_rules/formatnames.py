@@ -22,3 +22,7 @@ EXTENSIONS: dict[str, str] = {
 }
 #: Other names accepted by ``--format``.
 FORMAT_ALIASES: dict[str, str] = {"md": "markdown"}
+
+#: The languages of ``--lang`` (the Markdown report, ``explain``'s reasons): every message code
+#: has a text in each (``thidua_rules.messages``).
+LANGUAGES: tuple[str, ...] = ("en", "vi")

@@ -93,6 +93,11 @@ def register_title_checks(register: Callable[[TitleCheckSpec], None]) -> None:
     (stage 30); plugin vetoes (``veto_title``) are stage 40; quotas are applied afterwards, per
     cluster, in rank order.
 
+    A runner's ``reason`` is a text or a :class:`~thidua_rules.Reason` (a message code with its
+    parameters), whose English and Vietnamese texts the check registers in
+    ``TitleCheckSpec(messages={"en": {...}, "vi": {...}})``; the result then carries the code
+    and params beside the English text (docs/plugins.md, "Reasons and messages").
+
     Determinism: a runner must depend only on the :class:`~thidua_rules.TitleView` it is given.
 
     Example::
@@ -108,6 +113,7 @@ def register_title_checks(register: Callable[[TitleCheckSpec], None]) -> None:
                                     compile=compile_min_done))
 
     .. versionadded:: 0.1
+    .. versionchanged:: 0.2 a runner may return a ``Reason``; ``TitleCheckSpec.messages``.
     """
 
 

@@ -6,6 +6,7 @@ from collections.abc import Sequence
 
 import attrs
 
+from .messages import Reason
 from .model import Cluster, Leadership
 from .ranking import Placed
 
@@ -40,32 +41,32 @@ def choose_leadership(rule: Leadership | None, cluster: Cluster,
         top = [p for p in placed if p.rank == 1]
         if len(top) != 1:
             return LeadershipResult(year=year, leader=None, deputy=None, method="rank",
-                                    reason=f"{len(top)} units share rank 1: the conference elects the leader")
+                                    reason=Reason("leader_tie", {"units": len(top)}))
         second = [p for p in placed if p.rank == 2]
         deputy = second[0].score.unit.id if len(second) == 1 else None
-        reason = "the best-ranked unit leads, the next deputises"
+        reason = Reason("leader_by_rank")
         if len(second) > 1:
-            reason += f"; {len(second)} units share rank 2: the conference elects the deputy"
+            reason = Reason("leader_by_rank_deputy_tie", {"units": len(second)})
         return LeadershipResult(year=year, leader=top[0].score.unit.id, deputy=deputy, method="rank",
                                 reason=reason)
     ids = {p.score.unit.id for p in placed}
     rotation = [u for u in (cluster.rotation or rule.rotation) if u in ids]
     if not rotation:
         return LeadershipResult(year=year, leader=None, deputy=None, method="rotation",
-                                reason="no unit of this cluster is in the rotation",
+                                reason=Reason("rotation_empty"),
                                 previous_leader=cluster.leader)
     if cluster.leader is None:
         leader = rotation[0]
-        reason = "no leader recorded for this year: the rotation starts at its first unit"
+        reason = Reason("rotation_start")
     elif cluster.leader not in rotation:
         # The rotation cannot say who comes after a leader it does not list: it starts again at
         # its first unit, as when no leader is recorded (the rotating annual practice, domain.md
         # §8.1); this year's leader is still reported.
         leader = rotation[0]
-        reason = f"this year's leader '{cluster.leader}' {NOT_IN_ROTATION}"
+        reason = Reason("rotation_leader_missing", {"leader": cluster.leader})
     else:
         leader = rotation[(rotation.index(cluster.leader) + 1) % len(rotation)]
-        reason = f"the unit after '{cluster.leader}' in the rotation"
+        reason = Reason("rotation_next", {"leader": cluster.leader})
     deputy = rotation[(rotation.index(leader) + 1) % len(rotation)] if len(rotation) > 1 else None
     return LeadershipResult(year=year, leader=leader, deputy=deputy, method="rotation", reason=reason,
                             previous_leader=cluster.leader)

@@ -164,6 +164,8 @@ class TitleCheck:
     stage: int
     plugin: str
     run: Callable[[Any], tuple[bool, str, Mapping[str, Any]]]
+    #: the check's messages by language and code (``TitleCheckSpec.messages``)
+    messages: Mapping[str, Mapping[str, str]] = attrs.field(factory=frozen_mapping, eq=False)
 
 
 @attrs.frozen(kw_only=True)

@@ -21,6 +21,7 @@ from .awards import CheckOutcome, TitleOutcome, _ladders, _no_ballot, _run_check
 from .builtin.titles import implied_titles
 from .expressions import EvalContext
 from .extensions import TitleView
+from .messages import Reason, reason_code
 from .model import Cluster, Person, Policy, Unit, frozen_mapping
 
 
@@ -73,13 +74,13 @@ def decide_people(policy: Policy, cluster: Cluster) -> tuple[PersonResult, ...]:
         for title in people_policy.titles:
             if running:
                 stop = CheckOutcome(check="excluded", plugin="thidua_rules.people", passed=False,
-                                    reason=f"discipline runs until {person.discipline_until}",
+                                    reason=Reason("person_discipline_running", {"until": person.discipline_until}),
                                     seen=MappingProxyType({"until": person.discipline_until}))
                 outcomes.append(TitleOutcome(title=title.id, status="excluded", checks=(stop,)))
                 continue
             if person.deferred:
                 stop = CheckOutcome(check="deferred", plugin="thidua_rules.people", passed=False,
-                                    reason=person.deferred, seen=MappingProxyType({}))
+                                    reason=Reason("deferred", {"text": person.deferred}), seen=MappingProxyType({}))
                 outcomes.append(TitleOutcome(title=title.id, status="deferred", checks=(stop,)))
                 continue
             env = {**person.values, "year": Decimal(cluster.year), "titles": tuple(won)}
@@ -155,13 +156,19 @@ def derive_units(policy: Policy, cluster: Cluster, people: Sequence[PersonResult
     return tuple(units), counts
 
 
+def _coded(reason: str, value: Any) -> dict[str, Any]:
+    code, params = reason_code(reason)
+    return {"code": code, "params": value(params)}
+
+
 def people_document(results: Sequence[PersonResult], value: Any) -> list[dict[str, Any]]:
     """The people part of the result document."""
     return [
         {
             "id": r.person.id, "name": r.person.name, "unit": r.person.unit, "proposed": list(r.proposed),
             "titles": [{"id": t.title, "status": t.status,
-                        "checks": [{"check": c.check, "passed": c.passed, "reason": c.reason, "seen": value(c.seen)}
+                        "checks": [{"check": c.check, "passed": c.passed, "reason": c.reason, **_coded(c.reason, value),
+                                    "seen": value(c.seen)}
                                    for c in t.checks]} for t in r.titles],
         }
         for r in results

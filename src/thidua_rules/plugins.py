@@ -19,6 +19,7 @@ from .decimals import MAX_WHOLE_DIGITS
 from .errors import EvaluationError, ExpressionRuntimeError, PluginError, ThiduaError
 from .expressions import FunctionSpec
 from .extensions import MethodSpec, TitleCheckSpec
+from .messages import LANGUAGES, Reason, with_text
 from .model import Criterion, InputField, PluginInfo, Unit
 from .timelimit import DEFAULT_LIMIT, MAX_LIMIT, PluginTimeout, guarded_call, nested
 from .tomlfmt import escaped
@@ -121,6 +122,10 @@ def collect(pm: pluggy.PluginManager, hook_name: str, what: str, *, file: str = 
                     f"{what} '{spec.name}' is registered by both '{gathered[spec.name].plugin}' "
                     f"and '{_plugin}'"
                 )
+            if isinstance(spec, TitleCheckSpec):
+                problem = messages_fault(spec.messages)
+                if problem:
+                    raise PluginFault(f"title check '{spec.name}': {problem}")
             spec = attrs.evolve(spec, plugin=_plugin)
             gathered[spec.name] = spec if _plugin in DEFAULT_PLUGINS else guard_spec(spec, file, limit)
 
@@ -131,6 +136,20 @@ def collect(pm: pluggy.PluginManager, hook_name: str, what: str, *, file: str = 
             error.plugin = impl.plugin_name
             raise error from None
     return dict(sorted(gathered.items()))
+
+
+def messages_fault(messages: Any) -> str:
+    """What is wrong with a title check's ``messages``, or ``""``: a mapping of languages
+    (``en``, ``vi``) to mappings of codes to templates, all str."""
+    if not isinstance(messages, Mapping):
+        return f"messages is {describe(messages)}, expected {{'en': {{code: text}}, 'vi': {{...}}}}"
+    for lang, texts in messages.items():
+        if lang not in LANGUAGES:
+            return f"messages has the language {describe(lang)}, expected one of {', '.join(LANGUAGES)}"
+        if not isinstance(texts, Mapping) or not all(isinstance(k, str) and isinstance(v, str)
+                                                     for k, v in texts.items()):
+            return f"messages['{lang}'] must map str codes to str texts"
+    return ""
 
 
 def claimed_twice(key: str, first: Any, second: Any) -> str:
@@ -474,7 +493,8 @@ def guard_spec(spec: Any, file: str, limit: Decimal) -> Any:
     if isinstance(spec, MethodSpec):
         return attrs.evolve(spec, compile=_guard_compile(spec, "method", file, limit, _guard_scorer))
     if isinstance(spec, TitleCheckSpec):
-        return attrs.evolve(spec, compile=_guard_compile(spec, "title check", file, limit, _guard_runner))
+        return attrs.evolve(spec, compile=_guard_compile(spec, "title check", file, limit,
+                                                         functools.partial(_guard_runner, messages=spec.messages)))
     return attrs.evolve(spec, impl=_guard_function(spec, file, limit))
 
 
@@ -518,7 +538,8 @@ def _guard_scorer(scorer: Any, path: str, where: str, limit: Decimal) -> Any:
     return guarded
 
 
-def _guard_runner(run: Any, path: str, where: str, limit: Decimal) -> Any:
+def _guard_runner(run: Any, path: str, where: str, limit: Decimal,
+                  messages: Mapping[str, Mapping[str, str]] | None = None) -> Any:
     def guarded(view: Any) -> tuple[bool, str, Mapping[str, Any]]:
         try:
             result = run_guarded(run, (view,), limit, _RUNNER_ERRORS, plain_triple)
@@ -529,8 +550,12 @@ def _guard_runner(run: Any, path: str, where: str, limit: Decimal) -> Any:
             raise EvaluationError(f"title '{view.title}': returned {describe(result)}, expected "
                                   "(passed, reason, seen)", unit=view.unit, where=where)
         problem = facts_fault(result[2], "seen")
+        if not problem and isinstance(result[1], Reason):
+            problem = facts_fault(result[1].params, "the reason's params")
         if problem:
             raise EvaluationError(f"title '{view.title}': {problem}", unit=view.unit, where=where)
+        if messages and isinstance(result[1], Reason):
+            return (result[0], with_text(result[1], messages), result[2])
         return result
 
     return guarded

@@ -334,8 +334,8 @@ STATUS_NONE = "—"
 
 def render_markdown(doc: Mapping[str, Any], old: Side, new: Side) -> str:
     """The comparison as a Vietnamese Markdown report, in the style of the result report."""
+    from .messages import render
     from .report.escape import md_cell, md_code, md_text
-    from .report.markdown import STATUS_VI
 
     def names(side: Side, attr: str) -> dict[str, str]:
         return {x.id: x.name for x in getattr(side.policy, attr)}
@@ -356,7 +356,7 @@ def render_markdown(doc: Mapping[str, Any], old: Side, new: Side) -> str:
         return "; ".join(md_text(title_name.get(t, t)) for t in ids) or "—"
 
     def status(s: Any) -> str:
-        return STATUS_VI.get(s, s) if s else STATUS_NONE
+        return render(f"title_{s}", {}, "vi") if s else STATUS_NONE
 
     o, n = doc["old"], doc["new"]
     out = ["# So sánh kết quả giữa hai bảng điểm", "",

@@ -135,7 +135,8 @@ def test_discipline_caps_the_band(thidua_evaluate):
         "d": ("96.00", "khong_hoan_thanh")}
     c = next(u for u in doc["units"] if u["id"] == "c")
     assert c["explanation"]["band"]["caps"] == [
-        {"ceiling": "hoan_thanh", "plugin": "cand", "reason": "head disciplined (cảnh cáo): at most 'hoan_thanh'"}]
+        {"ceiling": "hoan_thanh", "plugin": "cand", "reason": "head disciplined (cảnh cáo): at most 'hoan_thanh'",
+         "code": "plugin_text", "params": {"text": "head disciplined (cảnh cáo): at most 'hoan_thanh'"}}]
 
 
 def test_policy_section_problems_all_at_once(thidua_errors):

@@ -12,11 +12,12 @@ from ..decimals import plain
 from ..errors import did_you_mean
 from ..extensions import CompileContext, TitleCheckSpec, TitleView, type_name
 from ..hookspecs import hookimpl
+from ..messages import Reason
 from ..tomlfmt import toml_key, toml_value
 
 _FRACTION = re.compile(r"\s*-?\d+\s*/\s*\d+\s*")
-#: The reason of a ``votes`` check without a ballot: the title then awaits the council's vote.
-NO_BALLOT = "no ballot recorded for this title"
+#: The reason code of a ``votes`` check without a ballot: the title then awaits the council's vote.
+NO_BALLOT = "vote_no_ballot"
 Runner = Callable[[TitleView], tuple[bool, str, Mapping[str, Any]]]
 
 
@@ -41,10 +42,11 @@ class RequiresCheck:
     """The ``requires`` runner. Its result depends on the titles won and pending alone, so the
     engine may call :meth:`state` without building a view, and remember it per state."""
 
-    __slots__ = ("required",)
+    __slots__ = ("met", "required")
 
     def __init__(self, required: tuple[str, ...]) -> None:
         self.required = required
+        self.met = Reason("requires_met", {"titles": list(required)}, text="")  # (a pass keeps its empty text)
 
     def __call__(self, view: TitleView) -> tuple[bool, str, Mapping[str, Any]]:
         return self.state(view.won, view.pending)
@@ -52,14 +54,15 @@ class RequiresCheck:
     def state(self, won: frozenset[str], pending: frozenset[str]) -> tuple[bool, str, dict[str, Any]]:
         for title_id in self.required:
             if title_id in pending:
-                return False, f"'{title_id}' awaits a council decision", {"requires": title_id}
+                return False, Reason("requires_pending", {"title": title_id}), {"requires": title_id}
             if title_id not in won:
-                return False, f"does not win '{title_id}' this year", {"requires": title_id}
+                # Law2022 Art. 25 k1: a title on a ladder is chosen among units meeting the one below.
+                return False, Reason("requires_not_won", {"title": title_id}), {"requires": title_id}
         return self.passed()
 
     def passed(self) -> tuple[bool, str, dict[str, Any]]:
         """The result when every required title is won."""
-        return True, "", {"requires": list(self.required)}
+        return True, self.met, {"requires": list(self.required)}
 
 
 def compile_when(table: Mapping[str, Any], ctx: CompileContext) -> Runner | None:
@@ -82,11 +85,12 @@ class WhenCheck:
     also calls one by one to share the outcome of units whose ``seen`` values are the same.
     """
 
-    __slots__ = ("calls", "history_reads", "may_call", "names", "part_calls", "part_names", "parts",
+    __slots__ = ("calls", "history_reads", "holds", "may_call", "names", "part_calls", "part_names", "parts",
                  "source")
 
     def __init__(self, expression: Any) -> None:
         self.source = expression.source
+        self.holds = Reason("condition_true", {"condition": expression.source}, text="")
         #: the names the conditions of its history functions read in earlier years (set by the
         #: policy loader, which knows which functions are history functions): every history
         #: record must give them (a missing value would silently count as false)
@@ -94,7 +98,7 @@ class WhenCheck:
         # Worked out once: each part's function, sorted names, calls and reason; the same for the whole.
         def plan(e: Any) -> tuple[Any, tuple[str, ...], tuple[tuple[str, Any], ...], str]:
             return (e._fn, tuple(sorted(e.names)), tuple((c.source, c._fn) for c in e.calls()),
-                    f"'{e.source}' is false")
+                    Reason("condition_false", {"condition": e.source}))
 
         self.parts = tuple(plan(part) for part in expression.conjuncts())
         _, self.names, self.calls, _ = plan(expression)
@@ -140,7 +144,7 @@ class WhenCheck:
                 seen[name] = env[name]
         for source, call in self.calls:
             seen[source] = call(env, context)
-        return True, "", seen
+        return True, self.holds, seen
 
 
 def parse_share(ctx: CompileContext, key: str, raw: Any) -> Fraction | None:
@@ -217,23 +221,24 @@ class VotesCheck:
     def __call__(self, view: TitleView) -> tuple[bool, str, Mapping[str, Any]]:
         return self.direct(view.ballot, view.unit)
 
-    def quorum_problem(self, ballot: Any) -> str | None:
+    def quorum_problem(self, ballot: Any) -> Reason | None:
         """Why ``ballot`` cannot count under the quorum, or None. A round-2 ballot obeys the same
         rule as round 1 (TT 01/2024/TT-TANDTC Art. 29: a quorum of 2/3 for every round)."""
         quorum = self.quorum
         if quorum is None:
             return None
         if ballot.present is None:
-            return "the ballot does not say how many members were present (the quorum needs it)"
+            return Reason("vote_present_missing")
         if ballot.present < quorum * ballot.voters:
-            return f"no quorum: {ballot.present} of {ballot.voters} members present, {share_text(quorum)} needed"
+            return Reason("vote_no_quorum", {"present": ballot.present, "voters": ballot.voters,
+                                             "quorum": share_text(quorum)})
         return None
 
     def direct(self, ballot: Any, unit: str) -> tuple[bool, str, dict[str, Any]]:
         share_shown, quorum = self.share_shown, self.quorum
         if ballot is None:
             # Not a failure: the council has not voted yet (the title awaits the vote).
-            return False, NO_BALLOT, {"share": share_shown}
+            return False, Reason(NO_BALLOT), {"share": share_shown}
         in_room = ballot.yes.get(unit, 0)
         written = ballot.written.get(unit, 0)
         yes = in_room + written
@@ -248,8 +253,11 @@ class VotesCheck:
             if problem is not None:
                 return False, problem, seen
         if yes >= needed:
-            return True, "", seen
-        return False, f"{yes} of {ballot.voters} votes, below {share_shown} × {ballot.voters}", seen
+            return True, Reason("vote_passed", {"yes": yes, "voters": ballot.voters, "share": share_shown,
+                                                "needed": seen["needed"]}, text=""), seen
+        # ND98 Art. 30 k7: the share is of all council members (written opinions counted).
+        return False, Reason("vote_below_threshold", {"yes": yes, "voters": ballot.voters, "share": share_shown,
+                                                      "needed": seen["needed"]}), seen
 
 
 def votes_check(title: Any) -> VotesCheck | None:

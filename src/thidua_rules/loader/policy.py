@@ -655,7 +655,8 @@ class PolicyCompiler:
                 ctx = self.context(path, names, inputs, declared, history)
                 run = spec.compile(dict(item), ctx)
                 if run is not None and not ctx.failed:
-                    runners.append(TitleCheck(name=spec.name, stage=spec.stage, plugin=spec.plugin, run=run))
+                    runners.append(TitleCheck(name=spec.name, stage=spec.stage, plugin=spec.plugin, run=run,
+                                              messages=spec.messages))
             for runner in runners:
                 if isinstance(runner.run, WhenCheck):
                     runner.run.history_reads = self.history_reads(runner.run.source)

@@ -9,6 +9,7 @@ from typing import Any
 
 from ..decimals import ENGINE_CONTEXT, figure, fmt, plain, quantum
 from ..engine import ClusterResult, Result, UnitResult
+from ..messages import reason_code
 from ..model import Policy
 from ..people import people_document
 from ..plans import plan_for
@@ -55,6 +56,13 @@ def value(v: Any) -> Any:
     return str(v)
 
 
+def coded(reason: str) -> dict[str, Any]:
+    """The ``code`` and ``params`` keys that stand beside a ``reason`` (``messages.reason_code``):
+    the reason as a message code with its parameters, plain data as the document holds it."""
+    code, params = reason_code(reason)
+    return {"code": code, "params": value(params)}
+
+
 def build_document(result: Result) -> dict[str, Any]:
     policy = result.policy
     return {
@@ -86,7 +94,7 @@ def _leadership(cluster: ClusterResult) -> dict[str, Any]:
     lead = cluster.leadership
     assert lead is not None
     return {"year": lead.year, "leader": lead.leader, "deputy": lead.deputy, "method": lead.method,
-            "reason": lead.reason, "previous_leader": lead.previous_leader}
+            "reason": lead.reason, **coded(lead.reason), "previous_leader": lead.previous_leader}
 
 
 def _cluster(policy: Policy, cluster: ClusterResult) -> dict[str, Any]:
@@ -98,7 +106,7 @@ def _cluster(policy: Policy, cluster: ClusterResult) -> dict[str, Any]:
         "ranking": [u.id for u in cluster.units],
         "leadership": _leadership(cluster) if cluster.leadership else None,
         "council": [{"title": item.title, "units": list(item.units), "reason": item.reason,
-                     "kind": item.kind} for item in cluster.council],
+                     **coded(item.reason), "kind": item.kind} for item in cluster.council],
     }
 
 
@@ -187,7 +195,8 @@ def _unit(policy: Policy, unit: UnitResult, member_counts: Any = None) -> dict[s
         "skipped": [{"band": b, "failed": src} for b, src in score.band_skipped],
     }
     if score.band_caps:
-        band["caps"] = [{"plugin": c.plugin, "ceiling": c.band, "reason": c.reason} for c in score.band_caps]
+        band["caps"] = [{"plugin": c.plugin, "ceiling": c.band, "reason": c.reason, **coded(c.reason)}
+                        for c in score.band_caps]
     placed = unit.placed
     ranking = {"rank": unit.rank, "tied": unit.tied,
                "above": _separation(placed.above, f), "below": _separation(placed.below, f)}
@@ -195,7 +204,8 @@ def _unit(policy: Policy, unit: UnitResult, member_counts: Any = None) -> dict[s
     for outcome in unit.titles:
         checks = []
         for c in outcome.checks:
-            check = {"check": c.check, "passed": c.passed, "reason": c.reason, "seen": value(c.seen)}
+            check = {"check": c.check, "passed": c.passed, "reason": c.reason, **coded(c.reason),
+                     "seen": value(c.seen)}
             if not c.plugin.startswith("thidua_rules."):
                 check["plugin"] = c.plugin
             checks.append(check)

@@ -6,6 +6,7 @@ from decimal import Decimal
 from typing import Any
 
 from ..engine import Result
+from ..messages import reason_code, render
 from .document import build_document
 from .escape import visible
 
@@ -43,7 +44,14 @@ def find_unit(result: Result, wanted: str) -> tuple[str | None, str]:
     return None, f"unknown {what} '{wanted}'{did_you_mean(wanted, choices)}"
 
 
-def explain_unit(result: Result, unit_id: str) -> str:
+def _why(code: str, params: Any, lang: str, policy: Any) -> str:
+    """A reason through the catalogue: in English exactly the result's ``reason`` (ids as they
+    are); in Vietnamese with the policy's names."""
+    return render(code, params, lang, policy=None if lang == "en" else policy)
+
+
+def explain_unit(result: Result, unit_id: str, lang: str = "en") -> str:
+    """Every point and decision of one unit; the reasons in ``lang`` (the rest is English)."""
     doc = build_document(result)
     unit = next(u for u in doc["units"] if u["id"] == unit_id)
     policy = result.policy
@@ -95,7 +103,7 @@ def explain_unit(result: Result, unit_id: str) -> str:
     out.append(f"  total: {unit['total']}")
     out.append(f"band: {unit['band'] or '-'}" + (f" (minimum {ex['band']['min']})" if ex["band"]["min"] else ""))
     for cap in ex["band"].get("caps", []):
-        out.append(f"  at most {cap['ceiling']} (plugin {cap['plugin']}): {cap['reason']}")
+        out.append(f"  at most {cap['ceiling']} (plugin {cap['plugin']}): {_why(cap['code'], cap['params'], lang, policy)}")
     for skipped in ex["band"]["skipped"]:
         out.append(f"  not {skipped['band']}: '{skipped['failed']}' is false")
     out.append("ranking:")
@@ -112,7 +120,7 @@ def explain_unit(result: Result, unit_id: str) -> str:
         out.append(f"  {t['id']} ({title_names[t['id']]}): {t['status']}")
         for c in t["checks"]:
             mark = "ok" if c["passed"] else "FAILED"
-            reason = f": {c['reason']}" if c["reason"] else ""
+            reason = f": {_why(c['code'], c['params'], lang, policy)}" if c["reason"] else ""
             seen = f" [{_seen(c['seen'])}]" if c["seen"] else ""
             out.append(f"    {c['check']} {mark}{reason}{seen}")
         if "quota" in t:
@@ -121,11 +129,11 @@ def explain_unit(result: Result, unit_id: str) -> str:
             if "runoff_yes" in q:
                 out.append(f"    round 2: {q['runoff_yes']} yes-votes (the ballot between the units tied at the quota cut)")
         for item in council.get(t["id"], ()):
-            out.append(f"    council: {item['reason']}")
+            out.append(f"    council: {_why(item['code'], item['params'], lang, policy)}")
     return "\n".join(map(visible, out)) + "\n"  # control characters in names shown escaped
 
 
-def explain_person(result: Result, person_id: str) -> str | None:
+def explain_person(result: Result, person_id: str, lang: str = "en") -> str | None:
     """One member's titles, each check with its reason and the values it saw; None if unknown."""
     people = result.policy.people
     found = next((p for c in result.clusters for p in c.people if p.person.id == person_id), None)
@@ -140,7 +148,8 @@ def explain_person(result: Result, person_id: str) -> str | None:
         out.append(f"  {outcome.title} ({names[outcome.title]}): {outcome.status}")
         for c in outcome.checks:
             mark = "ok" if c.passed else "FAILED"
-            reason = f": {c.reason}" if c.reason else ""
+            code, params = reason_code(c.reason)
+            reason = f": {_why(code, params, lang, result.policy)}" if c.reason else ""
             seen = {k: _show(v) for k, v in c.seen.items()}
             out.append(f"    {c.check} {mark}{reason}" + (f" [{_seen(seen)}]" if seen else ""))
     return "\n".join(map(visible, out)) + "\n"  # control characters in names shown escaped

@@ -18,9 +18,9 @@ from typing import Any
 
 from ..decimals import plain
 from ..engine import Result
-from ..leadership import NOT_IN_ROTATION
+from ..messages import format_number
 from .escape import html_cell, html_text
-from .markdown import STATUS_VI
+from .markdown import ReportTexts, seen_text, separation_text
 
 #: The bar colours, in the policy's group order (the Okabe–Ito palette: told apart by readers
 #: with a colour-vision deficiency, and legible in greyscale print); a policy with more groups
@@ -136,6 +136,8 @@ class _Names:
         self.band = {b.id: b.name for b in policy.bands}
         self.group = {g.id: g.name for g in policy.groups}
         self.criterion = {c.id: c.name for c in policy.criteria}
+        #: The Markdown report's texts (the message catalogue, the policy's labels), in Vietnamese.
+        self.words = ReportTexts(result, doc, "vi")
 
     def unit(self, unit_id: str | None) -> str:
         if unit_id is None:
@@ -148,29 +150,33 @@ class _Names:
 
 
 def _number(text: str) -> str:
-    """A number of the document (``"102.00"``) as the report shows it: today the document's own
-    digits, as the Markdown report writes them."""
-    return text
+    """A number of the document (``"102.00"``) in Vietnamese (``102,00``), with the digits after
+    the point it was written with (the policy precision for scores)."""
+    places = len(text.partition(".")[2])
+    return format_number(Decimal(text), places, "vi")
 
 
-def _decision_text(title: dict[str, Any]) -> str:
-    """What was decided on one title for one unit, and why: the status, the first failed check
-    with what it saw, and the unit's place against the quota (plain text, not yet escaped)."""
-    text = STATUS_VI[title["status"]]
+def _decision_text(title: dict[str, Any], names: _Names) -> str:
+    """What was decided on one title for one unit, and why, as the Markdown report says it: the
+    status, the first failed check's message with what it saw, and the place against the quota
+    (plain text, not yet escaped)."""
+    w = names.words
+    text = w.t("title_" + title["status"])
     failed = next((c for c in title["checks"] if not c["passed"]), None)
     if failed:
-        text += f" — {failed['check']}: {failed['reason']}"
-        if failed["seen"]:
-            text += f" ({', '.join(f'{k} = {_shown(v)}' for k, v in failed['seen'].items())})"
+        text += f" — {w.t(failed['code'], **failed['params'])}"
+        seen = seen_text(w, failed)
+        if seen:
+            text += f" ({seen})"
     if "quota" in title and title["status"] != "failed":
-        text += f" (thứ tự {title['quota']['place']} / chỉ tiêu {title['quota']['limit']})"
+        text += " " + w.t("report_quota", place=str(title["quota"]["place"]), limit=str(title["quota"]["limit"]))
     return text
 
 
-def _council_text(item: dict[str, Any]) -> str:
+def _council_text(item: dict[str, Any], names: _Names) -> str:
     """Why an item is before the council (a vote not yet held, a tie at a quota cut, a
-    deferral): the engine's reason, as the Markdown report shows it (plain text)."""
-    return str(item["reason"])
+    deferral), through the message catalogue (plain text)."""
+    return names.words.t(item["code"], **item["params"])
 
 
 def _shown(value: Any) -> str:
@@ -180,21 +186,8 @@ def _shown(value: Any) -> str:
 
 
 def _leadership_text(lead: dict[str, Any], names: _Names) -> str:
-    """Why these units lead next year (the Markdown report's wording, with unit names)."""
-    if lead["method"] == "rank":
-        if lead["leader"] is None:
-            return "nhiều đơn vị đồng hạng nhất: Hội nghị Cụm bầu cụm trưởng"
-        return "đơn vị xếp hạng nhất làm cụm trưởng, đơn vị xếp thứ hai làm cụm phó"
-    if lead["leader"] is None:
-        return f"không xác định được theo thứ tự luân phiên ({lead['reason']})"
-    if lead["previous_leader"] is None:
-        return "chưa ghi cụm trưởng năm nay: bắt đầu từ đơn vị đầu tiên trong thứ tự luân phiên"
-    previous = names.unit(lead["previous_leader"])
-    if lead["reason"].endswith(NOT_IN_ROTATION):
-        return (f"cụm trưởng năm {lead['year'] - 1} ({previous}) không có trong thứ tự "
-                "luân phiên: bắt đầu lại từ đơn vị đầu tiên")
-    return (f"luân phiên: đơn vị kế tiếp sau cụm trưởng năm {lead['year'] - 1} "
-            f"({previous}) trong thứ tự luân phiên của Cụm")
+    """Why these units lead next year, through the message catalogue."""
+    return names.words.t(lead["code"], **lead["params"])
 
 
 def _key_text(key: str, names: _Names) -> str:
@@ -210,10 +203,7 @@ def _key_text(key: str, names: _Names) -> str:
 
 
 def _separation_text(sep: dict[str, Any], names: _Names) -> str:
-    if sep["key"] is None:
-        return "bằng nhau trên mọi tiêu chí xếp hạng (đồng hạng)"
-    return (f"khác ở {_key_text(sep['key'], names)}: {_number(str(sep['this']))} "
-            f"so với {_number(str(sep['other']))}")
+    return separation_text(names.words, sep)
 
 
 # ---------------------------------------------------------------- one cluster
@@ -298,7 +288,7 @@ def _council(cluster: dict[str, Any], names: _Names) -> list[str]:
             label = f"Hoãn xét ({which})"
         else:
             label = names.title.get(item["title"], item["title"])
-        out.append(f"<li><strong>{html_text(label)}</strong>: {units} — {html_text(_council_text(item))}</li>")
+        out.append(f"<li><strong>{html_text(label)}</strong>: {units} — {html_text(_council_text(item, names))}</li>")
     out.append("</ul>")
     return out
 
@@ -345,7 +335,7 @@ def _unit(u: dict[str, Any], names: _Names) -> list[str]:
     out += ["</ul>", '<ul class="decisions">']
     for t in ex["titles"]:
         out.append(f'<li data-status="{html_text(t["status"])}"><span class="status">'
-                   f"{html_text(names.title.get(t['id'], t['id']))}</span>: {html_text(_decision_text(t))}</li>")
+                   f"{html_text(names.title.get(t['id'], t['id']))}</span>: {html_text(_decision_text(t, names))}</li>")
     out += ["</ul>", "</article>"]
     return out
 

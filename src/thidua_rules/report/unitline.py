@@ -26,9 +26,10 @@ from typing import Any
 
 from ..decimals import figure
 from ..engine import UnitResult
+from ..messages import reason_code
 from ..model import Policy
 from ..plans import plan_for
-from .document import _PLAIN_TEXTS, _plain_cached, _plan, value
+from .document import _PLAIN_TEXTS, _plain_cached, _plan, coded, value
 from .jsontext import compact
 from .unitgen import build_writer
 
@@ -246,7 +247,7 @@ def _band_text(plan: _LinePlan, band: Any, skipped: Any, caps: Any) -> str:
     """The explanation's ``band`` object: the band, its minimum, the bands skipped, plugin caps."""
     caps_text = ""
     if caps:
-        caps_text = '"caps":' + _enc([{"plugin": c.plugin, "ceiling": c.band, "reason": c.reason}
+        caps_text = '"caps":' + _enc([{"plugin": c.plugin, "ceiling": c.band, "reason": c.reason, **coded(c.reason)}
                                       for c in caps]) + ","
     skipped_text = _enc([{"band": b, "failed": src} for b, src in skipped]) if skipped else "[]"
     band_min = "null" if band is None else plan.band_min.get(band, "null")
@@ -269,9 +270,10 @@ def _check(c: Any) -> str:
     if text is None:
         plugin = "" if c.plugin.startswith("thidua_rules.") else f',"plugin":{_enc(c.plugin)}'
         reason = c.reason
-        reason = encode_basestring(reason) if type(reason) is str else _enc(reason)
-        text = (f'{{"check":{_enc(c.check)},"passed":{_bool_text(c.passed)}{plugin},"reason":{reason},'
-                f'"seen":{_enc(c.seen)}}}')
+        code = coded(reason)
+        reason = encode_basestring(reason) if isinstance(reason, str) else _enc(reason)
+        text = (f'{{"check":{_enc(c.check)},"code":{_enc(code["code"])},"params":{_enc(code["params"])},'
+                f'"passed":{_bool_text(c.passed)}{plugin},"reason":{reason},"seen":{_enc(c.seen)}}}')
         if key is not None:
             _keep(_CHECK_TEXTS, key, text)
     _remember(c, text)
@@ -284,9 +286,21 @@ def _check_key(c: Any) -> tuple[Any, ...] | None:
     (``-0``) and each value is tagged with its kind, since ``Decimal(1) == True``."""
     seen = c.seen
     if type(c.check) is not str or type(c.plugin) is not str or type(c.passed) is not bool \
-            or type(c.reason) is not str or type(seen) not in _DICTS:
+            or not isinstance(c.reason, str) or type(seen) not in _DICTS:
         return None
-    key: list[Any] = [c.check, c.plugin, c.passed, c.reason]
+    code, params = reason_code(c.reason)
+    key: list[Any] = [c.check, c.plugin, c.passed, c.reason, code]
+    for name, v in params.items():  # (what seen holds, and ints: a vote count)
+        kind = type(v)
+        if kind is str or kind is int:
+            key.append((name, v, kind))
+        elif kind is Decimal:
+            key.append((name, v, v.is_signed()))
+        elif kind is list and all(type(x) is str for x in v):
+            key.append((name, tuple(v), None))
+        else:
+            return None
+    key.append(None)  # the end of the params
     append = key.append
     for name, v in seen.items():
         kind = type(v)

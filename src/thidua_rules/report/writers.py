@@ -40,10 +40,10 @@ def to_toml(result: Result) -> str:
     return tomli_w.dumps(_drop_none(build_document(result)))
 
 
-def to_markdown(result: Result) -> str:
+def to_markdown(result: Result, lang: str = "vi") -> str:
     from .markdown import render_markdown
 
-    return render_markdown(build_document(result), result)
+    return render_markdown(build_document(result), result, lang)
 
 
 def to_table(result: Result) -> str:
@@ -88,7 +88,10 @@ def to_xlsx(result: Result) -> bytes:
 BINARY_FORMATS: dict[str, Callable[[Result], bytes]] = {"xlsx": to_xlsx}
 
 
-def render(result: Result, fmt: str) -> str:
+def render(result: Result, fmt: str, lang: str = "vi") -> str:
+    """``result`` in format ``fmt``; the Markdown report in ``lang`` (``vi`` or ``en``)."""
+    if fmt == "markdown":
+        return to_markdown(result, lang)
     return FORMATS[fmt](result)
 
 
