@@ -58,13 +58,15 @@ def check_meeting(issues: Issues, path: str, raw: Any, *, unit_ids: Iterable[str
     for key in ("venue", "place", "authority", "recipient", "minutes_number", "proposal_number", "content"):
         if key in values:
             fields[key] = values[key]
-    members = _members(issues, join_path(path, "members"), values.get("members", []), known_units)
+    members, named = _members(issues, join_path(path, "members"), values.get("members", []), known_units)
     by_id = {m.id: m for m in members}
     for key in ("chair", "secretary"):
         if key not in values:
             continue
         member_id = values[key]
         member = by_id.get(member_id)
+        if member is None and member_id in named:  # a member with a problem of its own: one message
+            continue
         if member is None:
             issues.add(join_path(path, key), f"'{member_id}' is not one of the meeting's members"
                        f"{did_you_mean(member_id, by_id)}; list them in [[meeting.members]]")
@@ -116,7 +118,10 @@ def _time(issues: Issues, path: str, value: Any) -> str | None:
     return value
 
 
-def _members(issues: Issues, path: str, items: list[Any], unit_ids: set[str]) -> tuple[MeetingMember, ...]:
+def _members(issues: Issues, path: str, items: list[Any], unit_ids: set[str]
+             ) -> tuple[tuple[MeetingMember, ...], set[str]]:
+    """The well-formed members, and the ids of every member item (bad ones included)."""
+    named = {item["id"] for item in items if isinstance(item.get("id"), str)}
     members: list[MeetingMember] = []
     seen: set[str] = set()
     for i, item in enumerate(items):
@@ -144,7 +149,7 @@ def _members(issues: Issues, path: str, items: list[Any], unit_ids: set[str]) ->
             continue
         members.append(MeetingMember(id=member_id, name=values["name"], position=values.get("position", ""),
                                      unit=unit, present=values["present"], written=values.get("written", "")))
-    return tuple(members)
+    return tuple(members), named
 
 
 def _against_ballots(issues: Issues, path: str, members: tuple[MeetingMember, ...],
