@@ -7,9 +7,13 @@ from __future__ import annotations
 #: (a test keeps the two equal).
 OUTPUT_FORMATS: tuple[str, ...] = ("json", "jsonl", "markdown", "table", "toml")
 
+#: Formats written as bytes to a file only (``-o``), rendered by their own modules, not the writers.
+BINARY_FORMATS: tuple[str, ...] = ("docx",)
+
 #: The output format an ``-o`` file's extension names (``thidua evaluate -o result.json``); a
 #: new format adds its extensions here.
 EXTENSIONS: dict[str, str] = {
+    ".docx": "docx",
     ".json": "json",
     ".jsonl": "jsonl",
     ".markdown": "markdown",

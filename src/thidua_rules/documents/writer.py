@@ -76,7 +76,12 @@ def _template_problem(exc: Any, data: bytes) -> str:
     import jinja2
 
     message = " ".join(str(exc.message or exc).split())
-    near = " ".join(line.strip() for line in getattr(exc, "docx_context", ()) if line.strip())
+    context = list(getattr(exc, "docx_context", ()))
+    lineno = getattr(exc, "lineno", None) or 1
+    # docxtpl keeps the text of the lines from (lineno - 4) on: the failing one is the 4th, or earlier near the top
+    at = min(lineno - 1, 3)
+    failing = context[at] if at < len(context) else ""
+    near = failing.strip() or " ".join(line.strip() for line in context if line.strip())
     if isinstance(exc, jinja2.UndefinedError):
         match = re.search(r"'([^']+)'(?: is undefined| has no attribute '([^']+)')", message)
         word = (match.group(2) or match.group(1)) if match else ""
