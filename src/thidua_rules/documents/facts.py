@@ -251,7 +251,7 @@ def _votes(policy: Policy, names: Names, cluster: Cluster, result: ClusterResult
                       "members": str(ballot.voters), "quorum": share_text(check.quorum)}
             met = ballot.present is not None and ballot.present >= check.quorum * ballot.voters
             quorum = decision("vote.quorum_met" if met else "vote.no_quorum", params)
-        candidates = []
+        candidates: list[dict[str, str]] = []
         for subject, name, outcome in outcomes.get(title.id, []):
             seen = next((c for c in outcome.checks if c.check == "votes"), None)
             if seen is None:  # stopped before the vote (a requirement or condition failed)
@@ -290,8 +290,8 @@ def _results(names: Names, result: ClusterResult) -> list[dict[str, str]]:
 def _proposal(policy: Policy, names: Names, cluster: Cluster, result: ClusterResult) -> dict[str, Any]:
     meeting = cluster.meeting or Meeting()
     people_titles = policy.people.titles if policy.people is not None else ()
-    counts = []
-    bases = []
+    counts: list[dict[str, str]] = []
+    bases: list[dict[str, str]] = []
     for title in (*policy.titles, *people_titles):
         collective = sum(1 for u in result.units if title.id in u.proposed)
         individual = sum(1 for p in result.people if title.id in p.proposed)
@@ -319,12 +319,12 @@ def _proposal(policy: Policy, names: Names, cluster: Cluster, result: ClusterRes
 
 
 def _proposal_list(policy: Policy, names: Names, result: ClusterResult) -> dict[str, Any]:
-    collectives = []
+    collectives: list[dict[str, str]] = []
     for unit in result.units:
         if unit.proposed:
             collectives.append({"stt": str(len(collectives) + 1), "name": unit.name,
                                 "titles": "; ".join(names.title(t) for t in unit.proposed)})
-    individuals = []
+    individuals: list[dict[str, str]] = []
     for person in result.people:
         if person.proposed:
             position = person.person.values.get("position", "")

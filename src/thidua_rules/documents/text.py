@@ -26,7 +26,7 @@ def number(value: Decimal | int, places: int | None = None) -> str:
         amount = amount.quantize(Decimal(1).scaleb(-places), rounding=ROUND_HALF_UP)
     sign, text = ("-", format(-amount, "f")) if amount < 0 else ("", format(amount, "f"))
     whole, _, fraction = text.partition(".")
-    groups = []
+    groups: list[str] = []
     while len(whole) > 3:
         groups.insert(0, whole[-3:])
         whole = whole[:-3]

@@ -52,7 +52,7 @@ def render_docx(name: str, context: Mapping[str, Any], *, folder: str | Path | N
     shown, data = template_bytes(name, folder)
     try:
         import jinja2
-        from docxtpl import DocxTemplate
+        from docxtpl import DocxTemplate  # type: ignore[import-untyped]
     except ImportError:
         raise _missing_docxtpl(shown) from None
     try:
