@@ -237,6 +237,12 @@ def minutes() -> Document:
     para(doc, "{%p if not votes %}")
     para(doc, "Không có nội dung bỏ phiếu.")
     para(doc, "{%p endif %}")
+    para(doc, "{%p if awaiting %}")
+    para(doc, "Đề nghị chờ Hội đồng biểu quyết (chưa có kết quả bỏ phiếu):")
+    para(doc, "{%p for a in awaiting %}")
+    para(doc, "- {{ a.title }} ({{ a.count }}): {{ a.names }}")
+    para(doc, "{%p endfor %}")
+    para(doc, "{%p endif %}")
     para(doc, "V. KẾT LUẬN", bold=True)
     para(doc, "Cụm thống nhất đề nghị khen thưởng như sau:")
     grid(doc, ["STT", "Tên tập thể, cá nhân", "Danh hiệu, hình thức khen thưởng"],

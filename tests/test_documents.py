@@ -184,3 +184,46 @@ def test_render_documents_names_files_by_cluster():
     data = load_data(MEETING, policy)
     files = render_documents(policy, data, evaluate(policy, data))
     assert sorted(files) == sorted(f"cum8-{n}.docx" for n in DOCUMENTS)
+
+
+def test_minutes_list_candidates_awaiting_a_vote(tmp_path):
+    """Without ballots the minutes list, per voted title, the candidates awaiting the council's vote."""
+    text = UNITS.read_text(encoding="utf-8")
+    data = tmp_path / "units.toml"
+    data.write_text(text[:text.index("# Ballots")] + text[text.index("# Earlier years"):], encoding="utf-8")
+    assert run(["documents", POLICY, data, "-o", tmp_path / "out"]) == 0
+    minutes = docx_text(tmp_path / "out" / "cum8-bien-ban-hop.docx")
+    assert ("Không có nội dung bỏ phiếu.\nĐề nghị chờ Hội đồng biểu quyết (chưa có kết quả bỏ phiếu):\n"
+            "- Cờ thi đua của Bộ Công an (3): Cục Công nghệ thông tin; Cục Kế hoạch và tài chính; "
+            "Cục Trang bị và kho vận\nV. KẾT LUẬN\n") in minutes
+
+
+def test_clusters_each_get_their_documents_and_meeting(tmp_path, capsys):
+    """[[clusters]] data: each cluster's [meeting] goes to its own files; a score sheet of several clusters is refused."""
+    data = tmp_path / "two.toml"
+    data.write_text('''
+[[clusters]]
+id = "a"
+name = "Cụm A"
+year = 2022
+meeting = { venue = "Phòng họp A", date = "2022-12-01", members = [{ id = "x", name = "Người X", present = true }] }
+units = [{ id = "u1", name = "Đơn vị 1" }]
+
+[[clusters]]
+id = "b"
+name = "Cụm B"
+year = 2022
+units = [{ id = "u2", name = "Đơn vị 2" }]
+''', encoding="utf-8")
+    policy = tmp_path / "p.toml"
+    policy.write_text('[policy]\nid = "p"\nname = "Chính sách"\nyear = 2022\n', encoding="utf-8")
+    assert run(["documents", policy, data, "-o", tmp_path / "out"]) == 0
+    names = sorted(p.name for p in (tmp_path / "out").iterdir())
+    assert names == sorted(f"{c}-{n}.docx" for c in "ab" for n in DOCUMENTS)
+    assert "tại Phòng họp A." in docx_text(tmp_path / "out" / "a-bien-ban-hop.docx")
+    assert "tại …………." in docx_text(tmp_path / "out" / "b-bien-ban-hop.docx")
+    capsys.readouterr()
+    assert run(["evaluate", policy, data, "-o", tmp_path / "x.docx"]) == 2
+    assert capsys.readouterr().err == (f"{data}: the data holds 2 clusters and a score sheet is of one; "
+                                       "`thidua documents` writes one per cluster\n")
+    assert not (tmp_path / "x.docx").exists()

@@ -214,14 +214,15 @@ def _minutes(policy: Policy, names: Names, cluster: Cluster, result: ClusterResu
         "day": _blank(day), "month": _blank(month), "meeting_year": year or decision("blank"),
         "venue": _blank(meeting.venue),
         "chair": _person(meeting, meeting.chair), "secretary": _person(meeting, meeting.secretary),
-        "members_total": str(len(members)) if members else decision("blank"),
-        "members_present": str(len(present)) if members else decision("blank"),
-        "members_absent": str(len(absent)) if members else decision("blank"),
+        "members_total": number(len(members)) if members else decision("blank"),
+        "members_present": number(len(present)) if members else decision("blank"),
+        "members_absent": number(len(absent)) if members else decision("blank"),
         "present": listed(present), "absent": listed(absent),
         "written": [{"name": m.name, "position": m.position, "text": m.written} for m in absent if m.written],
         "content": meeting.content,
         "ranking": ranking,
         "votes": _votes(policy, names, cluster, result),
+        "awaiting": _awaiting(policy, names, result),
         "results": _results(names, result),
     }
 
@@ -243,12 +244,13 @@ def _votes(policy: Policy, names: Names, cluster: Cluster, result: ClusterResult
         ballot = next((b for b in cluster.ballots if b.title == title.id and b.round == 1), None)
         if check is None or ballot is None:
             continue
-        threshold = number(Decimal(check.share.numerator * 100) / Decimal(check.share.denominator), None)
+        percent = Decimal(check.share.numerator * 100) / Decimal(check.share.denominator)
+        threshold = number(percent, None if percent == percent.to_integral_value() else 2)
         if check.quorum is None:
             quorum = decision("vote.quorum_none")
         else:
-            params = {"present": "" if ballot.present is None else str(ballot.present),
-                      "members": str(ballot.voters), "quorum": share_text(check.quorum)}
+            params = {"present": "" if ballot.present is None else number(ballot.present),
+                      "members": number(ballot.voters), "quorum": share_text(check.quorum)}
             met = ballot.present is not None and ballot.present >= check.quorum * ballot.voters
             quorum = decision("vote.quorum_met" if met else "vote.no_quorum", params)
         candidates: list[dict[str, str]] = []
@@ -261,15 +263,28 @@ def _votes(policy: Policy, names: Names, cluster: Cluster, result: ClusterResult
             yes = in_room + written
             share = number(Decimal(yes * 100) / Decimal(ballot.voters), 2)
             candidates.append({
-                "stt": str(len(candidates) + 1), "name": name, "yes": str(in_room), "written": str(written),
-                "total_yes": str(yes), "share": share, "threshold": threshold,
+                "stt": str(len(candidates) + 1), "name": name, "yes": number(in_room), "written": number(written),
+                "total_yes": number(yes), "share": share, "threshold": threshold,
                 "share_text": decision("vote.share", {"share": share, "threshold": threshold}),
                 "decision": decision("vote.passed" if seen.passed else "vote.failed"),
             })
-        votes.append({"title": title.name, "members": str(ballot.voters),
-                      "present": "" if ballot.present is None else str(ballot.present),
+        votes.append({"title": title.name, "members": number(ballot.voters),
+                      "present": "" if ballot.present is None else number(ballot.present),
                       "threshold": threshold, "quorum": quorum, "candidates": candidates})
     return votes
+
+
+def _awaiting(policy: Policy, names: Names, result: ClusterResult) -> list[dict[str, str]]:
+    """Per title, the candidates that await the council's vote (no ballot recorded yet)."""
+    people_titles = policy.people.titles if policy.people is not None else ()
+    waiting = []
+    for title in (*policy.titles, *people_titles):
+        who = [u.name for u in result.units for o in u.titles if o.title == title.id and o.status == "awaiting_vote"]
+        who += [p.person.name for p in result.people for o in p.titles
+                if o.title == title.id and o.status == "awaiting_vote"]
+        if who:
+            waiting.append({"title": title.name, "count": number(len(who)), "names": "; ".join(who)})
+    return waiting
 
 
 def _results(names: Names, result: ClusterResult) -> list[dict[str, str]]:
@@ -298,8 +313,8 @@ def _proposal(policy: Policy, names: Names, cluster: Cluster, result: ClusterRes
         if not collective and not individual:
             continue
         basis = title_basis(title.id, title.source)
-        counts.append({"stt": str(len(counts) + 1), "title": title.name, "collective": str(collective),
-                       "individual": str(individual)})
+        counts.append({"stt": str(len(counts) + 1), "title": title.name, "collective": number(collective),
+                       "individual": number(individual)})
         if basis:
             bases.append({"title": title.name, "basis": basis})
     collective_total = sum(1 for u in result.units if u.proposed)
@@ -310,7 +325,7 @@ def _proposal(policy: Policy, names: Names, cluster: Cluster, result: ClusterRes
         "legal_basis": list(documents_cited(b["basis"] for b in bases)),
         "title_basis": bases,
         "counts": counts,
-        "collective_total": str(collective_total), "individual_total": str(individual_total),
+        "collective_total": number(collective_total), "individual_total": number(individual_total),
         "signer": signer,
     }
 
