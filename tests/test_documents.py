@@ -227,3 +227,26 @@ units = [{ id = "u2", name = "Đơn vị 2" }]
     assert capsys.readouterr().err == (f"{data}: the data holds 2 clusters and a score sheet is of one; "
                                        "`thidua documents` writes one per cluster\n")
     assert not (tmp_path / "x.docx").exists()
+
+
+def test_names_with_markup_and_control_characters_are_kept_as_text(tmp_path):
+    """'&', '<' stay text and a control character is shown as its escape: a name cannot break the file."""
+    data = tmp_path / "d.json"
+    data.write_text('{"cluster": {"id": "c", "name": "Cụm <A> & B", "year": 2022}, '
+                    '"units": [{"id": "u", "name": "Đơn vị \\u001b1 </w:t>"}]}', encoding="utf-8")
+    policy = tmp_path / "p.toml"
+    policy.write_text('[policy]\nid = "p"\nname = "P"\n', encoding="utf-8")
+    assert run(["documents", policy, data, "-o", tmp_path / "out"]) == 0
+    text = docx_text(tmp_path / "out" / "c-bang-tong-hop-diem.docx")
+    assert "1 | Đơn vị \\x1b1 </w:t> | " in text
+    assert "Cụm <A> & B\n" in text
+
+
+def test_a_template_that_is_not_a_docx_is_one_line(tmp_path, capsys):
+    """A template file that is not a Word document: one line naming it, exit 2."""
+    (tmp_path / "tpl").mkdir()
+    (tmp_path / "tpl" / "to-trinh.docx").write_text("not a zip", encoding="utf-8")
+    assert run(["documents", POLICY, MEETING, "-o", tmp_path / "out", "--templates", tmp_path / "tpl"]) == 2
+    err = capsys.readouterr().err
+    assert err.startswith(f"{tmp_path / 'tpl' / 'to-trinh.docx'}: not a Word (.docx) template: ") and err.count("\n") == 1
+    assert not (tmp_path / "out").exists()

@@ -9,6 +9,7 @@ never ids, are shown; numbers go through :func:`~.text.number` and fixed phrases
 
 from __future__ import annotations
 
+import re
 from collections.abc import Mapping
 from decimal import Decimal
 from typing import Any
@@ -17,12 +18,19 @@ from ..builtin.titles import share_text, votes_check
 from ..engine import ClusterResult, Result
 from ..model import Cluster, Dataset, Meeting, Policy
 from ..report.document import build_document
+from ..report.escape import visible
+from ..tomlfmt import escape_char
 from .legal import documents_cited, title_basis
 from .text import decision, number
 
 #: Template names (without ``.docx``), in the order the documents are written.
 DOCUMENTS = ("bang-tong-hop-diem", "bien-ban-hop", "to-trinh", "danh-sach-de-nghi")
 _ROMAN = ("I", "II", "III", "IV", "V", "VI", "VII", "VIII", "IX", "X", "XI", "XII", "XIII", "XIV", "XV")
+
+
+_NUMERAL = re.compile(r"-?[0-9]+(\.[0-9]+)?")
+#: Characters XML 1.0 cannot hold (surrogates, U+FFFE, U+FFFF), shown as escapes like controls.
+_NOT_XML = re.compile("[\ud800-\udfff\ufffe\uffff]")
 
 
 def roman(n: int) -> str:
@@ -52,10 +60,9 @@ class Names:
         if isinstance(text, list):
             return ", ".join(self.value(v) for v in text)
         text = str(text)
-        try:
+        if _NUMERAL.fullmatch(text):
             return number(Decimal(text))
-        except ArithmeticError:
-            return self.bands.get(text, text)
+        return self.bands.get(text, text)
 
 
 def build_contexts(policy: Policy, data: Dataset, result: Result) -> dict[str, dict[str, dict[str, Any]]]:
@@ -74,7 +81,19 @@ def build_contexts(policy: Policy, data: Dataset, result: Result) -> dict[str, d
             "to-trinh": {**common, **_proposal(policy, names, cluster, cluster_result)},
             "danh-sach-de-nghi": {**common, **_proposal_list(policy, names, cluster_result)},
         }
-    return contexts
+    return _safe(contexts)
+
+
+def _safe(value: Any) -> Any:
+    """Every string with its control characters (and what XML cannot hold) shown as escapes
+    (``\\x1b``), as in the text reports: a name can neither break the document nor hide text."""
+    if isinstance(value, str):
+        return _NOT_XML.sub(lambda m: escape_char(m.group()), visible(value))
+    if isinstance(value, dict):
+        return {k: _safe(v) for k, v in value.items()}
+    if isinstance(value, list):
+        return [_safe(v) for v in value]
+    return value
 
 
 def _blank(text: str) -> str:
