@@ -250,3 +250,27 @@ def test_a_template_that_is_not_a_docx_is_one_line(tmp_path, capsys):
     err = capsys.readouterr().err
     assert err.startswith(f"{tmp_path / 'tpl' / 'to-trinh.docx'}: not a Word (.docx) template: ") and err.count("\n") == 1
     assert not (tmp_path / "out").exists()
+
+
+def test_a_members_position_field_fills_the_position_column(tmp_path):
+    """A `position` member field declared in [people.inputs] is the list's 'Chức vụ'."""
+    import csv
+    import shutil
+
+    for name in ("cum8-2022.toml", "cum8-2022-members.toml"):
+        shutil.copy(ROOT / "policies" / name, tmp_path / name)
+    shutil.copytree(ROOT / "policies" / "catalogue", tmp_path / "catalogue")
+    with (tmp_path / "cum8-2022-members.toml").open("a", encoding="utf-8") as handle:
+        handle.write('\n[people.inputs]\nposition = { type = "text", required = false, label = "Chức vụ" }\n')
+    with (ROOT / "examples" / "cum8-2022" / "members.csv").open(encoding="utf-8", newline="") as handle:
+        rows = list(csv.reader(handle))
+    rows[0].append("position")
+    for row in rows[1:]:
+        row.append("Trinh sát viên" if row[1] == "cuc-cntt-001" else "")
+    with (tmp_path / "members.csv").open("w", encoding="utf-8", newline="") as handle:
+        csv.writer(handle).writerows(rows)
+    assert run(["documents", tmp_path / "cum8-2022-members.toml", ROOT / "examples" / "cum8-2022" / "units-members.toml",
+                "--members", tmp_path / "members.csv", "-o", tmp_path / "out"]) == 0
+    text = docx_text(tmp_path / "out" / "cum8-danh-sach-de-nghi.docx")
+    assert "\n1 | Cán bộ 001 cuc-cntt | Trinh sát viên | Cục Công nghệ thông tin | " in text
+    assert "\n2 | Cán bộ 002 cuc-cntt |  | Cục Công nghệ thông tin | " in text
