@@ -29,8 +29,11 @@ from docx.oxml.ns import qn
 from docx.shared import Cm, Pt
 
 ROOT = Path(__file__).resolve().parent.parent
-sys.path.insert(0, str(ROOT / "src"))
-from thidua_rules.documents.package import fixed_core_properties, fixed_zip  # noqa: E402
+try:
+    from thidua_rules.documents.package import fixed_core_properties, fixed_zip
+except ImportError:  # run from a checkout without the package installed
+    sys.path.insert(0, str(ROOT / "src"))
+    from thidua_rules.documents.package import fixed_core_properties, fixed_zip
 
 OUT = ROOT / "src" / "thidua_rules" / "templates"
 FONT = "Times New Roman"

@@ -107,11 +107,12 @@ def test_zip_members_are_dated_1980_in_sorted_order(meeting_docs):
 
 def test_shipped_templates_are_what_the_script_builds():
     """scripts/make_templates.py rebuilds the committed templates byte for byte."""
+    saved = list(sys.path)
     sys.path.insert(0, str(ROOT / "scripts"))
     try:
         import make_templates
     finally:
-        sys.path.remove(str(ROOT / "scripts"))
+        sys.path[:] = saved  # the script must leave no trace (version lookups scan sys.path)
     for name in DOCUMENTS:
         shipped = ROOT / "src" / "thidua_rules" / "templates" / f"{name}.docx"
         assert make_templates.template_bytes(name) == shipped.read_bytes(), name
