@@ -69,7 +69,7 @@ def test_council_items_golden_html(example_policy, cantho_policy, golden):
     golden.check(GOLDEN / "html-council" / "awaiting-vote.html", awaiting)
     golden.check(GOLDEN / "html-council" / "tie-at-cut.html", tied)
     assert ("<li><strong>Cờ thi đua của Bộ Công an</strong>: Cục Công nghệ thông tin, Cục Kế hoạch và "
-            "tài chính, Cục Trang bị và kho vận — awaiting the council&#x27;s vote: no ballot recorded</li>") in awaiting
+            "tài chính, Cục Trang bị và kho vận — chờ Hội đồng bỏ phiếu: chưa có kết quả bỏ phiếu</li>") in awaiting
     assert tied.count('<li data-status="undecided">') == 2
     assert 'Không có.' not in tied.split("Nội dung cần Hội đồng")[1].split("</ul>")[0]
 

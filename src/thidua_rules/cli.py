@@ -12,7 +12,7 @@ import sys
 import threading
 from collections.abc import Iterator, Mapping, Sequence
 
-from .formatnames import FORMAT_ALIASES, LANGUAGES, OUTPUT_FORMATS
+from .formatnames import DOCUMENT_FORMATS, FORMAT_ALIASES, LANGUAGES, OUTPUT_FORMATS
 
 # Only argparse and constant tables at import: `thidua --help` and `--version` never load the
 # engine; each command imports what it needs when it runs (tests/test_startup.py pins the list).
@@ -135,7 +135,7 @@ class _VersionAction(argparse._VersionAction):
 
 
 def build_parser() -> argparse.ArgumentParser:
-    FORMATS = OUTPUT_FORMATS  # the names the writers render (see formatnames)
+    FORMATS = OUTPUT_FORMATS + DOCUMENT_FORMATS  # the names the writers render, and docx (see formatnames)
     parser = _Parser(prog="thidua", description="Score, rank and propose emulation titles from a TOML policy.")
     parser.add_argument("--version", action=_VersionAction)
     commands = parser.add_subparsers(dest="command", required=True, parser_class=_Parser)
@@ -216,6 +216,14 @@ def build_parser() -> argparse.ArgumentParser:
     tp = commands.add_parser("template", help="write an empty data workbook (.xlsx) for a policy")
     tp.add_argument("policy")
     tp.add_argument("-o", "--output", required=True, help="the workbook to write (atomically), e.g. units.xlsx")
+
+    do = commands.add_parser("documents", help="write the council's Word documents (.docx) for each cluster")
+    do.add_argument("policy")
+    do.add_argument("data")
+    do.add_argument("-o", "--output", required=True, metavar="FOLDER", help="folder to write the documents in")
+    do.add_argument("--templates", metavar="DIR", help="folder of the agency's own .docx templates (same names)")
+    do.add_argument("--data-format", **data_format)
+    do.add_argument("--members", help="members file (see evaluate --members)")
 
     pl = commands.add_parser("plugins", help="list installed plugins with versions and hooks")
     pl.add_argument("--json", action="store_true", help="print sorted JSON instead of a table")
@@ -401,6 +409,10 @@ def _run(args: argparse.Namespace, out: IO[str]) -> int:
 
         write_result_workbook(result, args.output, out)
         return EXIT_OK
+    if args.command == "documents" or fmt == "docx":
+        from .documents.command import run_documents
+
+        return run_documents(args, policy, data, result, out)
     text = render(result, fmt or "table", args.lang)
     if args.output:
         write_atomic(args.output, text)
@@ -429,12 +441,15 @@ def _output_format(args: argparse.Namespace) -> str:
     from pathlib import Path
 
     from .errors import Issue, PolicyError
-    from .formatnames import EXTENSIONS
-    from .formatnames import OUTPUT_FORMATS as FORMATS
+    from .formatnames import DOCUMENT_FORMATS, EXTENSIONS, OUTPUT_FORMATS
     from .report.writers import output_target
+
+    FORMATS = OUTPUT_FORMATS + DOCUMENT_FORMATS
 
     given: str | None = args.format
     if args.output is None:
+        if given in DOCUMENT_FORMATS:
+            raise PolicyError([Issue(file="thidua", message=f"--format {given} writes a file: give -o FILE.{given}")])
         return given or "table"
     output_target(args.output)  # a folder or a device: refused now, not after the evaluation
     extension = Path(args.output).suffix.lower()

@@ -7,9 +7,13 @@ from __future__ import annotations
 #: text format and ``BINARY_FORMATS`` each file format (a test keeps them equal).
 OUTPUT_FORMATS: tuple[str, ...] = ("html", "json", "jsonl", "markdown", "table", "toml", "xlsx")
 
+#: Formats written as bytes to a file only (``-o``) by :mod:`thidua_rules.documents`, not by the writers.
+DOCUMENT_FORMATS: tuple[str, ...] = ("docx",)
+
 #: The output format an ``-o`` file's extension names (``thidua evaluate -o result.json``); a
 #: new format adds its extensions here.
 EXTENSIONS: dict[str, str] = {
+    ".docx": "docx",
     ".htm": "html",
     ".html": "html",
     ".json": "json",

@@ -306,6 +306,39 @@ class Person:
 
 
 @attrs.frozen(kw_only=True)
+class MeetingMember:
+    """A member of the council (thành viên hội đồng / cụm) at the meeting that voted."""
+
+    id: str
+    name: str
+    position: str = ""
+    unit: str | None = None         # a unit of the cluster the member represents
+    present: bool = True
+    written: str = ""               # an absent member's written opinion (ý kiến bằng văn bản)
+
+
+@attrs.frozen(kw_only=True)
+class Meeting:
+    """The facts of the council's meeting (biên bản họp), from the data's optional ``[meeting]``.
+
+    They are recorded in the documents only: no score, rank or decision reads them."""
+
+    date: str = ""                  # ISO date, YYYY-MM-DD
+    start: str = ""                 # HH:MM
+    end: str = ""                   # HH:MM
+    venue: str = ""
+    place: str = ""                 # the place name of the date line (địa danh)
+    chair: str | None = None        # member id
+    secretary: str | None = None    # member id
+    authority: str = ""             # the body above the cluster (cơ quan chủ quản)
+    recipient: str = ""             # to whom the proposal goes (kính gửi)
+    minutes_number: str = ""
+    proposal_number: str = ""
+    content: str = ""               # a summary of the proceedings
+    members: tuple[MeetingMember, ...] = ()
+
+
+@attrs.frozen(kw_only=True)
 class Cluster:
     """An emulation cluster (cụm / khối thi đua) and its year."""
 
@@ -323,6 +356,8 @@ class Cluster:
     people: tuple[Person, ...] = ()
     #: ``[plugin_data.<plugin>]`` sections, deeply read-only, keyed by plugin name.
     plugin_data: Mapping[str, Any] = attrs.field(factory=frozen_mapping)
+    #: the meeting's facts (``[meeting]``), for the documents only; None when not given
+    meeting: Meeting | None = None
 
 
 @attrs.frozen(kw_only=True)

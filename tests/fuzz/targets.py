@@ -99,6 +99,10 @@ _DATA = [
     Target("examples/cum8-2022/members.csv", "csv",
            _pair("policies/cum8-2022-members.toml", "examples/cum8-2022/units-members.toml", "cuc-cntt", None,
                  *MEMBERS)),
+    Target("examples/cum8-2022/units-meeting.toml", "toml", (  # [meeting], and the Word score sheet
+        Command(("validate", CUM8[0], "examples/cum8-2022/units-meeting.toml")),
+        Command(("evaluate", CUM8[0], "examples/cum8-2022/units-meeting.toml", "-f", "docx", "-o", "out/sheet.docx")),
+        Command(("explain", CUM8[0], "examples/cum8-2022/units-meeting.toml", "cuc-cntt")))),
     Target("examples/cum8-2022/units-members.toml", "toml",
            _pair("policies/cum8-2022-members.toml", "examples/cum8-2022/units-members.toml", "cuc-cntt", None,
                  *MEMBERS)),

@@ -1,0 +1,72 @@
+"""The legal basis (căn cứ) of a proposal, read from the titles' ``source`` and the catalogue.
+
+A title's basis is its own ``source``; a title that gives none takes the ``source`` of the
+catalogue title with the same id (``src/thidua_rules/catalogue``). Nothing is typed in a
+template. The research marks of the sources (``[V]``, ``[S]``, ``[U: …]``) and English remarks
+in parentheses are left out of the documents, and the abbreviations of the catalogue are written
+out in full.
+"""
+
+from __future__ import annotations
+
+import re
+import tomllib
+from collections.abc import Iterable, Mapping
+from functools import cache
+from importlib import resources
+
+#: The abbreviations the catalogue's sources use (see the catalogue's header and domain.md §0),
+#: in the order a proposal cites them: laws, then decrees (newest first), then circulars.
+DOCUMENTS: tuple[tuple[str, str], ...] = (
+    ("Law2022", "Luật Thi đua, khen thưởng số 06/2022/QH15 ngày 15/6/2022"),
+    ("Law2003", "Luật Thi đua, khen thưởng năm 2003 (sửa đổi, bổ sung năm 2005, 2013)"),
+    ("ND152", "Nghị định số 152/2025/NĐ-CP ngày 14/6/2025 của Chính phủ"),
+    ("ND98", "Nghị định số 98/2023/NĐ-CP ngày 31/12/2023 của Chính phủ"),
+    ("ND91", "Nghị định số 91/2017/NĐ-CP ngày 31/7/2017 của Chính phủ"),
+    ("TT12-BCA", "Thông tư số 12/2019/TT-BCA ngày 29/5/2019 của Bộ trưởng Bộ Công an"),
+)
+_CATALOGUE_FILES = ("law2022.toml", "law2022-people.toml")
+_MARK = re.compile(r"\s*\[[^\[\]]*\]")
+_REMARK = re.compile(r"\s*\([^()]*\)")
+_ARTICLE = re.compile(r"\bArt\.\s*")
+_CLAUSE = re.compile(r"\bk(\d+)\b")
+
+
+@cache
+def catalogue_sources() -> Mapping[str, str]:
+    """Title id → ``source`` of the packaged catalogue (unit and person titles)."""
+    found: dict[str, str] = {}
+    folder = resources.files("thidua_rules").joinpath("catalogue")
+    for name in _CATALOGUE_FILES:
+        data = tomllib.loads(folder.joinpath(name).read_text(encoding="utf-8"))
+        titles = list(data.get("titles", [])) + list(data.get("people", {}).get("titles", []))
+        for title in titles:
+            if isinstance(title.get("source"), str):
+                found.setdefault(title["id"], title["source"])
+    return found
+
+
+def plain_basis(source: str) -> str:
+    """``Law2022 Art. 26 k1 [S]; ND98 Art. 30 k7 (votes) [V]`` → ``Luật … Điều 26 khoản 1; Nghị định … Điều 30 khoản 7``."""
+    text = source
+    while (cleaner := _MARK.sub("", text)) != text:  # marks nest: [U: as in Law2003 Art. 28 k2 [V]]
+        text = cleaner
+    while (cleaner := _REMARK.sub("", text)) != text:
+        text = cleaner
+    text = _CLAUSE.sub(r"khoản \1", _ARTICLE.sub("Điều ", text))
+    for short, full in DOCUMENTS:
+        text = re.sub(rf"\b{re.escape(short)}\b", full, text)
+    return "; ".join(part.strip() for part in text.split(";") if part.strip())
+
+
+def title_basis(title_id: str, source: str) -> str:
+    """The basis of one title: its own source, else the catalogue's, in plain words ('' if none)."""
+    raw = source or catalogue_sources().get(title_id, "")
+    return plain_basis(raw) if raw else ""
+
+
+def documents_cited(bases: Iterable[str]) -> tuple[str, ...]:
+    """The documents the bases cite, laws first (the order of :data:`DOCUMENTS`): the proposal's
+    "Căn cứ" lines."""
+    text = "\n".join(bases)
+    return tuple(full for _short, full in DOCUMENTS if full in text)
