@@ -33,7 +33,7 @@ class Program:
         hit = plans.get(kind, _MISSING)
         if hit is _MISSING:
             hit = plans[kind] = build(policy)
-        return hit  # type: ignore[no-any-return]
+        return hit
 
     def __repr__(self) -> str:
         return f"<Program: {len(self._plans)} plans>"
@@ -41,4 +41,4 @@ class Program:
 
 def plan_for(kind: str, policy: Any, build: Callable[[Any], T]) -> T:
     """The plan of ``kind`` for ``policy`` (from the policy's :class:`Program`)."""
-    return policy.program.plan(kind, policy, build)  # type: ignore[no-any-return]
+    return policy.program.plan(kind, policy, build)
