@@ -18,6 +18,20 @@ from contextlib import contextmanager
 import pytest
 
 
+def fresh_plans(monkeypatch) -> None:
+    """Plans asked for under the patch are built under it and forgotten after it: each policy's
+    :class:`~thidua_rules.plans.Program` keeps them apart, under a key of this patch's own, from
+    the plans it made before (and will use again after)."""
+    from thidua_rules import plans
+
+    own, original = object(), plans.Program.plan
+
+    def plan(self, kind, policy, build):
+        return original(self, (own, kind), policy, build)
+
+    monkeypatch.setattr(plans.Program, "plan", plan)
+
+
 def _document_unit_line(policy, unit):
     """The ``unit`` record as the compact encoding of the JSON document's unit entry."""
     from thidua_rules.report.document import _unit

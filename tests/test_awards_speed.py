@@ -129,10 +129,12 @@ def reference_rank(scores, keys):
 
 def straightforward(monkeypatch):
     """Every title check through ``_run_check`` on a view, nothing shared; the reference ranking."""
-    from thidua_rules import awards, engine, plans
+    from thidua_rules import awards, engine
+
+    from .straightforward import fresh_plans
 
     monkeypatch.setattr(awards, "_BUILTIN", frozenset())
-    monkeypatch.setattr(plans, "_CACHE", {})  # plans built under the patch, then forgotten
+    fresh_plans(monkeypatch)  # plans built under the patch, then forgotten
     monkeypatch.setattr(engine, "rank_cluster", reference_rank)
 
 

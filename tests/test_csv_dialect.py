@@ -12,7 +12,7 @@ from decimal import Decimal
 import pytest
 import tomli_w
 
-from thidua_rules import evaluate, load_policy, parse_data, plans, render
+from thidua_rules import evaluate, load_policy, parse_data, render
 from thidua_rules.errors import PolicyError
 from thidua_rules.loader.rows import csv_delimiter
 from thidua_rules.stream import evaluate_stream
@@ -25,13 +25,6 @@ COLUMNS = ["cluster", "id", "name", "targets_assigned", "targets_done", "ad_hoc_
            "advisory_adopted", "joint_activities", "party_rating", "members", "members_completed",
            "members_advanced", "emulation_fighters", "ad_hoc_commendations", "members_disciplined",
            "inspection_findings"]
-
-
-@pytest.fixture(autouse=True)
-def _own_plans(monkeypatch):
-    """Plans made here are forgotten after each test: the per-policy cache is emptied when it
-    grows, and a test elsewhere counts on its plans being kept (test_loader_speed)."""
-    monkeypatch.setattr(plans, "_CACHE", {})
 
 
 def _example_units() -> list[dict[str, object]]:

@@ -123,10 +123,12 @@ def _straightforward_loading(monkeypatch):
 
 def _straightforward_checks(monkeypatch):
     """Every title check through ``_run_check`` (context, shape check, copied ``seen``)."""
-    from thidua_rules import awards, plans
+    from thidua_rules import awards
+
+    from .straightforward import fresh_plans
 
     monkeypatch.setattr(awards, "_BUILTIN", frozenset())
-    monkeypatch.setattr(plans, "_CACHE", {})  # plans built under the patch, then forgotten
+    fresh_plans(monkeypatch)  # plans built under the patch, then forgotten
 
 
 def test_loading_and_checks_fast_paths_give_the_same_bytes(example_policy, monkeypatch):

@@ -373,3 +373,46 @@ def test_cluster_text_with_every_section():
     variants += [attrs.evolve(base, leader=unit), attrs.evolve(base, deputy=unit, name="Cụm \"đ\""), base]
     for cluster in variants:
         assert digest.canonical_cluster_text(cluster) == digest.canonical_cluster_json(cluster)
+
+
+def test_new_good_cells_take_the_usual_path(monkeypatch):
+    """Data whose cells were never seen (distinct figures, a fresh policy) is built by the
+    generated ``values_at`` converting each new cell, not unit by unit through the long check,
+    and gives the straightforward loader's dataset and digest; a new bad cell is still worded."""
+    text = (ROOT / "benchmarks" / "peer_twelve.toml").read_bytes()
+    sys.path.insert(0, str(ROOT / "benchmarks"))
+    import peers
+
+    rows = peers.twelve_rows(800)
+    out = io.StringIO()
+    writer = csv.DictWriter(out, fieldnames=list(rows[0]), lineterminator="\n")
+    writer.writeheader()
+    writer.writerows(rows)
+    data = out.getvalue().encode("utf-8")
+    policy = parse_policy(text, file="p.toml")
+    long_checks = []
+    original = data_module.DataChecker.unit
+
+    def counted(self, *args, **kwargs):
+        long_checks.append(args)
+        return original(self, *args, **kwargs)
+
+    with monkeypatch.context() as m:
+        m.setattr(data_module.DataChecker, "unit", counted)
+        fast = loaded(data, policy)
+    assert long_checks == []
+    with monkeypatch.context() as m:
+        straightforward(m)
+        slow = loaded(data, parse_policy(text, file="p.toml"))
+    assert fast == slow and fast.sha256 == slow.sha256 and exactly(fast) == exactly(slow)
+    values_of = data_module._values_maker(policy, True)
+    item = {k: str(v) for k, v in rows[0].items() if k not in ("cluster", "id", "name")}
+    assert values_of({**item, "budget_spent": "98765432101"})["budget_spent"] == Decimal(98765432101)
+    with pytest.raises(KeyError):
+        values_of({**item, "budget_spent": "98765432101.5"})  # an integer input: worded by the long check
+    bad = data.replace(f",{rows[5]['budget_spent']},".encode(), b",12x3,", 1)
+    with monkeypatch.context() as m:
+        straightforward(m)
+        expected = loaded(bad, parse_policy(text, file="p.toml"))
+    assert isinstance(expected, list) and expected
+    assert loaded(bad, parse_policy(text, file="p.toml")) == expected

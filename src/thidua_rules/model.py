@@ -10,6 +10,8 @@ from typing import TYPE_CHECKING, Any, TypeVar, overload
 
 import attrs
 
+from .plans import Program
+
 if TYPE_CHECKING:
     from .expressions import CompiledExpression
 
@@ -67,6 +69,8 @@ class People:
 
     inputs: tuple[InputField, ...]
     titles: tuple[Title, ...]
+    #: The award plans of these titles (the members' titles are decided as a policy's are).
+    program: Program = attrs.field(init=False, factory=Program, eq=False, repr=False)
 
 
 @attrs.frozen(kw_only=True)
@@ -229,6 +233,9 @@ class Policy:
     plugin_config: Mapping[str, Any] = attrs.field(factory=frozen_mapping)
     #: Calls the run-time hooks of the loaded plugins (``thidua_rules.plugins.PluginRuntime``).
     runtime: Any = attrs.field(default=None, eq=False, repr=False)
+    #: Every plan derived from this policy (generated functions, remembered texts and cells),
+    #: made with it and kept as long as it lives (:mod:`thidua_rules.plans`).
+    program: Program = attrs.field(init=False, factory=Program, eq=False, repr=False)
 
     def input(self, field_id: str) -> InputField:
         return next(f for f in self.inputs if f.id == field_id)

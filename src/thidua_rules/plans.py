@@ -1,39 +1,44 @@
-"""Per-policy plans: work derived once from a compiled policy and reused for every unit."""
+"""Per-policy plans: work derived once from a compiled policy and reused for every unit.
+
+Each :class:`~thidua_rules.model.Policy` holds one :class:`Program` (its ``program`` field, made
+with the policy by ``load_policy``, never compared nor shown), and the program holds every plan
+made for that policy: the scoring kernel, the award steps, the loader's field plans and
+remembered cells, the document's formatting, the generated unit-record writer and what it
+remembers. A plan lives exactly as long as its policy; nothing is kept in a module global or
+keyed by ``id()``, so a new policy can never meet a gone one's plans, and a policy in use keeps
+its own however many others come and go. A policy made by ``attrs.evolve`` gets a new, empty
+program (the field is not an ``__init__`` argument).
+"""
 
 from __future__ import annotations
 
-import weakref
 from collections.abc import Callable
 from typing import Any, TypeVar
 
 T = TypeVar("T")
+_MISSING = object()
 
-#: (kind, id(policy)) → (weak reference to the policy, plan), least recently used first. The
-#: reference tells a policy from a new object that got a freed one's id, and its callback drops
-#: the entry when the policy goes; a plan that holds its policy keeps it, so the cache is also
-#: bounded, and the least recently used plan goes first: a policy in use keeps its plans (its
-#: remembered cells among them) however many others come and go.
-_CACHE: dict[tuple[str, int], tuple[weakref.ref[Any], Any]] = {}
-_LIMIT = 64
+
+class Program:
+    """The plans of one policy, each built the first time it is asked for."""
+
+    __slots__ = ("__weakref__", "_plans")
+
+    def __init__(self) -> None:
+        self._plans: dict[Any, Any] = {}
+
+    def plan(self, kind: str, policy: Any, build: Callable[[Any], T]) -> T:
+        """The plan of ``kind``, built by ``build(policy)`` the first time."""
+        plans = self._plans
+        hit = plans.get(kind, _MISSING)
+        if hit is _MISSING:
+            hit = plans[kind] = build(policy)
+        return hit
+
+    def __repr__(self) -> str:
+        return f"<Program: {len(self._plans)} plans>"
 
 
 def plan_for(kind: str, policy: Any, build: Callable[[Any], T]) -> T:
-    """The plan of ``kind`` for ``policy``, built by ``build(policy)`` the first time."""
-    key = (kind, id(policy))
-    hit = _CACHE.pop(key, None)
-    if hit is None or hit[0]() is not policy:
-        while len(_CACHE) >= _LIMIT:
-            del _CACHE[next(iter(_CACHE))]
-        hit = (weakref.ref(policy, _forgetter(_CACHE, key)), build(policy))
-    _CACHE[key] = hit  # (again) the most recently used
-    return hit[1]
-
-
-def _forgetter(cache: dict[tuple[str, int], Any], key: tuple[str, int]) -> Callable[[weakref.ref[Any]], None]:
-    """The callback that drops ``key``'s entry from ``cache`` once its policy is gone. The cache
-    is bound here, not looked up as a module global, which is None while the interpreter exits."""
-
-    def forget(_ref: weakref.ref[Any]) -> None:
-        cache.pop(key, None)
-
-    return forget
+    """The plan of ``kind`` for ``policy`` (from the policy's :class:`Program`)."""
+    return policy.program.plan(kind, policy, build)

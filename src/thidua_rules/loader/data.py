@@ -486,7 +486,7 @@ class DataChecker:
                     if unit_id in ids and unit_id not in unit_ids:
                         try:
                             values = values_at(cells)
-                        except KeyError:  # a cell not known
+                        except KeyError:  # a cell with a problem
                             values = None
                         if values is not None and (not checks or self.checks_hold(values, year)):
                             unit_ids.add(unit_id)
@@ -504,7 +504,7 @@ class DataChecker:
                         and len(item) == width + ("name" in item) + (LINE in item)):
                     try:
                         values = values_of(item)
-                    except (KeyError, TypeError):  # an input missing, a cell not known (or unhashable)
+                    except (KeyError, TypeError):  # an input missing, a cell with a problem (or unhashable)
                         values = None
                     if values is not None and (not checks or self.checks_hold(values, year)):
                         unit_ids.add(unit_id)
@@ -987,11 +987,14 @@ def _remembering(converter: Any, known: dict[str, Value]) -> Any:
 
 
 def _values_maker(policy: Policy, text_values: bool | str, header: tuple[str, ...] | None = None) -> Any:
-    """``values_of(item)``: ``{k: cells[k][item[k]] for k in sorted(cells)}`` for the known
-    cells of the inputs typed in the data (``_LoadPlan.cells``, which the converters keep
-    adding to), as one generated dict display in sorted key order; it raises ``KeyError`` for
-    an input missing from ``item`` or a cell not known (``TypeError`` for an unhashable one).
-    ``None`` when there are no such inputs.
+    """``values_of(item)``: ``{k: good(k, item[k]) for k in sorted(cells)}`` for the inputs
+    typed in the data, as one generated dict display in sorted key order, where ``good`` is the
+    cell's value when it is a known good cell (``_LoadPlan.cells``, which the converters keep
+    adding to) and otherwise the value its converter gives it without a problem, so that data
+    whose every cell is new (distinct figures) takes this path too; it raises ``KeyError`` for
+    an input missing from ``item`` or a cell its converter finds a problem in (``TypeError`` for
+    an unhashable one), which :meth:`DataChecker.unit` then words. ``None`` when there are no
+    such inputs.
 
     With ``header`` (a CSV file's columns, naming each input once): ``values_at(row)``, the
     same for the row's cells, ``values_of`` of ``dict(zip(header, row))``.
@@ -1008,11 +1011,12 @@ def _values_maker(policy: Policy, text_values: bool | str, header: tuple[str, ..
         parts = []
         for i, key_name in enumerate(sorted(cells)):
             names[f"K{i}"], names[f"C{i}"] = key_name, cells[key_name]
+            names[f"G{i}"] = _good_value(plan.converters[key_name])
             if header is None:
-                parts.append(f"K{i}: C{i}[item[K{i}]]")
+                parts.append(f"K{i}: C{i}[v{i}] if (v{i} := item[K{i}]) in C{i} else G{i}(v{i})")
             else:
                 names[f"A{i}"] = header.index(key_name)
-                parts.append(f"K{i}: C{i}[row[A{i}]]")
+                parts.append(f"K{i}: C{i}[v{i}] if (v{i} := row[A{i}]) in C{i} else G{i}(v{i})")
         if parts:  # (too many inputs to compile: None, the loop instead)
             source = (f"def values_of({'item' if header is None else 'row'}):\n"
                       f"    return {{{', '.join(parts)}}}\n")
@@ -1024,6 +1028,19 @@ def _values_maker(policy: Policy, text_values: bool | str, header: tuple[str, ..
                 plan.values_at.clear()
             plan.values_at[header] = made
     return made or None
+
+
+def _good_value(converter: Any) -> Any:
+    """``raw`` → its value from ``converter`` (which remembers a good cell text while it has
+    room), or ``KeyError`` when the converter finds a problem in it."""
+
+    def good(raw: Any) -> Value:
+        value, problem = converter(raw)
+        if problem:
+            raise KeyError(raw)
+        return value
+
+    return good
 
 
 #: The plan of each kind of file (``text_values``): a decimal-comma file's cells are remembered

@@ -1,91 +1,42 @@
-"""Canonical JSON text, fast: the bytes of ``json.dumps(doc, sort_keys=True, ensure_ascii=False,
-indent=2)`` and of its compact form, without the standard library's generator-based encoder."""
+"""Canonical JSON text, the one encoder of every JSON result: orjson, giving the bytes of
+``json.dumps(doc, ensure_ascii=False, sort_keys=True, indent=2)`` and of its compact form.
+
+The result formats are pinned to what the standard library writes (the golden files were made
+by it): keys sorted by code point, UTF-8 text with only ``"``, ``\\`` and the control characters
+escaped (``\\n``, ``\\t``… and ``\\u00XX`` in lower case), two-space indent with ``", "`` →
+``","`` and ``": "`` as ``json.dumps(indent=2)`` has them, ``{}`` / ``[]`` for empty
+containers. orjson writes exactly that for the values documents hold (dicts with string keys,
+lists, tuples, strings, ints, booleans, None: decimals, floats and every other kind of value
+are text by then, see :func:`.document.value`); ``tests/test_jsontext.py`` checks it against
+``json.dumps`` on every code point and on whole documents. A value orjson refuses (an int
+outside 64 bits, nesting past its 255 levels, a non-string key, a lone surrogate) is written by
+``json.dumps``, the format's definition, so such a value still prints as it always did.
+"""
 
 from __future__ import annotations
 
 import json
-from json.encoder import encode_basestring  # C accelerated
 from typing import Any
 
-#: One canonical JSON object per line (``--format jsonl``): sorted keys, no spaces, UTF-8 text.
-_COMPACT = json.JSONEncoder(ensure_ascii=False, sort_keys=True, separators=(",", ":"))
-_INDENTS = ["\n" + "  " * level for level in range(64)]
+import orjson
+
+_SORTED = orjson.OPT_SORT_KEYS
+_INDENTED = orjson.OPT_SORT_KEYS | orjson.OPT_INDENT_2
+_dumps = orjson.dumps
 
 
 def compact(doc: Any) -> str:
-    """``json.dumps(doc, ensure_ascii=False, sort_keys=True, separators=(",", ":"))`` (C encoder)."""
-    return _COMPACT.encode(doc)
+    """``json.dumps(doc, ensure_ascii=False, sort_keys=True, separators=(",", ":"))``: one
+    canonical JSON object per line of ``--format jsonl``."""
+    try:
+        return _dumps(doc, option=_SORTED).decode()
+    except TypeError:  # orjson.JSONEncodeError: a value it does not write (see the module)
+        return json.dumps(doc, ensure_ascii=False, sort_keys=True, separators=(",", ":"))
 
 
 def indented(doc: Any) -> str:
-    """Exactly ``json.dumps(doc, ensure_ascii=False, sort_keys=True, indent=2)``.
-
-    The standard library only uses its C encoder without ``indent``; this plain recursive writer
-    is several times faster than its pure-Python fallback. Documents hold only dicts with string
-    keys, lists, strings, ints, booleans and None; anything else falls back to ``json.dumps``.
-    """
-    parts: list[str] = []
-    append = parts.append
-    scalar = _scalar
-
-    def write(o: Any, level: int) -> None:
-        kind = type(o)
-        if kind is dict:
-            if not o:
-                append("{}")
-                return
-            inner = _INDENTS[level + 1]
-            first = True
-            for key in sorted(o):
-                if type(key) is not str:
-                    raise _Unsupported
-                append(("{" if first else ",") + inner + encode_basestring(key) + ": ")
-                first = False
-                value = o[key]
-                text = scalar.get(type(value))
-                if text is not None:
-                    append(text(value))
-                else:
-                    write(value, level + 1)
-            append(_INDENTS[level] + "}")
-        elif kind is list or kind is tuple:
-            if not o:
-                append("[]")
-                return
-            inner = _INDENTS[level + 1]
-            first = True
-            for value in o:
-                append(("[" if first else ",") + inner)
-                first = False
-                text = scalar.get(type(value))
-                if text is not None:
-                    append(text(value))
-                else:
-                    write(value, level + 1)
-            append(_INDENTS[level] + "]")
-        else:
-            text = scalar.get(kind)
-            if text is None:
-                raise _Unsupported
-            append(text(o))
-
+    """``json.dumps(doc, ensure_ascii=False, sort_keys=True, indent=2)``."""
     try:
-        write(doc, 0)
-    except (_Unsupported, IndexError):  # an exotic value or nesting deeper than 63 levels
+        return _dumps(doc, option=_INDENTED).decode()
+    except TypeError:  # orjson.JSONEncodeError: a value it does not write (see the module)
         return json.dumps(doc, ensure_ascii=False, sort_keys=True, indent=2)
-    return "".join(parts)
-
-
-class _Unsupported(Exception):
-    pass
-
-
-def _bool(value: bool) -> str:
-    return "true" if value else "false"
-
-
-def _null(_value: None) -> str:
-    return "null"
-
-
-_scalar: dict[type, Any] = {str: encode_basestring, int: int.__repr__, bool: _bool, type(None): _null}

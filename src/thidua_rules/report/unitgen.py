@@ -269,7 +269,7 @@ def build_writer(policy: Policy, plan: Any, loop: Callable[[Any], str],
     src.names.update(
         LOOP=loop, PLAN=plan, F=plan.doc.fmt, FT=plan.doc.fmt_texts, FM=plan.doc.fmt, ENC=enc, EB=encode_basestring,
         CT=helpers["criterion_text"], AT=helpers["adjustment_text"], BT=helpers["band_text"],
-        TITLE=helpers["title"], BY_OBJECT=helpers["by_object"], KEEP=helpers["keep"],
+        TITLE=plan.title, BY_OBJECT=plan.by_object, KEEP=helpers["keep"],
         ZK=helpers["zero_key"], int_repr=int.__repr__, PROPOSED={},
         BANDS={b: helpers["band_text"](plan, b, (), ()) for b in band_ids}, UB={b: enc(b) for b in band_ids},
         JT="true", JF="false", JNULL="null", QT='"', COMMA=",",

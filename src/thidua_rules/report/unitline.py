@@ -121,6 +121,12 @@ class _LinePlan:
         # Formula adjustments likewise: the formula's and the condition's names, and ``year``.
         self.bonus_memo = tuple(_adjustment_memo(a) for a in policy.bonuses)
         self.deduction_memo = tuple(_adjustment_memo(a) for a in policy.deductions)
+        #: The text of a title or check outcome by the outcome object (:func:`_title`), and
+        #: check texts by what they are made of (:func:`_check`): this policy's own memories.
+        self.by_object: dict[int, tuple[Any, str]] = {}
+        self.check_texts: dict[tuple[Any, ...], str] = {}
+        #: A title outcome's text (what generated writers call).
+        self.title = partial(_title, self)
 
 
 #: A remembered text's names (without ``year``, which every key ends with), the getter of its key
@@ -261,12 +267,12 @@ def _bool_text(v: Any) -> str:
     return _BOOL[v] if type(v) is bool else _enc(v)
 
 
-def _check(c: Any) -> str:
-    hit = _BY_OBJECT.get(id(c))
+def _check(plan: _LinePlan, c: Any) -> str:
+    hit = plan.by_object.get(id(c))
     if hit is not None and hit[0] is c:
         return hit[1]
     key = _check_key(c)
-    text = None if key is None else _CHECK_TEXTS.get(key)
+    text = None if key is None else plan.check_texts.get(key)
     if text is None:
         plugin = "" if c.plugin.startswith("thidua_rules.") else f',"plugin":{_enc(c.plugin)}'
         reason = c.reason
@@ -275,8 +281,8 @@ def _check(c: Any) -> str:
         text = (f'{{"check":{_enc(c.check)},"code":{_enc(code["code"])},"params":{_enc(code["params"])},'
                 f'"passed":{_bool_text(c.passed)}{plugin},"reason":{reason},"seen":{_enc(c.seen)}}}')
         if key is not None:
-            _keep(_CHECK_TEXTS, key, text)
-    _remember(c, text)
+            _keep(plan.check_texts, key, text)
+    _remember(plan, c, text)
     return text
 
 
@@ -317,13 +323,11 @@ def _check_key(c: Any) -> tuple[Any, ...] | None:
     return tuple(key)
 
 
-#: Check texts by what they are made of: most checks are made per unit, but many units' checks
-#: read alike (a ``requires`` met, a condition on a count failed at the same value).
-_CHECK_TEXTS: dict[tuple[Any, ...], str] = {}
-
-
-def _title(outcome: Any) -> str:
-    hit = _BY_OBJECT.get(id(outcome))
+def _title(plan: _LinePlan, outcome: Any) -> str:
+    """A title outcome's text. Check texts are remembered by what they are made of: most checks
+    are made per unit, but many units' checks read alike (a ``requires`` met, a condition on a
+    count failed at the same value)."""
+    hit = plan.by_object.get(id(outcome))
     if hit is not None and hit[0] is outcome:
         return hit[1]
     quota = ""
@@ -331,21 +335,18 @@ def _title(outcome: Any) -> str:
         runoff = "" if outcome.runoff_yes is None else f',"runoff_yes":{_enc(outcome.runoff_yes)}'
         quota = (f',"quota":{{"limit":{_enc(outcome.quota_limit)},"place":{_enc(outcome.place)},'
                  f'"raw":{_enc(figure(outcome.quota_raw or Decimal(0)))}{runoff}}}')
-    checks = ",".join([_check(c) for c in outcome.checks])
+    checks = ",".join([_check(plan, c) for c in outcome.checks])
     text = f'{{"checks":[{checks}],"id":{_enc(outcome.title)}{quota},"status":{_enc(outcome.status)}}}'
-    _remember(outcome, text)
+    _remember(plan, outcome, text)
     return text
 
 
-#: The text of a title or check outcome, by the outcome object: awards give one shared outcome
-#: to every unit in the same state (a failed ``requires``, say), whose text is then made once.
-#: Outcomes are frozen, so an object's text never changes; the entry holds the object, so its
-#: id cannot be reused by another object while the entry lives.
-_BY_OBJECT: dict[int, tuple[Any, str]] = {}
-
-
-def _remember(outcome: Any, text: str) -> None:
-    _keep(_BY_OBJECT, id(outcome), (outcome, text), limit=4096)
+def _remember(plan: _LinePlan, outcome: Any, text: str) -> None:
+    """Remember an outcome's text by the outcome object: awards give one shared outcome to every
+    unit in the same state (a failed ``requires``, say), whose text is then made once. Outcomes
+    are frozen, so an object's text never changes; the entry holds the object, so its id cannot
+    be reused by another object while the entry lives."""
+    _keep(plan.by_object, id(outcome), (outcome, text), limit=4096)
 
 
 def unit_line(policy: Policy, unit: UnitResult) -> str:
@@ -374,7 +375,7 @@ def unit_line_loop(policy: Policy, unit: UnitResult) -> str:
         f'{{"capped":{_bool_text(capped)},"id":{encode_basestring(g_id)}{max_score}{f(g_score)}","sum":"{f(g_sum)}"}}'
         for max_score, (g_id, g_sum, g_score, capped) in zip(plan.groups, score.group_rows, strict=True)])
     placed = unit.placed
-    titles = ",".join([_title(outcome) for outcome in unit.titles])
+    titles = ",".join([_title(plan, outcome) for outcome in unit.titles])
     derived = ""
     if score.derived:
         derived = ',"derived":' + compact([{"input": d.input, "plugin": d.plugin, "value": value(d.value)}
@@ -403,6 +404,6 @@ def unit_line_loop(policy: Policy, unit: UnitResult) -> str:
 #: they leave to the straightforward code (see :func:`.unitgen.build_writer`).
 _WRITER_HELPERS = MappingProxyType({
     "enc": _enc, "criterion_text": _criterion_text, "adjustment_text": _adjustment_text,
-    "band_text": _band_text, "title": _title, "by_object": _BY_OBJECT, "keep": _keep,
+    "band_text": _band_text, "keep": _keep,
     "zero_key": _zero_key, "plain_texts": _PLAIN_TEXTS, "plain": _plain_cached,
 })

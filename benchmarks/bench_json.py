@@ -1,0 +1,93 @@
+"""Whole process: ``thidua evaluate POLICY units.csv --format json -o out.json`` on one cluster of
+20,000 units of the example policy (issue #11: the JSON writer). Also a script, which prints min
+and median wall and CPU time of a few runs and the output's SHA-256 (the same before and after a change to the
+writer):
+
+    .venv/bin/python benchmarks/bench_json.py [--units N] [--rounds R]
+
+Under ``--benchmark-disable`` (CI) the run is once, at 1,000 units.
+"""
+
+from __future__ import annotations
+
+import argparse
+import csv
+import hashlib
+import io
+import resource
+import statistics
+import subprocess
+import sys
+import time
+from pathlib import Path
+from typing import Any
+
+import pytest
+from generate import FIELDS, make_rows
+
+ROOT = Path(__file__).resolve().parent.parent
+POLICY = ROOT / "policies" / "cum8-2022.toml"
+UNITS = 20_000
+
+
+def one_cluster_csv(units: int) -> bytes:
+    """``units`` seeded units of the example policy, all in one cluster."""
+    out = io.StringIO()
+    writer = csv.DictWriter(out, fieldnames=FIELDS, lineterminator="\n")
+    writer.writeheader()
+    for row in make_rows(units):
+        writer.writerow({**row, "cluster": "cum000001"})
+    return out.getvalue().encode("utf-8")
+
+
+def _command(data: Path, out: Path) -> list[str]:
+    return [sys.executable, "-m", "thidua_rules", "evaluate", str(POLICY), str(data), "--format", "json",
+            "-o", str(out)]
+
+
+def _run(data: Path, out: Path) -> tuple[float, float]:
+    """Wall time and CPU time (user + system) of one run of the command."""
+    before = resource.getrusage(resource.RUSAGE_CHILDREN)
+    start = time.perf_counter()
+    subprocess.run(_command(data, out), check=True)
+    wall = time.perf_counter() - start
+    after = resource.getrusage(resource.RUSAGE_CHILDREN)
+    return wall, after.ru_utime + after.ru_stime - before.ru_utime - before.ru_stime
+
+
+@pytest.fixture(scope="module")
+def files(tmp_path_factory: Any, request: Any) -> tuple[Path, Path]:
+    units = 1_000 if request.config.getoption("benchmark_disable") else UNITS
+    folder = tmp_path_factory.mktemp("json")
+    data = folder / "units.csv"
+    data.write_bytes(one_cluster_csv(units))
+    return data, folder / "out.json"
+
+
+def test_bench_json_whole_process(benchmark: Any, files: tuple[Path, Path]) -> None:
+    """The whole command; the output is a JSON document of every unit."""
+    data, out = files
+    benchmark.pedantic(subprocess.run, args=(_command(data, out),), kwargs={"check": True}, rounds=3,
+                       warmup_rounds=0)
+    assert out.read_bytes().startswith(b'{\n  "clusters": [\n')
+
+
+def main() -> None:
+    parser = argparse.ArgumentParser()
+    parser.add_argument("--units", type=int, default=UNITS)
+    parser.add_argument("--rounds", type=int, default=3)
+    parser.add_argument("--folder", default="/tmp")
+    args = parser.parse_args()
+    folder = Path(args.folder)
+    data, out = folder / f"thidua-json-{args.units}.csv", folder / f"thidua-json-{args.units}.json"
+    data.write_bytes(one_cluster_csv(args.units))
+    runs = [_run(data, out) for _ in range(args.rounds)]
+    wall, cpu = [w for w, _ in runs], [c for _, c in runs]
+    digest = hashlib.sha256(out.read_bytes()).hexdigest()
+    print(f"{args.units} units, one cluster, --format json ({args.rounds} runs): wall min {min(wall):.2f} s, "
+          f"median {statistics.median(wall):.2f} s; CPU min {min(cpu):.2f} s, median {statistics.median(cpu):.2f} s; "
+          f"{out.stat().st_size} bytes, sha256 {digest}")
+
+
+if __name__ == "__main__":
+    main()
