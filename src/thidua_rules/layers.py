@@ -89,6 +89,10 @@ def apply_layers(policy: Policy, scores: Sequence[LayerScore], criterion_id: str
     issues: list[Issue] = []
     current = computed
     points = next(c.points for c in policy.criteria if c.id == criterion_id)
+
+    def shown(value: Decimal) -> str:
+        return toml_value(round_half_up(value, policy.precision))
+
     for layer in policy.layers:
         entries = tuple(s for s in scores if s.layer == layer.id)
         if not entries:
@@ -103,7 +107,7 @@ def apply_layers(policy: Policy, scores: Sequence[LayerScore], criterion_id: str
                 issues.append(Issue(
                     file=entry.file, path=entry.path,
                     message=f"missing 'reason': layer '{layer.id}' changes criterion '{criterion_id}' of "
-                            f"'{entry.unit}' from {toml_value(current)} to {toml_value(entry.score)}; "
+                            f"'{entry.unit}' from {shown(current)} to {shown(entry.score)}; "
                             "say why the score differs"))
         step = _change(policy, layer, entries, current)
         # A score is clamped to [0, points] like any criterion score (the data's are, already).

@@ -121,8 +121,8 @@ def check_scores(issues: Issues, path: str, items: Any, ids: set[str], policy: P
         layer = layers.get(layer_id)
         third = values.get("third", False)
         if layer is not None and third and (layer.reconcile is None or layer.reconcile.otherwise != "third"):
-            issues.add(f"{where}.third", f"layer '{layer_id}' takes no third scorer (its 'reconcile' rule "
-                       "has no otherwise = \"third\")")
+            issues.add(f"{where}.third", f"layer '{layer_id}' takes no third scorer (only a layer whose "
+                       "reconcile rule says otherwise = \"third\" does)")
             ok = False
         if layer is not None and layer.reconcile is not None and "scorer" not in values:
             issues.add(where, f"missing key 'scorer' (layer '{layer_id}' reconciles several scorers)")

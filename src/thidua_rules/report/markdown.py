@@ -7,6 +7,7 @@ from typing import Any
 from ..engine import Result
 from ..leadership import NOT_IN_ROTATION
 from .escape import formula_safe, md_cell, md_code, md_text
+from .layerstext import layer_lines_vi
 
 STATUS_VI = {
     "excluded": "không xét (đang trong thời hạn kỷ luật)",
@@ -61,6 +62,9 @@ def render_markdown(doc: dict[str, Any], result: Result) -> str:
                 if item["kind"] == "deferred":
                     which = ", ".join(title_name.get(t, t) for t in item["title"].split(",") if t) or "mọi danh hiệu"
                     out.append(f"- **Hoãn xét** ({md_text(which)}): {', '.join(who(u) for u in item['units'])} — {md_text(item['reason'])}")
+                elif item["kind"] == "score_undecided":  # the scorers of a layer disagree (docs/layers.md)
+                    out.append(f"- **Điểm tiêu chí {md_text(criterion_name[item['title']])}** chưa thống nhất: "
+                               f"{', '.join(who(u) for u in item['units'])} — {md_text(item['reason'])}")
                 else:
                     name = title_name.get(item["title"]) or person_title_name.get(item["title"], item["title"])
                     out.append(f"- **{md_text(name)}**: "
@@ -82,6 +86,7 @@ def render_markdown(doc: dict[str, Any], result: Result) -> str:
                     notes += f"; chưa làm tròn {c['raw']}, giới hạn trong [0, {c['points']}]"
                 out.append(f"| {md_cell(criterion_name[c['id']])} | {md_cell(c['points'])} | {md_cell(c['score'])} | {formula_safe(notes)} |")
             out.append("")
+            out += layer_lines_vi(policy, ex["criteria"])
             out.append(f"- Điểm các tiêu chí: {ex['score']}; điểm thưởng: {ex['bonus']['applied']}; "
                        f"điểm trừ: {ex['deduction']['applied']}; tổng: {u['total']}")
             band = band_name.get(u["band"], "—") if u["band"] else "không xếp loại"
