@@ -2,6 +2,7 @@
 
 from __future__ import annotations
 
+import re
 from decimal import Decimal
 from typing import Any
 
@@ -12,6 +13,8 @@ from ..model import LayerScore, Policy, Reconcile, ScoreLayer
 from ..tomlfmt import toml_value
 from . import keys as policy_keys
 from .common import Issues, check_id, item_path, take
+
+_SCORES_INDEX = re.compile(r"scores\[(\d+)\]")
 
 SCORE_KEYS = {
     "layer": ("str", True), "unit": ("str", True), "criterion": ("str", True), "score": ("number", True),
@@ -134,10 +137,19 @@ def check_scores(issues: Issues, path: str, items: Any, ids: set[str], policy: P
             groups.setdefault((layer_id, unit_id, criterion_id), []).append(record)
     order = {layer.id: n for n, layer in enumerate(policy.layers)}
     records = []
+    found = Issues(issues.file)
     for key in sorted(groups, key=lambda k: (k[1], order[k[0]], k[2])):
-        entries = _check_group(issues, layers[key[0]], groups[key])
+        entries = _check_group(found, layers[key[0]], groups[key])
         records.extend(sorted(entries, key=lambda e: (e.third, e.scorer)))
+    # The problems of several scores, in the order of the scores they name (document order).
+    issues.items.extend(sorted(found.items, key=lambda issue: _index(issue.path)))
     return tuple(records)
+
+
+def _index(path: str) -> int:
+    """The index of the ``[[scores]]`` entry a key path names (``scores[3](unit=…)`` → 3)."""
+    found = _SCORES_INDEX.findall(path)
+    return int(found[-1]) if found else 0
 
 
 def _check_group(issues: Issues, layer: ScoreLayer, entries: list[LayerScore]) -> list[LayerScore]:
