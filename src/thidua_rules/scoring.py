@@ -259,13 +259,13 @@ def score_unit(policy: Policy, unit: Unit, year: int,
 
 def score_units(policy: Policy, units: Sequence[Unit], year: int,
                 plugin_data: Mapping[str, Any] | None = None,
-                scores: Mapping[str, Sequence[LayerScore]] | None = None) -> list[UnitScore]:
+                layer_scores: Mapping[str, Sequence[LayerScore]] | None = None) -> list[UnitScore]:
     """:func:`score_unit` of each of ``units`` (one cluster's), the plan looked up once: by the
     kernel, or by the loops for a unit the kernel fails on (they name the rule) and for every
-    unit of a policy without a kernel. A unit with layered ``scores`` (per unit id) is scored
-    by the loops, which apply its layers; the problems of all such units are raised at once."""
-    if scores:
-        return _score_with_layers(policy, units, year, plugin_data, scores)
+    unit of a policy without a kernel. A unit with ``layer_scores`` (per unit id) is scored by
+    the loops, which apply its layers; the problems of all such units are raised at once."""
+    if layer_scores:
+        return _score_with_layers(policy, units, year, plugin_data, layer_scores)
     kernel = _plan(policy).kernel
     if kernel is None:
         return [score_unit_loops(policy, unit, year, plugin_data) for unit in units]
@@ -313,12 +313,12 @@ def _environment(unit: Unit, year: int) -> dict[str, Value]:
 
 def score_unit_loops(policy: Policy, unit: Unit, year: int,
                      plugin_data: Mapping[str, Any] | None = None,
-                     scores: Sequence[LayerScore] = ()) -> UnitScore:
+                     layer_scores: Sequence[LayerScore] = ()) -> UnitScore:
     """:func:`score_unit` the straightforward way, rule by rule, for every policy; with the
-    unit's layered ``scores``, each layered criterion's final score is the one its layers give
+    unit's ``layer_scores``, each layered criterion's final score is the one its layers give
     (before group caps, totals and bands), and a :class:`LayeredUnitScore` tells how."""
     plan = _plan(policy)
-    layered = UnitLayers(policy, scores) if scores else None
+    layered = UnitLayers(policy, layer_scores) if layer_scores else None
     env = _environment(unit, year)
     runtime = policy.runtime
     derived = runtime.derive(unit, env, plugin_data or {}) if runtime is not None and runtime.derivers else ()
@@ -411,14 +411,12 @@ def score_unit_loops(policy: Policy, unit: Unit, year: int,
             raise
         raise error from None
     env["band"] = band or ""
-    if layered is not None:
-        if layered.issues:
-            raise PolicyError(layered.issues)
-        return LayeredUnitScore(
-            unit=unit, criterion_rows=tuple(criteria), group_rows=tuple(groups), bonus_rows=bonuses,
-            deduction_rows=deductions, score=total_score, bonus_sum=bonus_sum, bonus=bonus,
-            deduction_sum=deduction_sum, deduction=deduction, total_raw=total_raw, total=total, band=band,
-            band_skipped=tuple(skipped), env=env, derived=derived, band_caps=caps, layers=tuple(layered.outcomes))
-    return _unit_score(unit, tuple(criteria), tuple(groups), bonuses, deductions, total_score, bonus_sum,
-                       bonus, deduction_sum, deduction, total_raw, total, band, tuple(skipped), env,
-                       derived, caps)
+    result = _unit_score(unit, tuple(criteria), tuple(groups), bonuses, deductions, total_score, bonus_sum,
+                         bonus, deduction_sum, deduction, total_raw, total, band, tuple(skipped), env,
+                         derived, caps)
+    if layered is None:
+        return result
+    if layered.issues:
+        raise PolicyError(layered.issues)
+    return LayeredUnitScore(**{f.name: getattr(result, f.name) for f in attrs.fields(UnitScore)},
+                            layers=tuple(layered.outcomes))
