@@ -170,3 +170,30 @@ def test_layered_result_is_deterministic(policy):
     second = render(evaluate(policy, load_data(DATA, policy)), "json")
     assert first == second
     assert load_data(DATA, policy).sha256 != load_data(PLAIN_DATA, policy).sha256
+
+
+def test_missing_reasons_of_every_cluster_are_reported_at_once(policy):
+    """Two clusters each with a change lacking its reason: both lines, in cluster order."""
+    import tomllib
+
+    raw = tomllib.loads(DATA.read_text(encoding="utf-8"), parse_float=str)
+
+    def cluster(suffix: str, drop_reason: int) -> dict:
+        text = json.dumps({**raw["cluster"], **{k: raw[k] for k in ("units", "scores")}}, ensure_ascii=False)
+        for unit in raw["units"]:
+            text = text.replace(f'"{unit["id"]}"', f'"{unit["id"]}{suffix}"')
+        body = json.loads(text)
+        body["id"] = f"cum8{suffix}"
+        del body["leader"], body["deputy"]
+        body["scores"][drop_reason]["reason"] = ""
+        return body
+
+    data = json.dumps({"clusters": [cluster("", 4), cluster("-b", 3)]}, ensure_ascii=False).encode()
+    with pytest.raises(PolicyError) as info:
+        evaluate(policy, parse_data(data, policy, file="data.json", format="json"))
+    assert info.value.lines() == [
+        "data.json: clusters[0](id=cum8).scores[4](unit=cuc-vt-cy): missing 'reason': layer 'kiem_tra_cheo' "
+        "changes criterion 'chi_tieu' of 'cuc-vt-cy' from 31.82 to 32.00; say why the score differs",
+        "data.json: clusters[1](id=cum8-b).scores[3](unit=cuc-vt-cy-b): missing 'reason': layer 'kiem_tra_cheo' "
+        "changes criterion 'chi_tieu' of 'cuc-vt-cy-b' from 31.82 to 31.00; say why the score differs",
+    ]

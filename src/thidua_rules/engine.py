@@ -12,6 +12,7 @@ import attrs
 from .awards import CouncilItem, TitleOutcome, award_cluster, proposer
 from .builtin.titles import implied_titles
 from .decimals import engine_context
+from .errors import PolicyError
 from .expressions import EvalContext
 from .layers import by_unit, council_reason
 from .leadership import LeadershipResult, choose_leadership
@@ -190,7 +191,15 @@ def evaluate(policy: Policy, data: Dataset) -> Result:
     embedding server's collector, and the objects it froze, are left alone).
     """
     with engine_context():
-        clusters = tuple(evaluate_cluster(policy, cluster) for cluster in data.clusters)
+        done, problems = [], []
+        for cluster in data.clusters:
+            try:
+                done.append(evaluate_cluster(policy, cluster))
+            except PolicyError as exc:  # a scoring layer's change without a reason: every cluster's at once
+                problems.extend(exc.issues)
+        if problems:
+            raise PolicyError(problems)
+        clusters = tuple(done)
     return Result(
         engine_version=engine_version(), policy=policy, data_file=data.file,
         data_sha256=data.sha256, plugins=policy.plugin_info, clusters=clusters,

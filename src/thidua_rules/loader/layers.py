@@ -177,8 +177,8 @@ def _check_group(issues: Issues, layer: ScoreLayer, entries: list[LayerScore]) -
         issues.add(thirds[0].path, f"a third scorer of {what} without the scorers it decides between")
         return []
     spread = spread_of(regular)
-    # TT 22/2025/TT-BNV style (a policy choice; the rule is the policy's, see docs/layers.md):
-    # scorers further apart than `within` are decided by a third scorer when the policy says so.
+    # The reconciliation rule is the policy's own (docs/layers.md; domain.md cites no legal source
+    # for it): scorers further apart than `within` are decided by a third scorer when it says so.
     if spread > rule.within and rule.otherwise == "third" and not thirds:
         issues.add(first.path, f"the scorers of {what} differ by {toml_value(spread)} ({scores_text(regular)}), "
                    f"more than within = {toml_value(rule.within)}: give a third scorer's score (third = true)")
