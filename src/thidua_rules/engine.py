@@ -12,7 +12,7 @@ import attrs
 from .awards import CouncilItem, TitleOutcome, award_cluster, proposer
 from .builtin.titles import implied_titles
 from .decimals import engine_context
-from .errors import PolicyError
+from .errors import Issue, PolicyError
 from .expressions import EvalContext
 from .layers import by_unit, council_reason
 from .leadership import LeadershipResult, choose_leadership
@@ -191,7 +191,8 @@ def evaluate(policy: Policy, data: Dataset) -> Result:
     embedding server's collector, and the objects it froze, are left alone).
     """
     with engine_context():
-        done, problems = [], []
+        done: list[ClusterResult] = []
+        problems: list[Issue] = []
         for cluster in data.clusters:
             try:
                 done.append(evaluate_cluster(policy, cluster))
