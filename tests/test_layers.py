@@ -197,3 +197,10 @@ def test_missing_reasons_of_every_cluster_are_reported_at_once(policy):
         "data.json: clusters[1](id=cum8-b).scores[3](unit=cuc-vt-cy-b): missing 'reason': layer 'kiem_tra_cheo' "
         "changes criterion 'chi_tieu' of 'cuc-vt-cy-b' from 31.82 to 31.00; say why the score differs",
     ]
+
+
+def test_json_lines_hold_the_same_layers_as_the_document(result):
+    """Each unit record of --format jsonl is the JSON document's unit, layers included."""
+    lines = [json.loads(line) for line in render(result, "jsonl").splitlines()]
+    records = {r["id"]: {k: v for k, v in r.items() if k != "record"} for r in lines if r.get("record") == "unit"}
+    assert records == _units(result)
