@@ -384,6 +384,8 @@ def _run(args: argparse.Namespace, out: IO[str]) -> int:
             data = _load_data(args, policy)
             units = sum(len(c.units) for c in data.clusters)
             counts += f"; data: {len(data.clusters)} cluster(s), {units} unit(s)"
+            if any(c.scores for c in data.clusters):  # a missing reason needs the scores (docs/layers.md)
+                evaluate(policy, data)
         from .lint import lint_command  # the warnings on stderr: stdout keeps its one ok line
 
         lint_command(args.policy, policy, data if args.data else None, sys.stderr)

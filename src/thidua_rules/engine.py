@@ -12,7 +12,9 @@ import attrs
 from .awards import CouncilItem, TitleOutcome, award_cluster, proposer
 from .builtin.titles import implied_titles
 from .decimals import engine_context
+from .errors import Issue, PolicyError
 from .expressions import EvalContext
+from .layers import by_unit, council_reason
 from .leadership import LeadershipResult, choose_leadership
 from .messages import Reason
 from .model import RANKING_BALLOT, Cluster, Dataset, PluginInfo, Policy
@@ -125,7 +127,8 @@ _EMPTY: Mapping[Any, Any] = MappingProxyType({})  # empty: fits any key type
 def evaluate_cluster(policy: Policy, cluster: Cluster) -> ClusterResult:
     people = decide_people(policy, cluster)
     units_in, member_counts = derive_units(policy, cluster, people)
-    scores = score_units(policy, units_in, cluster.year, cluster.plugin_data)
+    scores = score_units(policy, units_in, cluster.year, cluster.plugin_data,
+                         by_unit(cluster.scores) if cluster.scores else None)
     if any(k.key == "vote" for k in policy.ranking):
         ranking_ballot = next((b for b in cluster.ballots if b.title == RANKING_BALLOT), None)
         for score in scores:
@@ -142,6 +145,7 @@ def evaluate_cluster(policy: Policy, cluster: Cluster) -> ClusterResult:
     implied = plan_for("implied-titles", policy, lambda p: implied_titles(p.titles))
     outcomes, council = award_cluster(policy, cluster, placed, history_contexts(cluster, implied))
     council.extend(_people_awaiting(people))
+    council.extend(_scores_undecided(policy, scores))
     units = []
     cluster_id = cluster.id
     proposed_titles = proposer(policy)
@@ -156,6 +160,14 @@ def evaluate_cluster(policy: Policy, cluster: Cluster) -> ClusterResult:
         leadership=choose_leadership(policy.leadership, cluster, placed), council=tuple(council),
         people=people, member_counts=MappingProxyType(dict(sorted(member_counts.items()))),
     )
+
+
+def _scores_undecided(policy: Policy, scores: list[UnitScore]) -> list[CouncilItem]:
+    """Per unit and criterion, each layer whose scorers the policy's rule could not reconcile
+    (``otherwise = "council"``): the council decides the score (``title`` is the criterion)."""
+    return [CouncilItem(title=layers.criterion, units=(score.unit.id,), kind="score_undecided",
+                        reason=council_reason(policy, layers, step))
+            for score in scores for layers in getattr(score, "layers", ()) for step in layers.undecided]
 
 
 def _people_awaiting(people: tuple[PersonResult, ...]) -> list[CouncilItem]:
@@ -180,7 +192,16 @@ def evaluate(policy: Policy, data: Dataset) -> Result:
     embedding server's collector, and the objects it froze, are left alone).
     """
     with engine_context():
-        clusters = tuple(evaluate_cluster(policy, cluster) for cluster in data.clusters)
+        done: list[ClusterResult] = []
+        problems: list[Issue] = []
+        for cluster in data.clusters:
+            try:
+                done.append(evaluate_cluster(policy, cluster))
+            except PolicyError as exc:  # a scoring layer's change without a reason: every cluster's at once
+                problems.extend(exc.issues)
+        if problems:
+            raise PolicyError(problems)
+        clusters = tuple(done)
     return Result(
         engine_version=engine_version(), policy=policy, data_file=data.file,
         data_sha256=data.sha256, plugins=policy.plugin_info, clusters=clusters,

@@ -204,6 +204,27 @@ class PluginInfo:
 
 
 @attrs.frozen(kw_only=True)
+class Reconcile:
+    """How a layer's several scorers are reconciled: ``use`` (mean, min or max) when they differ
+    by at most ``within``; otherwise a third scorer decides (``third``) or the council does."""
+
+    within: Decimal
+    use: str
+    otherwise: str
+
+
+@attrs.frozen(kw_only=True)
+class ScoreLayer:
+    """A scoring layer (lớp chấm điểm): ``claim`` (e.g. the unit's self-score, tự chấm), shown
+    beside the score, or ``change`` (e.g. cross-inspection, kiểm tra chéo), which replaces it."""
+
+    id: str
+    name: str
+    kind: str
+    reconcile: Reconcile | None = None
+
+
+@attrs.frozen(kw_only=True)
 class Policy:
     """A compiled policy: everything needed to evaluate many units, checked once."""
 
@@ -231,6 +252,8 @@ class Policy:
     people: People | None = None
     #: ``[plugin.<name>]`` sections, deeply read-only, keyed by plugin name.
     plugin_config: Mapping[str, Any] = attrs.field(factory=frozen_mapping)
+    #: ``[[scoring.layers]]``: the scoring layers after the computed score, in order (see layers.py).
+    layers: tuple[ScoreLayer, ...] = ()
     #: Calls the run-time hooks of the loaded plugins (``thidua_rules.plugins.PluginRuntime``).
     runtime: Any = attrs.field(default=None, eq=False, repr=False)
     #: Every plan derived from this policy (generated functions, remembered texts and cells),
@@ -365,6 +388,24 @@ class Cluster:
     plugin_data: Mapping[str, Any] = attrs.field(factory=frozen_mapping)
     #: the meeting's facts (``[meeting]``), for the documents only; None when not given
     meeting: Meeting | None = None
+    #: ``[[scores]]``: the scores given in the policy's layers, sorted (see layers.py).
+    scores: tuple[LayerScore, ...] = ()
+
+
+@attrs.frozen(kw_only=True)
+class LayerScore:
+    """One scorer's score of one criterion of one unit in a scoring layer (``[[scores]]``)."""
+
+    layer: str
+    unit: str
+    criterion: str
+    score: Decimal
+    scorer: str = ""
+    reason: str = ""
+    third: bool = False
+    #: where it was given (data file, key path), for the errors found while scoring
+    file: str = attrs.field(default="", eq=False, repr=False)
+    path: str = attrs.field(default="", eq=False, repr=False)
 
 
 @attrs.frozen(kw_only=True)

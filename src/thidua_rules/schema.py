@@ -82,6 +82,19 @@ def _with_description(name: str, schema: dict[str, Any]) -> dict[str, Any]:
     return {**schema, "description": _DESCRIPTIONS[name]} if name in _DESCRIPTIONS else dict(schema)
 
 
+def _scoring_schema() -> dict[str, Any]:
+    """``[scoring]`` with its ``[[scoring.layers]]`` (docs/layers.md)."""
+    reconcile = _table(policy_keys.RECONCILE, required=("within", "otherwise"))
+    reconcile["properties"]["use"] = {"enum": list(policy_keys.RECONCILE_USE)}
+    reconcile["properties"]["otherwise"] = {"enum": list(policy_keys.RECONCILE_OTHERWISE)}
+    layer = _table(policy_keys.LAYER, required=("id",))
+    layer["properties"]["kind"] = {"enum": list(policy_keys.LAYER_KINDS)}
+    layer["properties"]["reconcile"] = reconcile
+    scoring = _table(policy_keys.SCORING)
+    scoring["properties"]["layers"] = {"type": "array", "items": layer}
+    return scoring
+
+
 def _entries(item: dict[str, Any]) -> dict[str, Any]:
     """An array of tables whose entries have ids (merged by id under ``extends``)."""
     item["properties"]["remove"] = _with_description("remove", {"type": "boolean"})
@@ -165,7 +178,7 @@ def build_schema(methods: Mapping[str, Any], checks: Mapping[str, Any], plugins:
         "checks": _entries(_table(policy_keys.CHECK)),
         "groups": _entries(_table(policy_keys.GROUP)),
         "criteria": _methods_schema(methods, policy_keys.CRITERION),
-        "scoring": _table(policy_keys.SCORING),
+        "scoring": _scoring_schema(),
         "bonuses": adjustment,
         "deductions": adjustment,
         "bands": _entries(_table(policy_keys.BAND)),

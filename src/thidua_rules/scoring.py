@@ -11,9 +11,10 @@ from typing import Any
 import attrs
 
 from .decimals import ENGINE_CONTEXT, ZERO, quantum
-from .errors import EvaluationError, ExpressionRuntimeError
+from .errors import EvaluationError, ExpressionRuntimeError, Issue, PolicyError
 from .kernel import build_kernel
-from .model import Adjustment, Policy, Unit, Value
+from .layers import CriterionLayers, UnitLayers
+from .model import Adjustment, LayerScore, Policy, Unit, Value
 from .plans import plan_for
 from .records import fast_init
 
@@ -98,6 +99,14 @@ class UnitScore:
     @property
     def deductions(self) -> tuple[AdjustmentScore, ...]:
         return tuple([_adjustment_score(*row) for row in self.deduction_rows])
+
+
+@attrs.frozen(kw_only=True, weakref_slot=False)
+class LayeredUnitScore(UnitScore):
+    """A unit's score whose criteria have scoring layers (``[[scores]]``, see :mod:`layers`):
+    ``layers`` tells, per such criterion, how the computed score became the final one."""
+
+    layers: tuple[CriterionLayers, ...] = ()
 
 
 _criterion_score = fast_init(CriterionScore)
@@ -249,10 +258,14 @@ def score_unit(policy: Policy, unit: Unit, year: int,
 
 
 def score_units(policy: Policy, units: Sequence[Unit], year: int,
-                plugin_data: Mapping[str, Any] | None = None) -> list[UnitScore]:
+                plugin_data: Mapping[str, Any] | None = None,
+                layer_scores: Mapping[str, Sequence[LayerScore]] | None = None) -> list[UnitScore]:
     """:func:`score_unit` of each of ``units`` (one cluster's), the plan looked up once: by the
     kernel, or by the loops for a unit the kernel fails on (they name the rule) and for every
-    unit of a policy without a kernel."""
+    unit of a policy without a kernel. A unit with ``layer_scores`` (per unit id) is scored by
+    the loops, which apply its layers; the problems of all such units are raised at once."""
+    if layer_scores:
+        return _score_with_layers(policy, units, year, plugin_data, layer_scores)
     kernel = _plan(policy).kernel
     if kernel is None:
         return [score_unit_loops(policy, unit, year, plugin_data) for unit in units]
@@ -264,6 +277,24 @@ def score_units(policy: Policy, units: Sequence[Unit], year: int,
         except Exception:  # noqa: BLE001 - scored again below, which names the rule and the unit
             append(score_unit_loops(policy, unit, year, plugin_data))
     return scores
+
+
+def _score_with_layers(policy: Policy, units: Sequence[Unit], year: int, plugin_data: Mapping[str, Any] | None,
+                       scores: Mapping[str, Sequence[LayerScore]]) -> list[UnitScore]:
+    results: list[UnitScore] = []
+    problems: list[Issue] = []
+    for unit in units:
+        entries = scores.get(unit.id)
+        if not entries:
+            results.extend(score_units(policy, (unit,), year, plugin_data))
+            continue
+        try:
+            results.append(score_unit_loops(policy, unit, year, plugin_data, entries))
+        except PolicyError as exc:
+            problems.extend(exc.issues)
+    if problems:
+        raise PolicyError(problems)
+    return results
 
 
 def _environment(unit: Unit, year: int) -> dict[str, Value]:
@@ -281,9 +312,13 @@ def _environment(unit: Unit, year: int) -> dict[str, Value]:
 
 
 def score_unit_loops(policy: Policy, unit: Unit, year: int,
-                     plugin_data: Mapping[str, Any] | None = None) -> UnitScore:
-    """:func:`score_unit` the straightforward way, rule by rule, for every policy."""
+                     plugin_data: Mapping[str, Any] | None = None,
+                     layer_scores: Sequence[LayerScore] = ()) -> UnitScore:
+    """:func:`score_unit` the straightforward way, rule by rule, for every policy; with the
+    unit's ``layer_scores``, each layered criterion's final score is the one its layers give
+    (before group caps, totals and bands), and a :class:`LayeredUnitScore` tells how."""
     plan = _plan(policy)
+    layered = UnitLayers(policy, layer_scores) if layer_scores else None
     env = _environment(unit, year)
     runtime = policy.runtime
     derived = runtime.derive(unit, env, plugin_data or {}) if runtime is not None and runtime.derivers else ()
@@ -315,6 +350,8 @@ def score_unit_loops(policy: Policy, unit: Unit, year: int,
             if clamped > points:  # without the calls, to the digit
                 clamped = points
             score = quantize(clamped, q, ROUND_HALF_UP, context)
+            if layered is not None and criterion_id in layered.by_criterion:
+                score = layered.apply(criterion_id, score)
             criteria.append((criterion_id, raw, score, gated, clamped != raw, facts, overridden))
             scores.append(score)
             if not score:  # score == 0, without converting the 0
@@ -374,6 +411,12 @@ def score_unit_loops(policy: Policy, unit: Unit, year: int,
             raise
         raise error from None
     env["band"] = band or ""
-    return _unit_score(unit, tuple(criteria), tuple(groups), bonuses, deductions, total_score, bonus_sum,
-                       bonus, deduction_sum, deduction, total_raw, total, band, tuple(skipped), env,
-                       derived, caps)
+    result = _unit_score(unit, tuple(criteria), tuple(groups), bonuses, deductions, total_score, bonus_sum,
+                         bonus, deduction_sum, deduction, total_raw, total, band, tuple(skipped), env,
+                         derived, caps)
+    if layered is None:
+        return result
+    if layered.issues:
+        raise PolicyError(layered.issues)
+    return LayeredUnitScore(**{f.name: getattr(result, f.name) for f in attrs.fields(UnitScore)},
+                            layers=tuple(layered.outcomes))

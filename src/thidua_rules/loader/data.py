@@ -45,6 +45,7 @@ from .convert import (
     whole_number,
 )
 from .digest import content_digest
+from .layers import check_scores
 from .meeting import check_meeting
 from .members import check_members, units_with_members
 from .rows import (  # noqa: F401 - CsvRows, _csv_rows, cells_dict: re-exported for their users
@@ -253,7 +254,8 @@ class DataChecker:
                                               "votes": ("table_list", False), "history": ("table_list", False),
                                               "discipline": ("table_list", False), "deferrals": ("table_list", False),
                                               "members": ("table_list", False),
-                                              "plugin_data": ("table", False), "meeting": ("table", False)})
+                                              "plugin_data": ("table", False), "meeting": ("table", False),
+                                              "scores": ("table_list", False)})
             if top is None or "cluster" not in top:
                 return ()
             items = [("cluster", top["cluster"], top)]
@@ -272,7 +274,7 @@ class DataChecker:
 
     def cluster(self, path: str, meta: Any, body: Mapping[str, Any], *, nested: bool) -> Cluster | None:
         extra = ("units", "votes", "history", "discipline", "deferrals", "members", "plugin_data",
-                 "meeting") if nested else ()
+                 "meeting", "scores") if nested else ()
         values = take(self.issues, path, meta, CLUSTER_KEYS, extra=extra)
         if values is None or "id" not in values:
             return None
@@ -323,6 +325,7 @@ class DataChecker:
             leader=values.get("leader"), deputy=values.get("deputy"), rotation=rotation,
             units=tuple(sorted(units, key=lambda u: u.id)), ballots=ballots, history=history,
             discipline=discipline, deferrals=deferrals, people=people,
+            scores=check_scores(self.issues, join_path(base, "scores"), body.get("scores", []), ids, self.policy),
         )
         if "meeting" in body:
             meeting = check_meeting(self.issues, join_path(base, "meeting"), body["meeting"], unit_ids=ids,

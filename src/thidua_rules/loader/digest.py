@@ -293,6 +293,10 @@ def _canonical_cluster(c: Cluster, *, units: bool) -> dict[str, Any]:
         **({"discipline": [[d.unit, d.level, d.start, d.until, d.note] for d in c.discipline]}
            if c.discipline else {}),
         **({"deferrals": [[d.unit, d.reason, list(d.titles)] for d in c.deferrals]} if c.deferrals else {}),
+        # only when present, so the digest of data without scoring layers is unchanged
+        **({"scores": [[s.layer, s.unit, s.criterion, _canonical(s.score), s.scorer, s.reason, s.third]
+                       for s in c.scores]}
+           if c.scores else {}),
         # the members decide individual titles and member-counted inputs, so they are data too
         **({"people": [{"id": p.id, "name": p.name, "unit": p.unit, "values": _canonical(p.values),
                         "earlier": {str(y): list(t) for y, t in sorted(p.earlier.items())},

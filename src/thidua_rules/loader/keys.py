@@ -43,7 +43,15 @@ CRITERION: Keys = {
     "points": ("number", True), "method": ("str", True), "gate": ("str", False),
     "override": ("str", False), **DOC_KEYS,
 }
-SCORING: Keys = {"bonus_max": ("number", False), "deduction_max": ("number", False), "total_max": ("number", False)}
+SCORING: Keys = {"bonus_max": ("number", False), "deduction_max": ("number", False), "total_max": ("number", False),
+                 "layers": ("table_list", False)}
+#: One ``[[scoring.layers]]`` entry and its ``reconcile`` rule (see docs/layers.md).
+LAYER: Keys = {"id": ("str", True), "name": ("str", False), "kind": ("str", False),
+               "reconcile": ("table", False), **DOC_KEYS}
+LAYER_KINDS = ("change", "claim")
+RECONCILE: Keys = {"within": ("number", True), "use": ("str", False), "otherwise": ("str", True)}
+RECONCILE_USE = ("mean", "min", "max")
+RECONCILE_OTHERWISE = ("third", "council")
 ADJUSTMENT: Keys = {
     "id": ("str", True), "name": ("str", False), "formula": ("str", False),
     "method": ("str", False), "max": ("number", False), "when": ("str", False), **DOC_KEYS,

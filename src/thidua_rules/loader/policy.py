@@ -58,6 +58,7 @@ from ..tomlfmt import join_path, toml_key
 from . import keys as policy_keys
 from .common import UNIT_ID, Issues, check_id, item_path, read_bytes, take
 from .extends import resolve_with_origins as resolve_extends
+from .layers import compile_layers
 from .people import compile_member_aggregates, compile_people
 
 #: Names the engine computes; an input may not take one of them.
@@ -238,6 +239,7 @@ class PolicyCompiler:
         groups = self.compile_groups(top.get("groups", []))
         criteria = self.compile_criteria(top.get("criteria", []), groups, unit_names, inputs)
         scoring = take(self.issues, "scoring", top.get("scoring", {}), policy_keys.SCORING) or {}
+        layers = compile_layers(self.issues, scoring.get("layers", []))
         bonuses = self.compile_adjustments("bonuses", "bonus", top.get("bonuses", []), unit_names)
         deductions = self.compile_adjustments("deductions", "deduction", top.get("deductions", []), unit_names)
 
@@ -297,6 +299,7 @@ class PolicyCompiler:
             bonus_max=self.number_at_least("scoring.bonus_max", scoring.get("bonus_max"), 0),
             deduction_max=self.number_at_least("scoring.deduction_max", scoring.get("deduction_max"), 0),
             total_max=self.number_at_least("scoring.total_max", scoring.get("total_max"), 0),
+            layers=layers,
             bands=bands,
             ranking=ranking,
             titles=titles,

@@ -9,6 +9,7 @@ from typing import Any
 
 from ..decimals import ENGINE_CONTEXT, figure, fmt, plain, quantum
 from ..engine import ClusterResult, Result, UnitResult
+from ..layers import layers_document
 from ..messages import reason_code
 from ..model import Policy
 from ..people import people_document
@@ -167,6 +168,7 @@ def _unit(policy: Policy, unit: UnitResult, member_counts: Any = None) -> dict[s
     score = unit.score
     env = score.env
     criteria = []
+    layered = {layers.criterion: layers for layers in getattr(score, "layers", ())}
     for (group, method, points, reads, plugin), (c_id, raw, c_score, gated, capped, facts, override) in zip(
             plan.criteria, score.criterion_rows, strict=True):
         entry = {
@@ -179,6 +181,8 @@ def _unit(policy: Policy, unit: UnitResult, member_counts: Any = None) -> dict[s
             entry["plugin"] = plugin
         if override is not None:
             entry["override"] = override  # the plugin whose score_criterion gave the points
+        if c_id in layered:  # only with [[scores]], so that other documents keep their shape
+            entry["layers"] = layers_document(layered[c_id], f)
         criteria.append(entry)
     groups = [{"id": g_id, "sum": f(g_sum), "max": group_max, "score": f(g_score), "capped": capped}
               for group_max, (g_id, g_sum, g_score, capped) in zip(plan.groups, score.group_rows, strict=True)]

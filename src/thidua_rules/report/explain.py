@@ -9,6 +9,7 @@ from ..engine import Result
 from ..messages import reason_code, render
 from .document import build_document
 from .escape import visible
+from .layerstext import layer_lines_en
 
 
 def _show(value: Any) -> str:
@@ -87,9 +88,10 @@ def explain_unit(result: Result, unit_id: str, lang: str = "en") -> str:
             details.append("gate failed: 0")
         elif c["capped"]:
             details.append(f"raw {c['raw']} kept within [0, {c['points']}]")
-        elif Decimal(c["raw"]) != Decimal(c["score"]):
+        elif Decimal(c["raw"]) != Decimal(c["layers"][0]["score"] if "layers" in c else c["score"]):
             details.append(f"raw {c['raw']} rounded half-up")
         out.append(line + (f"; {'; '.join(details)}" if details else ""))
+        out += layer_lines_en(policy, c)
     for g in ex["groups"]:
         cap = f" (sum {g['sum']} capped at {g['max']})" if g["capped"] else ""
         out.append(f"  group {g['id']}: {g['score']}{cap}")

@@ -38,8 +38,9 @@ def cluster_lines(policy: Policy, cluster: ClusterResult) -> str:
     out = [compact({"record": "cluster", **_cluster(policy, cluster)})]
     for unit in cluster.units:
         counts = cluster.member_counts.get(unit.id)
-        # Units with member counts take the document's own builder; the rest the fast writer.
-        out.append(compact({"record": "unit", **_unit(policy, unit, counts)}) if counts else unit_line(policy, unit))
+        # Units with member counts or scoring layers take the document's own builder; the rest the fast writer.
+        out.append(compact({"record": "unit", **_unit(policy, unit, counts)})
+                   if counts or getattr(unit.score, "layers", ()) else unit_line(policy, unit))
     out.extend(compact({"record": "person", **entry}) for entry in people_document(cluster.people, value))
     return "\n".join(out) + "\n"
 
