@@ -342,7 +342,7 @@ def _run(args: argparse.Namespace, out: IO[str]) -> int:
     command writes its output to ``out`` too."""
     from .engine import evaluate
     from .errors import Issue, PolicyError
-    from .report import render, write_atomic
+    from .report import render
 
     if args.command == "test":
         from .policytest import run as run_tests
@@ -356,11 +356,7 @@ def _run(args: argparse.Namespace, out: IO[str]) -> int:
         from .schema import installed_schema, schema_text
 
         text = schema_text(installed_schema())
-        if args.output:
-            write_atomic(args.output, text)
-        else:
-            out.write(text)
-        return EXIT_OK
+        return _write(args, out, text)
     if args.command == "plugins":
         out.write(_plugins_text(as_json=args.json))
         return EXIT_OK
@@ -416,6 +412,13 @@ def _run(args: argparse.Namespace, out: IO[str]) -> int:
 
         return run_documents(args, policy, data, result, out)
     text = render(result, fmt or "table", args.lang)
+    return _write(args, out, text)
+
+
+def _write(args: argparse.Namespace, out: IO[str], text: str) -> int:
+    """A command's text output: atomically to ``-o`` when given, else to ``out``."""
+    from .report import write_atomic
+
     if args.output:
         write_atomic(args.output, text)
     else:
@@ -573,14 +576,10 @@ def _evaluate_stream(args: argparse.Namespace, policy: Policy, out: IO[str]) -> 
     jobs = args.jobs or os.cpu_count() or 1
     if kind not in STREAMABLE:
         from .engine import evaluate
-        from .report import render, write_atomic
+        from .report import render
 
         text = render(evaluate(policy, _load_data(args, policy)), "jsonl")
-        if args.output:
-            write_atomic(args.output, text)
-        else:
-            out.write(text)
-        return EXIT_OK
+        return _write(args, out, text)
     policy_bytes = read_bytes(args.policy, args.policy) if jobs > 1 else None
     if policy_bytes is not None:
         from .errors import Issue, PolicyError
