@@ -15,7 +15,7 @@ from .decimals import engine_context
 from .expressions import EvalContext
 from .leadership import LeadershipResult, choose_leadership
 from .model import RANKING_BALLOT, Cluster, Dataset, PluginInfo, Policy
-from .people import MemberCount, PersonResult, decide_people, derive_units, with_implied
+from .people import MemberCount, PersonResult, decide_people, derive_units, person_quota_ties, with_implied
 from .plans import plan_for
 from .plugins import engine_version
 from .ranking import Placed, rank_cluster
@@ -141,6 +141,7 @@ def evaluate_cluster(policy: Policy, cluster: Cluster) -> ClusterResult:
     implied = plan_for("implied-titles", policy, lambda p: implied_titles(p.titles))
     outcomes, council = award_cluster(policy, cluster, placed, history_contexts(cluster, implied))
     council.extend(_people_awaiting(people))
+    council.extend(person_quota_ties(people))
     units = []
     cluster_id = cluster.id
     proposed_titles = proposer(policy)

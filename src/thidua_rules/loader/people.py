@@ -16,10 +16,6 @@ from .common import take
 if TYPE_CHECKING:
     from .policy import PolicyCompiler
 
-#: Keys of a person title that units only have: quotas are not (yet) decided for individuals.
-PERSON_TITLE_FORBIDDEN = ("quota",)
-
-
 def person_names(inputs: Mapping[str, InputField]) -> dict[str, NameInfo]:
     """What a person condition can read: the person's fields, the year, and the titles the person
     won this year among those declared above (``'cstt' in titles``)."""
@@ -38,13 +34,7 @@ def compile_people(compiler: PolicyCompiler, table: Any) -> People | None:
     inputs = compiler.compile_inputs(values.get("inputs", {}), section="people.inputs")
     names = person_names(inputs)
     items = values.get("titles", [])
-    for i, item in enumerate(items):
-        for key in PERSON_TITLE_FORBIDDEN:
-            if isinstance(item, dict) and key in item:
-                compiler.issues.add(f"people.titles[{i}].{key}", f"'{key}' is not supported for a person's title")
-    clean = [{k: v for k, v in item.items() if k not in PERSON_TITLE_FORBIDDEN} if isinstance(item, dict) else item
-             for item in items]
-    titles = compiler.compile_titles(clean, names, {"titles": NameInfo("list")}, inputs, section="people.titles")
+    titles = compiler.compile_titles(items, names, {"titles": NameInfo("list")}, inputs, section="people.titles")
     return People(inputs=tuple(inputs.values()), titles=titles)
 
 

@@ -35,6 +35,7 @@ from ..model import (
     Group,
     InputField,
     Leadership,
+    LegalRule,
     Policy,
     Quota,
     RankKey,
@@ -94,6 +95,27 @@ def parse_policy(data: bytes, *, file: str = "<policy>",
         if not origins:
             raise
         raise PolicyError(attribute(exc.issues, origins, file)) from None
+
+
+def _evaluation_day(raw: Mapping[str, Any]) -> str | None:
+    from .lawversions import evaluation_date
+
+    day = evaluation_date(raw)[0]
+    return None if day is None else day.isoformat()
+
+
+def _legal_rule(law: Any) -> LegalRule | None:
+    """The ``law`` table the version picker (loader/lawversions.py) left on a rule, as a value."""
+    if not isinstance(law, dict):
+        return None
+    catalogue = law.get("catalogue")
+    return LegalRule(
+        version=law["version"], in_force_from=law["in_force"]["from"], in_force_until=law["in_force"]["until"],
+        instrument=law.get("instrument"), articles=tuple(law.get("articles", ())), chosen=law["chosen"],
+        pinned=law["pinned"],
+        catalogue=f"{catalogue['id']} {catalogue['version']}" if catalogue else None,
+        catalogue_file=catalogue["file"] if catalogue else None,
+    )
 
 
 def numbers_out_of_bounds(issues: Issues, raw: Mapping[str, Any]) -> None:
@@ -221,7 +243,8 @@ class PolicyCompiler:
         meta = take(self.issues, "policy", raw.get("policy", {}), {
             "id": ("str", True), "name": ("str", True), "year": ("int", False),
             "precision": ("int", False), "plugins": ("str_list", False),
-            "plugin_timeout": ("number", False), "description": ("str", False), **DOC_KEYS,
+            "plugin_timeout": ("number", False), "description": ("str", False),
+            "evaluation_date": ("any", False), **DOC_KEYS,
         }) if "policy" in raw else None
         if "policy" not in raw:
             self.issues.add("", "missing table [policy] (with id and name)")
@@ -317,6 +340,7 @@ class PolicyCompiler:
             titles=titles,
             leadership=leadership,
             people=people,
+            evaluation_date=_evaluation_day(raw),
             plugin_info=plugin_info(self.pm),
             plugin_config=plugin_config,
             runtime=self.runtime,
@@ -674,11 +698,14 @@ class PolicyCompiler:
             path = item_path(section, i, item)
             values = take(self.issues, path, item, {
                 "id": ("str", True), "name": ("str", False), "ladder": ("str", False),
-                "quota": ("table", False), **DOC_KEYS}, extra=check_keys)
+                "quota": ("table", False), "law": ("table", False), **DOC_KEYS}, extra=check_keys)
             if values is None:
                 continue
             title_id = check_id(self.issues, path, values.get("id"), seen, "title")
-            quota = self.compile_quota(f"{path}.quota", values["quota"]) if "quota" in values else None
+            quota = (self.compile_quota(f"{path}.quota", values["quota"],
+                                        person=(inputs, names, tuple(t.id for t in titles))
+                                        if section == "people.titles" else None)
+                     if "quota" in values else None)
             runners: list[TitleCheck] = []
             declared = tuple(t.id for t in titles)
             for spec in sorted(self.checks.values(), key=lambda s: (s.stage, s.plugin, s.name)):
@@ -697,7 +724,7 @@ class PolicyCompiler:
                 titles.append(Title(
                     id=title_id, name=values.get("name", title_id), ladder=values.get("ladder"),
                     quota=quota, takes_vote="votes" in item, checks=tuple(runners),
-                    source=values.get("source", ""),
+                    source=values.get("source", ""), law=_legal_rule(values.get("law")),
                 ))
         return tuple(titles)
 
@@ -722,11 +749,33 @@ class PolicyCompiler:
         walk(parse(source), False)
         return tuple(sorted(found))
 
-    def compile_quota(self, path: str, table: Mapping[str, Any]) -> Quota | None:
+    def compile_quota(self, path: str, table: Mapping[str, Any],
+                      person: tuple[Mapping[str, InputField], Mapping[str, NameInfo], tuple[str, ...]] | None = None,
+                      ) -> Quota | None:
+        """A title's quota. ``person`` (the people inputs, the names a person condition reads and
+        the person titles declared above) allows a person title's ``of`` and ``order``."""
+        person_keys: dict[str, tuple[str, bool]] = {"of": ("str", False), "order": ("str_list", False)}
         values = take(self.issues, path, table, {
-            "count": ("int", False), "share": ("any", False), "rounding": ("str", False)})
+            "count": ("int", False), "share": ("any", False), "rounding": ("str", False),
+            **(person_keys if person is not None else {})})
         if values is None:
             return None
+        of: str | None = None
+        order: tuple[Any, ...] = ()
+        if person is not None:
+            _, names, above = person
+            of = values.get("of")
+            if of is not None and of not in above:
+                self.issues.add(f"{path}.of", f"'of' names a person title declared above this one, got "
+                                f"'{of}'{did_you_mean(of, above)}")
+                return None
+            compiled = [self.expr(f"{path}.order[{n}]", source, names, expect="number")
+                        for n, source in enumerate(values.get("order", ()))]
+            if any(c is None for c in compiled):
+                return None
+            order = tuple(compiled)
+            if "count" in values and of is not None:
+                self.issues.add(f"{path}.of", "'of' goes with 'share', not 'count'")
         if ("count" in values) == ("share" in values):
             self.issues.add(path, "give exactly one of 'count' or 'share'")
             return None
@@ -736,7 +785,7 @@ class PolicyCompiler:
                 return None
             if "rounding" in values:
                 self.issues.add(f"{path}.rounding", "'rounding' goes with 'share', not 'count'")
-            return Quota(count=values["count"])
+            return Quota(count=values["count"], order=order)
         # A number stays the Decimal the policy wrote (its raw figure is computed as before); a
         # fraction such as "1/3" stays exact, since 1/3 has no decimal form.
         fraction, problem = read_share(values["share"])
@@ -749,7 +798,7 @@ class PolicyCompiler:
             self.issues.add(f"{path}.rounding", f"unknown rounding '{rounding}'"
                             f"{did_you_mean(rounding, QUOTA_ROUNDING)}; expected floor, ceil or half_up")
             return None
-        return Quota(share=share, rounding=rounding)
+        return Quota(share=share, rounding=rounding, of=of, order=order)
 
     def compile_leadership(self, table: Any) -> Leadership | None:
         if table is None:
