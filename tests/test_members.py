@@ -7,7 +7,7 @@ import json
 import pytest
 import tomli_w
 
-from thidua_rules import PolicyError, evaluate, load_data, load_policy, parse_data, render
+from thidua_rules import PolicyError, evaluate, load_data, load_policy, parse_data, parse_policy, render
 
 from .conftest import ROOT
 
@@ -22,33 +22,61 @@ def policy():
 
 
 @pytest.fixture(scope="module")
+def policy_2024():
+    """The members policy judged by the law in force from 2024 (the catalogue's Law2022 versions):
+    for tests of members' mechanics, where the 2022 quota (at most 15 % of a unit's CSTT, ND91
+    Art. 9 k3) would leave a unit of two or three members no CSTĐCS at all."""
+    text = POLICY.read_text(encoding="utf-8").replace("year = 2022\n", "year = 2022\nevaluation_date = 2024-12-31\n", 1)
+    return parse_policy(text.encode(), file="cum8-2022-members.toml", path=POLICY)
+
+
+@pytest.fixture(scope="module")
 def doc(policy):
     data = load_data(UNITS, policy, members=MEMBERS)
     return json.loads(render(evaluate(policy, data), "json"))
 
 
-def test_members_give_the_same_unit_titles_as_typed_aggregates(doc, example_result):
-    """Counting from 650 members' records gives the ranks, totals, bands and titles of the typed example."""
+def outcome(d):
+    return [(u["id"], u["rank"], u["total"], u["band"], u["proposed"]) for u in d["units"]]
+
+
+def test_members_under_the_2022_law_change_two_units_titles(doc, example_result):
+    """Under the law of 2022 (ND91 Art. 9 k3: a CSTĐCS needs an initiative), only 4 of the 650
+    members are CSTĐCS, all in cuc-cntt and vien-khcn: cuc-khtc and cuc-tbkv have none, so
+    neither is Đơn vị quyết thắng (Law2003 Art. 27: a member holding CSTĐCS) and cuc-khtc loses
+    the ministry flag; ranks, totals, bands and the other titles are those of the typed example."""
+    typed = dict((u[0], u) for u in outcome(json.loads(render(example_result, "json"))))
+    typed["cuc-khtc"] = ("cuc-khtc", 2, "98.00", "xuat_sac", ["don_vi_tien_tien"])
+    typed["cuc-tbkv"] = ("cuc-tbkv", 3, "98.00", "xuat_sac", ["don_vi_tien_tien", "bang_khen_bo_truong"])
+    assert outcome(doc) == list(typed.values())
+    fighters = {u["id"]: u["explanation"]["members"]["emulation_fighters"]["members"] for u in doc["units"]}
+    assert {k: v for k, v in fighters.items() if v} == {
+        "cuc-cntt": ["cuc-cntt-001", "cuc-cntt-002", "cuc-cntt-003"], "vien-khcn": ["vien-khcn-001"]}
+
+
+def test_members_under_the_2024_law_give_the_typed_outcome(policy_2024, example_result):
+    """The same members judged by the law in force from 2024 (evaluation_date picks the catalogue's
+    Law2022 versions: "xuất sắc" alone makes a CSTĐCS, Art. 23) give the typed example's titles."""
+    later = policy_2024
+    assert {t.law.version for t in later.people.titles} == {"law2022"}
+    out = json.loads(render(evaluate(later, load_data(UNITS, later, members=MEMBERS)), "json"))
     typed = json.loads(render(example_result, "json"))
-
-    def outcome(d):
-        return [(u["id"], u["rank"], u["total"], u["band"], u["proposed"]) for u in d["units"]]
-
-    assert outcome(doc) == outcome(typed)
-    assert doc["leadership"] == typed["leadership"]
+    assert outcome(out) == outcome(typed)
+    assert out["leadership"] == typed["leadership"]
 
 
 def test_explanation_names_the_members_behind_each_share(doc):
-    """vien-khcn: 79 of 80 completed their tasks; the one who did not and the one disciplined are named."""
+    """vien-khcn: 79 of 80 completed their tasks; the one who did not, the one disciplined and the one
+    CSTĐCS (the only member with an initiative, ND91 Art. 9 k3) are named."""
     unit = next(u for u in doc["units"] if u["id"] == "vien-khcn")
     counts = unit["explanation"]["members"]
     assert {k: v["value"] for k, v in counts.items()} == {
-        "emulation_fighters": "5", "members": "80", "members_advanced": "74",
+        "emulation_fighters": "1", "members": "80", "members_advanced": "74",
         "members_completed": "79", "members_disciplined": "1"}
     assert counts["members_disciplined"]["members"] == ["vien-khcn-075"]
     completed = set(counts["members_completed"]["members"])
     assert {f"vien-khcn-{n:03d}" for n in range(1, 81)} - completed == {"vien-khcn-080"}
-    assert counts["emulation_fighters"]["members"] == [f"vien-khcn-{n:03d}" for n in range(1, 6)]
+    assert counts["emulation_fighters"]["members"] == ["vien-khcn-001"]
 
 
 def test_individual_titles_follow_the_ladder_and_the_years(doc):
@@ -98,8 +126,9 @@ def test_member_errors(policy, rows, extra, lines):
     assert err.value.lines() == lines
 
 
-def test_members_in_the_data_file_work_like_a_members_file(policy):
+def test_members_in_the_data_file_work_like_a_members_file(policy_2024):
     """[[members]] inside the data file; a deferred member gets no title and is not counted as CSTT."""
+    policy = policy_2024
     rows = [{"unit": "a", "id": "p1", "rating": "xuat_sac"}, {"unit": "a", "id": "p2", "rating": "tot"},
             {"unit": "a", "id": "p3", "rating": "tot", "deferred": "đang xác minh"}]
     dataset = parse_data(tomli_w.dumps(members_doc(rows)).encode(), policy, file="data.toml")
@@ -118,10 +147,11 @@ def test_a_policy_without_people_rejects_members(example_policy):
     assert "data.toml: members: the policy has no [people] section, so it cannot use members" in err.value.lines()
 
 
-def test_a_persons_discipline_period_excludes_then_restarts_the_streak(policy):
+def test_a_persons_discipline_period_excludes_then_restarts_the_streak(policy_2024):
     """Disciplined until 2022: no title in 2022; disciplined until 2021: only 2022 counts."""
     history = {"2020": ["chien_si_tien_tien", "chien_si_thi_dua_co_so"],
                "2021": ["chien_si_tien_tien", "chien_si_thi_dua_co_so"]}
+    policy = policy_2024
     rows = [{"unit": "a", "id": "p1", "rating": "xuat_sac", "earlier": history, "discipline_until": 2022},
             {"unit": "a", "id": "p2", "rating": "xuat_sac", "earlier": history, "discipline_until": 2021},
             {"unit": "a", "id": "p3", "rating": "xuat_sac", "earlier": history}]
