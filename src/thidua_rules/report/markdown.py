@@ -109,6 +109,7 @@ def render_markdown(doc: dict[str, Any], result: Result) -> str:
                 out.append(line)
             out.append("")
     prov = doc["provenance"]
+    out += _legal_basis_vi(prov.get("legal_basis", []), policy.evaluation_date)
     out += ["## Nguồn gốc kết quả", "",
             f"- Phần mềm: thidua_rules {md_text(prov['engine_version'])}",
             f"- Bảng điểm: {md_code(prov['policy']['id'])}, SHA-256 `{prov['policy']['sha256']}`",
@@ -117,6 +118,49 @@ def render_markdown(doc: dict[str, Any], result: Result) -> str:
         out.append(f"- Plugin: {md_code(plugin['name'])} ({md_text(plugin['distribution'])} {md_text(plugin['version'])}): "
                    f"{md_text(', '.join(plugin['hooks']))}")
     return "\n".join(out) + "\n"
+
+
+def _day_vi(iso: str) -> str:
+    year, month, day = iso.split("-")
+    return f"{day}/{month}/{year}"
+
+
+def _period_vi(in_force: dict[str, Any]) -> str:
+    start, end = in_force.get("from"), in_force.get("until")
+    if start and end:
+        return f"hiệu lực {_day_vi(start)} – {_day_vi(end)}"
+    if start:
+        return f"hiệu lực từ {_day_vi(start)}"
+    return f"hiệu lực đến {_day_vi(end)}" if end else "hiệu lực không giới hạn"
+
+
+def _legal_basis_vi(rules: list[dict[str, Any]], on: str | None) -> list[str]:
+    """The "Căn cứ pháp lý" section: per rule, the articles and the instrument of its version."""
+    if not rules:
+        return []
+    out = ["## Căn cứ pháp lý", ""]
+    if on is not None:
+        out += [f"Quy định áp dụng: văn bản có hiệu lực ngày {_day_vi(on)}.", ""]
+    for rule in rules:
+        head = f"- **{md_text(rule['title'])}** ({md_code(rule['rule'])}): "
+        if rule["version"] is None:
+            text = "quy tắc riêng của bảng điểm, không theo phiên bản văn bản"
+            if rule["source"]:
+                text += f" (nguồn ghi: {md_text(rule['source'])})"
+            out.append(head + text)
+            continue
+        parts = ["; ".join(md_text(a) for a in rule["articles"]) or "không ghi điều khoản"]
+        if rule["instrument"]:
+            parts.append(md_text(rule["instrument"]))
+        parts.append(_period_vi(rule["in_force"]))
+        edition = f"phiên bản {md_code(rule['version'])}"
+        if rule["catalogue"]:
+            edition += f" của danh mục {md_code(rule['catalogue'])}"
+        if rule["pinned"]:
+            edition += ", do bảng điểm chỉ định (ghim phiên bản)"
+        parts.append(edition)
+        out.append(head + " — ".join(parts))
+    return [*out, ""]
 
 
 def _show(value: Any) -> str:
