@@ -222,3 +222,44 @@ def test_the_data_digest_covers_the_members(policy, tmp_path):
     first = load_data(UNITS, policy, members=MEMBERS).sha256
     assert load_data(UNITS, policy, members=MEMBERS).sha256 == first
     assert load_data(UNITS, policy, members=changed).sha256 != first
+
+
+QUOTA = ROOT / "tests" / "golden" / "person-quota"
+
+
+def test_a_person_title_quota_leaves_the_tie_at_the_cut_to_the_council(monkeypatch, golden):
+    """ND91 Art. 9 k3: at most 15 % of a unit's 60 CSTT (9) are CSTĐCS; ordered by initiative reach,
+    the 2 nationwide ones win, the 8 ministry-wide ones share place 3 across the cut (undecided,
+    for the council) and the 2 grassroots ones are over the quota; the report is the golden file."""
+    monkeypatch.setenv("THIDUA_POLICY_PATH", str(ROOT / "policies"))
+    policy = load_policy(QUOTA / "policy.toml", display="policy.toml")
+    result = evaluate(policy, load_data(UNITS, policy, members=QUOTA / "members.csv"))
+    doc = json.loads(render(result, "json"))
+    status = {p["id"]: {t["id"]: t["status"] for t in p["titles"]}["chien_si_thi_dua_co_so"]
+              for p in doc["people"] if p["unit"] == "cuc-qlxddt" and int(p["id"][-3:]) <= 12}
+    assert status == {
+        **{f"cuc-qlxddt-{n:03d}": "proposed" for n in (1, 2)},
+        **{f"cuc-qlxddt-{n:03d}": "undecided" for n in range(3, 11)},
+        **{f"cuc-qlxddt-{n:03d}": "over_quota" for n in (11, 12)}}
+    council = [c for c in doc["clusters"][0]["council"] if c["title"] == "chien_si_thi_dua_co_so"]
+    assert council == [{
+        "title": "chien_si_thi_dua_co_so", "kind": "quota_tie",
+        "units": [f"cuc-qlxddt-{n:03d}" for n in range(3, 11)],
+        "reason": "8 members of 'cuc-qlxddt' share place 3 across the quota of 9; 7 place(s) left for them (members)"}]
+    golden.check(QUOTA / "expected.md", render(result, "markdown"))
+
+
+def test_a_person_quota_without_order_leaves_every_candidate_to_the_council(policy):
+    """No order among the candidates (the law gives none): more CSTĐCS candidates than 15 % of the
+    CSTT admits are all undecided; with a limit of 0 they are all over the quota."""
+    rows = [{"unit": "a", "id": f"p{n:02d}", "rating": "tot", "initiative": "co_so" if n < 3 else "none"}
+            for n in range(14)]
+    out = json.loads(render(evaluate(policy, parse_data(tomli_w.dumps(members_doc(rows)).encode(), policy,
+                                                        file="data.toml")), "json"))
+    cstdcs = {p["id"]: next(t for t in p["titles"] if t["id"] == "chien_si_thi_dua_co_so") for p in out["people"]}
+    # 14 CSTT: 15 % is 2.1, so 2 places for 3 candidates sharing one place
+    assert [cstdcs[f"p{n:02d}"]["status"] for n in range(3)] == ["undecided"] * 3
+    few = json.loads(render(evaluate(policy, parse_data(tomli_w.dumps(members_doc(rows[:6])).encode(), policy,
+                                                        file="data.toml")), "json"))
+    # 6 CSTT: 15 % is 0.9, rounded down to 0
+    assert [p["titles"][1]["status"] for p in few["people"][:3]] == ["over_quota"] * 3

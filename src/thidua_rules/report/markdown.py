@@ -28,9 +28,11 @@ def render_markdown(doc: dict[str, Any], result: Result) -> str:
     criterion_name = {c.id: c.name for c in policy.criteria}
     units = {u["id"]: u for u in doc["units"]}
     unit_name = {u["id"]: u["name"] for u in doc["units"]}
+    # council items about members name them (a person's quota tie, a vote awaited)
+    shown_name = {**{p["id"]: p["name"] for p in doc.get("people", [])}, **unit_name}
 
     def who(unit_id: str | None) -> str:
-        return "—" if unit_id is None else f"{md_text(unit_name.get(unit_id, unit_id))} ({md_code(unit_id)})"
+        return "—" if unit_id is None else f"{md_text(shown_name.get(unit_id, unit_id))} ({md_code(unit_id)})"
 
     out = ["# Kết quả chấm điểm, xếp hạng và đề nghị khen thưởng", "",
            f"**{md_text(policy.name)}** ({md_code(policy.id)})", ""]
