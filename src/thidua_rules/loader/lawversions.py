@@ -213,9 +213,8 @@ class VersionPicker:
                 if key not in self.removed:
                     periods = "; ".join(f"'{v['id']}' {period_text(v)}" for v in versions)
                     self.add(self.root_file, path,
-                             f"rule '{item_id}' is not in force on {day} ({self.how}): its versions are "
-                             f"{periods} (defined in {display}); pin one with "
-                             f"{{ id = \"{item_id}\", version = \"...\" }} in [[{section}]], or remove the rule")
+                             f"not in force on {day} ({self.how}): versions {periods} in {display}; "
+                             f"pin one (version = \"{ids[-1]}\") or remove the rule")
                 return item
             how = f"in force on {day} ({self.how})"
         merged = {**item, **{k: v for k, v in chosen["keys"].items()}}
