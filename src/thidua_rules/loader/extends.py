@@ -38,8 +38,8 @@ import attrs
 
 from ..errors import Issue, PolicyError, did_you_mean
 from ..extensions import type_name
-from .lawversions import VersionPicker
 from .common import POLICY_MAX_BYTES, Unreadable, item_path, parse_toml, read_regular, sha256, unreadable_message
+from .lawversions import VersionPicker
 
 #: ``thidua:catalogue/law2022.toml``: a file of the catalogue shipped inside the package.
 PACKAGE_PREFIX = "thidua:"

@@ -33,6 +33,7 @@ edition its rules come from; it is taken out here and recorded in each of its ru
 from __future__ import annotations
 
 import datetime
+import itertools
 import re
 from collections.abc import Iterator
 from typing import Any
@@ -223,7 +224,7 @@ class VersionPicker:
             "articles": chosen.get("articles", []), "chosen": how, "pinned": pin is not None,
             "catalogue": catalogue,
         }
-        if "source" in chosen and "source" not in chosen["keys"]:
+        if chosen.get("source") is not None:
             merged["source"] = chosen["source"]
         return merged
 
@@ -265,16 +266,12 @@ class VersionPicker:
                           "articles": list(articles), "source": version.get("source"),
                           "keys": {k: v for k, v in version.items() if k in RULE_KEYS}})
         ordered = sorted(found, key=lambda v: v["in_force"].get("from") or "")
-        for earlier, later in zip(ordered, ordered[1:], strict=False):
+        for earlier, later in itertools.pairwise(ordered):
             if (earlier["in_force"].get("until") or "9999-12-31") >= (later["in_force"].get("from") or ""):
                 self.add(display, f"{path}.versions", f"versions '{earlier['id']}' ({period_text(earlier)}) and "
                          f"'{later['id']}' ({period_text(later)}) overlap: one day, one version")
                 ok = False
-        if not found and value:
-            return None
-        found = [{**v, "source": v["source"]} if v["source"] is not None else
-                 {k: x for k, x in v.items() if k != "source"} for v in found]
-        return found if ok else None
+        return found if ok and found else None
 
     def read_period(self, path: str, value: Any, display: str) -> dict[str, str | None] | None:
         if not isinstance(value, dict) or not value or set(value) - {"from", "until"}:
