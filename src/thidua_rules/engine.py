@@ -181,6 +181,10 @@ def evaluate(policy: Policy, data: Dataset) -> Result:
     """
     with engine_context():
         clusters = tuple(evaluate_cluster(policy, cluster) for cluster in data.clusters)
+        if any(t.across is not None for t in policy.titles):
+            from .across import apply_across_clusters
+
+            clusters = apply_across_clusters(policy, clusters)
     return Result(
         engine_version=engine_version(), policy=policy, data_file=data.file,
         data_sha256=data.sha256, plugins=policy.plugin_info, clusters=clusters,

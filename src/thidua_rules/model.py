@@ -185,6 +185,9 @@ class Title:
     source: str = ""
     #: The version of the law the rule was taken in (``[[titles.versions]]``), or None.
     law: LegalRule | None = None
+    #: ``across_clusters``: a second quota over every cluster of the data (``order`` holds
+    #: RankKeys); see thidua_rules.across.
+    across: Quota | None = None
 
 
 @attrs.frozen(kw_only=True)

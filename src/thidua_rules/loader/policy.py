@@ -684,6 +684,7 @@ class PolicyCompiler:
                        inputs: Mapping[str, InputField], section: str = "titles") -> tuple[Title, ...]:
         titles: list[Title] = []
         seen: set[str] = set()
+        across_titles: set[str] = set()
         check_keys: dict[str, str] = {}
         owners: dict[str, TitleCheckSpec] = {}
         for spec in self.checks.values():
@@ -698,7 +699,9 @@ class PolicyCompiler:
             path = item_path(section, i, item)
             values = take(self.issues, path, item, {
                 "id": ("str", True), "name": ("str", False), "ladder": ("str", False),
-                "quota": ("table", False), "law": ("table", False), **DOC_KEYS}, extra=check_keys)
+                "quota": ("table", False), "law": ("table", False),
+                **({"across_clusters": ("table", False)} if section == "titles" else {}),
+                **DOC_KEYS}, extra=check_keys)
             if values is None:
                 continue
             title_id = check_id(self.issues, path, values.get("id"), seen, "title")
@@ -706,6 +709,14 @@ class PolicyCompiler:
                                         person=(inputs, names, tuple(t.id for t in titles))
                                         if section == "people.titles" else None)
                      if "quota" in values else None)
+            across = (self.compile_across(f"{path}.across_clusters", values["across_clusters"], names)
+                      if "across_clusters" in values else None)
+            for required in item.get("requires", []) if isinstance(item.get("requires"), list) else []:
+                if required in across_titles:
+                    self.issues.add(f"{path}.requires", f"'{required}' is decided across clusters after every "
+                                    "cluster's titles, so no title may require it")
+            if across is not None and title_id:
+                across_titles.add(title_id)
             runners: list[TitleCheck] = []
             declared = tuple(t.id for t in titles)
             for spec in sorted(self.checks.values(), key=lambda s: (s.stage, s.plugin, s.name)):
@@ -724,7 +735,7 @@ class PolicyCompiler:
                 titles.append(Title(
                     id=title_id, name=values.get("name", title_id), ladder=values.get("ladder"),
                     quota=quota, takes_vote="votes" in item, checks=tuple(runners),
-                    source=values.get("source", ""), law=_legal_rule(values.get("law")),
+                    source=values.get("source", ""), law=_legal_rule(values.get("law")), across=across,
                 ))
         return tuple(titles)
 
@@ -799,6 +810,33 @@ class PolicyCompiler:
                             f"{did_you_mean(rounding, QUOTA_ROUNDING)}; expected floor, ceil or half_up")
             return None
         return Quota(share=share, rounding=rounding, of=of, order=order)
+
+    def compile_across(self, path: str, table: Mapping[str, Any], names: Mapping[str, NameInfo]) -> Quota | None:
+        """``across_clusters = { share | count, rounding, order }`` of a unit title (thidua_rules.across)."""
+        if not isinstance(table, dict):
+            return None
+        order_raw = table.get("order", ["total"])
+        base = self.compile_quota(path, {k: v for k, v in table.items() if k != "order"})
+        if base is None:
+            return None
+        if not isinstance(order_raw, list) or not order_raw:
+            self.issues.add(f"{path}.order", "expected an array of ranking keys, e.g. [\"total\"]")
+            return None
+        keys: list[RankKey] = []
+        for i, entry in enumerate(order_raw):
+            where = f"{path}.order[{i}]"
+            name, direction = (entry, "desc") if isinstance(entry, str) else (
+                (entry.get("key"), entry.get("direction", "desc")) if isinstance(entry, dict) else (None, None))
+            known = name in names and names[name].type == "number" if isinstance(name, str) else False
+            if isinstance(name, str) and name.startswith("input."):
+                known = name[len("input."):] in names and names[name[len("input."):]].type == "number"
+            if not known or direction not in ("desc", "asc"):
+                self.issues.add(where, f"expected a ranking key (total, score, group.<id>, criterion.<id>, "
+                                f"input.<number input>), maybe {{ key = ..., direction = \"asc\" }}, got "
+                                f"{toml_key(str(name)) if name is not None else type_name(entry)}")
+                continue
+            keys.append(RankKey(str(name), direction == "desc"))
+        return attrs.evolve(base, order=tuple(keys))
 
     def compile_leadership(self, table: Any) -> Leadership | None:
         if table is None:
