@@ -88,7 +88,7 @@ def resolve_with_origins(data: bytes, *, file: str,
     meta = raw.get("policy")
     picker = VersionPicker(file, raw)
     if not isinstance(meta, dict) or "extends" not in meta:
-        picker.note_pins(raw, file)
+        picker.note_pins(raw, file, Path(path).name if path is not None else posixpath.basename(file))
         raw = picker.apply(raw, file)
         picker.finish()
         if picker.issues:
@@ -141,7 +141,7 @@ class _Resolver:
                chain: tuple[Source, ...]) -> dict[str, Any]:
         """``raw`` with its own bases merged under it."""
         self.digests[source.name] = sha256(data)
-        self.picker.note_pins(raw, source.display)
+        self.picker.note_pins(raw, source.display, source.name)
         chain = (*chain, source)
         merged: dict[str, Any] = {}
         for i, base in enumerate(self.bases(source, raw)):

@@ -121,8 +121,8 @@ class VersionPicker:
         self.root_file = root_file
         self.on, self.how, problems = evaluation_date(raw_root)
         self.issues: list[Issue] = [Issue(file=root_file, path=p, message=m) for p, m in problems]
-        #: (section, id) → (version id, file that pins it)
-        self.pins: dict[tuple[str, str], tuple[str, str]] = {}
+        #: (section, id) → (version id, file that pins it as errors show it, as results name it)
+        self.pins: dict[tuple[str, str], tuple[str, str, str]] = {}
         self.used_pins: set[tuple[str, str]] = set()
         #: (section, id) of entries some file removes: their versions are not checked
         self.removed: set[tuple[str, str]] = set()
@@ -132,8 +132,11 @@ class VersionPicker:
         if issue not in self.issues:
             self.issues.append(issue)
 
-    def note_pins(self, raw: dict[str, Any], display: str) -> None:
-        """Record the pins and removals of a file before its bases are read (outer files win)."""
+    def note_pins(self, raw: dict[str, Any], display: str, name: str) -> None:
+        """Record the pins and removals of a file before its bases are read (outer files win).
+
+        ``name`` is the file as results name it (relative to the loaded policy's folder, or
+        ``thidua:catalogue/…``), so that a result does not depend on where the files are."""
         for section, i, item in entries(raw):
             item_id = item.get("id")
             if not isinstance(item_id, str):
@@ -146,7 +149,7 @@ class VersionPicker:
                     self.add(display, f"{entry_path(section, i, item)}.version",
                              f"expected a version id (a string), got {type_name(version)}")
                     continue
-                self.pins.setdefault((section, item_id), (version, display))
+                self.pins.setdefault((section, item_id), (version, display, name))
 
     def apply(self, raw: dict[str, Any], display: str) -> dict[str, Any]:
         """``raw`` with each versioned entry resolved, pins taken out and ``[catalogue]`` read."""
@@ -200,7 +203,7 @@ class VersionPicker:
                          f"no version '{pin[0]}' of rule '{item_id}'{did_you_mean(pin[0], ids)}; "
                          f"{display} has {', '.join(ids)}")
                 return item
-            how = f"pinned in {pin[1]}"
+            how = f"pinned in {pin[2]}"
         elif self.on is None:
             chosen = max(versions, key=lambda v: (v["in_force"].get("until") or "9999-12-31",
                                                   v["in_force"].get("from") or ""))
@@ -293,7 +296,7 @@ class VersionPicker:
 
     def finish(self) -> None:
         """A pin that met no versioned rule is a mistake (a misspelt id, or a rule without versions)."""
-        for key, (version, file) in sorted(self.pins.items()):
+        for key, (version, file, _) in sorted(self.pins.items()):
             if key not in self.used_pins:
                 section, item_id = key
                 self.add(file, f"{section}(id={item_id}).version",
