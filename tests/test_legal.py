@@ -52,3 +52,27 @@ def test_a_rule_without_versions_cites_nothing(example_policy):
     """The users' self-contained policy writes its own rules: listed, with no version and no articles."""
     first = basis(example_policy)[0]
     assert (first.rule, first.version, first.articles, first.instrument) == ("don_vi_tien_tien", None, (), None)
+
+
+def test_a_policy_without_a_date_refuses_data_of_a_year_its_rules_do_not_cover():
+    """With no year or evaluation_date the latest versions are taken: data for 2022 is an error
+    naming the first rule not in force then; data for 2025 loads."""
+    import tomli_w
+
+    from thidua_rules import PolicyError, parse_data
+
+    policy = load_policy(ROOT / "policies" / "catalogue" / "law2022.toml", display="law2022.toml")
+    assert policy.evaluation_date is None
+    unit = {"id": "a", "name": "A", "members": 10, "members_completed": 10, "members_advanced": 8,
+            "emulation_fighters": 1}
+
+    def doc(year):
+        return tomli_w.dumps({"cluster": {"id": "c", "name": "C", "year": year}, "units": [unit]}).encode()
+
+    with pytest.raises(PolicyError) as err:
+        parse_data(doc(2022), policy, file="data.toml")
+    assert err.value.lines() == [
+        "data.toml: cluster.year: the policy gives no year or evaluation_date, so it takes the latest "
+        "version of each rule, but 'don_vi_tien_tien' (law2022) is not in force on 2022-12-31: give the "
+        "policy year = 2022"]
+    assert parse_data(doc(2025), policy, file="data.toml").clusters[0].year == 2025

@@ -79,3 +79,18 @@ def basis_document(policy: Policy) -> list[dict[str, Any]]:
         }
         for b in basis(policy)
     ]
+
+
+def outdated_for(policy: Policy, year: int) -> str | None:
+    """For a policy with no evaluation date (so the latest versions were taken), what is wrong
+    with judging ``year`` by it: the first rule whose version is not in force on 31 December of
+    ``year``, or None. Pinned rules are the policy's choice and are not reported."""
+    day = f"{year:04d}-12-31"
+    for rule in basis(policy):
+        if rule.version is None or rule.pinned:
+            continue
+        if not (rule.in_force_from or "") <= day <= (rule.in_force_until or "9999-12-31"):
+            return (f"the policy gives no year or evaluation_date, so it takes the latest version of each "
+                    f"rule, but '{rule.rule}' ({rule.version}) is not in force on {day}: give the policy "
+                    f"year = {year}")
+    return None
