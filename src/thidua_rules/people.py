@@ -109,23 +109,25 @@ class _PersonState:
         self.pending: list[str] = []  # titles awaiting the council's vote or its quota decision
         self.outcomes: list[TitleOutcome] = []
         self.checks: tuple[CheckOutcome, ...] = ()
+        self.base = {**person.values, "year": Decimal(year)}  # the fields a condition reads, once
+        #: the closing check of every title while a discipline period runs, or of a deferral
+        self.held: CheckOutcome | None = None
+        if self.running:
+            self.held = CheckOutcome(check="excluded", plugin="thidua_rules.people", passed=False,
+                                     reason=f"discipline runs until {person.discipline_until}",
+                                     seen=MappingProxyType({"until": person.discipline_until}))
+        elif person.deferred:
+            self.held = CheckOutcome(check="deferred", plugin="thidua_rules.people", passed=False,
+                                     reason=person.deferred, seen=MappingProxyType({}))
 
     def env(self, year: int) -> dict[str, Any]:
-        return {**self.person.values, "year": Decimal(year), "titles": tuple(self.won)}
+        return {**self.base, "titles": tuple(self.won)}
 
     def decide(self, policy: Policy, title: Title, year: int, ballots: Mapping[str, Any]) -> bool:
         """Run the title's checks; True when all pass (the quota, if any, is filled afterwards)."""
         person = self.person
-        if self.running:
-            stop = CheckOutcome(check="excluded", plugin="thidua_rules.people", passed=False,
-                                reason=f"discipline runs until {person.discipline_until}",
-                                seen=MappingProxyType({"until": person.discipline_until}))
-            self.outcomes.append(TitleOutcome(title=title.id, status="excluded", checks=(stop,)))
-            return False
-        if person.deferred:
-            stop = CheckOutcome(check="deferred", plugin="thidua_rules.people", passed=False,
-                                reason=person.deferred, seen=MappingProxyType({}))
-            self.outcomes.append(TitleOutcome(title=title.id, status="deferred", checks=(stop,)))
+        if self.held is not None:
+            self.outcomes.append(TitleOutcome(title=title.id, status=self.held.check, checks=(self.held,)))
             return False
         view = TitleView(unit=person.id, title=title.id, env=MappingProxyType(self.env(year)),
                          won=frozenset(self.won), pending=frozenset(self.pending), ballot=ballots.get(title.id),
