@@ -189,6 +189,7 @@ def test_a_person_title_can_need_the_councils_vote(tmp_path, monkeypatch):
     child.write_text(f'''[policy]
 id = "voted"
 name = "Voted"
+evaluation_date = 2024-12-31   # the Law2022 rule ("xuất sắc" is enough), the vote as ND98 words it
 extends = ["{POLICY.as_posix()}"]
 
 [[people.titles]]
