@@ -256,6 +256,12 @@ class _Resolver:
                 merged[key] = self.merge_items(key, base.get(key, []), value, origin)
             elif key == "people" and isinstance(value, dict) and isinstance(base.get("people", {}), dict):
                 # [people] merges like the top level: inputs key by key, titles by id.
+                if base_file and "titles" in value and not _table_list(value["titles"]):
+                    # a base's people.titles of the wrong shape is reported against that base and
+                    # left out, as a base's [[titles]] is (merging by id needs tables)
+                    self.add(origin.display, "people.titles",
+                             f"expected an array of tables, got {type_name(value['titles'])}")
+                    value = {k: v for k, v in value.items() if k != "titles"}
                 people = {**base.get("people", {}), **value}
                 if isinstance(value.get("inputs"), dict):
                     people["inputs"] = {**base.get("people", {}).get("inputs", {}), **value["inputs"]}
