@@ -117,7 +117,9 @@ def test_people_titles_are_matched_by_id_and_their_members_listed(capsys, tmp_pa
     assert (change["path"], change["change"]) == ("people.titles(id=chien_si_tien_tien).when", "changed")
     assert doc["people"], "some members rated 'tot' lose chien_si_tien_tien"
     assert all(p["rules"] == ["people.titles(id=chien_si_tien_tien)"] for p in doc["people"])
-    assert all("chien_si_tien_tien" in p["proposed"]["old"] and "chien_si_tien_tien" not in p["proposed"]["new"]
+    # Some lose the title; others keep it but lose a higher one, because the CSTĐCS quota is a
+    # share of the unit's CSTT (ND91 Art. 9 k3) and that base shrank.
+    assert any("chien_si_tien_tien" in p["proposed"]["old"] and "chien_si_tien_tien" not in p["proposed"]["new"]
                for p in doc["people"])
 
 

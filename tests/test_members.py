@@ -7,7 +7,7 @@ import json
 import pytest
 import tomli_w
 
-from thidua_rules import PolicyError, evaluate, load_data, load_policy, parse_data, render
+from thidua_rules import PolicyError, evaluate, load_data, load_policy, parse_data, parse_policy, render
 
 from .conftest import ROOT
 
@@ -22,33 +22,61 @@ def policy():
 
 
 @pytest.fixture(scope="module")
+def policy_2024():
+    """The members policy judged by the law in force from 2024 (the catalogue's Law2022 versions):
+    for tests of members' mechanics, where the 2022 quota (at most 15 % of a unit's CSTT, ND91
+    Art. 9 k3) would leave a unit of two or three members no CSTĐCS at all."""
+    text = POLICY.read_text(encoding="utf-8").replace("year = 2022\n", "year = 2022\nevaluation_date = 2024-12-31\n", 1)
+    return parse_policy(text.encode(), file="cum8-2022-members.toml", path=POLICY)
+
+
+@pytest.fixture(scope="module")
 def doc(policy):
     data = load_data(UNITS, policy, members=MEMBERS)
     return json.loads(render(evaluate(policy, data), "json"))
 
 
-def test_members_give_the_same_unit_titles_as_typed_aggregates(doc, example_result):
-    """Counting from 650 members' records gives the ranks, totals, bands and titles of the typed example."""
+def outcome(d):
+    return [(u["id"], u["rank"], u["total"], u["band"], u["proposed"]) for u in d["units"]]
+
+
+def test_members_under_the_2022_law_change_two_units_titles(doc, example_result):
+    """Under the law of 2022 (ND91 Art. 9 k3: a CSTĐCS needs an initiative), only 4 of the 650
+    members are CSTĐCS, all in cuc-cntt and vien-khcn: cuc-khtc and cuc-tbkv have none, so
+    neither is Đơn vị quyết thắng (Law2003 Art. 27: a member holding CSTĐCS) and cuc-khtc loses
+    the ministry flag; ranks, totals, bands and the other titles are those of the typed example."""
+    typed = dict((u[0], u) for u in outcome(json.loads(render(example_result, "json"))))
+    typed["cuc-khtc"] = ("cuc-khtc", 2, "98.00", "xuat_sac", ["don_vi_tien_tien"])
+    typed["cuc-tbkv"] = ("cuc-tbkv", 3, "98.00", "xuat_sac", ["don_vi_tien_tien", "bang_khen_bo_truong"])
+    assert outcome(doc) == list(typed.values())
+    fighters = {u["id"]: u["explanation"]["members"]["emulation_fighters"]["members"] for u in doc["units"]}
+    assert {k: v for k, v in fighters.items() if v} == {
+        "cuc-cntt": ["cuc-cntt-001", "cuc-cntt-002", "cuc-cntt-003"], "vien-khcn": ["vien-khcn-001"]}
+
+
+def test_members_under_the_2024_law_give_the_typed_outcome(policy_2024, example_result):
+    """The same members judged by the law in force from 2024 (evaluation_date picks the catalogue's
+    Law2022 versions: "xuất sắc" alone makes a CSTĐCS, Art. 23) give the typed example's titles."""
+    later = policy_2024
+    assert {t.law.version for t in later.people.titles} == {"law2022"}
+    out = json.loads(render(evaluate(later, load_data(UNITS, later, members=MEMBERS)), "json"))
     typed = json.loads(render(example_result, "json"))
-
-    def outcome(d):
-        return [(u["id"], u["rank"], u["total"], u["band"], u["proposed"]) for u in d["units"]]
-
-    assert outcome(doc) == outcome(typed)
-    assert doc["leadership"] == typed["leadership"]
+    assert outcome(out) == outcome(typed)
+    assert out["leadership"] == typed["leadership"]
 
 
 def test_explanation_names_the_members_behind_each_share(doc):
-    """vien-khcn: 79 of 80 completed their tasks; the one who did not and the one disciplined are named."""
+    """vien-khcn: 79 of 80 completed their tasks; the one who did not, the one disciplined and the one
+    CSTĐCS (the only member with an initiative, ND91 Art. 9 k3) are named."""
     unit = next(u for u in doc["units"] if u["id"] == "vien-khcn")
     counts = unit["explanation"]["members"]
     assert {k: v["value"] for k, v in counts.items()} == {
-        "emulation_fighters": "5", "members": "80", "members_advanced": "74",
+        "emulation_fighters": "1", "members": "80", "members_advanced": "74",
         "members_completed": "79", "members_disciplined": "1"}
     assert counts["members_disciplined"]["members"] == ["vien-khcn-075"]
     completed = set(counts["members_completed"]["members"])
     assert {f"vien-khcn-{n:03d}" for n in range(1, 81)} - completed == {"vien-khcn-080"}
-    assert counts["emulation_fighters"]["members"] == [f"vien-khcn-{n:03d}" for n in range(1, 6)]
+    assert counts["emulation_fighters"]["members"] == ["vien-khcn-001"]
 
 
 def test_individual_titles_follow_the_ladder_and_the_years(doc):
@@ -100,8 +128,9 @@ def test_member_errors(policy, rows, extra, lines):
     assert err.value.lines() == lines
 
 
-def test_members_in_the_data_file_work_like_a_members_file(policy):
+def test_members_in_the_data_file_work_like_a_members_file(policy_2024):
     """[[members]] inside the data file; a deferred member gets no title and is not counted as CSTT."""
+    policy = policy_2024
     rows = [{"unit": "a", "id": "p1", "rating": "xuat_sac"}, {"unit": "a", "id": "p2", "rating": "tot"},
             {"unit": "a", "id": "p3", "rating": "tot", "deferred": "đang xác minh"}]
     dataset = parse_data(tomli_w.dumps(members_doc(rows)).encode(), policy, file="data.toml")
@@ -120,10 +149,11 @@ def test_a_policy_without_people_rejects_members(example_policy):
     assert "data.toml: members: the policy has no [people] section, so it cannot use members" in err.value.lines()
 
 
-def test_a_persons_discipline_period_excludes_then_restarts_the_streak(policy):
+def test_a_persons_discipline_period_excludes_then_restarts_the_streak(policy_2024):
     """Disciplined until 2022: no title in 2022; disciplined until 2021: only 2022 counts."""
     history = {"2020": ["chien_si_tien_tien", "chien_si_thi_dua_co_so"],
                "2021": ["chien_si_tien_tien", "chien_si_thi_dua_co_so"]}
+    policy = policy_2024
     rows = [{"unit": "a", "id": "p1", "rating": "xuat_sac", "earlier": history, "discipline_until": 2022},
             {"unit": "a", "id": "p2", "rating": "xuat_sac", "earlier": history, "discipline_until": 2021},
             {"unit": "a", "id": "p3", "rating": "xuat_sac", "earlier": history}]
@@ -161,6 +191,7 @@ def test_a_person_title_can_need_the_councils_vote(tmp_path, monkeypatch):
     child.write_text(f'''[policy]
 id = "voted"
 name = "Voted"
+evaluation_date = 2024-12-31   # the Law2022 rule ("xuất sắc" is enough), the vote as ND98 words it
 extends = ["{POLICY.as_posix()}"]
 
 [[people.titles]]
@@ -194,3 +225,46 @@ def test_the_data_digest_covers_the_members(policy, tmp_path):
     first = load_data(UNITS, policy, members=MEMBERS).sha256
     assert load_data(UNITS, policy, members=MEMBERS).sha256 == first
     assert load_data(UNITS, policy, members=changed).sha256 != first
+
+
+QUOTA = ROOT / "tests" / "golden" / "person-quota"
+
+
+def test_a_person_title_quota_leaves_the_tie_at_the_cut_to_the_council(monkeypatch, golden):
+    """ND91 Art. 9 k3: at most 15 % of a unit's 60 CSTT (9) are CSTĐCS; ordered by initiative reach,
+    the 2 nationwide ones win, the 8 ministry-wide ones share place 3 across the cut (undecided,
+    for the council) and the 2 grassroots ones are over the quota; the report is the golden file."""
+    monkeypatch.setenv("THIDUA_POLICY_PATH", str(ROOT / "policies"))
+    policy = load_policy(QUOTA / "policy.toml", display="policy.toml")
+    result = evaluate(policy, load_data(UNITS, policy, members=QUOTA / "members.csv"))
+    doc = json.loads(render(result, "json"))
+    status = {p["id"]: {t["id"]: t["status"] for t in p["titles"]}["chien_si_thi_dua_co_so"]
+              for p in doc["people"] if p["unit"] == "cuc-qlxddt" and int(p["id"][-3:]) <= 12}
+    assert status == {
+        **{f"cuc-qlxddt-{n:03d}": "proposed" for n in (1, 2)},
+        **{f"cuc-qlxddt-{n:03d}": "undecided" for n in range(3, 11)},
+        **{f"cuc-qlxddt-{n:03d}": "over_quota" for n in (11, 12)}}
+    council = [c for c in doc["clusters"][0]["council"] if c["title"] == "chien_si_thi_dua_co_so"]
+    assert council == [{
+        "title": "chien_si_thi_dua_co_so", "kind": "quota_tie",
+        "units": [f"cuc-qlxddt-{n:03d}" for n in range(3, 11)],
+        "reason": "8 members of cuc-qlxddt share place 3 across the quota of 9; 7 place(s) left for them",
+        "code": "person_quota_tie", "params": {"members": 8, "unit": "cuc-qlxddt", "place": 3, "limit": 9,
+                                               "left": 7}}]
+    golden.check(QUOTA / "expected.md", render(result, "markdown"))
+
+
+def test_a_person_quota_without_order_leaves_every_candidate_to_the_council(policy):
+    """No order among the candidates (the law gives none): more CSTĐCS candidates than 15 % of the
+    CSTT admits are all undecided; with a limit of 0 they are all over the quota."""
+    rows = [{"unit": "a", "id": f"p{n:02d}", "rating": "tot", "initiative": "co_so" if n < 3 else "none"}
+            for n in range(14)]
+    out = json.loads(render(evaluate(policy, parse_data(tomli_w.dumps(members_doc(rows)).encode(), policy,
+                                                        file="data.toml")), "json"))
+    cstdcs = {p["id"]: next(t for t in p["titles"] if t["id"] == "chien_si_thi_dua_co_so") for p in out["people"]}
+    # 14 CSTT: 15 % is 2.1, so 2 places for 3 candidates sharing one place
+    assert [cstdcs[f"p{n:02d}"]["status"] for n in range(3)] == ["undecided"] * 3
+    few = json.loads(render(evaluate(policy, parse_data(tomli_w.dumps(members_doc(rows[:6])).encode(), policy,
+                                                        file="data.toml")), "json"))
+    # 6 CSTT: 15 % is 0.9, rounded down to 0
+    assert [p["titles"][1]["status"] for p in few["people"][:3]] == ["over_quota"] * 3

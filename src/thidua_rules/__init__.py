@@ -50,6 +50,8 @@ def __getattr__(name: str) -> Any:
         value: Any = importlib.import_module(".version", __name__).engine_version()
     elif name in _EXPORTS:
         value = getattr(importlib.import_module(f".{_EXPORTS[name]}", __name__), name)
+    elif name == "legal":  # thidua_rules.legal.basis(policy): the submodule, on first use
+        value = importlib.import_module(".legal", __name__)
     else:
         raise AttributeError(f"module {__name__!r} has no attribute {name!r}")
     globals()[name] = value

@@ -18,7 +18,7 @@ from .layers import by_unit, council_reason
 from .leadership import LeadershipResult, choose_leadership
 from .messages import Reason
 from .model import RANKING_BALLOT, Cluster, Dataset, PluginInfo, Policy
-from .people import MemberCount, PersonResult, decide_people, derive_units, with_implied
+from .people import MemberCount, PersonResult, decide_people, derive_units, person_quota_ties, with_implied
 from .plans import plan_for
 from .plugins import engine_version
 from .ranking import Placed, rank_cluster
@@ -146,6 +146,7 @@ def evaluate_cluster(policy: Policy, cluster: Cluster) -> ClusterResult:
     outcomes, council = award_cluster(policy, cluster, placed, history_contexts(cluster, implied))
     council.extend(_people_awaiting(people))
     council.extend(_scores_undecided(policy, scores))
+    council.extend(person_quota_ties(people))
     units = []
     cluster_id = cluster.id
     proposed_titles = proposer(policy)
@@ -202,6 +203,10 @@ def evaluate(policy: Policy, data: Dataset) -> Result:
         if problems:
             raise PolicyError(problems)
         clusters = tuple(done)
+        if any(t.across is not None for t in policy.titles):
+            from .across import apply_across_clusters
+
+            clusters = apply_across_clusters(policy, clusters)
     return Result(
         engine_version=engine_version(), policy=policy, data_file=data.file,
         data_sha256=data.sha256, plugins=policy.plugin_info, clusters=clusters,

@@ -236,7 +236,7 @@ def _param(name: str, value: Any, lang: str, policy: Policy | None, units: Mappi
         from .exprtext import describe
 
         return describe(value, policy, lang)
-    if name == "leader" and units is not None and isinstance(value, str):
+    if name in ("leader", "unit") and units is not None and isinstance(value, str):
         return units.get(value, value)
     return show(value, lang)
 

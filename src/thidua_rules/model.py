@@ -154,6 +154,12 @@ class Quota:
     count: int | None = None
     share: Decimal | Fraction | None = None  # a Fraction when the policy wrote one ("1/3")
     rounding: str = "floor"  # floor | ceil | half_up
+    #: A person title's quota only: the share is of the unit's members who won this title this
+    #: year (e.g. Chiến sĩ tiên tiến, ND91 Art. 9 k3); None: of all the unit's members.
+    of: str | None = None
+    #: A person title's quota only: number expressions over the member's fields, each descending,
+    #: that order the candidates; members equal on all share a place (no order: all share one).
+    order: tuple[Any, ...] = attrs.field(default=(), eq=False)
 
 
 @attrs.frozen(kw_only=True)
@@ -183,6 +189,27 @@ class Title:
     takes_vote: bool = False
     checks: tuple[TitleCheck, ...] = ()
     source: str = ""
+    #: The version of the law the rule was taken in (``[[titles.versions]]``), or None.
+    law: LegalRule | None = None
+    #: ``across_clusters``: a second quota over every cluster of the data (``order`` holds
+    #: RankKeys); see thidua_rules.across.
+    across: Quota | None = None
+
+
+@attrs.frozen(kw_only=True)
+class LegalRule:
+    """The legal basis (căn cứ pháp lý) of one rule's version: the instrument, the articles, the
+    period it is in force (ISO dates, both included; None for an open end), and how it was chosen."""
+
+    version: str
+    in_force_from: str | None
+    in_force_until: str | None
+    instrument: str | None
+    articles: tuple[str, ...]
+    chosen: str
+    pinned: bool
+    catalogue: str | None = None          # the catalogue edition: "law2022-people 2026.12"
+    catalogue_file: str | None = None
 
 
 @attrs.frozen(kw_only=True)
@@ -250,6 +277,9 @@ class Policy:
     leadership: Leadership | None
     plugin_info: tuple[PluginInfo, ...] = ()
     people: People | None = None
+    #: The day whose law the rules were chosen for (``[policy] evaluation_date``, else 31
+    #: December of ``year``), ISO; None when the policy gives neither.
+    evaluation_date: str | None = None
     #: ``[plugin.<name>]`` sections, deeply read-only, keyed by plugin name.
     plugin_config: Mapping[str, Any] = attrs.field(factory=frozen_mapping)
     #: ``[[scoring.layers]]``: the scoring layers after the computed score, in order (see layers.py).

@@ -17,12 +17,21 @@ from typing import Any
 
 import attrs
 
-from .awards import CheckOutcome, TitleOutcome, _ladders, _no_ballot, _run_check, proposed_titles
+from .awards import (
+    CheckOutcome,
+    CouncilItem,
+    TitleOutcome,
+    _ladders,
+    _no_ballot,
+    _run_check,
+    proposed_titles,
+    quota_limit,
+)
 from .builtin.titles import implied_titles
 from .expressions import EvalContext
 from .extensions import TitleView
 from .messages import Reason, reason_code
-from .model import Cluster, Person, Policy, Unit, frozen_mapping
+from .model import Cluster, Person, Policy, Title, Unit, frozen_mapping
 
 
 @attrs.frozen(kw_only=True)
@@ -46,20 +55,49 @@ class MemberCount:
 
 
 def decide_people(policy: Policy, cluster: Cluster) -> tuple[PersonResult, ...]:
-    """Every member's titles, in (unit, person id) order."""
+    """Every member's titles, in (unit, person id) order.
+
+    Titles are decided in policy order for all the members of a unit at once, so that a person
+    title's quota (``quota = { share = 0.15, of = "chien_si_tien_tien" }``, ND91 Art. 9 k3) is
+    filled among the unit's members before the next title reads what they won.
+    """
     people_policy = policy.people
     if people_policy is None or not cluster.people:
         return ()
-    results = []
     ballots = {b.title: b for b in cluster.ballots if b.round == 1}
     implied = implied_titles(people_policy.titles)
-    for person in cluster.people:
+    states = [_PersonState(person, cluster.year, implied) for person in cluster.people]
+    by_unit: dict[str, list[_PersonState]] = {}
+    for state in states:
+        by_unit.setdefault(state.person.unit, []).append(state)
+    for title in people_policy.titles:
+        for members in by_unit.values():
+            passed = [state for state in members if state.decide(policy, title, cluster.year, ballots)]
+            if title.quota is None:
+                for state in passed:
+                    state.win(title)
+            else:
+                _fill_person_quota(title, members, passed)
+    results = []
+    for state in states:
+        laddered = _ladders(people_policy, {state.person.id: state.outcomes})[state.person.id]  # type: ignore[arg-type]
+        results.append(PersonResult(person=state.person, proposed=proposed_titles(people_policy, laddered),  # type: ignore[arg-type]
+                                    titles=tuple(laddered), won=tuple(state.won)))
+    return tuple(results)
+
+
+class _PersonState:
+    """One member while their titles are decided: the history context, the titles won, pending."""
+
+    def __init__(self, person: Person, year: int, implied: Mapping[str, tuple[str, ...]]) -> None:
+        self.person = person
+        self.year = year
         awarded: dict[str, int] = {}
-        for year, titles in person.earlier.items():
+        for earlier_year, titles in person.earlier.items():
             for title_id in titles:
-                awarded[title_id] = max(year, awarded.get(title_id, year))
-        context = EvalContext(
-            year=cluster.year,
+                awarded[title_id] = max(earlier_year, awarded.get(title_id, earlier_year))
+        self.context = EvalContext(
+            year=year,
             # A recorded ladder title counts for the titles below it that it implies.
             history=MappingProxyType({y: MappingProxyType({"titles": with_implied(t, implied), "year": Decimal(y)})
                                       for y, t in sorted(person.earlier.items())}),
@@ -67,47 +105,118 @@ def decide_people(policy: Policy, cluster: Cluster) -> tuple[PersonResult, ...]:
             # ND152 Art. 4 k4: after a discipline period, achievements count from its end.
             counts_from=None if person.discipline_until is None else person.discipline_until + 1,
         )
-        running = person.discipline_until is not None and person.discipline_until >= cluster.year
-        won: list[str] = []
-        pending: list[str] = []  # titles awaiting the council's vote
-        outcomes = []
-        for title in people_policy.titles:
-            if running:
-                stop = CheckOutcome(check="excluded", plugin="thidua_rules.people", passed=False,
-                                    reason=Reason("person_discipline_running", {"until": person.discipline_until}),
-                                    seen=MappingProxyType({"until": person.discipline_until}))
-                outcomes.append(TitleOutcome(title=title.id, status="excluded", checks=(stop,)))
-                continue
-            if person.deferred:
-                stop = CheckOutcome(check="deferred", plugin="thidua_rules.people", passed=False,
-                                    reason=Reason("deferred", {"text": person.deferred}), seen=MappingProxyType({}))
-                outcomes.append(TitleOutcome(title=title.id, status="deferred", checks=(stop,)))
-                continue
-            env = {**person.values, "year": Decimal(cluster.year), "titles": tuple(won)}
-            view = TitleView(unit=person.id, title=title.id, env=MappingProxyType(env),
-                             won=frozenset(won), pending=frozenset(pending), ballot=ballots.get(title.id),
-                             eval_context=context, unit_data=None)
-            checks = []
-            for check in title.checks:
-                ok, reason, seen = _run_check(policy, title, check, view)
-                checks.append(CheckOutcome(check=check.name, plugin=check.plugin, passed=ok, reason=reason,
-                                           seen=MappingProxyType(dict(seen))))
-                if not ok:
-                    break
-            passed = all(c.passed for c in checks)
-            if passed:
-                won.append(title.id)
-                status = "won"
-            elif title.id not in ballots and _no_ballot(checks[-1]):
-                pending.append(title.id)  # ND98 Art. 30 k7: the council has not voted yet
-                status = "awaiting_vote"
-            else:
-                status = "failed"
-            outcomes.append(TitleOutcome(title=title.id, status=status, checks=tuple(checks)))
-        laddered = _ladders(people_policy, {person.id: outcomes})[person.id]  # type: ignore[arg-type]
-        results.append(PersonResult(person=person, proposed=proposed_titles(people_policy, laddered),  # type: ignore[arg-type]
-                                    titles=tuple(laddered), won=tuple(won)))
-    return tuple(results)
+        self.running = person.discipline_until is not None and person.discipline_until >= year
+        self.won: list[str] = []
+        self.pending: list[str] = []  # titles awaiting the council's vote or its quota decision
+        self.outcomes: list[TitleOutcome] = []
+        self.checks: tuple[CheckOutcome, ...] = ()
+        self.base = {**person.values, "year": Decimal(year)}  # the fields a condition reads, once
+        #: the closing check of every title while a discipline period runs, or of a deferral
+        self.held: CheckOutcome | None = None
+        if self.running:
+            self.held = CheckOutcome(check="excluded", plugin="thidua_rules.people", passed=False,
+                                     reason=Reason("person_discipline_running", {"until": person.discipline_until}),
+                                     seen=MappingProxyType({"until": person.discipline_until}))
+        elif person.deferred:
+            self.held = CheckOutcome(check="deferred", plugin="thidua_rules.people", passed=False,
+                                     reason=Reason("deferred", {"text": person.deferred}), seen=MappingProxyType({}))
+
+    def env(self, year: int) -> dict[str, Any]:
+        return {**self.base, "titles": tuple(self.won)}
+
+    def decide(self, policy: Policy, title: Title, year: int, ballots: Mapping[str, Any]) -> bool:
+        """Run the title's checks; True when all pass (the quota, if any, is filled afterwards)."""
+        person = self.person
+        if self.held is not None:
+            self.outcomes.append(TitleOutcome(title=title.id, status=self.held.check, checks=(self.held,)))
+            return False
+        view = TitleView(unit=person.id, title=title.id, env=MappingProxyType(self.env(year)),
+                         won=frozenset(self.won), pending=frozenset(self.pending), ballot=ballots.get(title.id),
+                         eval_context=self.context, unit_data=None)
+        checks = []
+        for check in title.checks:
+            ok, reason, seen = _run_check(policy, title, check, view)
+            checks.append(CheckOutcome(check=check.name, plugin=check.plugin, passed=ok, reason=reason,
+                                       seen=MappingProxyType(dict(seen))))
+            if not ok:
+                break
+        self.checks = tuple(checks)
+        if all(c.passed for c in checks):
+            return True
+        if title.id not in ballots and _no_ballot(checks[-1]):
+            self.pending.append(title.id)  # ND98 Art. 30 k7: the council has not voted yet
+            status = "awaiting_vote"
+        else:
+            status = "failed"
+        self.outcomes.append(TitleOutcome(title=title.id, status=status, checks=self.checks))
+        return False
+
+    def win(self, title: Title, **quota: Any) -> None:
+        self.won.append(title.id)
+        self.outcomes.append(TitleOutcome(title=title.id, status="won", checks=self.checks, **quota))
+
+    def stop(self, title: Title, status: str, **quota: Any) -> None:
+        if status == "undecided":
+            self.pending.append(title.id)
+        self.outcomes.append(TitleOutcome(title=title.id, status=status, checks=self.checks, **quota))
+
+
+def _fill_person_quota(title: Title, members: Sequence[_PersonState], passed: Sequence[_PersonState]) -> None:
+    """Fill a person title's quota among the unit's members who passed its checks.
+
+    The limit is the quota's share of the unit's members holding ``of`` this year (all its
+    members without ``of``), rounded as the policy says (no national rounding rule: domain.md
+    §6.3). Candidates are placed by the quota's ``order`` keys (each descending); members
+    sharing a place across the cut are all left ``undecided`` for the council, as units are
+    (the engine never splits them by an arbitrary order); below the cut, ``over_quota``.
+    """
+    quota = title.quota
+    assert quota is not None
+    base = len(members) if quota.of is None else sum(1 for m in members if quota.of in m.won)
+    limit, raw = quota_limit(quota, base)
+    keys = [tuple(_order_value(expr, m) for expr in quota.order) for m in passed]
+    distinct = sorted(set(keys), reverse=True)
+    place_of = {key: 1 + sum(1 for k in keys if k > key) for key in distinct}
+    places = [place_of[key] for key in keys]
+    if len(passed) <= limit:
+        for state, place in zip(passed, places, strict=True):
+            state.win(title, quota_limit=limit, quota_raw=raw, place=place)
+        return
+    ordered = sorted(places)
+    cut = ordered[limit]                  # the place of the first member left out
+    straddles = limit > 0 and ordered[limit - 1] == cut
+    for state, place in zip(passed, places, strict=True):
+        if place < cut:
+            state.win(title, quota_limit=limit, quota_raw=raw, place=place)
+        elif place == cut and straddles:
+            state.stop(title, "undecided", quota_limit=limit, quota_raw=raw, place=place)
+        else:
+            state.stop(title, "over_quota", quota_limit=limit, quota_raw=raw, place=place)
+
+
+def _order_value(expression: Any, state: _PersonState) -> Decimal:
+    value = expression.evaluate(state.env(state.year))
+    return Decimal(value)
+
+
+def person_quota_ties(people: Sequence[PersonResult]) -> list[CouncilItem]:
+    """Per unit and person title, the members sharing a place across its quota, for the council."""
+    tied: dict[tuple[str, str], list[tuple[str, TitleOutcome]]] = {}
+    for result in people:
+        for outcome in result.titles:
+            if outcome.status == "undecided":
+                tied.setdefault((result.person.unit, outcome.title), []).append((result.person.id, outcome))
+    items = []
+    for (unit, title), members in tied.items():
+        first = members[0][1]
+        won = sum(1 for r in people if r.person.unit == unit
+                  for o in r.titles if o.title == title and o.status in ("won", "proposed", "held"))
+        items.append(CouncilItem(
+            title=title, units=tuple(m for m, _ in members), kind="quota_tie",
+            reason=Reason("person_quota_tie", {"members": len(members), "unit": unit, "place": first.place,
+                                               "limit": first.quota_limit,
+                                               "left": (first.quota_limit or 0) - won})))
+    return items
 
 
 def with_implied(titles: Sequence[str], implied: Mapping[str, tuple[str, ...]]) -> tuple[str, ...]:

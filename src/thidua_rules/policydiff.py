@@ -128,6 +128,9 @@ def policy_changes(old_raw: Mapping[str, Any], new_raw: Mapping[str, Any]) -> li
     """
     out: list[dict[str, Any]] = []
     _diff_tables("", normal(dict(old_raw)), normal(dict(new_raw)), out)
+    # Where a rule's catalogue lies on disk (law.catalogue.file) is not part of the rule: two
+    # copies of one catalogue in two folders are the same law.
+    out = [c for c in out if not c["path"].endswith(".law.catalogue.file")]
     out.sort(key=lambda c: (c["path"], c["change"]))
     return out
 

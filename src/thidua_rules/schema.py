@@ -63,6 +63,13 @@ _DESCRIPTIONS = {
     "remove": "In a file that extends others: remove the base's entry with this id.",
     "source": "Where the rule comes from (a plan, an article); kept as written.",
     "note": "A note for people; kept as written.",
+    "evaluation_date": "The date whose law applies (YYYY-MM-DD); without it, the policy's year selects the rules.",
+    "law": "The legal rule a title follows (set by the catalogue; see docs/catalogue.md).",
+    "across_clusters": "A ministry-level quota over every cluster's result (share or count, rounding, order).",
+    "versions": "The rule as each version of the law gives it, with the period it is in force (docs/catalogue.md).",
+    "version": "Pins one of the rule's versions by id instead of the one in force on the evaluation date.",
+    "catalogue": "The catalogue edition this file's rules come from (id and version).",
+    "of": "The person title this quota is a share of (declared above this one).",
 }
 
 
@@ -133,8 +140,26 @@ def _titles_schema(checks: Mapping[str, Any], *, person: bool) -> dict[str, Any]
     for spec in sorted(checks.values(), key=lambda s: s.name):
         for key, type_name in sorted(spec.keys.items()):
             extra[key] = {**_CHECK_KEY_SCHEMA.get(type_name, {}), "description": f"the '{spec.name}' check"}
-    fields = {k: v for k, v in policy_keys.TITLE.items() if not (person and k in policy_keys.PERSON_TITLE_FORBIDDEN)}
+    fields = {**policy_keys.TITLE, **({} if person else policy_keys.UNIT_TITLE_ONLY)}
     return _entries(_table(fields, extra=extra))
+
+
+def _with_versions(titles: dict[str, Any]) -> dict[str, Any]:
+    """A title entry's ``[[…versions]]`` (the law as it was, loader/lawversions.py) and the
+    ``version`` that pins one of them."""
+    from .loader.lawversions import RULE_KEYS
+
+    item = titles["items"]
+    rule = {k: v for k, v in item["properties"].items() if k in RULE_KEYS}
+    period = {"type": "object", "additionalProperties": False,
+              "properties": {"from": {"description": "first day in force (a TOML date)"},
+                             "until": {"description": "last day in force (a TOML date)"}}}
+    version = _table({"id": ("str", True), "instrument": ("str", False), "articles": ("str_list", False),
+                      **policy_keys.DOC_KEYS}, required=["id"], extra={**rule, "in_force": period})
+    item["properties"]["versions"] = _with_description("versions", {"type": "array", "items": version})
+    item["properties"]["version"] = _with_description("version", {"type": "string"})
+    item["properties"] = dict(sorted(item["properties"].items()))
+    return titles
 
 
 def _inputs_schema(*, unit: bool) -> dict[str, Any]:
@@ -165,13 +190,18 @@ def build_schema(methods: Mapping[str, Any], checks: Mapping[str, Any], plugins:
     quota = _table(policy_keys.QUOTA)
     quota["properties"]["share"] = {"anyOf": [{"type": "number"}, {"type": "string", "pattern": r"^\s*\d+\s*/\s*\d+\s*$"}]}
     quota["properties"]["rounding"] = {"enum": list(policy_keys.QUOTA_ROUNDING)}
-    titles = _titles_schema(checks, person=False)
+    titles = _with_versions(_titles_schema(checks, person=False))
     titles["items"]["properties"]["quota"] = quota
+    titles["items"]["properties"]["across_clusters"] = _with_description(
+        "across_clusters", {**quota, "properties": {**quota["properties"], "order": ranking["properties"]["order"]}})
+    person_quota = _table({**policy_keys.QUOTA, **policy_keys.PERSON_QUOTA})
+    person_quota["properties"].update({k: quota["properties"][k] for k in ("share", "rounding")})
     leadership = _table(policy_keys.LEADERSHIP)
     leadership["properties"]["method"] = {"enum": list(policy_keys.LEADERSHIP_METHODS)}
     people = _table(policy_keys.PEOPLE)
     people["properties"]["inputs"] = _inputs_schema(unit=False)
-    people["properties"]["titles"] = _titles_schema(checks, person=True)
+    people["properties"]["titles"] = _with_versions(_titles_schema(checks, person=True))
+    people["properties"]["titles"]["items"]["properties"]["quota"] = person_quota
     sections = {
         "policy": policy,
         "inputs": _inputs_schema(unit=True),
@@ -190,6 +220,7 @@ def build_schema(methods: Mapping[str, Any], checks: Mapping[str, Any], plugins:
         "people": people,
     }
     assert set(sections) == set(policy_keys.TOP_LEVEL)
+    sections["catalogue"] = _table({"id": ("str", True), "version": ("str", True)}, required=["id", "version"])
     return {
         "$schema": "https://json-schema.org/draft/2020-12/schema",
         "$id": SCHEMA_ID,

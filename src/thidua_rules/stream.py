@@ -402,6 +402,11 @@ def evaluate_stream(
     :raises ThiduaError: the first run-time failure in cluster order, if the data is clean.
     """
     shown = display or str(data_path)
+    across = [t.id for t in policy.titles if t.across is not None]
+    if across:
+        raise PolicyError([Issue(file=policy.file, path=f"titles(id={across[0]}).across_clusters",
+                                 message="a quota across clusters needs every cluster at once, "
+                                 "so it cannot be streamed: evaluate without --jobs / JSON lines output")])
     kind = format or FORMATS.get(Path(data_path).suffix.lower())
     if kind not in STREAMABLE:
         raise PolicyError([Issue(file=shown, message="only .csv and .jsonl unit files can be streamed")])

@@ -286,6 +286,12 @@ class DataChecker:
             year = 0
         elif self.policy.year is not None and year != self.policy.year:
             self.issues.add(f"{path}.year", f"the data is for {year} but the policy is for {self.policy.year}")
+        elif self.policy.evaluation_date is None and isinstance(year, int):
+            from ..legal import outdated_for
+
+            problem = outdated_for(self.policy, year)
+            if problem:
+                self.issues.add(f"{path}.year", problem)
         base = path if nested else ""
         units_raw = body.get("units", [])
         if not isinstance(units_raw, list) or not units_raw:

@@ -39,6 +39,7 @@ import attrs
 from ..errors import Issue, PolicyError, did_you_mean
 from ..extensions import type_name
 from .common import POLICY_MAX_BYTES, Unreadable, item_path, parse_toml, read_regular, sha256, unreadable_message
+from .lawversions import VersionPicker
 
 #: ``thidua:catalogue/law2022.toml``: a file of the catalogue shipped inside the package.
 PACKAGE_PREFIX = "thidua:"
@@ -85,14 +86,23 @@ def resolve_with_origins(data: bytes, *, file: str,
     """
     raw = parse_toml(data, file)
     meta = raw.get("policy")
+    picker = VersionPicker(file, raw)
     if not isinstance(meta, dict) or "extends" not in meta:
+        picker.note_pins(raw, file, Path(path).name if path is not None else posixpath.basename(file))
+        raw = picker.apply(raw, file)
+        picker.finish()
+        if picker.issues:
+            raise PolicyError(picker.issues)
         return raw, sha256(data), {}
     root = Source(Path(path) if path is not None else None, file,
                   Path(path).name if path is not None else posixpath.basename(file))
-    resolver = _Resolver(_allowed_roots(root.path))
+    resolver = _Resolver(_allowed_roots(root.path), picker)
     merged = resolver.expand(root, raw, data, chain=())
-    if resolver.issues:
-        raise PolicyError(resolver.issues)
+    if not resolver.issues:
+        picker.finish()
+    issues = [*resolver.issues, *(i for i in picker.issues if i not in resolver.issues)]
+    if issues:
+        raise PolicyError(issues)
     manifest = "".join(f"{digest}  {name}\n" for name, digest in sorted(resolver.digests.items()))
     return merged, sha256(manifest.encode("utf-8")), resolver.origins
 
@@ -113,8 +123,9 @@ def _allowed_roots(policy: Path | None) -> tuple[Path, ...]:
 
 
 class _Resolver:
-    def __init__(self, roots: tuple[Path, ...]) -> None:
+    def __init__(self, roots: tuple[Path, ...], picker: VersionPicker) -> None:
         self.roots = roots
+        self.picker = picker
         self.issues: list[Issue] = []
         self.digests: dict[str, str] = {}
         self.expanded: dict[Path, dict[str, Any]] = {}   # a base reached twice is read once
@@ -130,6 +141,7 @@ class _Resolver:
                chain: tuple[Source, ...]) -> dict[str, Any]:
         """``raw`` with its own bases merged under it."""
         self.digests[source.name] = sha256(data)
+        self.picker.note_pins(raw, source.display, source.name)
         chain = (*chain, source)
         merged: dict[str, Any] = {}
         for i, base in enumerate(self.bases(source, raw)):
@@ -158,7 +170,7 @@ class _Resolver:
             expanded = self.expand(base, base_raw, base_data, chain)
             self.expanded[key] = expanded
             merged = self.merge(merged, expanded, base, base_file=True)
-        own = dict(raw)
+        own = self.picker.apply(raw, source.display)
         if isinstance(own.get("policy"), dict):
             own["policy"] = {k: v for k, v in own["policy"].items() if k != "extends"}
         self.recording = True
@@ -244,6 +256,12 @@ class _Resolver:
                 merged[key] = self.merge_items(key, base.get(key, []), value, origin)
             elif key == "people" and isinstance(value, dict) and isinstance(base.get("people", {}), dict):
                 # [people] merges like the top level: inputs key by key, titles by id.
+                if base_file and "titles" in value and not _table_list(value["titles"]):
+                    # a base's people.titles of the wrong shape is reported against that base and
+                    # left out, as a base's [[titles]] is (merging by id needs tables)
+                    self.add(origin.display, "people.titles",
+                             f"expected an array of tables, got {type_name(value['titles'])}")
+                    value = {k: v for k, v in value.items() if k != "titles"}
                 people = {**base.get("people", {}), **value}
                 if isinstance(value.get("inputs"), dict):
                     people["inputs"] = {**base.get("people", {}).get("inputs", {}), **value["inputs"]}

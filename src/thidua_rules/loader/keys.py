@@ -26,7 +26,8 @@ TOP_LEVEL = {
 POLICY: Keys = {
     "id": ("str", True), "name": ("str", True), "year": ("int", False),
     "precision": ("int", False), "plugins": ("str_list", False),
-    "plugin_timeout": ("number", False), "description": ("str", False), **DOC_KEYS,
+    "plugin_timeout": ("number", False), "description": ("str", False),
+    "evaluation_date": ("any", False), **DOC_KEYS,
 }
 INPUT_TYPES = ("integer", "decimal", "boolean", "enum", "text")
 #: One ``[inputs.<id>]`` (and ``[people.inputs.<id>]``, which has no ``members``).
@@ -61,11 +62,13 @@ BAND: Keys = {"id": ("str", True), "name": ("str", False), "min": ("number", Tru
 RANKING: Keys = {"order": ("array", False), "ties": ("str", False)}
 RANK_KEY: Keys = {"key": ("str", True), "direction": ("str", False)}
 TITLE: Keys = {"id": ("str", True), "name": ("str", False), "ladder": ("str", False),
-               "quota": ("table", False), **DOC_KEYS}
+               "quota": ("table", False), "law": ("table", False), **DOC_KEYS}
+#: Keys only a unit title has: the ministry-level stage over every cluster (thidua_rules.across).
+UNIT_TITLE_ONLY: Keys = {"across_clusters": ("table", False)}
 QUOTA: Keys = {"count": ("int", False), "share": ("any", False), "rounding": ("str", False)}
+#: Keys only a person title's quota has: the person title it is a share of, and its tie-break order.
+PERSON_QUOTA: Keys = {"of": ("str", False), "order": ("str_list", False)}
 QUOTA_ROUNDING = ("floor", "ceil", "half_up")
 LEADERSHIP: Keys = {"method": ("str", True), "rotation": ("str_list", False), **DOC_KEYS}
 LEADERSHIP_METHODS = ("rotation", "rank")
 PEOPLE: Keys = {"inputs": ("table", False), "titles": ("table_list", False)}
-#: Keys of a unit title that a person's title may not have.
-PERSON_TITLE_FORBIDDEN = ("quota",)

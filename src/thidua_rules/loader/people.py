@@ -12,13 +12,10 @@ from ..expressions import NameInfo
 from ..model import InputField, MemberAggregate, People
 from ..tomlfmt import toml_key
 from .common import take
-from .keys import PEOPLE, PERSON_TITLE_FORBIDDEN
+from .keys import PEOPLE
 
 if TYPE_CHECKING:
     from .policy import PolicyCompiler
-
-#: Keys of a person title that units only have: quotas are not (yet) decided for individuals.
-
 
 def person_names(inputs: Mapping[str, InputField]) -> dict[str, NameInfo]:
     """What a person condition can read: the person's fields, the year, and the titles the person
@@ -38,13 +35,7 @@ def compile_people(compiler: PolicyCompiler, table: Any) -> People | None:
     inputs = compiler.compile_inputs(values.get("inputs", {}), section="people.inputs")
     names = person_names(inputs)
     items = values.get("titles", [])
-    for i, item in enumerate(items):
-        for key in PERSON_TITLE_FORBIDDEN:
-            if isinstance(item, dict) and key in item:
-                compiler.issues.add(f"people.titles[{i}].{key}", f"'{key}' is not supported for a person's title")
-    clean = [{k: v for k, v in item.items() if k not in PERSON_TITLE_FORBIDDEN} if isinstance(item, dict) else item
-             for item in items]
-    titles = compiler.compile_titles(clean, names, {"titles": NameInfo("list")}, inputs, section="people.titles")
+    titles = compiler.compile_titles(items, names, {"titles": NameInfo("list")}, inputs, section="people.titles")
     return People(inputs=tuple(inputs.values()), titles=titles)
 
 

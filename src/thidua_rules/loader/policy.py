@@ -35,6 +35,7 @@ from ..model import (
     Group,
     InputField,
     Leadership,
+    LegalRule,
     Policy,
     Quota,
     RankKey,
@@ -87,6 +88,27 @@ def parse_policy(data: bytes, *, file: str = "<policy>",
         if not origins:
             raise
         raise PolicyError(attribute(exc.issues, origins, file)) from None
+
+
+def _evaluation_day(raw: Mapping[str, Any]) -> str | None:
+    from .lawversions import evaluation_date
+
+    day = evaluation_date(raw)[0]
+    return None if day is None else day.isoformat()
+
+
+def _legal_rule(law: Any) -> LegalRule | None:
+    """The ``law`` table the version picker (loader/lawversions.py) left on a rule, as a value."""
+    if not isinstance(law, dict):
+        return None
+    catalogue = law.get("catalogue")
+    return LegalRule(
+        version=law["version"], in_force_from=law["in_force"]["from"], in_force_until=law["in_force"]["until"],
+        instrument=law.get("instrument"), articles=tuple(law.get("articles", ())), chosen=law["chosen"],
+        pinned=law["pinned"],
+        catalogue=f"{catalogue['id']} {catalogue['version']}" if catalogue else None,
+        catalogue_file=catalogue["file"] if catalogue else None,
+    )
 
 
 def numbers_out_of_bounds(issues: Issues, raw: Mapping[str, Any]) -> None:
@@ -305,6 +327,7 @@ class PolicyCompiler:
             titles=titles,
             leadership=leadership,
             people=people,
+            evaluation_date=_evaluation_day(raw),
             plugin_info=plugin_info(self.pm),
             plugin_config=plugin_config,
             runtime=self.runtime,
@@ -635,6 +658,7 @@ class PolicyCompiler:
                        inputs: Mapping[str, InputField], section: str = "titles") -> tuple[Title, ...]:
         titles: list[Title] = []
         seen: set[str] = set()
+        across_titles: set[str] = set()
         check_keys: dict[str, str] = {}
         owners: dict[str, TitleCheckSpec] = {}
         for spec in self.checks.values():
@@ -647,11 +671,24 @@ class PolicyCompiler:
                 check_keys[key_name] = spec.name
         for i, item in enumerate(items):
             path = item_path(section, i, item)
-            values = take(self.issues, path, item, policy_keys.TITLE, extra=check_keys)
+            values = take(self.issues, path, item, {
+                **policy_keys.TITLE, **(policy_keys.UNIT_TITLE_ONLY if section == "titles" else {})},
+                extra=check_keys)
             if values is None:
                 continue
             title_id = check_id(self.issues, path, values.get("id"), seen, "title")
-            quota = self.compile_quota(f"{path}.quota", values["quota"]) if "quota" in values else None
+            quota = (self.compile_quota(f"{path}.quota", values["quota"],
+                                        person=(inputs, names, tuple(t.id for t in titles))
+                                        if section == "people.titles" else None)
+                     if "quota" in values else None)
+            across = (self.compile_across(f"{path}.across_clusters", values["across_clusters"], names)
+                      if "across_clusters" in values else None)
+            for required in item.get("requires", []) if isinstance(item.get("requires"), list) else []:
+                if required in across_titles:
+                    self.issues.add(f"{path}.requires", f"'{required}' is decided across clusters after every "
+                                    "cluster's titles, so no title may require it")
+            if across is not None and title_id:
+                across_titles.add(title_id)
             runners: list[TitleCheck] = []
             declared = tuple(t.id for t in titles)
             for spec in sorted(self.checks.values(), key=lambda s: (s.stage, s.plugin, s.name)):
@@ -671,7 +708,7 @@ class PolicyCompiler:
                 titles.append(Title(
                     id=title_id, name=values.get("name", title_id), ladder=values.get("ladder"),
                     quota=quota, takes_vote="votes" in item, checks=tuple(runners),
-                    source=values.get("source", ""),
+                    source=values.get("source", ""), law=_legal_rule(values.get("law")), across=across,
                 ))
         return tuple(titles)
 
@@ -696,10 +733,31 @@ class PolicyCompiler:
         walk(parse(source), False)
         return tuple(sorted(found))
 
-    def compile_quota(self, path: str, table: Mapping[str, Any]) -> Quota | None:
-        values = take(self.issues, path, table, policy_keys.QUOTA)
+    def compile_quota(self, path: str, table: Mapping[str, Any],
+                      person: tuple[Mapping[str, InputField], Mapping[str, NameInfo], tuple[str, ...]] | None = None,
+                      ) -> Quota | None:
+        """A title's quota. ``person`` (the people inputs, the names a person condition reads and
+        the person titles declared above) allows a person title's ``of`` and ``order``."""
+        values = take(self.issues, path, table, {
+            **policy_keys.QUOTA, **(policy_keys.PERSON_QUOTA if person is not None else {})})
         if values is None:
             return None
+        of: str | None = None
+        order: tuple[Any, ...] = ()
+        if person is not None:
+            _, names, above = person
+            of = values.get("of")
+            if of is not None and of not in above:
+                self.issues.add(f"{path}.of", f"'of' names a person title declared above this one, got "
+                                f"'{of}'{did_you_mean(of, above)}")
+                return None
+            compiled = [self.expr(f"{path}.order[{n}]", source, names, expect="number")
+                        for n, source in enumerate(values.get("order", ()))]
+            if any(c is None for c in compiled):
+                return None
+            order = tuple(compiled)
+            if "count" in values and of is not None:
+                self.issues.add(f"{path}.of", "'of' goes with 'share', not 'count'")
         if ("count" in values) == ("share" in values):
             self.issues.add(path, "give exactly one of 'count' or 'share'")
             return None
@@ -709,7 +767,7 @@ class PolicyCompiler:
                 return None
             if "rounding" in values:
                 self.issues.add(f"{path}.rounding", "'rounding' goes with 'share', not 'count'")
-            return Quota(count=values["count"])
+            return Quota(count=values["count"], order=order)
         # A number stays the Decimal the policy wrote (its raw figure is computed as before); a
         # fraction such as "1/3" stays exact, since 1/3 has no decimal form.
         fraction, problem = read_share(values["share"])
@@ -722,7 +780,34 @@ class PolicyCompiler:
             self.issues.add(f"{path}.rounding", f"unknown rounding '{rounding}'"
                             f"{did_you_mean(rounding, policy_keys.QUOTA_ROUNDING)}; expected floor, ceil or half_up")
             return None
-        return Quota(share=share, rounding=rounding)
+        return Quota(share=share, rounding=rounding, of=of, order=order)
+
+    def compile_across(self, path: str, table: Mapping[str, Any], names: Mapping[str, NameInfo]) -> Quota | None:
+        """``across_clusters = { share | count, rounding, order }`` of a unit title (thidua_rules.across)."""
+        if not isinstance(table, dict):
+            return None
+        order_raw = table.get("order", ["total"])
+        base = self.compile_quota(path, {k: v for k, v in table.items() if k != "order"})
+        if base is None:
+            return None
+        if not isinstance(order_raw, list) or not order_raw:
+            self.issues.add(f"{path}.order", "expected an array of ranking keys, e.g. [\"total\"]")
+            return None
+        keys: list[RankKey] = []
+        for i, entry in enumerate(order_raw):
+            where = f"{path}.order[{i}]"
+            name, direction = (entry, "desc") if isinstance(entry, str) else (
+                (entry.get("key"), entry.get("direction", "desc")) if isinstance(entry, dict) else (None, None))
+            known = name in names and names[name].type == "number" if isinstance(name, str) else False
+            if isinstance(name, str) and name.startswith("input."):
+                known = name[len("input."):] in names and names[name[len("input."):]].type == "number"
+            if not known or direction not in ("desc", "asc"):
+                self.issues.add(where, f"expected a ranking key (total, score, group.<id>, criterion.<id>, "
+                                f"input.<number input>), maybe {{ key = ..., direction = \"asc\" }}, got "
+                                f"{toml_key(str(name)) if name is not None else type_name(entry)}")
+                continue
+            keys.append(RankKey(str(name), direction == "desc"))
+        return attrs.evolve(base, order=tuple(keys))
 
     def compile_leadership(self, table: Any) -> Leadership | None:
         if table is None:

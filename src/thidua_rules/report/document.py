@@ -10,6 +10,7 @@ from typing import Any
 from ..decimals import ENGINE_CONTEXT, figure, fmt, plain, quantum
 from ..engine import ClusterResult, Result, UnitResult
 from ..layers import layers_document
+from ..legal import basis_document
 from ..messages import reason_code
 from ..model import Policy
 from ..people import people_document
@@ -74,6 +75,8 @@ def build_document(result: Result) -> dict[str, Any]:
             "policy": {"id": policy.id, "name": policy.name, "year": policy.year,
                        "sha256": policy.sha256},
             "data": {"sha256": result.data_sha256},
+            # Added within thidua-result/1: the law each rule applies (thidua_rules.legal).
+            "legal_basis": basis_document(policy),
             "plugins": [
                 {"name": p.name, "distribution": p.distribution, "version": p.version,
                  "hooks": list(p.hooks)}

@@ -48,9 +48,11 @@ def render_markdown(doc: dict[str, Any], result: Result, lang: str = "vi") -> st
     band_name = {b.id: b.name for b in policy.bands}
     units = {u["id"]: u for u in doc["units"]}
     unit_name = w.unit_name
+    # council items about members name them (a person's quota tie, a vote awaited)
+    shown_name = {**{p["id"]: p["name"] for p in doc.get("people", [])}, **unit_name}
 
     def who(unit_id: str | None) -> str:
-        return "—" if unit_id is None else f"{md_text(unit_name.get(unit_id, unit_id))} ({md_code(unit_id)})"
+        return "—" if unit_id is None else f"{md_text(shown_name.get(unit_id, unit_id))} ({md_code(unit_id)})"
 
     out = [f"# {w.t('report_heading')}", "", f"**{md_text(policy.name)}** ({md_code(policy.id)})", ""]
     for cluster in doc["clusters"]:
@@ -100,6 +102,7 @@ def render_markdown(doc: dict[str, Any], result: Result, lang: str = "vi") -> st
         for unit_id in cluster["ranking"]:
             out += _unit(w, units[unit_id], band_name)
     prov = doc["provenance"]
+    out += _legal_basis(w, prov.get("legal_basis", []), policy.evaluation_date)
     out += [f"## {w.t('report_provenance')}", "",
             f"- {md_text(w.t('report_software', version=prov['engine_version']))}",
             f"- {w.t('report_policy', id=md_code(prov['policy']['id']), sha=md_code(prov['policy']['sha256']))}",
@@ -220,6 +223,53 @@ def _working(w: ReportTexts, spec: Any, c: dict[str, Any]) -> str:
     shown = [f"{w.label(k)} = {show_value(v, lang)}" for k, v in c["inputs"].items()
              if method not in ("bands", "lookup")]
     return text + (f" ({', '.join(shown)})" if shown else "")
+
+
+def day_text(iso: str, lang: str) -> str:
+    """A date as ``lang`` writes it in an official document (``01/07/2025``; ``1 July 2025``)."""
+    from datetime import date
+
+    from babel.dates import format_date
+
+    return format_date(date.fromisoformat(iso), "dd/MM/yyyy" if lang == "vi" else "d MMMM yyyy", locale=lang)
+
+
+def _period(w: ReportTexts, in_force: dict[str, Any]) -> str:
+    start, end = in_force.get("from"), in_force.get("until")
+    if start and end:
+        return w.t("legal_in_force_between", start=day_text(start, w.lang), end=day_text(end, w.lang))
+    if start:
+        return w.t("legal_in_force_from", start=day_text(start, w.lang))
+    return w.t("legal_in_force_until", end=day_text(end, w.lang)) if end else w.t("legal_in_force_always")
+
+
+def _legal_basis(w: ReportTexts, rules: list[dict[str, Any]], on: str | None) -> list[str]:
+    """The legal basis section: per rule, the articles and the instrument of its version."""
+    if not rules:
+        return []
+    out = [f"## {w.t('legal_heading')}", ""]
+    if on is not None:
+        out += [w.t("legal_on", date=day_text(on, w.lang)), ""]
+    for rule in rules:
+        head = f"- **{md_text(rule['title'])}** ({md_code(rule['rule'])}): "
+        if rule["version"] is None:
+            text = w.t("legal_own_rule")
+            if rule["source"]:
+                text += " " + w.t("legal_source", source=md_text(rule["source"]))
+            out.append(head + text)
+            continue
+        parts = ["; ".join(md_text(a) for a in rule["articles"]) or w.t("legal_no_articles")]
+        if rule["instrument"]:
+            parts.append(md_text(rule["instrument"]))
+        parts.append(_period(w, rule["in_force"]))
+        edition = w.t("legal_version", version=md_code(rule["version"]))
+        if rule["catalogue"]:
+            edition += " " + w.t("legal_catalogue", catalogue=md_code(rule["catalogue"]))
+        if rule["pinned"]:
+            edition += w.t("legal_pinned")
+        parts.append(edition)
+        out.append(head + " — ".join(parts))
+    return [*out, ""]
 
 
 #: Up to this many names are listed under a person title; beyond it the report gives the count.
