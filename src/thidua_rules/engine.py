@@ -11,6 +11,7 @@ import attrs
 
 from .awards import CouncilItem, TitleOutcome, award_cluster, proposer
 from .builtin.titles import implied_titles
+from .councils import awaiting_opinion
 from .decimals import engine_context
 from .expressions import EvalContext
 from .leadership import LeadershipResult, choose_leadership
@@ -141,6 +142,7 @@ def evaluate_cluster(policy: Policy, cluster: Cluster) -> ClusterResult:
     implied = plan_for("implied-titles", policy, lambda p: implied_titles(p.titles))
     outcomes, council = award_cluster(policy, cluster, placed, history_contexts(cluster, implied))
     council.extend(_people_awaiting(people))
+    council.extend(awaiting_opinion(people))  # transferred members (councils.py)
     units = []
     cluster_id = cluster.id
     proposed_titles = proposer(policy)

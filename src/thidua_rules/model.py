@@ -62,11 +62,22 @@ class MemberAggregate:
 
 
 @attrs.frozen(kw_only=True)
+class PreferenceStep:
+    """One step of a declared preference chain among persons (``[people.ranking] order``): a
+    person input, best first when ``descending`` (see ``councils.preference_groups``)."""
+
+    key: str
+    descending: bool = True
+
+
+@attrs.frozen(kw_only=True)
 class People:
     """Individual titles (danh hiệu cá nhân, Law2022 Art. 21–24) decided from a members file."""
 
     inputs: tuple[InputField, ...]
     titles: tuple[Title, ...]
+    #: the declared preference chain among persons (ND152 Art. 4 k6); empty: none declared
+    preference: tuple[PreferenceStep, ...] = ()
 
 
 @attrs.frozen(kw_only=True)
@@ -256,6 +267,9 @@ class Ballot:
     written: Mapping[str, int] = attrs.field(factory=frozen_mapping)
     present: int | None = None
     round: int = 1
+    #: the unit whose own council voted (a person title's ballot, see ``councils.py``); None: the
+    #: cluster's council
+    unit: str | None = None
 
 
 @attrs.frozen(kw_only=True)
@@ -301,6 +315,11 @@ class Person:
     earlier: Mapping[int, tuple[str, ...]] = attrs.field(factory=frozen_mapping)
     deferred: str | None = None
     discipline_until: int | None = None   # last year of a discipline period (kỷ luật)
+    #: a member transferred in during the year (see ``councils.py``): the previous unit, the
+    #: whole months spent there this year, and its written opinion (None: not given yet)
+    transferred_from: str | None = None
+    months_at_previous: int | None = None
+    previous_unit_opinion: bool | None = None
 
 
 @attrs.frozen(kw_only=True)

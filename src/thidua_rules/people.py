@@ -19,6 +19,7 @@ import attrs
 
 from .awards import CheckOutcome, TitleOutcome, _ladders, _no_ballot, _run_check, proposed_titles
 from .builtin.titles import implied_titles
+from .councils import council_ballot, person_ballots, transfer_check, transfer_document, transfer_hold
 from .expressions import EvalContext
 from .extensions import TitleView
 from .model import Cluster, Person, Policy, Unit, frozen_mapping
@@ -50,7 +51,7 @@ def decide_people(policy: Policy, cluster: Cluster) -> tuple[PersonResult, ...]:
     if people_policy is None or not cluster.people:
         return ()
     results = []
-    ballots = {b.title: b for b in cluster.ballots if b.round == 1}
+    ballots = person_ballots(cluster.ballots)  # per unit council, or the cluster's (councils.py)
     implied = implied_titles(people_policy.titles)
     for person in cluster.people:
         awarded: dict[str, int] = {}
@@ -66,6 +67,7 @@ def decide_people(policy: Policy, cluster: Cluster) -> tuple[PersonResult, ...]:
             # ND152 Art. 4 k4: after a discipline period, achievements count from its end.
             counts_from=None if person.discipline_until is None else person.discipline_until + 1,
         )
+        hold = transfer_hold(person)  # TT 01/2024/TT-TANDTC Art. 29: the previous unit's opinion
         running = person.discipline_until is not None and person.discipline_until >= cluster.year
         won: list[str] = []
         pending: list[str] = []  # titles awaiting the council's vote
@@ -83,8 +85,9 @@ def decide_people(policy: Policy, cluster: Cluster) -> tuple[PersonResult, ...]:
                 outcomes.append(TitleOutcome(title=title.id, status="deferred", checks=(stop,)))
                 continue
             env = {**person.values, "year": Decimal(cluster.year), "titles": tuple(won)}
+            ballot = council_ballot(ballots, title.id, person)
             view = TitleView(unit=person.id, title=title.id, env=MappingProxyType(env),
-                             won=frozenset(won), pending=frozenset(pending), ballot=ballots.get(title.id),
+                             won=frozenset(won), pending=frozenset(pending), ballot=ballot,
                              eval_context=context, unit_data=None)
             checks = []
             for check in title.checks:
@@ -94,10 +97,15 @@ def decide_people(policy: Policy, cluster: Cluster) -> tuple[PersonResult, ...]:
                 if not ok:
                     break
             passed = all(c.passed for c in checks)
-            if passed:
+            if hold is not None and (passed or (ballot is None and _no_ballot(checks[-1]))):
+                checks.append(transfer_check(hold))  # earned, but the previous unit's opinion decides
+                if hold.status != "failed":
+                    pending.append(title.id)
+                status = hold.status
+            elif passed:
                 won.append(title.id)
                 status = "won"
-            elif title.id not in ballots and _no_ballot(checks[-1]):
+            elif ballot is None and _no_ballot(checks[-1]):
                 pending.append(title.id)  # ND98 Art. 30 k7: the council has not voted yet
                 status = "awaiting_vote"
             else:
@@ -159,7 +167,8 @@ def people_document(results: Sequence[PersonResult], value: Any) -> list[dict[st
     """The people part of the result document."""
     return [
         {
-            "id": r.person.id, "name": r.person.name, "unit": r.person.unit, "proposed": list(r.proposed),
+            "id": r.person.id, "name": r.person.name, "unit": r.person.unit, **transfer_document(r.person),
+            "proposed": list(r.proposed),
             "titles": [{"id": t.title, "status": t.status,
                         "checks": [{"check": c.check, "passed": c.passed, "reason": c.reason, "seen": value(c.seen)}
                                    for c in t.checks]} for t in r.titles],

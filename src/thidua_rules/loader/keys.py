@@ -58,6 +58,6 @@ QUOTA: Keys = {"count": ("int", False), "share": ("any", False), "rounding": ("s
 QUOTA_ROUNDING = ("floor", "ceil", "half_up")
 LEADERSHIP: Keys = {"method": ("str", True), "rotation": ("str_list", False), **DOC_KEYS}
 LEADERSHIP_METHODS = ("rotation", "rank")
-PEOPLE: Keys = {"inputs": ("table", False), "titles": ("table_list", False)}
+PEOPLE: Keys = {"inputs": ("table", False), "titles": ("table_list", False), "ranking": ("table", False)}
 #: Keys of a unit title that a person's title may not have.
 PERSON_TITLE_FORBIDDEN = ("quota",)

@@ -12,6 +12,7 @@ from ..expressions import NameInfo
 from ..model import InputField, MemberAggregate, People
 from ..tomlfmt import toml_key
 from .common import take
+from .councils import compile_preference
 from .keys import PEOPLE, PERSON_TITLE_FORBIDDEN
 
 if TYPE_CHECKING:
@@ -45,7 +46,8 @@ def compile_people(compiler: PolicyCompiler, table: Any) -> People | None:
     clean = [{k: v for k, v in item.items() if k not in PERSON_TITLE_FORBIDDEN} if isinstance(item, dict) else item
              for item in items]
     titles = compiler.compile_titles(clean, names, {"titles": NameInfo("list")}, inputs, section="people.titles")
-    return People(inputs=tuple(inputs.values()), titles=titles)
+    preference = compile_preference(compiler.issues, values.get("ranking"), inputs)  # councils.py
+    return People(inputs=tuple(inputs.values()), titles=titles, preference=preference)
 
 
 def compile_member_aggregates(compiler: PolicyCompiler, raw: Mapping[str, Any],

@@ -17,6 +17,7 @@ STATUS_VI = {
     "over_quota": "đạt điều kiện nhưng ngoài chỉ tiêu",
     "undecided": "đồng hạng tại ngưỡng chỉ tiêu, chờ Hội đồng quyết định",
     "awaiting_vote": "đủ điều kiện xét, chờ Hội đồng bỏ phiếu",
+    "awaiting_opinion": "đủ điều kiện xét, chờ ý kiến bằng văn bản của đơn vị cũ (cán bộ chuyển công tác)",
 }
 
 
