@@ -428,6 +428,11 @@ SHIPPED = [
      ("policies/cum8-2022-members.toml: criteria[4](id=to_chuc_dang).table: warning: no points for "
      "'khong_hoan_thanh' of 'party_rating': it scores the default 0; list it (khong_hoan_thanh = 0) or "
      "set 'default' (defined in policies/cum8-2022.toml) [lookup-missing]\n")),
+    ("policies/cum8-2022-councils.toml", "examples/cum8-2022-councils/units.toml",
+     "examples/cum8-2022-councils/members.csv",
+     ("policies/cum8-2022-councils.toml: criteria[4](id=to_chuc_dang).table: warning: no points for "
+     "'khong_hoan_thanh' of 'party_rating': it scores the default 0; list it (khong_hoan_thanh = 0) or "
+     "set 'default' (defined in policies/cum8-2022.toml) [lookup-missing]\n")),
     ("policies/research-khcn-2023.toml", "examples/research-khcn-2023/units.toml", None, ""),
 ]
 

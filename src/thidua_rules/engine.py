@@ -11,6 +11,7 @@ import attrs
 
 from .awards import CouncilItem, TitleOutcome, award_cluster, proposer
 from .builtin.titles import implied_titles
+from .councils import awaiting_opinion
 from .decimals import engine_context
 from .errors import Issue, PolicyError
 from .expressions import EvalContext
@@ -147,6 +148,7 @@ def evaluate_cluster(policy: Policy, cluster: Cluster) -> ClusterResult:
     council.extend(_people_awaiting(people))
     council.extend(_scores_undecided(policy, scores))
     council.extend(person_quota_ties(people))
+    council.extend(awaiting_opinion(people))  # transferred members (councils.py)
     units = []
     cluster_id = cluster.id
     proposed_titles = proposer(policy)

@@ -64,6 +64,15 @@ class MemberAggregate:
 
 
 @attrs.frozen(kw_only=True)
+class PreferenceStep:
+    """One step of a declared preference chain among persons (``[people.ranking] order``): a
+    person input, best first when ``descending`` (see ``councils.preference_groups``)."""
+
+    key: str
+    descending: bool = True
+
+
+@attrs.frozen(kw_only=True)
 class People:
     """Individual titles (danh hiệu cá nhân, Law2022 Art. 21–24) decided from a members file."""
 
@@ -71,6 +80,8 @@ class People:
     titles: tuple[Title, ...]
     #: The award plans of these titles (the members' titles are decided as a policy's are).
     program: Program = attrs.field(init=False, factory=Program, eq=False, repr=False)
+    #: the declared preference chain among persons (ND152 Art. 4 k6); empty: none declared
+    preference: tuple[PreferenceStep, ...] = ()
 
 
 @attrs.frozen(kw_only=True)
@@ -318,6 +329,9 @@ class Ballot:
     written: Mapping[str, int] = attrs.field(factory=frozen_mapping)
     present: int | None = None
     round: int = 1
+    #: the unit whose own council voted (a person title's ballot, see ``councils.py``); None: the
+    #: cluster's council
+    unit: str | None = None
 
 
 @attrs.frozen(kw_only=True)
@@ -363,6 +377,11 @@ class Person:
     earlier: Mapping[int, tuple[str, ...]] = attrs.field(factory=frozen_mapping)
     deferred: str | None = None
     discipline_until: int | None = None   # last year of a discipline period (kỷ luật)
+    #: a member transferred in during the year (see ``councils.py``): the previous unit, the
+    #: whole months spent there this year, and its written opinion (None: not given yet)
+    transferred_from: str | None = None
+    months_at_previous: int | None = None
+    previous_unit_opinion: bool | None = None
 
 
 @attrs.frozen(kw_only=True)

@@ -28,6 +28,7 @@ from .awards import (
     quota_limit,
 )
 from .builtin.titles import implied_titles
+from .councils import council_ballot, person_ballots, transfer_check, transfer_document, transfer_hold
 from .expressions import EvalContext
 from .extensions import TitleView
 from .messages import Reason, reason_code
@@ -64,7 +65,7 @@ def decide_people(policy: Policy, cluster: Cluster) -> tuple[PersonResult, ...]:
     people_policy = policy.people
     if people_policy is None or not cluster.people:
         return ()
-    ballots = {b.title: b for b in cluster.ballots if b.round == 1}
+    ballots = person_ballots(cluster.ballots)  # per unit council, or the cluster's (councils.py)
     implied = implied_titles(people_policy.titles)
     states = [_PersonState(person, cluster.year, implied) for person in cluster.people]
     by_unit: dict[str, list[_PersonState]] = {}
@@ -113,6 +114,7 @@ class _PersonState:
         self.base = {**person.values, "year": Decimal(year)}  # the fields a condition reads, once
         #: the closing check of every title while a discipline period runs, or of a deferral
         self.held: CheckOutcome | None = None
+        self.hold = transfer_hold(person)  # TT 01/2024/TT-TANDTC Art. 29: the previous unit's opinion
         if self.running:
             self.held = CheckOutcome(check="excluded", plugin="thidua_rules.people", passed=False,
                                      reason=Reason("person_discipline_running", {"until": person.discipline_until}),
@@ -124,14 +126,15 @@ class _PersonState:
     def env(self, year: int) -> dict[str, Any]:
         return {**self.base, "titles": tuple(self.won)}
 
-    def decide(self, policy: Policy, title: Title, year: int, ballots: Mapping[str, Any]) -> bool:
+    def decide(self, policy: Policy, title: Title, year: int, ballots: Mapping[tuple[str, str | None], Any]) -> bool:
         """Run the title's checks; True when all pass (the quota, if any, is filled afterwards)."""
         person = self.person
         if self.held is not None:
             self.outcomes.append(TitleOutcome(title=title.id, status=self.held.check, checks=(self.held,)))
             return False
+        ballot = council_ballot(ballots, title.id, person)
         view = TitleView(unit=person.id, title=title.id, env=MappingProxyType(self.env(year)),
-                         won=frozenset(self.won), pending=frozenset(self.pending), ballot=ballots.get(title.id),
+                         won=frozenset(self.won), pending=frozenset(self.pending), ballot=ballot,
                          eval_context=self.context, unit_data=None)
         checks = []
         for check in title.checks:
@@ -141,9 +144,17 @@ class _PersonState:
             if not ok:
                 break
         self.checks = tuple(checks)
-        if all(c.passed for c in checks):
+        passed = all(c.passed for c in checks)
+        hold = self.hold
+        if hold is not None and (passed or (ballot is None and _no_ballot(checks[-1]))):
+            self.checks = (*checks, transfer_check(hold))  # earned, but the previous unit's opinion decides
+            if hold.status != "failed":
+                self.pending.append(title.id)
+            self.outcomes.append(TitleOutcome(title=title.id, status=hold.status, checks=self.checks))
+            return False
+        if passed:
             return True
-        if title.id not in ballots and _no_ballot(checks[-1]):
+        if ballot is None and _no_ballot(checks[-1]):
             self.pending.append(title.id)  # ND98 Art. 30 k7: the council has not voted yet
             status = "awaiting_vote"
         else:
@@ -274,7 +285,8 @@ def people_document(results: Sequence[PersonResult], value: Any) -> list[dict[st
     """The people part of the result document."""
     return [
         {
-            "id": r.person.id, "name": r.person.name, "unit": r.person.unit, "proposed": list(r.proposed),
+            "id": r.person.id, "name": r.person.name, "unit": r.person.unit, **transfer_document(r.person),
+            "proposed": list(r.proposed),
             "titles": [{"id": t.title, "status": t.status,
                         "checks": [{"check": c.check, "passed": c.passed, "reason": c.reason, **_coded(c.reason, value),
                                     "seen": value(c.seen)}

@@ -11,6 +11,7 @@ from typing import Any, Literal
 import attrs
 
 from ..codegen import define
+from ..councils import foreign_members
 from ..decimals import engine_context, number_problem
 from ..errors import ExpressionRuntimeError, Issue, PolicyError, did_you_mean
 from ..extensions import deep_freeze, type_name
@@ -44,6 +45,7 @@ from .convert import (
     field_converter,
     whole_number,
 )
+from .councils import member_units
 from .digest import content_digest
 from .layers import check_scores
 from .meeting import check_meeting
@@ -176,6 +178,7 @@ def _parse_data(data: bytes, policy: Policy, *, file: str, format: str,
         checker.members_elsewhere = units_with_members(members[1])
         checker.member_ids_elsewhere = {r["id"] for r in members[1]
                                         if isinstance(r, dict) and isinstance(r.get("id"), str)}
+        checker.member_units_elsewhere = member_units(members[1])
     clusters = checker.clusters(raw)
     if members is not None:
         clusters = _attach_members(policy, clusters, members, issues)
@@ -222,6 +225,9 @@ class DataChecker:
         #: ids of members given in a separate members file (any cluster), and of this cluster's
         self.member_ids_elsewhere: set[str] = set()
         self.cluster_member_ids: set[str] = set()
+        #: member id → unit, for a unit council's ballot (``councils.py``)
+        self.member_units_elsewhere: dict[str, str] = {}
+        self.cluster_member_units: dict[str, str] = {}
         self.band_ids = [b.id for b in policy.bands]
         self.unit_ids: set[str] = set()
         self.person_ids: set[str] = set()
@@ -313,6 +319,8 @@ class DataChecker:
         self.cluster_member_ids = self.member_ids_elsewhere | {
             r["id"] for r in (members_raw if isinstance(members_raw, list) else [])
             if isinstance(r, dict) and isinstance(r.get("id"), str)}
+        self.cluster_member_units = {**self.member_units_elsewhere,
+                                     **member_units(members_raw if isinstance(members_raw, list) else [])}
         for key_name in ("leader", "deputy"):
             if key_name in values and values[key_name] not in ids:
                 self.issues.add(f"{path}.{key_name}", self.unknown_unit(values[key_name], ids))
@@ -728,18 +736,20 @@ class DataChecker:
         if not isinstance(items, list):
             self.issues.add(path, f"expected an array of tables, got {type_name(items)}")
             return ()
-        ballots: dict[tuple[str, int], Ballot] = {}
-        size_at: dict[tuple[str, int], str] = {}  # where each ballot gives its council's size
+        ballots: dict[tuple[str, str, int], Ballot] = {}  # by (title, unit council or "", round)
+        size_at: dict[tuple[str, str, int], str] = {}  # where each ballot gives its council's size
         for i, item in enumerate(items):
             where = f"{path}[{i}]"
             values = take(self.issues, where, item, {
                 "title": ("str", True), "voters": ("int", False), "members": ("int", False),
                 "yes": ("table", True), "written": ("table", False), "present": ("int", False),
-                "round": ("int", False), "note": ("str", False), "source": ("str", False)})
+                "round": ("int", False), "note": ("str", False), "source": ("str", False),
+                "unit": ("str", False)})
             if not values or {"title", "yes"} - set(values):
                 continue
             title_id = values["title"]
-            where = f"{where}(title={title_id})"
+            council = values.get("unit", "")  # a unit's own council (councils.py), or the cluster's
+            where = f"{where}(title={title_id}" + (f", unit={council})" if council else ")")
             if ("voters" in values) == ("members" in values):
                 self.issues.add(where, "give exactly one of 'voters' or 'members' (everyone entitled to vote)")
                 continue
@@ -748,7 +758,7 @@ class DataChecker:
             title = self.title_ids.get(title_id)
             round_ = values.get("round", 1)
             if title_id == RANKING_BALLOT and any(k.key == "vote" for k in self.policy.ranking):
-                ballots[(title_id, round_)] = Ballot(
+                ballots[(title_id, "", round_)] = Ballot(
                     title=title_id, voters=voters, present=values.get("present"), round=round_,
                     yes=frozen_mapping(self.vote_counts(f"{where}.yes", values["yes"], ids, voters, "voters")),
                     written=frozen_mapping(self.vote_counts(f"{where}.written", values.get("written", {}), ids,
@@ -762,14 +772,17 @@ class DataChecker:
                 self.issues.add(f"{where}.title", f"unknown title '{title_id}'"
                                 f"{did_you_mean(title_id, [*self.title_ids, *self.person_titles])}")
                 continue
+            if council and not self.unit_council(where, council, title_id, ids):
+                continue
             if not title.takes_vote:
                 self.issues.add(f"{where}.title", f"title '{title_id}' takes no vote (its policy entry has no 'votes')")
                 continue
             if round_ not in (1, 2):
                 self.issues.add(f"{where}.round", f"a title has at most two ballot rounds, got {round_}")
                 continue
-            if (title_id, round_) in ballots:
+            if (title_id, council, round_) in ballots:
                 self.issues.add(f"{where}.title", f"a second ballot for title '{title_id}'"
+                                + (f" by the council of unit '{council}'" if council else "")
                                 + (f" in round {round_}" if round_ > 1 else ""))
                 continue
             if voters < 1:
@@ -784,18 +797,54 @@ class DataChecker:
                                    "voters" if present is None else "members present", who)
             written = self.vote_counts(f"{where}.written", values.get("written", {}), voted_ids,
                                        voters - in_room, "absent members", who)
-            ballots[(title_id, round_)] = Ballot(title=title_id, voters=voters, yes=frozen_mapping(yes),
-                                                 written=frozen_mapping(written), present=present,
-                                                 round=round_)
-            size_at[(title_id, round_)] = f"{where}.{size_key}"
-        for (title_id, round_) in sorted(ballots):
-            if round_ == 2 and (title_id, 1) not in ballots:
-                self.issues.add(path, f"a round-2 ballot for '{title_id}' without a round-1 ballot")
-            elif round_ == 2 and ballots[(title_id, 2)].voters != ballots[(title_id, 1)].voters:
+            if council:
+                yes, written = (self.council_members(f"{where}.{key}", counts, council)
+                                for key, counts in (("yes", yes), ("written", written)))
+            ballots[(title_id, council, round_)] = Ballot(title=title_id, voters=voters, yes=frozen_mapping(yes),
+                                                          written=frozen_mapping(written), present=present,
+                                                          round=round_, unit=council or None)
+            size_at[(title_id, council, round_)] = f"{where}.{size_key}"
+        for (title_id, council, round_) in sorted(ballots):
+            first = ballots.get((title_id, council, 1))
+            of = f" of unit '{council}'" if council else ""
+            if round_ == 2 and first is None:
+                self.issues.add(path, f"a round-2 ballot for '{title_id}'{of} without a round-1 ballot")
+            elif round_ == 2 and first is not None and ballots[(title_id, council, 2)].voters != first.voters:
                 # The same council votes in both rounds (ND98 Art. 30 k7: the share is of all its members).
-                self.issues.add(size_at[(title_id, 2)], f"{ballots[(title_id, 2)].voters} members in round 2, "
-                                f"{ballots[(title_id, 1)].voters} in round 1: the same council votes in both rounds")
+                self.issues.add(size_at[(title_id, council, 2)], f"{ballots[(title_id, council, 2)].voters} members "
+                                f"in round 2, {first.voters} in round 1: the same council votes in both rounds")
+        self.one_kind_of_council(path, ballots)
         return tuple(ballots[k] for k in sorted(ballots))
+
+    def unit_council(self, where: str, council: str, title_id: str, ids: set[str]) -> bool:
+        """Whether a ballot's ``unit`` names a unit of the cluster, for a person's title: a unit's
+        own council votes on its members' titles (ND98 Art. 30 k7; see ``councils.py``)."""
+        if title_id not in self.person_titles or title_id in self.title_ids:
+            self.issues.add(f"{where}.unit", f"a unit's own council votes on its members' titles only; "
+                            f"'{title_id}' is not a person title: remove 'unit'")
+            return False
+        if council not in ids:
+            self.issues.add(f"{where}.unit", self.unknown_unit(council, ids))
+            return False
+        return True
+
+    def council_members(self, path: str, counts: dict[str, int], council: str) -> dict[str, int]:
+        """``counts`` without (and reporting) the members of another unit than the council's."""
+        for person, unit_id in foreign_members(counts, council, self.cluster_member_units):
+            self.issues.add(join_path(path, person), f"member '{person}' is of unit '{unit_id}', not '{council}': "
+                            f"give their votes in the ballot of unit '{unit_id}'")
+            del counts[person]
+        return counts
+
+    def one_kind_of_council(self, path: str, ballots: Mapping[tuple[str, str, int], Ballot]) -> None:
+        """A person title is voted on by the cluster's council or by each unit's, not both."""
+        kinds: dict[str, set[bool]] = {}
+        for title_id, council, _ in ballots:
+            kinds.setdefault(title_id, set()).add(bool(council))
+        for title_id in sorted(kinds):
+            if len(kinds[title_id]) == 2:
+                self.issues.add(path, f"title '{title_id}' has a cluster-wide ballot and ballots by unit "
+                                "councils: give one or the other")
 
     def vote_counts(self, path: str, table: Mapping[str, Any], ids: set[str], most: int,
                     who: str, kind: str = "unit") -> dict[str, int]:

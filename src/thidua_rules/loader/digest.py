@@ -285,7 +285,8 @@ def _canonical_cluster(c: Cluster, *, units: bool) -> dict[str, Any]:
                      # council details only when given, so older data keeps its digest
                      **({"written": _canonical(b.written)} if b.written else {}),
                      **({"present": b.present} if b.present is not None else {}),
-                     **({"round": b.round} if b.round != 1 else {})} for b in c.ballots],
+                     **({"round": b.round} if b.round != 1 else {}),
+                     **({"unit": b.unit} if b.unit is not None else {})} for b in c.ballots],
         "history": [{"unit": h.unit, "year": h.year, "band": h.band, "titles": list(h.titles),
                      "fields": _canonical(h.fields)} for h in c.history],
         # only when present, so the digest of data without plugin sections is unchanged
@@ -300,7 +301,10 @@ def _canonical_cluster(c: Cluster, *, units: bool) -> dict[str, Any]:
         # the members decide individual titles and member-counted inputs, so they are data too
         **({"people": [{"id": p.id, "name": p.name, "unit": p.unit, "values": _canonical(p.values),
                         "earlier": {str(y): list(t) for y, t in sorted(p.earlier.items())},
-                        "deferred": p.deferred, "discipline_until": p.discipline_until}
+                        "deferred": p.deferred, "discipline_until": p.discipline_until,
+                        # a transfer only when given, so older members files keep their digest
+                        **({"transfer": [p.transferred_from, p.months_at_previous, p.previous_unit_opinion]}
+                           if p.transferred_from is not None else {})}
                        for p in c.people]} if c.people else {}),
     }
     if units:

@@ -71,4 +71,4 @@ PERSON_QUOTA: Keys = {"of": ("str", False), "order": ("str_list", False)}
 QUOTA_ROUNDING = ("floor", "ceil", "half_up")
 LEADERSHIP: Keys = {"method": ("str", True), "rotation": ("str_list", False), **DOC_KEYS}
 LEADERSHIP_METHODS = ("rotation", "rank")
-PEOPLE: Keys = {"inputs": ("table", False), "titles": ("table_list", False)}
+PEOPLE: Keys = {"inputs": ("table", False), "titles": ("table_list", False), "ranking": ("table", False)}

@@ -13,11 +13,12 @@ from ..extensions import type_name
 from ..model import Person, frozen_mapping
 from ..tomlfmt import join_path
 from .common import UNIT_ID, escaped, item_path, non_printing
+from .councils import TRANSFER_KEYS, check_transfer
 
 if TYPE_CHECKING:
     from .data import DataChecker
 
-PERSON_KEYS = ("unit", "id", "name", "earlier", "deferred", "discipline_until")
+PERSON_KEYS = ("unit", "id", "name", "earlier", "deferred", "discipline_until", *TRANSFER_KEYS)
 _EARLIER_PART = re.compile(r"\s*(\d{4})\s*:\s*([a-z0-9_, ]*)\s*")
 
 
@@ -88,11 +89,12 @@ def check_members(checker: DataChecker, path: str, rows: Any, ids: set[str], yea
         if deferred is not None and not isinstance(deferred, str):
             checker.issues.add(f"{where}.deferred", f"expected the reason as a string, got {type_name(deferred)}")
             ok = False
-        if ok and fields_ok and earlier is not None:
+        transfer_ok, transfer = check_transfer(checker, where, row, ids, unit_id)
+        if ok and fields_ok and transfer_ok and earlier is not None:
             assert isinstance(person_id, str) and isinstance(unit_id, str)  # checked above: ok is False otherwise
             people.append(Person(id=person_id, name=name if isinstance(name, str) else person_id, unit=unit_id,
                                  values=frozen_mapping(values), earlier=frozen_mapping(earlier),
-                                 deferred=deferred or None, discipline_until=until))
+                                 deferred=deferred or None, discipline_until=until, **transfer))
     checker.issues.line = None
     return tuple(sorted(people, key=lambda p: (p.unit, p.id)))
 

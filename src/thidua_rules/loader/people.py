@@ -12,6 +12,7 @@ from ..expressions import NameInfo
 from ..model import InputField, MemberAggregate, People
 from ..tomlfmt import toml_key
 from .common import take
+from .councils import compile_preference
 from .keys import PEOPLE
 
 if TYPE_CHECKING:
@@ -36,7 +37,8 @@ def compile_people(compiler: PolicyCompiler, table: Any) -> People | None:
     names = person_names(inputs)
     items = values.get("titles", [])
     titles = compiler.compile_titles(items, names, {"titles": NameInfo("list")}, inputs, section="people.titles")
-    return People(inputs=tuple(inputs.values()), titles=titles)
+    preference = compile_preference(compiler.issues, values.get("ranking"), inputs)  # councils.py
+    return People(inputs=tuple(inputs.values()), titles=titles, preference=preference)
 
 
 def compile_member_aggregates(compiler: PolicyCompiler, raw: Mapping[str, Any],
