@@ -21,7 +21,6 @@ from pathlib import Path
 import pytest
 import tomli_w
 from hypothesis import HealthCheck, given, settings
-from hypothesis import strategies as st
 
 from thidua_rules import evaluate, load_data, load_policy, parse_data, parse_policy, render
 from thidua_rules.decimals import engine_context
@@ -34,8 +33,8 @@ from .conftest import EXAMPLE_DATA, EXAMPLE_POLICY, ROOT
 from .test_whatif import clusters
 
 sys.path.insert(0, str(ROOT / "benchmarks"))
-import generate  # noqa: E402 - from benchmarks/, on the path set just above
-import large_policy  # noqa: E402
+import generate
+import large_policy
 
 #: Every output format a result is rendered in (all of them).
 OUTPUTS = ("json", "jsonl", "markdown", "table", "toml", "html")

@@ -303,7 +303,7 @@ def rank_units(scores: Sequence[UnitScore], keys: Sequence[Any]) -> tuple[Placed
         return [-v if k.descending else v for v, k in zip(values(score), keys, strict=True)]
 
     ordered = sorted(scores, key=lambda s: (chain(s), vi_sort_key(s.unit.name), s.unit.id))
-    ranks = []
+    ranks: list[int] = []
     for position, score in enumerate(ordered):
         if position and chain(score) == chain(ordered[position - 1]):
             ranks.append(ranks[-1])
