@@ -185,15 +185,28 @@ def _people_awaiting(people: tuple[PersonResult, ...]) -> list[CouncilItem]:
             for title, members in waiting.items()]
 
 
-def evaluate(policy: Policy, data: Dataset) -> Result:
+#: The engines :func:`evaluate` can run: the production one and the reference (``reference.py``).
+ENGINES = ("fast", "reference")
+
+
+def evaluate(policy: Policy, data: Dataset, engine: str = "fast") -> Result:
     """Evaluate every cluster of ``data`` under ``policy``; pure, deterministic, exact.
+
+    ``engine="reference"`` runs the reference engine (:mod:`.reference`, the semantics written
+    out plainly with exact fractions); it gives the same result, slowly.
 
     :raises EvaluationError: a rule failed at run time for a unit (division by zero…).
     :raises PluginError: a plugin raised or broke its contract.
+    :raises ValueError: ``engine`` is not one of :data:`ENGINES`.
 
     It changes no process-wide state: the garbage collector runs as the host has it (an
     embedding server's collector, and the objects it froze, are left alone).
     """
+    if engine != "fast":
+        if engine not in ENGINES:
+            raise ValueError(f"unknown engine {engine!r}: choose one of {', '.join(ENGINES)}")
+        from .reference import evaluate as reference_evaluate
+        return reference_evaluate(policy, data)
     with engine_context():
         done: list[ClusterResult] = []
         problems: list[Issue] = []

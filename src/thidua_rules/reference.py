@@ -1,0 +1,429 @@
+"""The reference engine: the semantics of an evaluation, written out plainly.
+
+This module is the *specification* of what :func:`thidua_rules.evaluate` computes. It is
+slow on purpose: no generated code, no plans, no caches. Every number the reference computes is
+a :class:`fractions.Fraction`, so arithmetic is exact (``Fraction(1, 3) * 3 == 1``); it becomes
+a :class:`~decimal.Decimal` only at the boundary (:func:`as_decimal`), where the reference
+fills the engine's public result records (:class:`engine.Result`, :class:`scoring.UnitScore`
+rows, :class:`ranking.Placed` …) so that every writer gives the same bytes for both engines.
+
+Select it with ``thidua_rules.evaluate(policy, data, engine="reference")``;
+``tests/test_conformance.py`` requires both engines to give identical output. The semantics are
+documented in ``docs/reference.md``.
+
+What is written out here, independently of the production code:
+
+* scoring: gates, clamping, rounding, groups and their caps, bonuses and deductions and their
+  caps, the total and its cap, bands (:func:`score_unit`);
+* ranking: the key chain, shared ranks, the listing order of ties, the explained neighbours
+  (:func:`rank_units`);
+* leadership: rotation and rank (:func:`choose_leadership`).
+
+What the reference does not (yet) specify itself, and delegates (each call says so):
+
+* the expressions and criterion methods: the reference calls the compiled expressions and the
+  criterion scorers (a separate, readable compiler, shared by both engines);
+* titles (checks, ladders, quotas, votes, discipline, deferrals): :func:`awards.award_cluster`;
+* members (people): :func:`people.decide_people` and :func:`people.derive_units`;
+* the history contexts the title rules read: :func:`engine.history_contexts`.
+"""
+
+from __future__ import annotations
+
+import math
+from collections.abc import Mapping, Sequence
+from decimal import Decimal
+from fractions import Fraction
+from types import MappingProxyType
+from typing import Any
+
+import attrs
+
+from . import awards, engine, people
+from .builtin.titles import implied_titles
+from .collation import vi_sort_key
+from .decimals import engine_context
+from .errors import EvaluationError, ExpressionRuntimeError
+from .leadership import NOT_IN_ROTATION, LeadershipResult
+from .model import RANKING_BALLOT, Cluster, Dataset, Leadership, Policy, Unit, Value
+from .plugins import engine_version
+from .ranking import Placed, Separation
+from .scoring import UnitScore, _failure
+
+# ---------------------------------------------------------------- exact numbers and the boundary
+
+
+def exact(value: Decimal | int | Fraction) -> Fraction:
+    """A number read from the policy, the data or an expression, as an exact Fraction."""
+    return Fraction(value)
+
+
+def round_half_up(value: Fraction, places: int) -> Fraction:
+    """``value`` rounded to ``places`` decimals, a tie away from zero (the policy's
+    ``precision``; the only rounding of a score)."""
+    scale = 10 ** places
+    scaled = abs(value) * scale
+    rounded = math.floor(scaled + Fraction(1, 2))
+    return Fraction(rounded if value >= 0 else -rounded, scale)
+
+
+def as_decimal(value: Fraction, places: int) -> Decimal:
+    """The boundary: an exact Fraction as the Decimal the result records hold.
+
+    A rounded score, and any sum or cap of them, ends in finitely many decimals: it is written
+    exactly, with at least ``places`` decimals (as the production engine's quantized scores
+    are). The writers print every score with exactly ``places`` decimals and every raw figure
+    without trailing zeros, so the number of trailing zeros never shows. A value whose decimal
+    form never ends (none reaches here today: the raw figures are the expressions' own
+    Decimals) is divided out to the engine's 50 significant digits."""
+    denominator, twos, fives = value.denominator, 0, 0
+    while denominator % 2 == 0:
+        denominator, twos = denominator // 2, twos + 1
+    while denominator % 5 == 0:
+        denominator, fives = denominator // 5, fives + 1
+    with engine_context():
+        if denominator == 1:  # value * 10**digits is a whole number
+            digits = max(twos, fives, places)
+            return Decimal(value.numerator * 10 ** digits // value.denominator).scaleb(-digits)
+        return Decimal(value.numerator) / Decimal(value.denominator)
+
+
+# ---------------------------------------------------------------- rules and their failures
+
+
+def _run(what: str, unit: Unit, policy: Policy, fn: Any, *args: Any) -> Any:
+    """Call a compiled rule (an expression, a criterion's scorer); a failure at run time is an
+    :class:`EvaluationError` naming the policy file, the rule and the unit."""
+    try:
+        return fn(*args)
+    except (ExpressionRuntimeError, EvaluationError) as exc:
+        error = _failure(exc, what, unit, policy)
+        if error is None:
+            raise
+        raise error from None
+
+
+def _holds(what: str, unit: Unit, policy: Policy, expression: Any, env: Mapping[str, Value]) -> bool:
+    """Whether a condition (a gate, a ``when``) holds for this unit."""
+    return bool(_run(what, unit, policy, expression._fn, env, None))
+
+
+# ---------------------------------------------------------------- scoring
+
+
+@attrs.frozen
+class ExactScore:
+    """One unit's scores as the reference holds them: exact Fractions."""
+
+    criteria: dict[str, Fraction]
+    groups: dict[str, Fraction]
+    score: Fraction
+    bonus: Fraction
+    deduction: Fraction
+    total: Fraction
+
+
+def _clamp(value: Fraction, top: Fraction | None) -> Fraction:
+    """``value`` clamped to ``[0, top]`` (no upper bound when ``top`` is None)."""
+    if value < 0:
+        return Fraction(0)
+    if top is not None and value > top:
+        return top
+    return value
+
+
+def _capped_sum(total: Fraction, cap: Decimal | None) -> Fraction:
+    """A sum limited by its maximum (none when ``cap`` is None): ``min(total, cap)``."""
+    if cap is None:
+        return total
+    return min(total, exact(cap))
+
+
+def score_unit(policy: Policy, unit: Unit, year: int,
+               plugin_data: Mapping[str, Any]) -> tuple[UnitScore, ExactScore]:
+    """Score one unit.
+
+    1. The environment the rules read is the unit's inputs and ``year``; plugins' derived
+       inputs are added to it first.
+    2. Each criterion, in policy order: if it has a gate and the gate fails, it scores 0 (it is
+       *gated*). Otherwise a plugin's ``score_criterion`` may give its raw points; else its
+       method (scorer) gives them. The raw points are clamped to ``[0, points]`` (*capped*
+       when that changed them) and rounded half-up to the policy precision.
+    3. A group's sum is the exact sum of its criteria's rounded scores; its score is the sum
+       limited to the group's ``max`` (*capped* when limited). Ungrouped criteria (group ``""``)
+       count directly. ``score`` is the ungrouped criteria plus every group's score.
+    4. Each bonus and deduction: if its ``when`` holds, its formula gives the raw value (else
+       0); clamped to ``[0, max]`` and rounded half-up. Their sums are limited by
+       ``bonus_max`` / ``deduction_max``.
+    5. ``total_raw = score + bonus - deduction``; ``total`` is limited by ``total_max``.
+    6. The band is the first band, in policy order, whose ``min`` the total reaches, which a
+       plugin's band cap does not rule out and whose ``when`` holds; a band whose ``min`` is
+       reached but whose ``when`` fails is recorded as skipped.
+    """
+    places = policy.precision
+    env: dict[str, Value] = dict(unit.values)
+    env["year"] = Decimal(year)
+    runtime = policy.runtime
+    derived: tuple[Any, ...] = ()
+    if runtime is not None and runtime.derivers:
+        derived = runtime.derive(unit, env, plugin_data)
+
+    # 2. criteria
+    criterion_rows = []
+    criteria: dict[str, Fraction] = {}
+    by_group: dict[str, Fraction] = {}
+    zero_criteria = 0
+    for criterion in policy.criteria:
+        gated = criterion.gate is not None and not _holds(
+            f"criterion '{criterion.id}' gate", unit, policy, criterion.gate, env)
+        overridden = None
+        found = None
+        if gated:
+            raw, facts = Decimal(0), {}
+        else:
+            if criterion.override is not None and runtime is not None:
+                found = runtime.override(unit, criterion, env)
+            if found is not None:
+                (raw, facts), overridden = found, criterion.override
+            else:
+                raw, facts = _run(f"criterion '{criterion.id}'", unit, policy, criterion.scorer, env)
+        # The raw figure is the Decimal the expression (or plugin) gave; the reference reads it
+        # exactly. Clamping and rounding happen on the exact value.
+        clamped = _clamp(exact(raw), exact(criterion.points))
+        score = round_half_up(clamped, places)
+        criterion_rows.append((criterion.id, raw, as_decimal(score, places), gated,
+                               clamped != exact(raw), facts, overridden))
+        criteria[criterion.id] = score
+        if score == 0:
+            zero_criteria += 1
+        by_group[criterion.group] = by_group.get(criterion.group, Fraction(0)) + score
+
+    # 3. groups
+    group_rows = []
+    groups: dict[str, Fraction] = {}
+    total_score = by_group.get("", Fraction(0))
+    for group in policy.groups:
+        group_sum = by_group.get(group.id, Fraction(0))
+        group_score = _capped_sum(group_sum, group.max)
+        group_rows.append((group.id, as_decimal(group_sum, places), as_decimal(group_score, places),
+                           group_score != group_sum))
+        groups[group.id] = group_score
+        total_score += group_score
+
+    # 4. bonuses and deductions
+    def adjust(items: Sequence[Any], kind: str) -> tuple[list[Any], list[Fraction], Fraction]:
+        rows, scores = [], []
+        for item in items:
+            applies = item.when is None or _holds(f"{kind} '{item.id}' when", unit, policy, item.when, env)
+            raw = _run(f"{kind} '{item.id}' formula", unit, policy, item.raw, env, None) if applies else Decimal(0)
+            clamped = _clamp(exact(raw), None if item.max is None else exact(item.max))
+            score = round_half_up(clamped, places)
+            rows.append((item.id, bool(applies), raw, as_decimal(score, places), clamped != exact(raw)))
+            scores.append(score)
+        return rows, scores, sum(scores, Fraction(0))
+
+    bonus_rows, bonus_scores, bonus_sum = adjust(policy.bonuses, "bonus")
+    deduction_rows, deduction_scores, deduction_sum = adjust(policy.deductions, "deduction")
+    bonus = _capped_sum(bonus_sum, policy.bonus_max)
+    deduction = _capped_sum(deduction_sum, policy.deduction_max)
+
+    # 5. total
+    total_raw = total_score + bonus - deduction
+    total = _capped_sum(total_raw, policy.total_max)
+
+    # What later rules (ranking keys, title checks) read, in the order the engine writes it.
+    for criterion in policy.criteria:
+        env[f"criterion.{criterion.id}"] = as_decimal(criteria[criterion.id], places)
+    for group in policy.groups:
+        env[f"group.{group.id}"] = as_decimal(groups[group.id], places)
+    for item, value in zip(policy.bonuses, bonus_scores, strict=True):
+        env[f"bonus.{item.id}"] = as_decimal(value, places)
+    for item, value in zip(policy.deductions, deduction_scores, strict=True):
+        env[f"deduction.{item.id}"] = as_decimal(value, places)
+    env["score"] = as_decimal(total_score, places)
+    env["bonus"] = as_decimal(bonus, places)
+    env["deduction"] = as_decimal(deduction, places)
+    env["total"] = as_decimal(total, places)
+    env["zero_criteria"] = Decimal(zero_criteria)
+
+    # 6. band
+    caps: tuple[Any, ...] = ()
+    if runtime is not None and runtime.cappers:
+        caps = runtime.caps(unit, env)
+    # A plugin's band cap: no band above the lowest ceiling named (bands are listed best first).
+    ceiling = max((runtime.bands.index(c.band) for c in caps), default=0) if caps else 0
+    band = None
+    skipped = []
+    for index, candidate in enumerate(policy.bands):
+        if total < exact(candidate.min) or index < ceiling:
+            continue
+        if candidate.when is not None and not _holds(
+                f"band '{candidate.id}' when", unit, policy, candidate.when, env):
+            skipped.append((candidate.id, candidate.when.source))
+            continue
+        band = candidate.id
+        break
+    env["band"] = band or ""
+
+    record = UnitScore(
+        unit=unit, criterion_rows=tuple(criterion_rows), group_rows=tuple(group_rows),
+        bonus_rows=tuple(bonus_rows), deduction_rows=tuple(deduction_rows),
+        score=as_decimal(total_score, places), bonus_sum=as_decimal(bonus_sum, places),
+        bonus=as_decimal(bonus, places), deduction_sum=as_decimal(deduction_sum, places),
+        deduction=as_decimal(deduction, places), total_raw=as_decimal(total_raw, places),
+        total=as_decimal(total, places), band=band, band_skipped=tuple(skipped), env=env,
+        derived=derived, band_caps=caps)
+    return record, ExactScore(criteria=criteria, groups=groups, score=total_score, bonus=bonus,
+                              deduction=deduction, total=total)
+
+
+# ---------------------------------------------------------------- ranking
+
+
+def rank_units(scores: Sequence[UnitScore], keys: Sequence[Any]) -> tuple[Placed, ...]:
+    """Rank one cluster's units.
+
+    Units are ordered by the policy's key chain: the first key decides, the next one only
+    between units equal on all the keys before it; each key is descending (larger is better)
+    unless the policy declares it ascending. A key reads the scores environment (``total``,
+    ``group.x``, ``criterion.x``, ``vote``…; ``input.x`` reads the input ``x``).
+
+    Units equal on every key share a rank, the best place of their run (1, 2, 2, 4), and are
+    flagged ``tied``. Among them the listing order is Vietnamese alphabetical order of the name,
+    then the id: an order to print them in, never a decision.
+
+    Each unit is told why it is below the unit above it and above the one below it: the first
+    key whose values differ (``key`` None when they are equal on every key)."""
+    names = [k.key.removeprefix("input.") for k in keys]
+
+    def values(score: UnitScore) -> list[Fraction]:
+        return [exact(score.env[name]) for name in names]  # type: ignore[arg-type]
+
+    def chain(score: UnitScore) -> list[Fraction]:
+        return [-v if k.descending else v for v, k in zip(values(score), keys, strict=True)]
+
+    ordered = sorted(scores, key=lambda s: (chain(s), vi_sort_key(s.unit.name), s.unit.id))
+    ranks: list[int] = []
+    for position, score in enumerate(ordered):
+        if position and chain(score) == chain(ordered[position - 1]):
+            ranks.append(ranks[-1])
+        else:
+            ranks.append(position + 1)
+
+    def tied(position: int) -> bool:
+        return ranks.count(ranks[position]) > 1
+
+    def separation(this: UnitScore, other: UnitScore) -> Separation:
+        for label, name, a, b in zip([k.key for k in keys], names, values(this), values(other), strict=True):
+            if a != b:
+                return Separation(unit=other.unit.id, key=label, this=this.env[name],  # type: ignore[arg-type]
+                                  other=other.env[name])  # type: ignore[arg-type]
+        return Separation(unit=other.unit.id, key=None, this=None, other=None)
+
+    placed = []
+    for position, score in enumerate(ordered):
+        above = separation(score, ordered[position - 1]) if position > 0 else None
+        below = separation(score, ordered[position + 1]) if position + 1 < len(ordered) else None
+        placed.append(Placed(score=score, rank=ranks[position], tied=tied(position), above=above, below=below))
+    return tuple(placed)
+
+
+# ---------------------------------------------------------------- leadership
+
+
+def choose_leadership(rule: Leadership | None, cluster: Cluster,
+                      placed: Sequence[Placed]) -> LeadershipResult | None:
+    """Next year's cluster leader (cụm trưởng) and deputy (cụm phó); none without a rule.
+
+    ``rank``: the unit alone at rank 1 leads and the unit alone at rank 2 deputises; a shared
+    rank 1 (or 2) is left to the cluster conference, which elects (suy tôn) them.
+
+    ``rotation`` (the rotating annual practice of clusters, domain.md §8.1): the rotation is
+    the cluster's own if it gives one, else the policy's, keeping only this cluster's units.
+    The leader is the unit after this year's leader (wrapping round), the deputy the unit after
+    the new leader (none when the rotation has one unit). Without a leader recorded, or with one
+    the rotation does not list, the rotation starts at its first unit."""
+    if rule is None:
+        return None
+    year = cluster.year + 1
+    if rule.method == "rank":
+        first = [p.score.unit.id for p in placed if p.rank == 1]
+        second = [p.score.unit.id for p in placed if p.rank == 2]
+        if len(first) != 1:
+            return LeadershipResult(year=year, leader=None, deputy=None, method="rank",
+                                    reason=f"{len(first)} units share rank 1: the conference elects the leader")
+        reason = "the best-ranked unit leads, the next deputises"
+        if len(second) > 1:
+            reason += f"; {len(second)} units share rank 2: the conference elects the deputy"
+        return LeadershipResult(year=year, leader=first[0], deputy=second[0] if len(second) == 1 else None,
+                                method="rank", reason=reason)
+    in_cluster = {p.score.unit.id for p in placed}
+    rotation = [u for u in (cluster.rotation or rule.rotation) if u in in_cluster]
+    if not rotation:
+        return LeadershipResult(year=year, leader=None, deputy=None, method="rotation",
+                                reason="no unit of this cluster is in the rotation",
+                                previous_leader=cluster.leader)
+    if cluster.leader is None:
+        leader = rotation[0]
+        reason = "no leader recorded for this year: the rotation starts at its first unit"
+    elif cluster.leader not in rotation:
+        leader = rotation[0]
+        reason = f"this year's leader '{cluster.leader}' {NOT_IN_ROTATION}"
+    else:
+        leader = rotation[(rotation.index(cluster.leader) + 1) % len(rotation)]
+        reason = f"the unit after '{cluster.leader}' in the rotation"
+    deputy = rotation[(rotation.index(leader) + 1) % len(rotation)] if len(rotation) > 1 else None
+    return LeadershipResult(year=year, leader=leader, deputy=deputy, method="rotation", reason=reason,
+                            previous_leader=cluster.leader)
+
+
+# ---------------------------------------------------------------- one cluster, a dataset
+
+
+def evaluate_cluster(policy: Policy, cluster: Cluster) -> engine.ClusterResult:
+    """One cluster: members → scores → the ranking vote → ranks → titles → leadership."""
+    # not yet specified here: delegates to people.decide_people and people.derive_units
+    members = people.decide_people(policy, cluster)
+    units, member_counts = people.derive_units(policy, cluster, members)
+
+    scores = [score_unit(policy, unit, cluster.year, cluster.plugin_data or {})[0] for unit in units]
+
+    # A ``vote`` ranking key reads the ranking ballot: yes votes plus written-in votes.
+    if any(k.key == "vote" for k in policy.ranking):
+        ballot = next((b for b in cluster.ballots if b.title == RANKING_BALLOT), None)
+        for score in scores:
+            votes = 0 if ballot is None else ballot.yes.get(score.unit.id, 0) + ballot.written.get(score.unit.id, 0)
+            score.env["vote"] = Decimal(votes)  # type: ignore[index]
+
+    placed = rank_units(scores, policy.ranking)
+    for place in placed:
+        place.score.env["rank"] = Decimal(place.rank)  # type: ignore[index]
+        place.score.env["cluster_size"] = Decimal(len(placed))  # type: ignore[index]
+        place.score.env["tied"] = place.tied  # type: ignore[index]
+
+    # not yet specified here: delegates to engine.history_contexts and awards.award_cluster
+    history = engine.history_contexts(cluster, implied_titles(policy.titles))
+    outcomes, council = awards.award_cluster(policy, cluster, placed, history)
+    # not yet specified here: delegates to engine._people_awaiting (the members awaiting a vote)
+    council.extend(engine._people_awaiting(members))
+    proposed = awards.proposer(policy)
+
+    results = tuple(
+        engine.UnitResult(id=p.score.unit.id, name=p.score.unit.name, cluster=cluster.id, rank=p.rank,
+                          tied=p.tied, total=p.score.total, band=p.score.band,
+                          proposed=proposed(outcomes[p.score.unit.id]), placed=p,
+                          titles=tuple(outcomes[p.score.unit.id]))
+        for p in placed)
+    return engine.ClusterResult(
+        id=cluster.id, name=cluster.name, year=cluster.year, units=results,
+        leadership=choose_leadership(policy.leadership, cluster, placed), council=tuple(council),
+        people=members, member_counts=MappingProxyType(dict(sorted(member_counts.items()))))
+
+
+def evaluate(policy: Policy, data: Dataset) -> engine.Result:
+    """Evaluate every cluster of ``data`` under ``policy`` by the reference semantics."""
+    # The expressions run in the engine's decimal context, as in the production engine.
+    with engine_context():
+        clusters = tuple(evaluate_cluster(policy, cluster) for cluster in data.clusters)
+    return engine.Result(engine_version=engine_version(), policy=policy, data_file=data.file,
+                         data_sha256=data.sha256, plugins=policy.plugin_info, clusters=clusters)
