@@ -20,7 +20,7 @@ from ..model import Cluster, Dataset, Meeting, Policy
 from ..report.document import build_document
 from ..report.escape import visible
 from ..tomlfmt import escape_char
-from .legal import documents_cited, title_basis
+from .legal import cited, instruments, law_basis, title_basis
 from .text import decision, number
 
 #: Template names (without ``.docx``), in the order the documents are written.
@@ -326,12 +326,19 @@ def _proposal(policy: Policy, names: Names, cluster: Cluster, result: ClusterRes
     people_titles = policy.people.titles if policy.people is not None else ()
     counts: list[dict[str, str]] = []
     bases: list[dict[str, str]] = []
+    free: list[str] = []      # bases read from a title's source text
+    laws: list[str] = []      # instruments of the law versions the titles follow
     for title in (*policy.titles, *people_titles):
         collective = sum(1 for u in result.units if title.id in u.proposed)
         individual = sum(1 for p in result.people if title.id in p.proposed)
         if not collective and not individual:
             continue
-        basis = title_basis(title.id, title.source)
+        if title.law is not None and title.law.articles:
+            basis = law_basis(title.law.articles)
+            laws.extend(instruments(title.law.instrument))
+        else:
+            basis = title_basis(title.id, title.source)
+            free.append(basis)
         counts.append({"stt": str(len(counts) + 1), "title": title.name, "collective": number(collective),
                        "individual": number(individual)})
         if basis:
@@ -341,7 +348,7 @@ def _proposal(policy: Policy, names: Names, cluster: Cluster, result: ClusterRes
     signer = _person(meeting, meeting.chair)
     return {
         "proposal_number": _blank(meeting.proposal_number),
-        "legal_basis": list(documents_cited(b["basis"] for b in bases)),
+        "legal_basis": list(cited(free, laws)),
         "title_basis": bases,
         "counts": counts,
         "collective_total": number(collective_total), "individual_total": number(individual_total),

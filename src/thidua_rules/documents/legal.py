@@ -1,7 +1,10 @@
-"""The legal basis (căn cứ) of a proposal, read from the titles' ``source`` and the catalogue.
+"""The legal basis (căn cứ) of a proposal, read from the titles' law, ``source`` and the catalogue.
 
-A title's basis is its own ``source``; a title that gives none takes the ``source`` of the
-catalogue title with the same id (``src/thidua_rules/catalogue``). Nothing is typed in a
+A title whose rule comes from a version of the law (``[[titles.versions]]``, chosen by the
+evaluation date: :mod:`thidua_rules.legal`) cites that version's articles and instruments, so a
+2022 review cites the 2003 law its rules follow. Another title's basis is its own ``source``; a
+title that gives none takes the ``source`` of the catalogue title with the same id
+(``src/thidua_rules/catalogue``). Nothing is typed in a
 template. The research marks of the sources (``[V]``, ``[S]``, ``[U: …]``) and English remarks
 in parentheses are left out of the documents, and the abbreviations of the catalogue are written
 out in full.
@@ -63,6 +66,46 @@ def title_basis(title_id: str, source: str) -> str:
     """The basis of one title: its own source, else the catalogue's, in plain words ('' if none)."""
     raw = source or catalogue_sources().get(title_id, "")
     return plain_basis(raw) if raw else ""
+
+
+def law_basis(articles: Iterable[str]) -> str:
+    """A version's articles in plain words (``Nghị định 91/2017/NĐ-CP Điều 9 k3`` → ``… Điều 9 khoản 3``)."""
+    return "; ".join(_CLAUSE.sub(r"khoản \1", _ARTICLE.sub("Điều ", a)).strip() for a in articles)
+
+
+def instruments(instrument: str | None) -> tuple[str, ...]:
+    """The instruments a law version names (``Luật …; Nghị định …``), one "Căn cứ" line each."""
+    return tuple(part.strip() for part in (instrument or "").split(";") if part.strip())
+
+
+#: How the catalogue's law versions name the documents of :data:`DOCUMENTS` (a number, or the
+#: 2003 law's name), so that a proposal cites each document once, in its full form.
+_MARKERS: tuple[tuple[str, str], ...] = (
+    ("06/2022/QH15", "Law2022"), ("Luật Thi đua, khen thưởng 2003", "Law2003"), ("152/2025/NĐ-CP", "ND152"),
+    ("98/2023/NĐ-CP", "ND98"), ("91/2017/NĐ-CP", "ND91"), ("12/2019/TT-BCA", "TT12-BCA"),
+)
+
+
+def _kind(text: str) -> int:
+    """Laws, then decrees, then circulars and the rest: the order a proposal cites them."""
+    return next((i for i, word in enumerate(("Luật", "Nghị định", "Thông tư")) if text.startswith(word)), 3)
+
+
+def cited(from_sources: Iterable[str], from_laws: Iterable[str]) -> tuple[str, ...]:
+    """The "Căn cứ" lines: the documents the free bases cite and the instruments of the law
+    versions, each once; the known documents in the order of :data:`DOCUMENTS` (laws, decrees,
+    circulars), then any other instrument by kind, in the order first named."""
+    full = dict(DOCUMENTS)
+    known = set(documents_cited(from_sources))
+    others: list[str] = []
+    for instrument in from_laws:
+        short = next((s for marker, s in _MARKERS if marker in instrument), None)
+        if short is not None:
+            known.add(full[short])
+        elif instrument not in others:
+            others.append(instrument)
+    ordered = [text for _short, text in DOCUMENTS if text in known]
+    return (*ordered, *sorted(others, key=lambda text: (_kind(text), others.index(text))))
 
 
 def documents_cited(bases: Iterable[str]) -> tuple[str, ...]:
