@@ -204,3 +204,18 @@ def test_json_lines_hold_the_same_layers_as_the_document(result):
     lines = [json.loads(line) for line in render(result, "jsonl").splitlines()]
     records = {r["id"]: {k: v for k, v in r.items() if k != "record"} for r in lines if r.get("record") == "unit"}
     assert records == _units(result)
+
+
+def test_layers_sheet_of_the_workbook(result, golden):
+    """``--format xlsx`` of a layered policy has a ``layers`` sheet after ``scores``: one row per
+    score of each layer (scorer, reason, used) with the layer's result and the final score, read
+    back by openpyxl as in the golden file; the policies without layers keep their four sheets."""
+    from thidua_rules.report.xlsx import to_xlsx
+
+    from .test_spreadsheets import _dump
+
+    data = to_xlsx(result)
+    text = _dump(data)
+    assert [line for line in text.splitlines() if line.startswith("== ")][:3] == [
+        "== scores (freeze A2)", "== layers (freeze A2)", "== ranking (freeze A2)"]
+    golden.check(GOLDEN / "expected-xlsx.txt", text)

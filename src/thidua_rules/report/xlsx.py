@@ -1,6 +1,8 @@
 """``--format xlsx``: the result as a workbook, from the canonical document. Sheets ``scores``
 (per unit: each criterion's score, each group's subtotal, bonus, deduction, total, band),
-``ranking`` (rank, unit, total, band, proposed titles), ``leadership`` and ``provenance``."""
+``ranking`` (rank, unit, total, band, proposed titles), ``leadership`` and ``provenance``; with
+scoring layers (docs/layers.md), a ``layers`` sheet after ``scores``: one row per score given
+in a layer (self-score, assessed, final), with its scorer, reason and the layer's result."""
 
 from __future__ import annotations
 
@@ -53,6 +55,8 @@ def result_workbook(result: Result) -> Any:
                             *(("number", by_group.get(g)) for g in groups), ("number", e["score"]),
                             ("number", e["bonus"]["applied"]), ("number", e["deduction"]["applied"]),
                             ("number", unit["total"]), ("text", unit["band"])])
+    if result.policy.layers:
+        _layers_sheet(workbook.create_sheet("layers"), doc)
     ranking = workbook.create_sheet("ranking")
     _header(ranking, ["cluster", "rank", "tied", "id", "name", "total", "band", "proposed"])
     for line, unit in enumerate(doc["units"], start=2):
@@ -78,6 +82,30 @@ def result_workbook(result: Result) -> Any:
                                          ("data_sha256", prov["data"]["sha256"])], start=2):
         _row(provenance, line, [("text", key), ("text", value)])
     return workbook
+
+
+def _layers_sheet(sheet: Any, doc: dict[str, Any]) -> None:
+    """Every layer of every criterion that has them, in ranking order then policy order: the
+    computed score, each claim or change with each scorer's score and reason, and the layer's
+    result (how it was reached: given, mean, min, max, third, council)."""
+    _header(sheet, ["cluster", "id", "name", "criterion", "layer", "kind", "scorer", "third", "score", "reason",
+                    "used", "applied", "spread", "difference", "layer_score", "final_score"])
+    line = 2
+    for unit in doc["units"]:
+        for c in unit["explanation"]["criteria"]:
+            for step in c.get("layers", ()):
+                head = [("text", unit["cluster"]), ("text", unit["id"]), ("text", unit["name"]), ("text", c["id"]),
+                        ("text", step["layer"]), ("text", step["kind"])]
+                tail = [("text", step["applied"]), ("number", step.get("spread")),
+                        ("number", step.get("difference")), ("number", step["score"]), ("number", c["score"])]
+                for entry in step.get("scores") or [None]:
+                    given = [("text", None), ("text", ""), ("number", None), ("text", None), ("text", "")] \
+                        if entry is None else [
+                        ("text", entry["scorer"]), ("text", "true" if entry.get("third") else ""),
+                        ("number", entry["score"]), ("text", entry["reason"]),
+                        ("text", {True: "true", False: "false"}.get(entry.get("used"), ""))]
+                    _row(sheet, line, [*head, *given, *tail])
+                    line += 1
 
 
 def to_xlsx(result: Result) -> bytes:
