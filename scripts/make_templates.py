@@ -179,9 +179,12 @@ def score_sheet() -> Document:
     para(doc, "{%p for u in units %}")
     para(doc, "{{ u.stt }}. {{ u.name }}: tổng điểm {{ u.total }}, xếp hạng {{ u.rank }}, xếp loại {{ u.band }}",
          bold=True)
-    grid(doc, ["STT", "Nội dung tiêu chí", "Điểm chuẩn", "Cách tính và số liệu", "Điểm chấm"],
-         ["{{ r.stt }}", "{{ r.name }}", "{{ r.points }}", "{{ r.method }}", "{{ r.score }}"], "r in u.rows",
-         [1.1, 5.0, 1.8, 6.6, 2.0])
+    grid(doc, ["STT", "Nội dung tiêu chí", "Điểm chuẩn", "Cách tính và số liệu", "Điểm tự chấm",
+               "Điểm thẩm định", "Điểm chấm"],
+         ["{{ r.stt }}", "{{ r.name }}", "{{ r.points }}",
+          "{{ r.method }}{% for n in r.layers %}; {{ n }}{% endfor %}", "{{ r.self }}", "{{ r.assessed }}",
+          "{{ r.score }}"], "r in u.rows",
+         [1.0, 4.4, 1.6, 5.1, 1.5, 1.5, 1.4])
     para(doc)
     para(doc, "{%p endfor %}")
     signatures(doc, "NGƯỜI LẬP BẢNG", "", "CỤM TRƯỞNG", "")

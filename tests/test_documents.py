@@ -275,3 +275,13 @@ def test_a_members_position_field_fills_the_position_column(tmp_path):
     text = docx_text(tmp_path / "out" / "cum8-danh-sach-de-nghi.docx")
     assert "\n1 | Cán bộ 001 cuc-cntt | Trinh sát viên | Cục Công nghệ thông tin | " in text
     assert "\n2 | Cán bộ 002 cuc-cntt |  | Cục Công nghệ thông tin | " in text
+
+
+def test_score_sheet_shows_the_layers(tmp_path, golden):
+    """Bảng tổng hợp of a layered policy: the self-score and assessed score columns are filled
+    where given, and each change layer's score and reasons follow the criterion's method."""
+    layered = ROOT / "tests" / "golden" / "layers" / "policy.toml"
+    assert run(["documents", layered, ROOT / "examples" / "cum8-2022" / "units-layers.toml", "-o", tmp_path]) == 0
+    text = docx_text(tmp_path / "cum8-bang-tong-hop-diem.docx")
+    assert "| Điểm tự chấm | Điểm thẩm định |" in text
+    golden.check(GOLDEN / "layers" / "bang-tong-hop-diem.txt", text)

@@ -125,6 +125,7 @@ def _score_sheet(policy: Policy, names: Names, units: list[dict[str, Any]]) -> d
     groups = {g.id: g for g in policy.groups}
     criteria = {c.id: c for c in policy.criteria}
     adjustments = {a.id: a for a in (*policy.bonuses, *policy.deductions)}
+    layer_names = {layer.id: layer.name for layer in policy.layers}
     summary = []
     details = []
     for stt, unit in enumerate(units, start=1):
@@ -136,19 +137,21 @@ def _score_sheet(policy: Policy, names: Names, units: list[dict[str, Any]]) -> d
             "total": number(Decimal(unit["total"]), places), "rank": str(unit["rank"]),
             "band": names.band(unit["band"]),
         })
-        rows: list[dict[str, str]] = []
+        rows: list[dict[str, Any]] = []
         for g_index, group in enumerate(ex["groups"], start=1):
             g = groups.get(group["id"])
             note = decision("group.capped", {"max": number(Decimal(group["max"]), places)}) if group["capped"] else ""
             rows.append({"stt": roman(g_index), "name": g.name if g else group["id"],
                          "points": "" if group["max"] is None else number(Decimal(group["max"]), places),
-                         "method": note, "score": number(Decimal(group["score"]), places)})
+                         "method": note, "self": "", "assessed": "",
+                         "score": number(Decimal(group["score"]), places)})
             members = [c for c in ex["criteria"] if c["group"] == group["id"]]
             for c_index, item in enumerate(members, start=1):
                 criterion = criteria.get(item["id"])
                 rows.append({"stt": str(c_index), "name": criterion.name if criterion else item["id"],
                              "points": number(Decimal(item["points"]), places),
-                             "method": _method_text(names, item), "score": number(Decimal(item["score"]), places)})
+                             "method": _method_text(names, item), "score": number(Decimal(item["score"]), places),
+                             **_layer_cells(item.get("layers", ()), layer_names, places)})
         n = len(ex["groups"])
         for kind, key, items in (("bonus", "bonus", ex["bonuses"]), ("deduction", "deduction", ex["deductions"])):
             if not items:
@@ -159,24 +162,47 @@ def _score_sheet(policy: Policy, names: Names, units: list[dict[str, Any]]) -> d
                 if block["max"] is not None and Decimal(block["sum"]) > Decimal(block["max"]) else ""
             rows.append({"stt": roman(n), "name": decision(f"row.{kind}"),
                          "points": "" if block["max"] is None else number(Decimal(block["max"]), places),
-                         "method": note, "score": number(Decimal(block["applied"]), places)})
+                         "method": note, "self": "", "assessed": "",
+                         "score": number(Decimal(block["applied"]), places)})
             for i, item in enumerate(items, start=1):
                 adjustment = adjustments.get(item["id"])
                 rows.append({"stt": str(i), "name": adjustment.name if adjustment else item["id"],
                              "points": "" if item["max"] is None else number(Decimal(item["max"]), places),
                              "method": _inputs_text(names, item["inputs"]) if item["applies"] else "",
-                             "score": number(Decimal(item["score"]), places)})
+                             "self": "", "assessed": "", "score": number(Decimal(item["score"]), places)})
         total = ex["total"]
-        rows.append({"stt": "", "name": decision("row.total"), "points": "",
+        rows.append({"stt": "", "name": decision("row.total"), "points": "", "self": "", "assessed": "",
                      "method": decision("total.capped", {"max": number(Decimal(total["max"]), places)})
                      if total["max"] is not None and Decimal(total["raw"]) > Decimal(total["max"]) else "",
                      "score": number(Decimal(unit["total"]), places)})
-        rows.append({"stt": "", "name": decision("row.band"), "points": "", "method": "",
+        rows.append({"stt": "", "name": decision("row.band"), "points": "", "method": "", "self": "", "assessed": "",
                      "score": names.band(unit["band"])})
+        for row in rows:  # the layers' notes of a criterion's row; none on the other rows
+            row.setdefault("layers", [])
         details.append({"stt": str(stt), "name": unit["name"], "rank": str(unit["rank"]),
                         "total": number(Decimal(unit["total"]), places), "band": names.band(unit["band"]),
                         "rows": rows})
     return {"summary": summary, "units": details}
+
+
+def _layer_cells(layers: Any, layer_names: Mapping[str, str], places: int) -> dict[str, Any]:
+    """A criterion's self-score (its first claim layer), assessed score (its last change layer)
+    and, under the method, each change layer's score and the reasons of the scores it used
+    (docs/layers.md; the form's "điểm tự chấm" and "điểm thẩm định" columns)."""
+    claims = [step for step in layers if step["kind"] == "claim"]
+    changes = [step for step in layers if step["kind"] == "change"]
+    notes = []
+    for step in changes:
+        name = layer_names.get(step["layer"], step["layer"])
+        if step["applied"] == "council":
+            notes.append(decision("layer.council", {"layer": name, "spread": number(Decimal(step["spread"]), places)}))
+            continue
+        reasons = "; ".join(e["reason"] for e in step.get("scores", ()) if e.get("used") and e["reason"])
+        text = decision("layer.step", {"layer": name, "score": number(Decimal(step["score"]), places)})
+        notes.append(f"{text} ({reasons})" if reasons else text)
+    return {"self": number(Decimal(claims[0]["score"]), places) if claims else "",
+            "assessed": number(Decimal(changes[-1]["score"]), places) if changes else "",
+            "layers": notes}
 
 
 def _inputs_text(names: Names, inputs: Mapping[str, Any]) -> str:

@@ -47,6 +47,8 @@ _PHRASES: Mapping[str, str] = {
     "method.other": "Phương pháp {method}",
     "criterion.gated": "không đạt điều kiện: 0 điểm",
     "criterion.capped": "tính tối đa bằng điểm chuẩn",
+    "layer.step": "{layer}: {score} điểm",
+    "layer.council": "{layer}: chênh lệch {spread} điểm, chưa thống nhất, chờ Hội đồng quyết định",
     "group.capped": "tính tối đa {max} điểm",
     "adjustment.capped": "tổng tính tối đa {max} điểm",
     "total.capped": "tính tối đa {max} điểm",
