@@ -146,3 +146,56 @@ def test_a_quota_order_wins_over_the_preference_steps(monkeypatch, tmp_path):
     assert with_chain == outcomes(quota / "policy.toml")
     assert sorted({status for status, _ in with_chain.values()}) == ["over_quota", "proposed", "undecided"]
     assert all("preference" not in checks for _, checks in with_chain.values())
+
+
+def _whatif(capsys, person, fmt="text"):
+    from thidua_rules.cli import main
+
+    code = main(["whatif", str(POLICY), str(UNITS), person, "--members", str(MEMBERS), "--format", fmt])
+    captured = capsys.readouterr()
+    assert (code, captured.err) == (0, "")
+    return captured.out
+
+
+def test_whatif_for_a_member_names_the_votes_of_its_units_council(capsys, golden):
+    """ND98 Art. 30 k7 over the unit council's 9 members: cuc-cntt-002 has 7, needs ceil(0.8 × 9)
+    = 8 of the council of cuc-cntt; the answer is verified by re-evaluating the cluster."""
+    text = _whatif(capsys, "cuc-cntt-002")
+    golden.check(GOLDEN / "whatif-cuc-cntt-002.txt", text)
+    golden.check(GOLDEN / "whatif-cuc-cntt-002.md", _whatif(capsys, "cuc-cntt-002", "markdown"))
+    doc = json.loads(_whatif(capsys, "cuc-cntt-002", "json"))
+    assert doc["format"] == "thidua-whatif-person/1"
+    target = doc["targets"][0]
+    assert (target["id"], target["now"]) == ("chien_si_thi_dua_co_so", "failed")
+    assert target["votes"] == "8 yes-votes needed from the council of cuc-cntt (yes >= 0.8 × 9 = 7.2); has 7: 1 more"
+    assert [(c["kind"], c["before"], c["after"]) for c in target["changes"]] == [("votes", "7", "8")]
+
+
+def test_whatif_for_a_member_whose_council_has_not_voted(capsys):
+    """cuc-qlxddt's council has no ballot: no vote count is an answer, and none is evaluated."""
+    text = _whatif(capsys, "cuc-qlxddt-001")
+    assert "search: 0 evaluations" in text
+    assert ("  votes: no ballot recorded: the council of cuc-qlxddt has not voted on this title\n"
+            "  not reachable by votes: the council has not voted yet (no ballot recorded)\n") in text
+
+
+def test_the_votes_whatif_names_flip_the_decision(capsys):
+    """Applied to the data (the unit council's ballot with 8 yes-votes for cuc-cntt-002), the
+    answer flips the title it names."""
+    import attrs
+
+    from thidua_rules.model import frozen_mapping
+
+    policy = load_policy(POLICY)
+    data = load_data(UNITS, policy, members=MEMBERS)
+    doc = json.loads(_whatif(capsys, "cuc-cntt-002", "json"))
+    change = doc["targets"][0]["changes"][0]
+    cluster = data.clusters[0]
+    ballots = tuple(attrs.evolve(b, yes=frozen_mapping({**b.yes, "cuc-cntt-002": int(change["after"])}))
+                    if (b.title, b.unit) == (change["name"], "cuc-cntt") else b for b in cluster.ballots)
+    changed = attrs.evolve(data, clusters=(attrs.evolve(cluster, ballots=ballots),))
+    after = json.loads(render(evaluate(policy, changed), "json"))
+    titles, _ = _titles(after, "cuc-cntt-002")
+    assert titles["chien_si_thi_dua_co_so"]["status"] in ("proposed", "held")
+    before, _ = _titles(json.loads(render(evaluate(policy, data), "json")), "cuc-cntt-002")
+    assert before["chien_si_thi_dua_co_so"]["status"] == "failed"
