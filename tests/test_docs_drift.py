@@ -34,11 +34,13 @@ def test_a_policy_id_outside_the_rule_is_refused():
 
 
 def test_the_command_table_lists_every_option():
-    """Each command's row in the README names every option the parser accepts."""
+    """Each command's rows in the README (or in a command table of a docs/ page, where the README
+    is being split to) name every option the parser accepts."""
     parser = build_parser()
     commands = next(a for a in parser._actions if a.dest == "command").choices
     rows: dict[str, str] = {}  # a command may have several rows (`test`, `test --update`…): all count
-    for line in README.splitlines():
+    pages = [README, *(p.read_text(encoding="utf-8") for p in sorted((ROOT / "docs").glob("*.md")))]
+    for line in "\n".join(pages).splitlines():
         if line.startswith("| `thidua "):
             name = line.split()[2].strip("`")
             rows[name] = rows.get(name, "") + line

@@ -157,6 +157,9 @@ def build_parser() -> argparse.ArgumentParser:
     ev.add_argument("--jobs", "-j", type=_jobs, default=1, metavar="N",
                     help="with --format jsonl: evaluate clusters in N processes (0: one per core); "
                          "the output does not depend on N")
+    ev.add_argument("--sign-key", metavar="PRIVATE.pem", help="with -o RESULT.json: also write its Ed25519 signature "
+                    "(RESULT.json.sig, as thidua sign does)")
+    ev.add_argument("--signature", metavar="FILE", help="with --sign-key: the signature file (default: RESULT.sig)")
 
     va = commands.add_parser("validate", help="check a policy (and optionally data) without evaluating")
     va.add_argument("policy")
@@ -363,6 +366,7 @@ def _run(args: argparse.Namespace, out: IO[str]) -> int:
     if args.command in AUDIT_COMMANDS:
         return _run_audit(args, out)
     fmt = _output_format(args) if args.command == "evaluate" else None
+    signer = _evaluate_signer(args, fmt)
     policy = _load_policy(args)
     if args.command == "template":
         from .template import write_template
@@ -412,7 +416,21 @@ def _run(args: argparse.Namespace, out: IO[str]) -> int:
 
         return run_documents(args, policy, data, result, out)
     text = render(result, fmt or "table", args.lang)
+    if signer is not None:  # evaluate --sign-key (docs/audit.md)
+        from .signing import write_signed
+
+        out.write(f"signed: {write_signed(args.output, text, signer, args.signature)}\n")
+        return EXIT_OK
     return _write(args, out, text)
+
+
+def _evaluate_signer(args: argparse.Namespace, fmt: str | None) -> Any:
+    """The private key of ``evaluate --sign-key``, loaded before any work (None: not signing)."""
+    if args.command != "evaluate":
+        return None
+    from .signing import evaluate_signer
+
+    return evaluate_signer(args.sign_key, fmt, args.output, args.signature)
 
 
 def _write(args: argparse.Namespace, out: IO[str], text: str) -> int:

@@ -175,3 +175,25 @@ def preference_groups(items: Sequence[T], steps: Sequence[PreferenceStep],
             separated_by = next(step.key for step, a, b in zip(steps, before, key, strict=True) if a != b)
         places.append(PreferencePlace(place=index + 1, items=(item,), separated_by=separated_by))
     return tuple(places)
+
+
+def preference_check(status: str, *, place: int, candidates: int, limit: int, step: str | None,
+                     values: Mapping[str, Value | None]) -> CheckOutcome:
+    """The ``preference`` check closing a candidate's outcome when the preference steps placed a
+    person title's quota that binds: its place among the candidates, the step that put its place
+    below the one above (None for the first place), and its values on the steps.
+
+    ND152 Art. 4 k6: among candidates of equal merit the declared preference decides; candidates
+    equal on every step across the cut are left to the council (``undecided``)."""
+    from .awards import CheckOutcome
+
+    params: dict[str, Any] = {"place": place, "candidates": candidates, "limit": limit}
+    if status == "won":
+        code = "preference_within"
+    elif status == "undecided":
+        code = "preference_tied"
+    else:
+        code, params["step"] = "preference_beyond", step
+    seen = {"place": place, "candidates": candidates, "limit": limit, "separated_by": step, **values}
+    return CheckOutcome(check="preference", plugin="thidua_rules.councils", passed=status == "won",
+                        reason=Reason(code, params), seen=MappingProxyType(seen))

@@ -28,11 +28,19 @@ from .awards import (
     quota_limit,
 )
 from .builtin.titles import implied_titles
-from .councils import council_ballot, person_ballots, transfer_check, transfer_document, transfer_hold
+from .councils import (
+    council_ballot,
+    person_ballots,
+    preference_check,
+    preference_groups,
+    transfer_check,
+    transfer_document,
+    transfer_hold,
+)
 from .expressions import EvalContext
 from .extensions import TitleView
 from .messages import Reason, reason_code
-from .model import Cluster, Person, Policy, Title, Unit, frozen_mapping
+from .model import Cluster, Person, Policy, PreferenceStep, Title, Unit, frozen_mapping
 
 
 @attrs.frozen(kw_only=True)
@@ -78,7 +86,7 @@ def decide_people(policy: Policy, cluster: Cluster) -> tuple[PersonResult, ...]:
                 for state in passed:
                     state.win(title)
             else:
-                _fill_person_quota(title, members, passed)
+                _fill_person_quota(title, members, passed, people_policy.preference)
     results = []
     for state in states:
         laddered = _ladders(people_policy, {state.person.id: state.outcomes})[state.person.id]  # type: ignore[arg-type]
@@ -172,23 +180,38 @@ class _PersonState:
         self.outcomes.append(TitleOutcome(title=title.id, status=status, checks=self.checks, **quota))
 
 
-def _fill_person_quota(title: Title, members: Sequence[_PersonState], passed: Sequence[_PersonState]) -> None:
+def _fill_person_quota(title: Title, members: Sequence[_PersonState], passed: Sequence[_PersonState],
+                       preference: Sequence[PreferenceStep] = ()) -> None:
     """Fill a person title's quota among the unit's members who passed its checks.
 
     The limit is the quota's share of the unit's members holding ``of`` this year (all its
     members without ``of``), rounded as the policy says (no national rounding rule: domain.md
-    §6.3). Candidates are placed by the quota's ``order`` keys (each descending); members
-    sharing a place across the cut are all left ``undecided`` for the council, as units are
-    (the engine never splits them by an arbitrary order); below the cut, ``over_quota``.
+    §6.3). Candidates are placed by the quota's ``order`` keys (each descending); without
+    ``order``, by the declared ``[people.ranking]`` preference steps (ND152 Art. 4 k6: women
+    first among candidates of equal merit; ``councils.preference_groups``); with neither, they
+    all share one place. Members sharing a place across the cut are all left ``undecided`` for
+    the council, as units are (the engine never splits them by an arbitrary order); below the
+    cut, ``over_quota``. When the preference steps placed a quota that binds, every candidate's
+    outcome ends with a ``preference`` check giving its place and the step behind it.
     """
     quota = title.quota
     assert quota is not None
     base = len(members) if quota.of is None else sum(1 for m in members if quota.of in m.won)
     limit, raw = quota_limit(quota, base)
-    keys = [tuple(_order_value(expr, m) for expr in quota.order) for m in passed]
-    distinct = sorted(set(keys), reverse=True)
-    place_of = {key: 1 + sum(1 for k in keys if k > key) for key in distinct}
-    places = [place_of[key] for key in keys]
+    by_steps = not quota.order and bool(preference)
+    separated: dict[str, str | None] = {}
+    if by_steps:
+        place_of_id: dict[str, int] = {}
+        for group in preference_groups(passed, preference, lambda m: m.person.values, lambda m: m.person.id):
+            for state in group.items:
+                place_of_id[state.person.id] = group.place
+                separated[state.person.id] = group.separated_by
+        places = [place_of_id[m.person.id] for m in passed]
+    else:
+        keys = [tuple(_order_value(expr, m) for expr in quota.order) for m in passed]
+        distinct = sorted(set(keys), reverse=True)
+        place_of = {key: 1 + sum(1 for k in keys if k > key) for key in distinct}
+        places = [place_of[key] for key in keys]
     if len(passed) <= limit:
         for state, place in zip(passed, places, strict=True):
             state.win(title, quota_limit=limit, quota_raw=raw, place=place)
@@ -198,11 +221,19 @@ def _fill_person_quota(title: Title, members: Sequence[_PersonState], passed: Se
     straddles = limit > 0 and ordered[limit - 1] == cut
     for state, place in zip(passed, places, strict=True):
         if place < cut:
-            state.win(title, quota_limit=limit, quota_raw=raw, place=place)
+            status = "won"
         elif place == cut and straddles:
-            state.stop(title, "undecided", quota_limit=limit, quota_raw=raw, place=place)
+            status = "undecided"
         else:
-            state.stop(title, "over_quota", quota_limit=limit, quota_raw=raw, place=place)
+            status = "over_quota"
+        if by_steps:
+            state.checks = (*state.checks, preference_check(
+                status, place=place, candidates=len(passed), limit=limit, step=separated[state.person.id],
+                values={step.key: state.person.values.get(step.key) for step in preference}))
+        if status == "won":
+            state.win(title, quota_limit=limit, quota_raw=raw, place=place)
+        else:
+            state.stop(title, status, quota_limit=limit, quota_raw=raw, place=place)
 
 
 def _order_value(expression: Any, state: _PersonState) -> Decimal:

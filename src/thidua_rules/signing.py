@@ -195,3 +195,44 @@ def _write_new(path: str, data: bytes, mode: int) -> None:
             os.close(fd)
         os.unlink(path)
         raise
+
+
+def evaluate_signer(sign_key: str | None, fmt: str | None, output: str | None, signature: str | None) -> Any | None:
+    """``thidua evaluate --sign-key PRIVATE.pem``: the loaded private key (None without the
+    option), checked before any evaluation, with one line for each misuse: a signature needs
+    the JSON result in a file (``-o RESULT.json``), as ``thidua sign`` does."""
+    from .report.writers import output_target
+
+    if sign_key is None:
+        if signature is not None:
+            raise PolicyError([Issue(file=signature, message="a signature file is written with --sign-key "
+                                     "PRIVATE.pem; give the key")])
+        return None
+    if fmt != "json":
+        raise PolicyError([Issue(file=sign_key, message=f"--sign-key signs a JSON result; give --format json "
+                                 f"(or -o RESULT.json), not '{fmt}'")])
+    if output is None:
+        raise PolicyError([Issue(file=sign_key, message="--sign-key needs -o RESULT.json: the result and its "
+                                 "signature (RESULT.json.sig) are written as files")])
+    target = signature or f"{output}.sig"
+    if output_target(target)[0] == output_target(output)[0]:
+        raise PolicyError([Issue(file=target, message="the signature needs a file of its own, not the result's")])
+    return load_private_key(sign_key)
+
+
+def write_signed(output: str, text: str, key: Any, signature: str | None) -> str:
+    """Write the result ``text`` to ``output`` and its detached signature (:func:`signature_text`
+    of the exact bytes written) beside it, each atomically; returns the signature's path.
+
+    Both go to temporary files first, and the signature is put in place just before the result:
+    a new result never appears without its signature, and an interruption before the renames
+    leaves both files as they were."""
+    from .report.writers import atomic_output
+
+    data = text.encode("utf-8")  # what atomic_output writes: UTF-8, and the JSON has LF endings only
+    target = signature or f"{output}.sig"
+    with atomic_output(output, binary=True) as result_handle:
+        result_handle.write(data)
+        with atomic_output(target) as signature_handle:
+            signature_handle.write(signature_text(data, key))
+    return target

@@ -177,13 +177,19 @@ def _markdown(answer: WhatIf) -> str:
 
 
 def whatif_command(policy: Any, data: Any, result: Any, unit: str, *, fmt: str, budget: int, file: str) -> str:
-    """``thidua whatif``: the unit named by id or name (as ``explain`` finds it), rendered;
-    an unknown unit is one error line with a suggestion."""
+    """``thidua whatif``: the unit named by id or name (as ``explain`` finds it), or a member by
+    id (the votes its council's ballot needs: ``whatif_person``), rendered; an unknown unit is
+    one error line with a suggestion."""
     from ..errors import Issue, PolicyError
     from ..whatif import what_if
     from .explain import find_unit
 
     unit_id, problem = find_unit(result, unit)
+    if unit_id is None and any(p.person.id == unit for c in result.clusters for p in c.people):
+        from ..whatif_person import person_what_if  # a member: the votes of its council (councils.py)
+        from .whatif_person import render_person_whatif
+
+        return render_person_whatif(person_what_if(policy, data, result, unit, budget=budget), fmt)
     if unit_id is None:
         raise PolicyError([Issue(file=file, message=problem)])
     return render_whatif(what_if(policy, data, result, unit_id, budget=budget), fmt)
