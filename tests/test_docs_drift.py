@@ -105,3 +105,12 @@ def test_the_files_an_example_names_exist(readme):
     assert named
     missing = [n for n in named if not (readme.parent / n).exists() and not (ROOT / n).exists()]
     assert missing == []
+
+
+def test_the_policy_library_lists_every_shipped_policy():
+    """docs/policies.md has a row naming each policy file of policies/ and policies/catalogue/."""
+    table = "\n".join(line for line in (ROOT / "docs" / "policies.md").read_text(encoding="utf-8").splitlines()
+                      if line.startswith("| `"))
+    shipped = [p.relative_to(ROOT / "policies").as_posix() for p in sorted((ROOT / "policies").rglob("*.toml"))
+               if not p.name.endswith(".tests.toml")]
+    assert [name for name in shipped if f"`{name}`" not in table] == []
