@@ -15,7 +15,7 @@ from .errors import Issue, PolicyError, ThiduaError, did_you_mean
 from .model import Adjustment, Cluster, Dataset, Policy, Quota, Title
 from .tomlfmt import toml_key
 
-#: Every warning's stable code, with what it means in short (the README's table says more).
+#: Every warning's stable code, with what it means in short (docs/lint.md's table says more).
 CODES: Mapping[str, str] = {
     "input-unused": "an input that nothing in the policy reads",
     "group-max": "a group whose criteria's points do not add up to its max",

@@ -226,7 +226,7 @@ def build_schema(methods: Mapping[str, Any], checks: Mapping[str, Any], plugins:
         "$id": SCHEMA_ID,
         "title": "thidua_rules policy",
         "description": "A scoring table and title rules for a thi đua – khen thưởng review "
-                       "(see the README's 'Policy format').",
+                       "(see docs/policy-format.md).",
         "type": "object",
         "properties": {name: _with_description(name, schema) for name, schema in sorted(sections.items())},
         "required": ["policy"],

@@ -1,6 +1,6 @@
 """Runs ``thidua_rules.cli.main`` in-process on a copy of the shipped inputs and checks the CLI contract.
 
-The contract (README, "Errors"): exit 0 or 2 (1 for failing ``thidua test`` cases); no exception and
+The contract (docs/cli.md, the error lines): exit 0 or 2 (1 for failing ``thidua test`` cases); no exception and
 no traceback; every stderr line is one bounded line (an error line, or a ``    | `` caret line under
 an expression error) with no control characters; nothing on stdout and no output file on exit 2;
 valid JSON on stdout for ``-f json``; and an answer within :data:`TIME_LIMIT` seconds.
