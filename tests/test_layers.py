@@ -44,10 +44,20 @@ def test_layers_golden_output(result, golden, fmt):
     golden.check(GOLDEN / f"expected.{'md' if fmt == 'markdown' else fmt}", render(result, fmt))
 
 
+def test_layers_english_markdown_golden(result, golden):
+    """``--lang en``: the layer lines and the undecided score in English too (the catalogue's
+    ``layer_*`` and ``score_undecided``), numbers as the result writes them."""
+    text = render(result, "markdown", "en")
+    golden.check(GOLDEN / "expected.en.md", text)
+    assert "Điểm tính theo số liệu" not in text and "chênh lệch" not in text
+
+
+@pytest.mark.parametrize("lang", ["en", "vi"])
 @pytest.mark.parametrize("unit", ["cuc-qlxddt", "cuc-khtc"])
-def test_layers_explain_golden(result, golden, unit):
-    """``thidua explain`` lists each layer under its criterion."""
-    golden.check(GOLDEN / f"explain-{unit}.txt", explain_unit(result, unit))
+def test_layers_explain_golden(result, golden, unit, lang):
+    """``thidua explain`` lists each layer under its criterion, in either language."""
+    suffix = "" if lang == "en" else ".vi"
+    golden.check(GOLDEN / f"explain-{unit}{suffix}.txt", explain_unit(result, unit, lang))
 
 
 def test_claim_is_shown_with_its_difference_and_changes_nothing(result):

@@ -194,7 +194,7 @@ def render(code: str, params: Mapping[str, Any], lang: str = "vi", *, policy: Po
         (decimals as ``Decimal`` or as the result's strings, ``"0.8"``).
     :param lang: ``"vi"`` (the default) or ``"en"``.
     :param policy: When given, ids are shown by the names the policy declares (``title``,
-        ``titles``: title names; ``condition``: the condition with input labels, band names
+        ``titles``: title names; ``criterion``, ``layer``: their names; ``condition``: the condition with input labels, band names
         and the language's words for operators) and a plugin's codes are found.
     :param units: Unit names by id, for ``leader`` (else the id is shown).
     :returns: One line of text. Numbers are written as ``lang`` writes them, each with its own
@@ -232,6 +232,10 @@ def _param(name: str, value: Any, lang: str, policy: Policy | None, units: Mappi
         names = title_names(policy)
         items = value if isinstance(value, list | tuple) else [value]
         return ", ".join(names.get(str(v), str(v)) for v in items)
+    if policy is not None and name == "criterion" and isinstance(value, str):
+        return next((c.name for c in policy.criteria if c.id == value), value)
+    if policy is not None and name == "layer" and isinstance(value, str):
+        return next((layer.name for layer in policy.layers if layer.id == value), value)
     if policy is not None and name == "condition" and isinstance(value, str):
         from .exprtext import describe
 

@@ -2,24 +2,21 @@
 
 from __future__ import annotations
 
-import re
 from decimal import Decimal
 from typing import Any
 
 from ..engine import Result
-from ..messages import catalogue, format_number, reason_code, render, show
+from ..messages import catalogue, reason_code, render, show
 from .document import build_document
 from .escape import visible
-from .layerstext import layer_lines_en
-
-_DECIMAL = re.compile(r"-?\d+\.\d+")
+from .layerstext import digits, layer_lines_explain, number_writer
 
 
 def _show(value: Any, lang: str = "en") -> str:
     """A value as the explanation shows it: in English as the result writes it, in Vietnamese
     with the language's numbers (``0,8``)."""
     if lang != "en":
-        return str(_digits(value, lang)) if isinstance(value, str) else show(value, lang)
+        return str(digits(value, lang)) if isinstance(value, str) else show(value, lang)
     if isinstance(value, list | tuple | frozenset):
         return "[" + ", ".join(_show(v) for v in value) + "]"
     if isinstance(value, Decimal):
@@ -29,15 +26,7 @@ def _show(value: Any, lang: str = "en") -> str:
 
 def _plain(value: Any, lang: str) -> str:
     """A value the result holds, as written (English) or in the language's numbers."""
-    return str(value) if lang == "en" else _digits(value, lang)
-
-
-def _digits(value: Any, lang: str) -> Any:
-    """A number the result writes as text (``"98.00"``) in ``lang``, with exactly its digits
-    (``98,00``); anything else unchanged."""
-    if lang == "en" or not isinstance(value, str) or not _DECIMAL.fullmatch(value):
-        return value
-    return format_number(Decimal(value), len(value) - value.index(".") - 1, lang)
+    return str(value) if lang == "en" else digits(value, lang)
 
 
 def _seen(seen: dict[str, Any], lang: str = "en") -> str:
@@ -79,7 +68,7 @@ class _Words:
 
     def __call__(self, code: str, **params: Any) -> str:
         # no policy: the trace shows ids as they are; the result's numbers keep their digits
-        return render(code, {k: _digits(v, self.lang) for k, v in params.items()}, self.lang)
+        return render(code, {k: digits(v, self.lang) for k, v in params.items()}, self.lang)
 
     def check(self, name: str) -> str:
         """A title check's name: the engine's checks in the language, a plugin's as it is."""
@@ -136,7 +125,7 @@ def explain_unit(result: Result, unit_id: str, lang: str = "en") -> str:
         elif Decimal(c["raw"]) != Decimal(c["layers"][0]["score"] if "layers" in c else c["score"]):
             details.append(say("explain_rounded", raw=c["raw"]))
         out.append("  " + line + (f"; {'; '.join(details)}" if details else ""))
-        out += layer_lines_en(policy, c)
+        out += layer_lines_explain(policy, c, lang, number_writer(lang))
     for g in ex["groups"]:
         out.append("  " + say("explain_group_capped" if g["capped"] else "explain_group", id=g["id"], score=g["score"],
                               sum=g["sum"], max=str(g["max"])))
