@@ -214,3 +214,17 @@ def test_json_lines_hold_the_same_layers_as_the_document(result):
     lines = [json.loads(line) for line in render(result, "jsonl").splitlines()]
     records = {r["id"]: {k: v for k, v in r.items() if k != "record"} for r in lines if r.get("record") == "unit"}
     assert records == _units(result)
+
+
+def test_layers_html_golden(result, golden):
+    """The HTML report lists each criterion's layers (self-score → cross-inspection → the council's
+    change, with scorers and reasons) under the unit's table, and the undecided score among the
+    council items by the criterion's name; byte for byte the reviewed golden page."""
+    page = render(result, "html")
+    golden.check(GOLDEN / "expected.html", page)
+    assert page.count('<ul class="layers">') == 5
+    assert ("<li>Kiểm tra chéo: <code>cuc-cntt</code> 4,00 (lý do: 2 văn bản tham mưu ban hành năm 2021, "
+            "không tính vào năm 2022); <code>cuc-tbkv</code> 7,00; <code>vien-khcn</code> (người chấm thứ ba) "
+            "5,00 (lý do: 1 văn bản ban hành năm 2021; 4 văn bản được tính) → chênh lệch 3,00, quá 2: "
+            "lấy điểm của người chấm thứ ba 5,00</li>") in page
+    assert "<li><strong>Điểm tiêu chí Tham gia hoạt động chung của Cụm</strong>: Cục Kế hoạch và tài chính — " in page

@@ -20,6 +20,7 @@ from ..decimals import plain
 from ..engine import Result
 from ..messages import format_number
 from .escape import html_cell, html_text
+from .layerstext import layer_blocks, number_writer
 from .markdown import ReportTexts, seen_text, separation_text
 
 #: The bar colours, in the policy's group order (the Okabe–Ito palette: told apart by readers
@@ -286,6 +287,8 @@ def _council(cluster: dict[str, Any], names: _Names) -> list[str]:
         if item["kind"] == "deferred":
             which = ", ".join(names.title.get(t, t) for t in item["title"].split(",") if t) or "mọi danh hiệu"
             label = f"Hoãn xét ({which})"
+        elif item["kind"] == "score_undecided":  # the scorers of a layer disagree (docs/layers.md)
+            label = names.words.t("report_score_undecided", criterion=names.criterion.get(item["title"], item["title"]))
         else:
             label = names.title.get(item["title"], item["title"])
         out.append(f"<li><strong>{html_text(label)}</strong>: {units} — {html_text(_council_text(item, names))}</li>")
@@ -312,7 +315,7 @@ def _unit(u: dict[str, Any], names: _Names) -> list[str]:
         out.append(f"<tr><td>{html_cell(names.criterion.get(c['id'], c['id']))}</td>"
                    f'<td class="num">{html_cell(_number(c["points"]))}</td>'
                    f'<td class="num">{html_cell(_number(c["score"]))}</td><td>{html_cell(notes)}</td></tr>')
-    out += ["</tbody>", "</table>", "</div>",
+    out += ["</tbody>", "</table>", "</div>", *_layers(ex["criteria"], names),
             f"<p>Điểm các tiêu chí: {html_text(_number(ex['score']))}; "
             f"điểm thưởng: {html_text(_number(ex['bonus']['applied']))}; "
             f"điểm trừ: {html_text(_number(ex['deduction']['applied']))}; "
@@ -337,6 +340,20 @@ def _unit(u: dict[str, Any], names: _Names) -> list[str]:
         out.append(f'<li data-status="{html_text(t["status"])}"><span class="status">'
                    f"{html_text(names.title.get(t['id'], t['id']))}</span>: {html_text(_decision_text(t, names))}</li>")
     out += ["</ul>", "</article>"]
+    return out
+
+
+def _layers(criteria: list[dict[str, Any]], names: _Names) -> list[str]:
+    """The scoring layers of the criteria that have them (self-score, cross-inspection, the
+    council's change, each with its scorers and reasons), as the Markdown report lists them."""
+    blocks = layer_blocks(names.policy, criteria, "vi", number_writer("vi"),
+                          lambda ident: f"<code>{html_text(ident)}</code>", html_text)
+    if not blocks:
+        return []
+    out = ['<ul class="layers">']
+    for heading, lines in blocks:
+        out += [f"<li>{heading}", "<ul>", *(f"<li>{line}</li>" for line in lines), "</ul>", "</li>"]
+    out.append("</ul>")
     return out
 
 

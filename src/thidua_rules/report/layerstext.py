@@ -51,29 +51,40 @@ def applied_text(policy: Policy, step: dict[str, Any], lang: str, num: Number) -
                 spread="" if spread is None else num(spread), within=num(_within(policy, step["layer"])))
 
 
-def layer_lines(policy: Policy, criteria: list[dict[str, Any]], lang: str, num: Number) -> list[str]:
-    """Markdown list items: per criterion with layers, each layer from the computed score on."""
+def layer_blocks(policy: Policy, criteria: list[dict[str, Any]], lang: str, num: Number,
+                 code: Callable[[str], str], text: Callable[[str], str]) -> list[tuple[str, list[str]]]:
+    """Per criterion with layers: its heading and one line per layer, from the computed score on
+    (``code`` and ``text`` escape an id and a user's text for the output format)."""
     names = {c.id: c.name for c in policy.criteria}
     layer_names = {layer.id: layer.name for layer in policy.layers}
     out = []
     for c in criteria:
         if "layers" not in c:
             continue
-        out.append("- " + _say("layer_heading", lang, name=md_text(names[c["id"]]), id=md_code(c["id"]),
-                               score=num(c["score"])))
+        lines = []
         for step in c["layers"]:
             if step["kind"] == "computed":
-                out.append("  - " + _say("layer_computed", lang, score=num(step["score"])))
+                lines.append(_say("layer_computed", lang, score=num(step["score"])))
                 continue
-            scores = "; ".join(_entry(e, lang, num, md_code, md_text, "layer_third_score", "layer_reason")
+            scores = "; ".join(_entry(e, lang, num, code, text, "layer_third_score", "layer_reason")
                                for e in step["scores"])
-            name = md_text(layer_names[step["layer"]])
+            name = text(layer_names[step["layer"]])
             if step["kind"] == "claim":
-                out.append("  - " + _say("layer_claim", lang, layer=name, scores=scores,
-                                         difference=_signed(num(step["difference"]))))
+                lines.append(_say("layer_claim", lang, layer=name, scores=scores,
+                                  difference=_signed(num(step["difference"]))))
             else:
-                out.append("  - " + _say("layer_change", lang, layer=name, scores=scores,
-                                         how=applied_text(policy, step, lang, num)))
+                lines.append(_say("layer_change", lang, layer=name, scores=scores,
+                                  how=applied_text(policy, step, lang, num)))
+        heading = _say("layer_heading", lang, name=text(names[c["id"]]), id=code(c["id"]), score=num(c["score"]))
+        out.append((heading, lines))
+    return out
+
+
+def layer_lines(policy: Policy, criteria: list[dict[str, Any]], lang: str, num: Number) -> list[str]:
+    """Markdown list items: per criterion with layers, each layer from the computed score on."""
+    out = []
+    for heading, lines in layer_blocks(policy, criteria, lang, num, md_code, md_text):
+        out += ["- " + heading, *("  - " + line for line in lines)]
     return out
 
 
