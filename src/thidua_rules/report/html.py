@@ -323,7 +323,7 @@ def _unit(u: dict[str, Any], names: _Names) -> list[str]:
             "<ul>"]
     for cap in ex["band"].get("caps", []):
         out.append(f"<li>Giới hạn xếp loại (plugin <code>{html_text(cap['plugin'])}</code>): "
-                   f"{html_text(cap['reason'])}</li>")
+                   f"{html_text(names.words.t(cap['code'], **cap['params']))}</li>")
     for d in ex.get("derived", []):
         out.append(f"<li><code>{html_text(d['input'])}</code> = {html_text(str(d['value']))} "
                    f"(tính bởi plugin <code>{html_text(d['plugin'])}</code>)</li>")
