@@ -6,9 +6,9 @@ unit's decisions on a page of their own). Every piece of user text goes through
 :func:`~.escape.html_text`; every coordinate of the chart is a Decimal rounded half-up to two
 places, so the same result gives the same bytes.
 
-The Vietnamese wording is that of the Markdown report (:mod:`.markdown`). A decision's words come
-from :func:`_decision_text` (a council item's from :func:`_council_text`) and every number from
-:func:`_number`: the places to change when the texts move to a message catalogue.
+The Vietnamese wording is that of the Markdown report (:mod:`.markdown`): decisions, council
+items, a criterion's working, its scoring layers, band caps and derived inputs come from the
+message catalogue through its :class:`~.markdown.ReportTexts`; every number from :func:`_number`.
 """
 
 from __future__ import annotations
@@ -18,10 +18,11 @@ from typing import Any
 
 from ..decimals import plain
 from ..engine import Result
+from ..exprtext import show_value
 from ..messages import format_number
 from .escape import html_cell, html_text
 from .layerstext import layer_blocks, number_writer
-from .markdown import ReportTexts, seen_text, separation_text
+from .markdown import ReportTexts, seen_text, separation_text, working_text
 
 #: The bar colours, in the policy's group order (the Okabe–Ito palette: told apart by readers
 #: with a colour-vision deficiency, and legible in greyscale print); a policy with more groups
@@ -306,12 +307,10 @@ def _unit(u: dict[str, Any], names: _Names) -> list[str]:
            '<thead><tr><th scope="col">Tiêu chí</th><th scope="col" class="num">Điểm chuẩn</th>'
            '<th scope="col" class="num">Điểm</th><th scope="col">Ghi chú</th></tr></thead>',
            "<tbody>"]
-    for c in ex["criteria"]:
-        notes = ", ".join(f"{k} = {v}" for k, v in c["inputs"].items())
-        if c["gated"]:
-            notes += "; không đạt điều kiện, 0 điểm"
-        if c["capped"]:
-            notes += f"; chưa làm tròn {c['raw']}, giới hạn trong [0, {c['points']}]"
+    for spec, c in zip(names.policy.criteria, ex["criteria"], strict=True):
+        # the criterion's working as the Markdown report gives it: the arithmetic with the
+        # unit's values, the clamp, the inputs by their labels
+        notes = working_text(names.words, spec, c)
         out.append(f"<tr><td>{html_cell(names.criterion.get(c['id'], c['id']))}</td>"
                    f'<td class="num">{html_cell(_number(c["points"]))}</td>'
                    f'<td class="num">{html_cell(_number(c["score"]))}</td><td>{html_cell(notes)}</td></tr>')
@@ -324,12 +323,13 @@ def _unit(u: dict[str, Any], names: _Names) -> list[str]:
     for cap in ex["band"].get("caps", []):
         out.append(f"<li>Giới hạn xếp loại (plugin <code>{html_text(cap['plugin'])}</code>): "
                    f"{html_text(names.words.t(cap['code'], **cap['params']))}</li>")
+    w = names.words
     for d in ex.get("derived", []):
-        out.append(f"<li><code>{html_text(d['input'])}</code> = {html_text(str(d['value']))} "
-                   f"(tính bởi plugin <code>{html_text(d['plugin'])}</code>)</li>")
+        out.append("<li>" + html_text(w.t("report_derived", input=w.label(d["input"]),
+                                          value=show_value(d["value"], w.lang), plugin=d["plugin"])) + "</li>")
     for name, m in ex.get("members", {}).items():
-        out.append(f"<li><code>{html_text(name)}</code> = {html_text(str(m['value']))}, "
-                   f"đếm từ hồ sơ cán bộ ({len(m['members'])} người)</li>")
+        out.append("<li>" + html_text(w.t("report_members", input=w.label(name), value=show_value(m["value"], w.lang),
+                                          count=str(len(m["members"])))) + "</li>")
     for side, where in (("above", "xếp trên"), ("below", "xếp dưới")):
         sep = ex["ranking"][side]
         if sep:

@@ -128,7 +128,7 @@ def _unit(w: ReportTexts, u: dict[str, Any], band_name: dict[str, str]) -> list[
            "", f"| {w.t('report_criteria_columns')} |", "|---|---:|---:|---|"]
     for spec, c in zip(policy.criteria, ex["criteria"], strict=True):
         out.append(f"| {md_cell(spec.name)} | {md_cell(w.n(c['points']))} | {md_cell(w.n(c['score']))} "
-                   f"| {formula_safe(md_text(_working(w, spec, c)))} |")
+                   f"| {formula_safe(md_text(working_text(w, spec, c)))} |")
     out.append("")
     out += layer_lines(policy, ex["criteria"], w.lang, number_writer(w.lang))
     out.append("- " + w.t("report_totals", score=w.n(ex["score"]), bonus=w.n(ex["bonus"]["applied"]),
@@ -179,7 +179,7 @@ def separation_text(w: ReportTexts, sep: dict[str, Any]) -> str:
     return w.t("separation_key", key=w.label(sep["key"]), this=this, other=other)
 
 
-def _working(w: ReportTexts, spec: Any, c: dict[str, Any]) -> str:
+def working_text(w: ReportTexts, spec: Any, c: dict[str, Any]) -> str:
     """How a criterion's points come about, the way a reader checks them: the method's
     arithmetic with the unit's values (``35 × 10 / 11 ≈ 31,82``), then the clamp to
     ``[0, points]`` where it applied, then the values by their labels."""
