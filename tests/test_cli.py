@@ -74,6 +74,13 @@ def test_readme_shows_the_real_output_of_the_first_command(example_result):
     assert shown == render(example_result, "table").rstrip("\n") + "\n"
 
 
+def test_explain_in_vietnamese(capsys, golden):
+    """`thidua explain --lang vi`: the layout words, statuses and check names from the catalogue,
+    the result's numbers in Vietnamese with their digits (``98,00``), ids beside the names."""
+    assert main(["explain", str(EXAMPLE_POLICY), str(EXAMPLE_DATA), "cuc-tbkv", "--lang", "vi"]) == 0
+    golden.check(GOLDEN / "explain-cuc-tbkv.vi.txt", capsys.readouterr().out)
+
+
 def test_explain_a_member(capsys, golden):
     """`thidua explain` with a member's id shows each of their titles, checks and the values seen."""
     args = ["explain", str(ROOT / "policies" / "cum8-2022-members.toml"),
@@ -81,6 +88,8 @@ def test_explain_a_member(capsys, golden):
             "--members", str(ROOT / "examples" / "cum8-2022" / "members.csv")]
     assert main(args) == 0
     golden.check(GOLDEN / "explain-person-cuc-cntt-002.txt", capsys.readouterr().out)
+    assert main([*args, "--lang", "vi"]) == 0
+    golden.check(GOLDEN / "explain-person-cuc-cntt-002.vi.txt", capsys.readouterr().out)
 
 
 def test_an_unwritable_output_is_one_line_and_exit_2(tmp_path, capsys):

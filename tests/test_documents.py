@@ -285,3 +285,22 @@ def test_score_sheet_shows_the_layers(tmp_path, golden):
     text = docx_text(tmp_path / "cum8-bang-tong-hop-diem.docx")
     assert "| Điểm tự chấm | Điểm thẩm định |" in text
     golden.check(GOLDEN / "layers" / "bang-tong-hop-diem.txt", text)
+@pytest.mark.parametrize("name", ["bang-tong-hop-diem", "bien-ban-hop"])
+def test_documents_in_english_write_the_engines_phrases_in_english(tmp_path, name, golden):
+    """``render_documents(..., lang="en")`` (and ``evaluate --format docx --lang en``): the phrases
+    and numbers the engine writes into the templates come from the catalogue's English
+    (``doc_*``); the shipped templates' own words stay Vietnamese (an agency gives English
+    templates with ``--templates``)."""
+    policy = load_policy(POLICY)
+    data = load_data(MEETING, policy)
+    files = render_documents(policy, data, evaluate(policy, data), lang="en")
+    (tmp_path / "doc.docx").write_bytes(files[f"cum8-{name}.docx"])
+    text = docx_text(tmp_path / "doc.docx")
+    golden.check(GOLDEN / "cum8-2022" / "docs" / f"en-{name}.txt", text)
+    if name == "bang-tong-hop-diem":
+        assert "By completion rate" in text and "Theo tỷ lệ hoàn thành" not in text and "102.00" in text
+        assert run(["evaluate", POLICY, MEETING, "--format", "docx", "--lang", "en", "-o", tmp_path / "s.docx"]) == 0
+        assert docx_text(tmp_path / "s.docx") == text
+    else:
+        assert " | Passed" in text
+        assert "Không đạt" not in text.replace("Không đạt danh hiệu", "")

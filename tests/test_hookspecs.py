@@ -17,10 +17,10 @@ HOOKS = sorted(name for name in dir(PM.hook) if not name.startswith("_"))
 
 
 def test_the_hooks_are_the_documented_set():
-    """The manager knows exactly the nine hooks of version 0.2."""
+    """The manager knows exactly the ten hooks of version 0.3 (0.3 added register_messages)."""
     assert HOOKS == [
         "cap_band", "derive_inputs", "register_criterion_methods", "register_functions",
-        "register_title_checks", "score_criterion", "validate_plugin_data",
+        "register_messages", "register_title_checks", "score_criterion", "validate_plugin_data",
         "validate_policy_section", "veto_title",
     ]
 

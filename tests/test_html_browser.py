@@ -166,3 +166,19 @@ def test_the_console_check_catches_a_broken_page(browser, tmp_path, report, scri
                       encoding="utf-8")
     _, console = _load(browser, tmp_path, broken)
     assert len(console) == 1 and seen in console[0]
+
+
+def test_layered_report_loads_without_console_messages(browser, tmp_path):
+    """The page of the layered example (each criterion's layers under its unit) loads with no
+    console message, and Chromium's DOM keeps the five lists of layers."""
+    from thidua_rules import evaluate, load_data, load_policy
+
+    from .conftest import ROOT
+
+    policy = load_policy(ROOT / "tests" / "golden" / "layers" / "policy.toml")
+    result = evaluate(policy, load_data(ROOT / "examples" / "cum8-2022" / "units-layers.toml", policy))
+    page = tmp_path / "layers.html"
+    page.write_text(render(result, "html"), encoding="utf-8", newline="\n")
+    dom_text, console = _load(browser, tmp_path, page)
+    assert console == []
+    assert dom_text.count('<ul class="layers">') == 5

@@ -44,10 +44,20 @@ def test_layers_golden_output(result, golden, fmt):
     golden.check(GOLDEN / f"expected.{'md' if fmt == 'markdown' else fmt}", render(result, fmt))
 
 
+def test_layers_english_markdown_golden(result, golden):
+    """``--lang en``: the layer lines and the undecided score in English too (the catalogue's
+    ``layer_*`` and ``score_undecided``), numbers as the result writes them."""
+    text = render(result, "markdown", "en")
+    golden.check(GOLDEN / "expected.en.md", text)
+    assert "Điểm tính theo số liệu" not in text and "chênh lệch" not in text
+
+
+@pytest.mark.parametrize("lang", ["en", "vi"])
 @pytest.mark.parametrize("unit", ["cuc-qlxddt", "cuc-khtc"])
-def test_layers_explain_golden(result, golden, unit):
-    """``thidua explain`` lists each layer under its criterion."""
-    golden.check(GOLDEN / f"explain-{unit}.txt", explain_unit(result, unit))
+def test_layers_explain_golden(result, golden, unit, lang):
+    """``thidua explain`` lists each layer under its criterion, in either language."""
+    suffix = "" if lang == "en" else ".vi"
+    golden.check(GOLDEN / f"explain-{unit}{suffix}.txt", explain_unit(result, unit, lang))
 
 
 def test_claim_is_shown_with_its_difference_and_changes_nothing(result):
@@ -219,3 +229,15 @@ def test_layers_sheet_of_the_workbook(result, golden):
     assert [line for line in text.splitlines() if line.startswith("== ")][:3] == [
         "== scores (freeze A2)", "== layers (freeze A2)", "== ranking (freeze A2)"]
     golden.check(GOLDEN / "expected-xlsx.txt", text)
+def test_layers_html_golden(result, golden):
+    """The HTML report lists each criterion's layers (self-score → cross-inspection → the council's
+    change, with scorers and reasons) under the unit's table, and the undecided score among the
+    council items by the criterion's name; byte for byte the reviewed golden page."""
+    page = render(result, "html")
+    golden.check(GOLDEN / "expected.html", page)
+    assert page.count('<ul class="layers">') == 5
+    assert ("<li>Kiểm tra chéo: <code>cuc-cntt</code> 4,00 (lý do: 2 văn bản tham mưu ban hành năm 2021, "
+            "không tính vào năm 2022); <code>cuc-tbkv</code> 7,00; <code>vien-khcn</code> (người chấm thứ ba) "
+            "5,00 (lý do: 1 văn bản ban hành năm 2021; 4 văn bản được tính) → chênh lệch 3,00, quá 2: "
+            "lấy điểm của người chấm thứ ba 5,00</li>") in page
+    assert "<li><strong>Điểm tiêu chí Tham gia hoạt động chung của Cụm</strong>: Cục Kế hoạch và tài chính — " in page

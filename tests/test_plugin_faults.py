@@ -211,6 +211,11 @@ class Faulty:
                  lambda f: register(WRONG) if f == "wrong" else _number(f))
 
     @hookimpl
+    def register_messages(self, register):
+        return self.act("register_messages", lambda: register({"en": {"fake.x": "x"}}),
+                        lambda f: register(WRONG) if f == "wrong" else _number(f))
+
+    @hookimpl
     def validate_policy_section(self, section, policy, report):
         return self.act("validate_policy_section", lambda: None,
                         lambda f: WRONG if f == "wrong" else _number(f),
@@ -268,6 +273,8 @@ TARGETS = {
                            (*RAISES, "wrong", "float")),
     "register_title_checks": ("policy.toml: policy.plugins: plugin 'fake' hook 'register_title_checks': {}",
                               (*RAISES, "wrong", "float")),
+    "register_messages": ("policy.toml: policy.plugins: plugin 'fake' hook 'register_messages': {}",
+                          (*RAISES, "wrong", "float")),
     "method_compile": ("policy.toml: criteria[0](id=c1): plugin 'fake' method 'twice': compile {}",
                        (*RAISES, "wrong")),
     "title_check_compile": (("policy.toml: titles[0](id=tien_tien): plugin 'fake' title check 'min_done': "
@@ -296,6 +303,7 @@ WRONG_MESSAGES = {
     "register_criterion_methods": "registered list, expected a MethodSpec",
     "register_functions": "registered list, expected a FunctionSpec",
     "register_title_checks": "registered list, expected a TitleCheckSpec",
+    "register_messages": "messages is list, expected {'en': {code: text}, 'vi': {...}}",
     "method_compile": "returned list, expected a function or None",
     "title_check_compile": "returned list, expected a function or None",
     "validate_policy_section": "returned list, expected None (problems go through report)",

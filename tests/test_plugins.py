@@ -13,6 +13,7 @@ from thidua_rules import (
     MethodSpec,
     PluginError,
     PolicyError,
+    Reason,
     TitleCheckSpec,
     hookimpl,
     make_plugin_manager,
@@ -251,6 +252,73 @@ def test_hook_cap_band():
                             {"ceiling": "hoan_thanh", "plugin": "other", "reason": "head warned",
                              "code": "plugin_text", "params": {"text": "head warned"}}]
     assert json.dumps(forward, sort_keys=True) == json.dumps(backward, sort_keys=True)
+
+
+class CapCoded(Fake):
+    """A band cap and a veto whose reasons are codes with texts from ``register_messages``."""
+
+    @hookimpl
+    def register_messages(self, register):
+        register({"en": {"fake.capped": "head reprimanded: at most {ceiling}", "fake.vetoed": "vetoed ({why})"},
+                  "vi": {"fake.capped": "thủ trưởng bị khiển trách: xếp loại tối đa {ceiling}",
+                         "fake.vetoed": "không xét ({why})"}})
+
+    @hookimpl
+    def cap_band(self, unit, env, bands, config):
+        return ("tot", Reason("fake.capped", {"ceiling": "tot"})) if unit.id == "a" else None
+
+    @hookimpl
+    def veto_title(self, unit, title, env, config):
+        return Reason("fake.vetoed", {"why": "thanh tra"}) if unit.id == "a" else None
+
+
+def test_hook_register_messages():
+    """The texts a plugin registers give its cap's and veto's reasons their English text (the
+    result's reason) and their Vietnamese text (the report's), with the policy's names."""
+    from thidua_rules.testing import evaluate_inline
+
+    policy = POLICY.replace('id = "tot"\n', 'id = "tot"\nname = "Tốt"\n')
+    doc = run(policy, plugins=[("fake", CapCoded())])
+    assert unit_doc(doc, "a")["explanation"]["band"]["caps"] == [
+        {"ceiling": "tot", "plugin": "fake", "reason": "head reprimanded: at most tot",
+         "code": "fake.capped", "params": {"ceiling": "tot"}}]
+    veto = unit_doc(doc, "a")["explanation"]["titles"][0]["checks"][-1]
+    assert (veto["reason"], veto["code"], veto["params"]) == ("vetoed (thanh tra)", "fake.vetoed", {"why": "thanh tra"})
+    text = evaluate_inline(policy, DATA, [("fake", CapCoded())], format="markdown")
+    assert "  - Giới hạn xếp loại (plugin fake): thủ trưởng bị khiển trách: xếp loại tối đa Tốt" in text.splitlines()
+    assert "không xét (thanh tra)" in text
+
+
+@pytest.mark.parametrize(("messages", "problem"), [
+    ({"fr": {}}, "messages has the language str 'fr', expected one of en, vi"),
+    ({"en": {"passed": "ok"}}, "the code 'passed' is one of the engine's; give the plugin's codes a prefix "
+                               "of its own ('fake.passed')"),
+])
+def test_registered_messages_are_checked(messages, problem):
+    """Texts in an unknown language, or for a code of the engine, are one error naming the hook."""
+    from thidua_rules.testing import error_lines
+
+    class Bad(Fake):
+        @hookimpl
+        def register_messages(self, register):
+            register(messages)
+
+    assert error_lines(POLICY, DATA, [("fake", Bad())]) == [
+        f"policy.toml: policy.plugins: plugin 'fake' hook 'register_messages': {problem}"]
+
+
+def test_two_plugins_cannot_register_one_code():
+    """A code registered by two plugins is an error naming both."""
+    from thidua_rules.testing import error_lines
+
+    class One(Fake):
+        @hookimpl
+        def register_messages(self, register):
+            register({"en": {"shared.code": "x"}})
+
+    assert error_lines(POLICY, DATA, [("fake", One()), ("other", One())]) == [
+        "policy.toml: policy.plugins: plugin 'other' hook 'register_messages': the code 'shared.code' is "
+        "registered by both 'fake' and 'other'"]
 
 
 def test_hook_veto_title():

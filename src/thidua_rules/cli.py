@@ -151,7 +151,7 @@ def build_parser() -> argparse.ArgumentParser:
                     "extension of -o, else table)")
     ev.add_argument("-o", "--output", help="write to this file (atomically) instead of standard output")
     ev.add_argument("--data-format", **data_format)
-    ev.add_argument("--lang", choices=LANGUAGES, default="vi", help="language of --format markdown (default: vi)")
+    ev.add_argument("--lang", choices=LANGUAGES, default="vi", help="language of --format markdown and docx (default: vi)")
     ev.add_argument("--members", help="members file (.csv, .toml, .json, .jsonl): people's records, "
                     "from which the policy's [people] titles and member-derived unit inputs are decided")
     ev.add_argument("--jobs", "-j", type=_jobs, default=1, metavar="N",
@@ -192,7 +192,7 @@ def build_parser() -> argparse.ArgumentParser:
     ex.add_argument("unit", help="the unit's id or name (or a member's id, with --members)")
     ex.add_argument("--data-format", **data_format)
     ex.add_argument("--members", help="members file (see evaluate --members)")
-    ex.add_argument("--lang", choices=LANGUAGES, default="en", help="language of the reasons (default: en)")
+    ex.add_argument("--lang", choices=LANGUAGES, default="en", help="language of the explanation (default: en)")
 
     wi = commands.add_parser("whatif", help="the smallest single change that flips each decision a unit missed")
     wi.add_argument("policy")

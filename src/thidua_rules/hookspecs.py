@@ -118,6 +118,34 @@ def register_title_checks(register: Callable[[TitleCheckSpec], None]) -> None:
 
 
 @hookspec
+def register_messages(register: Callable[[Mapping[str, Mapping[str, str]]], None]) -> None:
+    """Contribute the texts of the plugin's own message codes, by language, for the reasons its
+    run-time hooks return as :class:`~thidua_rules.Reason` (a band cap's, a veto's).
+
+    Called once per policy load. A ``cap_band`` or ``veto_title`` implementation that returns a
+    ``Reason("cand.head_disciplined", {...})`` instead of a text gets its English text (the
+    result's ``reason``) from the ``"en"`` messages here, and its Vietnamese text in the reports
+    from the ``"vi"`` ones, exactly as a title check's ``TitleCheckSpec(messages=...)``.
+
+    :param register: Call ``register({"en": {code: template}, "vi": {code: template}})``; a
+        template's ``{name}`` fields are the reason's params. A code the core catalogue has, or
+        one another plugin registers, is an error naming the plugins.
+    :returns: Nothing; contributions go through ``register``.
+
+    Determinism: the texts are data; they depend on nothing.
+
+    Example::
+
+        @hookimpl
+        def register_messages(register):
+            register({"en": {"cand.capped": "head disciplined: at most {band}"},
+                      "vi": {"cand.capped": "thủ trưởng bị kỷ luật: xếp loại tối đa {band}"}})
+
+    .. versionadded:: 0.3
+    """
+
+
+@hookspec
 def validate_policy_section(
     section: Mapping[str, Any], policy: PolicyContext, report: Callable[[str, str], None]
 ) -> None:
@@ -270,7 +298,10 @@ def cap_band(
     :param bands: The policy's band ids, highest first.
     :param config: The plugin's ``[plugin.<name>]`` policy section (empty mapping if none).
     :returns: ``None`` for no ceiling, or ``(band_id, reason)``: the highest band the unit may
-        have and why, e.g. ``("tot", "head reprimanded (khiển trách)")``.
+        have and why, e.g. ``("tot", "head reprimanded (khiển trách)")``. The reason may be a
+        :class:`~thidua_rules.Reason` whose code's texts the plugin gives in
+        ``register_messages``: the result then carries its code and params, and the reports
+        speak the reader's language.
 
     Result rule: all implementations are called; the lowest ceiling wins, whatever the order.
     Determinism: depend only on the arguments; every ceiling is in the explanation.
@@ -284,6 +315,7 @@ def cap_band(
             return None
 
     .. versionadded:: 0.2
+    .. versionchanged:: 0.3 the reason may be a ``Reason`` (texts from ``register_messages``).
     """
 
 

@@ -18,6 +18,7 @@ import attrs
 
 from .decimals import round_half_up
 from .errors import Issue
+from .messages import Reason
 from .model import LayerScore, Policy, ScoreLayer
 from .tomlfmt import toml_value
 
@@ -142,14 +143,15 @@ def _change(policy: Policy, layer: ScoreLayer, entries: tuple[LayerScore, ...], 
                      spread=spread)
 
 
-def council_reason(policy: Policy, layers: CriterionLayers, step: LayerStep) -> str:
-    """Why a criterion of a unit waits for the council (English, like the other council reasons)."""
+def council_reason(policy: Policy, layers: CriterionLayers, step: LayerStep) -> Reason:
+    """Why a criterion of a unit waits for the council: code ``score_undecided`` (its English
+    text is the result's reason, like the other council reasons)."""
     rule = next(layer.reconcile for layer in policy.layers if layer.id == step.layer)
     assert rule is not None and step.spread is not None
     regular = [e for e in step.entries if not e.third]
-    return (f"criterion '{layers.criterion}', layer '{step.layer}': the scorers differ by "
-            f"{toml_value(step.spread)} ({scores_text(regular)}), more than within = {toml_value(rule.within)}; "
-            f"the score kept meanwhile is {toml_value(step.score)}")
+    return Reason("score_undecided", {"criterion": layers.criterion, "layer": step.layer,
+                                      "spread": toml_value(step.spread), "scores": scores_text(regular),
+                                      "within": toml_value(rule.within), "score": toml_value(step.score)})
 
 
 class UnitLayers:

@@ -5,7 +5,8 @@ The texts live in gettext ``.po`` files shipped in the package (``locale/en.po``
 ``locale/vi.po``: ``msgid`` is the code, ``msgstr`` a template with ``{name}`` fields), read at
 run time with :func:`babel.messages.pofile.read_po`: nothing to compile, and the same file gives
 the same catalogue on every machine. Plugins add codes of their own in their title-check
-registration (``TitleCheckSpec(messages=...)``); :func:`render` finds them through ``policy``.
+registration (``TitleCheckSpec(messages=...)``) and with the ``register_messages`` hook (band
+caps, vetoes); :func:`render` finds them through ``policy``.
 """
 
 from __future__ import annotations
@@ -126,10 +127,15 @@ def _unescape(text: str) -> str:
 
 
 def plugin_messages(policy: Policy | None, lang: str) -> Mapping[str, str]:
-    """The messages the policy's plugins registered with their title checks, for ``lang``."""
+    """The messages the policy's plugins registered, for ``lang``: with their title checks, and
+    through ``register_messages`` (for their band caps and vetoes)."""
     if policy is None:
         return {}
     found: dict[str, str] = {}
+    registered = getattr(policy.runtime, "messages", None) or {}
+    for plugin in sorted(registered):
+        for code, text in registered[plugin].get(lang, {}).items():
+            found.setdefault(code, text)
     for title in (*policy.titles, *(policy.people.titles if policy.people is not None else ())):
         for check in title.checks:
             for code, text in (getattr(check, "messages", None) or {}).get(lang, {}).items():
@@ -194,7 +200,7 @@ def render(code: str, params: Mapping[str, Any], lang: str = "vi", *, policy: Po
         (decimals as ``Decimal`` or as the result's strings, ``"0.8"``).
     :param lang: ``"vi"`` (the default) or ``"en"``.
     :param policy: When given, ids are shown by the names the policy declares (``title``,
-        ``titles``: title names; ``condition``: the condition with input labels, band names
+        ``titles``: title names; ``criterion``, ``layer``: their names; ``ceiling``: the band's name; ``condition``: the condition with input labels, band names
         and the language's words for operators) and a plugin's codes are found.
     :param units: Unit names by id, for ``leader`` (else the id is shown).
     :returns: One line of text. Numbers are written as ``lang`` writes them, each with its own
@@ -232,6 +238,12 @@ def _param(name: str, value: Any, lang: str, policy: Policy | None, units: Mappi
         names = title_names(policy)
         items = value if isinstance(value, list | tuple) else [value]
         return ", ".join(names.get(str(v), str(v)) for v in items)
+    if policy is not None and name == "criterion" and isinstance(value, str):
+        return next((c.name for c in policy.criteria if c.id == value), value)
+    if policy is not None and name == "ceiling" and isinstance(value, str):
+        return next((b.name for b in policy.bands if b.id == value), value)
+    if policy is not None and name == "layer" and isinstance(value, str):
+        return next((layer.name for layer in policy.layers if layer.id == value), value)
     if policy is not None and name == "condition" and isinstance(value, str):
         from .exprtext import describe
 

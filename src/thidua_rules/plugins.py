@@ -138,6 +138,40 @@ def collect(pm: pluggy.PluginManager, hook_name: str, what: str, *, file: str = 
     return dict(sorted(gathered.items()))
 
 
+def collect_messages(pm: pluggy.PluginManager, *, limit: Decimal = DEFAULT_LIMIT) -> dict[str, dict[str, dict[str, str]]]:
+    """Call ``register_messages`` on every plugin in sorted order: plugin → language → code →
+    template. Texts in an unknown language, a code of the core catalogue or a code two plugins
+    give are a :class:`PluginError` naming the plugin and the hook."""
+    from .messages import catalogue
+
+    owner: dict[str, str] = {}
+    gathered: dict[str, dict[str, dict[str, str]]] = {}
+    for impl in sorted_impls(pm, "register_messages"):
+        plugin = impl.plugin_name
+
+        def register(messages: Any, _plugin: str = plugin) -> None:
+            problem = messages_fault(messages)
+            if problem:
+                raise PluginFault(problem)
+            mine = gathered.setdefault(_plugin, {})
+            for lang, texts in sorted(messages.items()):
+                for code, text in sorted(texts.items()):
+                    if code in catalogue("en"):
+                        raise PluginFault(f"the code '{code}' is one of the engine's; give the plugin's codes "
+                                          f"a prefix of its own ('{_plugin}.{code}')")
+                    if owner.setdefault(code, _plugin) != _plugin:
+                        raise PluginFault(f"the code '{code}' is registered by both '{owner[code]}' and '{_plugin}'")
+                    mine.setdefault(lang, {})[code] = text
+
+        try:
+            invoke_checker(impl, {"register": register}, limit=limit, goes="contributions go through register")
+        except PluginFault as exc:
+            error = PluginError(f"plugin '{plugin}' hook 'register_messages': {exc.message}")
+            error.plugin = plugin
+            raise error from None
+    return dict(sorted(gathered.items()))
+
+
 def messages_fault(messages: Any) -> str:
     """What is wrong with a title check's ``messages``, or ``""``: a mapping of languages
     (``en``, ``vi``) to mappings of codes to templates, all str."""
@@ -638,8 +672,11 @@ class PluginRuntime:
 
     def __init__(self, pm: pluggy.PluginManager, *, file: str, config: Mapping[str, Any],
                  derived: Mapping[str, tuple[InputField, ...]], bands: tuple[str, ...],
-                 limit: Decimal = DEFAULT_LIMIT) -> None:
+                 limit: Decimal = DEFAULT_LIMIT,
+                 messages: Mapping[str, Mapping[str, Mapping[str, str]]] | None = None) -> None:
         self.file = file
+        #: Plugin → language → code → template, from ``register_messages``.
+        self.messages: Mapping[str, Mapping[str, Mapping[str, str]]] = messages or {}
         #: The time limit of one plugin call, in seconds (``[policy] plugin_timeout``).
         self.limit = limit
         self.config = config
@@ -735,7 +772,8 @@ class PluginRuntime:
                 raise self.fault(plugin, "cap_band", unit.id,
                                  f"returned {describe(result)}, expected None or (band id, reason) "
                                  f"with a band of the policy ({', '.join(self.bands)})")
-            out.append(BandCap(plugin=plugin, band=result[0], reason=result[1]))
+            reason = with_text(result[1], self.messages.get(plugin, {}))
+            out.append(BandCap(plugin=plugin, band=result[0], reason=reason))
         return tuple(out)
 
     def veto_check(self, plugin: str, impl: Any) -> Callable[[Any], tuple[bool, str, Mapping[str, Any]]]:
@@ -749,7 +787,7 @@ class PluginRuntime:
                 raise self.fault(plugin, "veto_title", view.unit,
                                  f"title '{view.title}': returned {describe(result)}, "
                                  "expected None or a non-empty reason")
-            return False, result, _EMPTY
+            return False, with_text(result, self.messages.get(plugin, {})), _EMPTY
 
         return run
 

@@ -136,7 +136,21 @@ def test_discipline_caps_the_band(thidua_evaluate):
     c = next(u for u in doc["units"] if u["id"] == "c")
     assert c["explanation"]["band"]["caps"] == [
         {"ceiling": "hoan_thanh", "plugin": "cand", "reason": "head disciplined (cảnh cáo): at most 'hoan_thanh'",
-         "code": "plugin_text", "params": {"text": "head disciplined (cảnh cáo): at most 'hoan_thanh'"}}]
+         "code": "cand.head_disciplined", "params": {"discipline": "canh_cao", "label": "cảnh cáo",
+                                                     "ceiling": "hoan_thanh"}}]
+
+
+def test_cap_reason_speaks_the_readers_language(thidua_evaluate):
+    """The cap's code has texts in both languages (``register_messages``): the Vietnamese report
+    names the band and the rule, the English one keeps the result's reason."""
+    discipline = {"a": "khong", "b": "khien_trach", "c": "canh_cao", "d": "cach_chuc"}
+    policy = POLICY.replace('id = "hoan_thanh"\n', 'id = "hoan_thanh"\nname = "Hoàn thành nhiệm vụ"\n')
+    vi = thidua_evaluate(policy, data(ALL_96, discipline), plugins=CAND, format="markdown")
+    assert ("  - Giới hạn xếp loại (plugin cand): thủ trưởng đơn vị bị kỷ luật (cảnh cáo): xếp loại không cao "
+            "hơn “Hoàn thành nhiệm vụ” (Cần Thơ QĐ 2579/QĐ-UBND 2025 Điều 6 khoản 4–5)") in vi.splitlines()
+    assert "head disciplined" not in vi
+    en = render(thidua_evaluate(policy, data(ALL_96, discipline), plugins=CAND), "markdown", "en")
+    assert "head disciplined (cảnh cáo): at most 'hoan_thanh'" not in vi and "at most 'Hoàn thành nhiệm vụ'" in en
 
 
 def test_policy_section_problems_all_at_once(thidua_errors):
@@ -178,7 +192,7 @@ def test_thidua_plugins_lists_cand_with_its_version():
     """`thidua plugins --json` lists the installed cand plugin with its distribution, version and hooks."""
     rows = {row["name"]: row for row in json.loads(thidua("plugins", "--json"))}
     assert rows["cand"] == {"distribution": "thidua-cand", "version": "0.1.0", "name": "cand", "hooks": [
-        "cap_band", "derive_inputs", "validate_plugin_data", "validate_policy_section"]}
+        "cap_band", "derive_inputs", "register_messages", "validate_plugin_data", "validate_policy_section"]}
 
 
 def test_result_provenance_names_the_installed_version():
@@ -186,7 +200,7 @@ def test_result_provenance_names_the_installed_version():
     policy = load_policy(POLICY_FILE)
     doc = json.loads(render(evaluate(policy, load_data(DATA_FILE, policy)), "json"))
     assert doc["provenance"]["plugins"][0] == {"distribution": "thidua-cand", "hooks": [
-        "cap_band", "derive_inputs", "validate_plugin_data", "validate_policy_section"],
+        "cap_band", "derive_inputs", "register_messages", "validate_plugin_data", "validate_policy_section"],
         "name": "cand", "version": "0.1.0"}
 
 

@@ -30,13 +30,14 @@ def document_date(cluster: Cluster) -> datetime.datetime:
 
 
 def render_documents(policy: Policy, data: Dataset, result: Result, *,
-                     templates: str | Path | None = None) -> dict[str, bytes]:
-    """File name → bytes of every document of every cluster: ``<cluster id>-<document>.docx``."""
+                     templates: str | Path | None = None, lang: str = "vi") -> dict[str, bytes]:
+    """File name → bytes of every document of every cluster: ``<cluster id>-<document>.docx``;
+    the engine's phrases and numbers in ``lang`` (the templates' own words are the templates')."""
     if templates is not None and not Path(templates).is_dir():
         raise PolicyError([Issue(file=str(templates), message="--templates expects a folder holding the "
                                  "agency's .docx templates (bang-tong-hop-diem.docx, bien-ban-hop.docx, "
                                  "to-trinh.docx, danh-sach-de-nghi.docx)")])
-    contexts = build_contexts(policy, data, result)
+    contexts = build_contexts(policy, data, result, lang)
     clusters = {c.id: c for c in data.clusters}
     files: dict[str, bytes] = {}
     for cluster_id in sorted(contexts):
@@ -48,13 +49,13 @@ def render_documents(policy: Policy, data: Dataset, result: Result, *,
 
 
 def render_score_sheet(policy: Policy, data: Dataset, result: Result, *, shown: str,
-                       templates: str | Path | None = None) -> bytes:
+                       templates: str | Path | None = None, lang: str = "vi") -> bytes:
     """The score sheet of the data's one cluster (``thidua evaluate --format docx``)."""
     if len(data.clusters) != 1:
         raise PolicyError([Issue(file=shown, message=f"the data holds {len(data.clusters)} clusters and a "
                                  "score sheet is of one; `thidua documents` writes one per cluster")])
     cluster = data.clusters[0]
-    context = build_contexts(policy, data, result)[cluster.id]["bang-tong-hop-diem"]
+    context = build_contexts(policy, data, result, lang)[cluster.id]["bang-tong-hop-diem"]
     return render_docx("bang-tong-hop-diem", context, folder=templates, when=document_date(cluster))
 
 

@@ -15,12 +15,13 @@ def run_documents(args: argparse.Namespace, policy: Policy, data: Dataset, resul
     from . import render_documents, render_score_sheet, write_documents
 
     templates: Any = getattr(args, "templates", None)
+    lang = getattr(args, "lang", "vi")
     if args.command == "evaluate":  # --format docx: the score sheet, to -o FILE
-        sheet = render_score_sheet(policy, data, result, shown=args.data, templates=templates)
+        sheet = render_score_sheet(policy, data, result, shown=args.data, templates=templates, lang=lang)
         with atomic_output(args.output, binary=True) as handle:
             handle.write(sheet)
         return 0
-    files = render_documents(policy, data, result, templates=templates)
+    files = render_documents(policy, data, result, templates=templates, lang=lang)
     for path in write_documents(args.output, files):
         out.write(f"wrote {path}\n")
     return 0

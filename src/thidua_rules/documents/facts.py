@@ -40,12 +40,25 @@ def roman(n: int) -> str:
 class Names:
     """Ids → names of the policy's and the result's things (units, titles, bands, inputs…)."""
 
-    def __init__(self, policy: Policy, result: Result) -> None:
+    def __init__(self, policy: Policy, result: Result, lang: str = "vi") -> None:
+        self.lang = lang
         people_titles = policy.people.titles if policy.people is not None else ()
         self.titles = {t.id: t.name for t in (*policy.titles, *people_titles)}
         self.bands = {b.id: b.name for b in policy.bands}
         self.labels = {f.id: f.label or f.id for f in policy.inputs}
         self.units = {u.id: u.name for c in result.clusters for u in c.units}
+
+    def say(self, code: str, params: Mapping[str, Any] | None = None) -> str:
+        """A phrase of the documents in their language (:func:`~.text.decision`)."""
+        return decision(code, params, self.lang)
+
+    def num(self, value: Decimal | int, places: int | None = None) -> str:
+        """A number as the documents' language writes it (:func:`~.text.number`)."""
+        return number(value, places, self.lang)
+
+    def blank(self, text: str) -> str:
+        """``text``, or the dotted blank to fill in by hand."""
+        return text or self.say("blank")
 
     def title(self, title_id: str) -> str:
         return self.titles.get(title_id, title_id)
@@ -56,25 +69,27 @@ class Names:
     def value(self, text: Any) -> str:
         """An input's value as the document writes it: numbers in Vietnamese format, a rating by its band's name."""
         if isinstance(text, bool):
-            return decision("value.true" if text else "value.false")
+            return self.say("value.true" if text else "value.false")
         if isinstance(text, list):
             return ", ".join(self.value(v) for v in text)
         text = str(text)
         if _NUMERAL.fullmatch(text):
-            return number(Decimal(text))
+            return self.num(Decimal(text))
         return self.bands.get(text, text)
 
 
-def build_contexts(policy: Policy, data: Dataset, result: Result) -> dict[str, dict[str, dict[str, Any]]]:
-    """Per cluster id, per document name (:data:`DOCUMENTS`), the template context."""
+def build_contexts(policy: Policy, data: Dataset, result: Result,
+                   lang: str = "vi") -> dict[str, dict[str, dict[str, Any]]]:
+    """Per cluster id, per document name (:data:`DOCUMENTS`), the template context; the
+    engine's phrases and numbers in ``lang`` (the shipped templates' own words are Vietnamese)."""
     doc = build_document(result)
-    names = Names(policy, result)
+    names = Names(policy, result, lang)
     by_cluster = {c.id: c for c in data.clusters}
     contexts: dict[str, dict[str, dict[str, Any]]] = {}
     for cluster_result in result.clusters:
         cluster = by_cluster[cluster_result.id]
         units = [u for u in doc["units"] if u["cluster"] == cluster.id]
-        common = _common(policy, cluster)
+        common = _common(policy, names, cluster)
         contexts[cluster.id] = {
             "bang-tong-hop-diem": {**common, **_score_sheet(policy, names, units)},
             "bien-ban-hop": {**common, **_minutes(policy, names, cluster, cluster_result)},
@@ -96,15 +111,11 @@ def _safe(value: Any) -> Any:
     return value
 
 
-def _blank(text: str) -> str:
-    return text or decision("blank")
-
-
-def _common(policy: Policy, cluster: Cluster) -> dict[str, Any]:
+def _common(policy: Policy, names: Names, cluster: Cluster) -> dict[str, Any]:
     meeting = cluster.meeting or Meeting()
     year, month, day = (meeting.date.split("-") if meeting.date else ("", "", ""))
     place = meeting.place
-    date_line = decision("date.line", {"place": _blank(place), "day": _blank(day), "month": _blank(month),
+    date_line = names.say("date.line", {"place": names.blank(place), "day": names.blank(day), "month": names.blank(month),
                                        "year": year or str(cluster.year)})
     return {
         "authority": meeting.authority.upper(),
@@ -113,7 +124,7 @@ def _common(policy: Policy, cluster: Cluster) -> dict[str, Any]:
         "policy_name": policy.name,
         "year": str(cluster.year),
         "date_line": date_line,
-        "recipient": _blank(meeting.recipient),
+        "recipient": names.blank(meeting.recipient),
     }
 
 
@@ -131,61 +142,61 @@ def _score_sheet(policy: Policy, names: Names, units: list[dict[str, Any]]) -> d
     for stt, unit in enumerate(units, start=1):
         ex = unit["explanation"]
         summary.append({
-            "stt": str(stt), "name": unit["name"], "score": number(Decimal(ex["score"]), places),
-            "bonus": number(Decimal(ex["bonus"]["applied"]), places),
-            "deduction": number(Decimal(ex["deduction"]["applied"]), places),
-            "total": number(Decimal(unit["total"]), places), "rank": str(unit["rank"]),
+            "stt": str(stt), "name": unit["name"], "score": names.num(Decimal(ex["score"]), places),
+            "bonus": names.num(Decimal(ex["bonus"]["applied"]), places),
+            "deduction": names.num(Decimal(ex["deduction"]["applied"]), places),
+            "total": names.num(Decimal(unit["total"]), places), "rank": str(unit["rank"]),
             "band": names.band(unit["band"]),
         })
         rows: list[dict[str, Any]] = []
         for g_index, group in enumerate(ex["groups"], start=1):
             g = groups.get(group["id"])
-            note = decision("group.capped", {"max": number(Decimal(group["max"]), places)}) if group["capped"] else ""
+            note = names.say("group.capped", {"max": names.num(Decimal(group["max"]), places)}) if group["capped"] else ""
             rows.append({"stt": roman(g_index), "name": g.name if g else group["id"],
-                         "points": "" if group["max"] is None else number(Decimal(group["max"]), places),
+                         "points": "" if group["max"] is None else names.num(Decimal(group["max"]), places),
                          "method": note, "self": "", "assessed": "",
-                         "score": number(Decimal(group["score"]), places)})
+                         "score": names.num(Decimal(group["score"]), places)})
             members = [c for c in ex["criteria"] if c["group"] == group["id"]]
             for c_index, item in enumerate(members, start=1):
                 criterion = criteria.get(item["id"])
                 rows.append({"stt": str(c_index), "name": criterion.name if criterion else item["id"],
-                             "points": number(Decimal(item["points"]), places),
-                             "method": _method_text(names, item), "score": number(Decimal(item["score"]), places),
-                             **_layer_cells(item.get("layers", ()), layer_names, places)})
+                             "points": names.num(Decimal(item["points"]), places),
+                             "method": _method_text(names, item), "score": names.num(Decimal(item["score"]), places),
+                             **_layer_cells(names, item.get("layers", ()), layer_names, places)})
         n = len(ex["groups"])
         for kind, key, items in (("bonus", "bonus", ex["bonuses"]), ("deduction", "deduction", ex["deductions"])):
             if not items:
                 continue
             n += 1
             block = ex[key]
-            note = decision("adjustment.capped", {"max": number(Decimal(block["max"]), places)}) \
+            note = names.say("adjustment.capped", {"max": names.num(Decimal(block["max"]), places)}) \
                 if block["max"] is not None and Decimal(block["sum"]) > Decimal(block["max"]) else ""
-            rows.append({"stt": roman(n), "name": decision(f"row.{kind}"),
-                         "points": "" if block["max"] is None else number(Decimal(block["max"]), places),
+            rows.append({"stt": roman(n), "name": names.say(f"row.{kind}"),
+                         "points": "" if block["max"] is None else names.num(Decimal(block["max"]), places),
                          "method": note, "self": "", "assessed": "",
-                         "score": number(Decimal(block["applied"]), places)})
+                         "score": names.num(Decimal(block["applied"]), places)})
             for i, item in enumerate(items, start=1):
                 adjustment = adjustments.get(item["id"])
                 rows.append({"stt": str(i), "name": adjustment.name if adjustment else item["id"],
-                             "points": "" if item["max"] is None else number(Decimal(item["max"]), places),
+                             "points": "" if item["max"] is None else names.num(Decimal(item["max"]), places),
                              "method": _inputs_text(names, item["inputs"]) if item["applies"] else "",
-                             "self": "", "assessed": "", "score": number(Decimal(item["score"]), places)})
+                             "self": "", "assessed": "", "score": names.num(Decimal(item["score"]), places)})
         total = ex["total"]
-        rows.append({"stt": "", "name": decision("row.total"), "points": "", "self": "", "assessed": "",
-                     "method": decision("total.capped", {"max": number(Decimal(total["max"]), places)})
+        rows.append({"stt": "", "name": names.say("row.total"), "points": "", "self": "", "assessed": "",
+                     "method": names.say("total.capped", {"max": names.num(Decimal(total["max"]), places)})
                      if total["max"] is not None and Decimal(total["raw"]) > Decimal(total["max"]) else "",
-                     "score": number(Decimal(unit["total"]), places)})
-        rows.append({"stt": "", "name": decision("row.band"), "points": "", "method": "", "self": "", "assessed": "",
+                     "score": names.num(Decimal(unit["total"]), places)})
+        rows.append({"stt": "", "name": names.say("row.band"), "points": "", "method": "", "self": "", "assessed": "",
                      "score": names.band(unit["band"])})
         for row in rows:  # the layers' notes of a criterion's row; none on the other rows
             row.setdefault("layers", [])
         details.append({"stt": str(stt), "name": unit["name"], "rank": str(unit["rank"]),
-                        "total": number(Decimal(unit["total"]), places), "band": names.band(unit["band"]),
+                        "total": names.num(Decimal(unit["total"]), places), "band": names.band(unit["band"]),
                         "rows": rows})
     return {"summary": summary, "units": details}
 
 
-def _layer_cells(layers: Any, layer_names: Mapping[str, str], places: int) -> dict[str, Any]:
+def _layer_cells(names: Names, layers: Any, layer_names: Mapping[str, str], places: int) -> dict[str, Any]:
     """A criterion's self-score (its first claim layer), assessed score (its last change layer)
     and, under the method, each change layer's score and the reasons of the scores it used
     (docs/layers.md; the form's "điểm tự chấm" and "điểm thẩm định" columns)."""
@@ -195,13 +206,13 @@ def _layer_cells(layers: Any, layer_names: Mapping[str, str], places: int) -> di
     for step in changes:
         name = layer_names.get(step["layer"], step["layer"])
         if step["applied"] == "council":
-            notes.append(decision("layer.council", {"layer": name, "spread": number(Decimal(step["spread"]), places)}))
+            notes.append(names.say("layer.council", {"layer": name, "spread": names.num(Decimal(step["spread"]), places)}))
             continue
         reasons = "; ".join(e["reason"] for e in step.get("scores", ()) if e.get("used") and e["reason"])
-        text = decision("layer.step", {"layer": name, "score": number(Decimal(step["score"]), places)})
+        text = names.say("layer.step", {"layer": name, "score": names.num(Decimal(step["score"]), places)})
         notes.append(f"{text} ({reasons})" if reasons else text)
-    return {"self": number(Decimal(claims[0]["score"]), places) if claims else "",
-            "assessed": number(Decimal(changes[-1]["score"]), places) if changes else "",
+    return {"self": names.num(Decimal(claims[0]["score"]), places) if claims else "",
+            "assessed": names.num(Decimal(changes[-1]["score"]), places) if changes else "",
             "layers": notes}
 
 
@@ -212,14 +223,14 @@ def _inputs_text(names: Names, inputs: Mapping[str, Any]) -> str:
 def _method_text(names: Names, item: Mapping[str, Any]) -> str:
     method = item["method"]
     code = f"method.{method}"
-    head = decision(code) if code in _METHODS else decision("method.other", {"method": method})
+    head = names.say(code) if code in _METHODS else names.say("method.other", {"method": method})
     parts = [head]
     if item["inputs"]:
         parts[0] += ": " + _inputs_text(names, item["inputs"])
     if item["gated"]:
-        parts.append(decision("criterion.gated"))
+        parts.append(names.say("criterion.gated"))
     elif item["capped"]:
-        parts.append(decision("criterion.capped"))
+        parts.append(names.say("criterion.capped"))
     return "; ".join(parts)
 
 
@@ -229,10 +240,10 @@ _METHODS = frozenset(f"method.{m}" for m in ("proportional", "bands", "lookup", 
 # ---------------------------------------------------------------- 2. biên bản họp
 
 
-def _person(meeting: Meeting, member_id: str | None) -> dict[str, str]:
+def _person(names: Names, meeting: Meeting, member_id: str | None) -> dict[str, str]:
     member = next((m for m in meeting.members if m.id == member_id), None)
     if member is None:
-        return {"name": decision("blank"), "position": ""}
+        return {"name": names.say("blank"), "position": ""}
     return {"name": member.name, "position": member.position}
 
 
@@ -248,20 +259,20 @@ def _minutes(policy: Policy, names: Names, cluster: Cluster, result: ClusterResu
 
     def clock(text: str) -> dict[str, str]:
         hour, _, minute = text.partition(":")
-        return {"hour": _blank(hour), "minute": _blank(minute)}
+        return {"hour": names.blank(hour), "minute": names.blank(minute)}
 
     year, month, day = (meeting.date.split("-") if meeting.date else ("", "", ""))
-    ranking = [{"stt": str(u.rank), "name": u.name, "total": number(u.total, policy.precision),
+    ranking = [{"stt": str(u.rank), "name": u.name, "total": names.num(u.total, policy.precision),
                 "band": names.band(u.band)} for u in result.units]
     return {
-        "minutes_number": _blank(meeting.minutes_number),
+        "minutes_number": names.blank(meeting.minutes_number),
         "start": clock(meeting.start), "end": clock(meeting.end),
-        "day": _blank(day), "month": _blank(month), "meeting_year": year or decision("blank"),
-        "venue": _blank(meeting.venue),
-        "chair": _person(meeting, meeting.chair), "secretary": _person(meeting, meeting.secretary),
-        "members_total": number(len(members)) if members else decision("blank"),
-        "members_present": number(len(present)) if members else decision("blank"),
-        "members_absent": number(len(absent)) if members else decision("blank"),
+        "day": names.blank(day), "month": names.blank(month), "meeting_year": year or names.say("blank"),
+        "venue": names.blank(meeting.venue),
+        "chair": _person(names, meeting, meeting.chair), "secretary": _person(names, meeting, meeting.secretary),
+        "members_total": names.num(len(members)) if members else names.say("blank"),
+        "members_present": names.num(len(present)) if members else names.say("blank"),
+        "members_absent": names.num(len(absent)) if members else names.say("blank"),
         "present": listed(present), "absent": listed(absent),
         "written": [{"name": m.name, "position": m.position, "text": m.written} for m in absent if m.written],
         "content": meeting.content,
@@ -290,14 +301,14 @@ def _votes(policy: Policy, names: Names, cluster: Cluster, result: ClusterResult
         if check is None or ballot is None:
             continue
         percent = Decimal(check.share.numerator * 100) / Decimal(check.share.denominator)
-        threshold = number(percent, None if percent == percent.to_integral_value() else 2)
+        threshold = names.num(percent, None if percent == percent.to_integral_value() else 2)
         if check.quorum is None:
-            quorum = decision("vote.quorum_none")
+            quorum = names.say("vote.quorum_none")
         else:
-            params = {"present": "" if ballot.present is None else number(ballot.present),
-                      "members": number(ballot.voters), "quorum": share_text(check.quorum)}
+            params = {"present": "" if ballot.present is None else names.num(ballot.present),
+                      "members": names.num(ballot.voters), "quorum": share_text(check.quorum)}
             met = ballot.present is not None and ballot.present >= check.quorum * ballot.voters
-            quorum = decision("vote.quorum_met" if met else "vote.no_quorum", params)
+            quorum = names.say("vote.quorum_met" if met else "vote.no_quorum", params)
         candidates: list[dict[str, str]] = []
         for subject, name, outcome in outcomes.get(title.id, []):
             seen = next((c for c in outcome.checks if c.check == "votes"), None)
@@ -306,15 +317,15 @@ def _votes(policy: Policy, names: Names, cluster: Cluster, result: ClusterResult
             in_room = ballot.yes.get(subject, 0)
             written = ballot.written.get(subject, 0)
             yes = in_room + written
-            share = number(Decimal(yes * 100) / Decimal(ballot.voters), 2)
+            share = names.num(Decimal(yes * 100) / Decimal(ballot.voters), 2)
             candidates.append({
-                "stt": str(len(candidates) + 1), "name": name, "yes": number(in_room), "written": number(written),
-                "total_yes": number(yes), "share": share, "threshold": threshold,
-                "share_text": decision("vote.share", {"share": share, "threshold": threshold}),
-                "decision": decision("vote.passed" if seen.passed else "vote.failed"),
+                "stt": str(len(candidates) + 1), "name": name, "yes": names.num(in_room), "written": names.num(written),
+                "total_yes": names.num(yes), "share": share, "threshold": threshold,
+                "share_text": names.say("vote.share", {"share": share, "threshold": threshold}),
+                "decision": names.say("vote.passed" if seen.passed else "vote.failed"),
             })
-        votes.append({"title": title.name, "members": number(ballot.voters),
-                      "present": "" if ballot.present is None else number(ballot.present),
+        votes.append({"title": title.name, "members": names.num(ballot.voters),
+                      "present": "" if ballot.present is None else names.num(ballot.present),
                       "threshold": threshold, "quorum": quorum, "candidates": candidates})
     return votes
 
@@ -328,7 +339,7 @@ def _awaiting(policy: Policy, names: Names, result: ClusterResult) -> list[dict[
         who += [p.person.name for p in result.people for o in p.titles
                 if o.title == title.id and o.status == "awaiting_vote"]
         if who:
-            waiting.append({"title": title.name, "count": number(len(who)), "names": "; ".join(who)})
+            waiting.append({"title": title.name, "count": names.num(len(who)), "names": "; ".join(who)})
     return waiting
 
 
@@ -337,10 +348,10 @@ def _results(names: Names, result: ClusterResult) -> list[dict[str, str]]:
     rows = []
     for unit in result.units:
         for title in unit.proposed:
-            rows.append({"name": unit.name, "title": names.title(title), "kind": decision("kind.collective")})
+            rows.append({"name": unit.name, "title": names.title(title), "kind": names.say("kind.collective")})
     for person in result.people:
         for title in person.proposed:
-            rows.append({"name": person.person.name, "title": names.title(title), "kind": decision("kind.individual")})
+            rows.append({"name": person.person.name, "title": names.title(title), "kind": names.say("kind.individual")})
     return [{"stt": str(i), **row} for i, row in enumerate(rows, start=1)]
 
 
@@ -365,19 +376,19 @@ def _proposal(policy: Policy, names: Names, cluster: Cluster, result: ClusterRes
         else:
             basis = title_basis(title.id, title.source)
             free.append(basis)
-        counts.append({"stt": str(len(counts) + 1), "title": title.name, "collective": number(collective),
-                       "individual": number(individual)})
+        counts.append({"stt": str(len(counts) + 1), "title": title.name, "collective": names.num(collective),
+                       "individual": names.num(individual)})
         if basis:
             bases.append({"title": title.name, "basis": basis})
     collective_total = sum(1 for u in result.units if u.proposed)
     individual_total = sum(1 for p in result.people if p.proposed)
-    signer = _person(meeting, meeting.chair)
+    signer = _person(names, meeting, meeting.chair)
     return {
-        "proposal_number": _blank(meeting.proposal_number),
+        "proposal_number": names.blank(meeting.proposal_number),
         "legal_basis": list(cited(free, laws)),
         "title_basis": bases,
         "counts": counts,
-        "collective_total": number(collective_total), "individual_total": number(individual_total),
+        "collective_total": names.num(collective_total), "individual_total": names.num(individual_total),
         "signer": signer,
     }
 

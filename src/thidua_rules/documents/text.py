@@ -1,8 +1,9 @@
-"""The documents' two text functions: numbers in Vietnamese format and the decision wording.
+"""The documents' two text functions: numbers as the language writes them and the phrases the
+engine (not the template) writes.
 
-Every number a document shows goes through :func:`number`, and every fixed phrase the engine
-(not the template) writes goes through :func:`decision`;
-numbers are written by ``messages.format_number`` and titles' statuses by the catalogue.
+Every number a document shows goes through :func:`number` (``messages.format_number``), and
+every fixed phrase through :func:`decision`: the message catalogue's ``doc_*`` codes
+(``locale/vi.po``, ``en.po``) and, for a title's status, ``title_<status>``, as in every report.
 """
 
 from __future__ import annotations
@@ -11,12 +12,13 @@ from collections.abc import Mapping
 from decimal import Decimal
 from typing import Any
 
-from ..messages import format_number, render
+from ..messages import format_number, render, template
 
+#: The documents' language unless told otherwise: the shipped templates are Vietnamese.
 LANG = "vi"
 
 
-def number(value: Decimal | int, places: int | None = None) -> str:
+def number(value: Decimal | int, places: int | None = None, lang: str = LANG) -> str:
     """``102,00``, ``1.234``, ``-3,50``: decimal comma, ``.`` between thousands (TCVN usage),
     through the message catalogue's :func:`~thidua_rules.messages.format_number`.
 
@@ -27,49 +29,13 @@ def number(value: Decimal | int, places: int | None = None) -> str:
     if places is None:
         exponent = amount.as_tuple().exponent
         places = -exponent if isinstance(exponent, int) and exponent < 0 else 0
-    return format_number(amount, places, LANG)
+    return format_number(amount, places, lang)
 
 
-#: The phrases :func:`decision` writes, by code (Vietnamese only, until ``messages`` takes them).
-_PHRASES: Mapping[str, str] = {
-    "vote.passed": "Đạt",
-    "vote.failed": "Không đạt",
-    "vote.no_quorum": "Không đủ số thành viên dự họp theo quy định ({present}/{members})",
-    "vote.quorum_met": "Đủ số thành viên dự họp theo quy định ({present}/{members}, tối thiểu {quorum})",
-    "vote.quorum_none": "Quy chế không quy định tỷ lệ tối thiểu thành viên dự họp",
-    "vote.share": "{share} % tổng số thành viên (ngưỡng {threshold} %)",
-    "method.proportional": "Theo tỷ lệ hoàn thành",
-    "method.bands": "Theo mức",
-    "method.lookup": "Theo xếp loại",
-    "method.formula": "Theo công thức",
-    "method.per_item": "Theo số lượng",
-    "method.full_if": "Đạt điều kiện: đủ điểm",
-    "method.other": "Phương pháp {method}",
-    "criterion.gated": "không đạt điều kiện: 0 điểm",
-    "criterion.capped": "tính tối đa bằng điểm chuẩn",
-    "layer.step": "{layer}: {score} điểm",
-    "layer.council": "{layer}: chênh lệch {spread} điểm, chưa thống nhất, chờ Hội đồng quyết định",
-    "group.capped": "tính tối đa {max} điểm",
-    "adjustment.capped": "tổng tính tối đa {max} điểm",
-    "total.capped": "tính tối đa {max} điểm",
-    "kind.collective": "Tập thể",
-    "kind.individual": "Cá nhân",
-    "date.line": "{place}, ngày {day} tháng {month} năm {year}",
-    "row.bonus": "Điểm thưởng",
-    "row.deduction": "Điểm trừ",
-    "row.total": "Tổng điểm",
-    "row.band": "Xếp loại",
-    "value.true": "Có",
-    "value.false": "Không",
-    "blank": "…………",
-    "none": "Không",
-}
-
-
-def decision(code: str, params: Mapping[str, Any] | None = None) -> str:
-    """The phrase for ``code`` with ``params`` filled in (numbers already through :func:`number`).
-    A title's status is the message catalogue's (``title_<status>``), as in every report; the
-    other phrases are the documents' own layout words."""
+def decision(code: str, params: Mapping[str, Any] | None = None, lang: str = LANG) -> str:
+    """The phrase for ``code`` (``vote.passed`` → the catalogue's ``doc_vote_passed``) with
+    ``params`` filled in as given (numbers already through :func:`number`). A title's status
+    (``status.<status>``) is the catalogue's ``title_<status>``."""
     if code.startswith("status."):
-        return render("title_" + code.removeprefix("status."), {}, LANG)
-    return _PHRASES[code].format(**(params or {}))
+        return render("title_" + code.removeprefix("status."), {}, lang)
+    return template("doc_" + code.replace(".", "_"), lang).format(**(params or {}))

@@ -48,6 +48,7 @@ from ..plugins import (
     PluginRuntime,
     claimed_twice,
     collect,
+    collect_messages,
     implementers,
     invoke_checker,
     loaded_plugins,
@@ -172,6 +173,7 @@ class PolicyCompiler:
         self.functions: dict[str, FunctionSpec] = {}
         self.methods: dict[str, MethodSpec] = {}
         self.checks: dict[str, TitleCheckSpec] = {}
+        self.messages: dict[str, dict[str, dict[str, str]]] = {}
         self.pm: pluggy.PluginManager | None = None
         self.runtime: PluginRuntime | None = None
         self.plugin_timeout = DEFAULT_LIMIT
@@ -276,7 +278,7 @@ class PolicyCompiler:
         plugin_config = self.plugin_sections(top.get("plugin", {}))
         self.runtime = PluginRuntime(
             self.pm, file=self.file, config=plugin_config, bands=tuple(b.id for b in bands),
-            limit=self.plugin_timeout,
+            limit=self.plugin_timeout, messages=self.messages,
             derived={name: tuple(f for f in inputs.values() if f.plugin == name)
                      for name in sorted({f.plugin for f in inputs.values() if f.plugin})},
         ) if self.pm is not None else None
@@ -341,6 +343,7 @@ class PolicyCompiler:
             self.methods = collect(self.pm, "register_criterion_methods", "criterion method",
                                    file=file, limit=limit)
             self.checks = collect(self.pm, "register_title_checks", "title check", file=file, limit=limit)
+            self.messages = collect_messages(self.pm, limit=limit)
         except PluginError as exc:
             self.issues.add("policy.plugins", str(exc))
             self.issues.raise_if_any()

@@ -6,9 +6,9 @@ unit's decisions on a page of their own). Every piece of user text goes through
 :func:`~.escape.html_text`; every coordinate of the chart is a Decimal rounded half-up to two
 places, so the same result gives the same bytes.
 
-The Vietnamese wording is that of the Markdown report (:mod:`.markdown`). A decision's words come
-from :func:`_decision_text` (a council item's from :func:`_council_text`) and every number from
-:func:`_number`: the places to change when the texts move to a message catalogue.
+The Vietnamese wording is that of the Markdown report (:mod:`.markdown`): decisions, council
+items, a criterion's working, its scoring layers, band caps and derived inputs come from the
+message catalogue through its :class:`~.markdown.ReportTexts`; every number from :func:`_number`.
 """
 
 from __future__ import annotations
@@ -18,9 +18,11 @@ from typing import Any
 
 from ..decimals import plain
 from ..engine import Result
+from ..exprtext import show_value
 from ..messages import format_number
 from .escape import html_cell, html_text
-from .markdown import ReportTexts, seen_text, separation_text
+from .layerstext import layer_blocks, number_writer
+from .markdown import ReportTexts, seen_text, separation_text, working_text
 
 #: The bar colours, in the policy's group order (the Okabe–Ito palette: told apart by readers
 #: with a colour-vision deficiency, and legible in greyscale print); a policy with more groups
@@ -286,6 +288,8 @@ def _council(cluster: dict[str, Any], names: _Names) -> list[str]:
         if item["kind"] == "deferred":
             which = ", ".join(names.title.get(t, t) for t in item["title"].split(",") if t) or "mọi danh hiệu"
             label = f"Hoãn xét ({which})"
+        elif item["kind"] == "score_undecided":  # the scorers of a layer disagree (docs/layers.md)
+            label = names.words.t("report_score_undecided", criterion=names.criterion.get(item["title"], item["title"]))
         else:
             label = names.title.get(item["title"], item["title"])
         out.append(f"<li><strong>{html_text(label)}</strong>: {units} — {html_text(_council_text(item, names))}</li>")
@@ -303,16 +307,14 @@ def _unit(u: dict[str, Any], names: _Names) -> list[str]:
            '<thead><tr><th scope="col">Tiêu chí</th><th scope="col" class="num">Điểm chuẩn</th>'
            '<th scope="col" class="num">Điểm</th><th scope="col">Ghi chú</th></tr></thead>',
            "<tbody>"]
-    for c in ex["criteria"]:
-        notes = ", ".join(f"{k} = {v}" for k, v in c["inputs"].items())
-        if c["gated"]:
-            notes += "; không đạt điều kiện, 0 điểm"
-        if c["capped"]:
-            notes += f"; chưa làm tròn {c['raw']}, giới hạn trong [0, {c['points']}]"
+    for spec, c in zip(names.policy.criteria, ex["criteria"], strict=True):
+        # the criterion's working as the Markdown report gives it: the arithmetic with the
+        # unit's values, the clamp, the inputs by their labels
+        notes = working_text(names.words, spec, c)
         out.append(f"<tr><td>{html_cell(names.criterion.get(c['id'], c['id']))}</td>"
                    f'<td class="num">{html_cell(_number(c["points"]))}</td>'
                    f'<td class="num">{html_cell(_number(c["score"]))}</td><td>{html_cell(notes)}</td></tr>')
-    out += ["</tbody>", "</table>", "</div>",
+    out += ["</tbody>", "</table>", "</div>", *_layers(ex["criteria"], names),
             f"<p>Điểm các tiêu chí: {html_text(_number(ex['score']))}; "
             f"điểm thưởng: {html_text(_number(ex['bonus']['applied']))}; "
             f"điểm trừ: {html_text(_number(ex['deduction']['applied']))}; "
@@ -320,13 +322,14 @@ def _unit(u: dict[str, Any], names: _Names) -> list[str]:
             "<ul>"]
     for cap in ex["band"].get("caps", []):
         out.append(f"<li>Giới hạn xếp loại (plugin <code>{html_text(cap['plugin'])}</code>): "
-                   f"{html_text(cap['reason'])}</li>")
+                   f"{html_text(names.words.t(cap['code'], **cap['params']))}</li>")
+    w = names.words
     for d in ex.get("derived", []):
-        out.append(f"<li><code>{html_text(d['input'])}</code> = {html_text(str(d['value']))} "
-                   f"(tính bởi plugin <code>{html_text(d['plugin'])}</code>)</li>")
+        out.append("<li>" + html_text(w.t("report_derived", input=w.label(d["input"]),
+                                          value=show_value(d["value"], w.lang), plugin=d["plugin"])) + "</li>")
     for name, m in ex.get("members", {}).items():
-        out.append(f"<li><code>{html_text(name)}</code> = {html_text(str(m['value']))}, "
-                   f"đếm từ hồ sơ cán bộ ({len(m['members'])} người)</li>")
+        out.append("<li>" + html_text(w.t("report_members", input=w.label(name), value=show_value(m["value"], w.lang),
+                                          count=str(len(m["members"])))) + "</li>")
     for side, where in (("above", "xếp trên"), ("below", "xếp dưới")):
         sep = ex["ranking"][side]
         if sep:
@@ -337,6 +340,20 @@ def _unit(u: dict[str, Any], names: _Names) -> list[str]:
         out.append(f'<li data-status="{html_text(t["status"])}"><span class="status">'
                    f"{html_text(names.title.get(t['id'], t['id']))}</span>: {html_text(_decision_text(t, names))}</li>")
     out += ["</ul>", "</article>"]
+    return out
+
+
+def _layers(criteria: list[dict[str, Any]], names: _Names) -> list[str]:
+    """The scoring layers of the criteria that have them (self-score, cross-inspection, the
+    council's change, each with its scorers and reasons), as the Markdown report lists them."""
+    blocks = layer_blocks(names.policy, criteria, "vi", number_writer("vi"),
+                          lambda ident: f"<code>{html_text(ident)}</code>", html_text)
+    if not blocks:
+        return []
+    out = ['<ul class="layers">']
+    for heading, lines in blocks:
+        out += [f"<li>{heading}", "<ul>", *(f"<li>{line}</li>" for line in lines), "</ul>", "</li>"]
+    out.append("</ul>")
     return out
 
 

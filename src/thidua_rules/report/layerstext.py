@@ -1,29 +1,34 @@
-"""The scoring layers of a unit's criteria as report lines: Vietnamese (Markdown) and English (explain)."""
+"""The scoring layers of a unit's criteria as report lines (Markdown, ``thidua explain``), every
+word through the message catalogue (``layer_*``, ``explain_layer_*``) in either language."""
 
 from __future__ import annotations
 
+import re
+from collections.abc import Callable
+from decimal import Decimal
 from typing import Any
 
+from ..messages import format_number, render
 from ..model import Policy
 from .escape import md_code, md_text
 
-#: How a layer's result was reached, in the Markdown report's words.
-_APPLIED_VI = {
-    "given": "áp dụng điểm {score}",
-    "mean": "chênh lệch {spread}, không quá {within}: lấy trung bình cộng {score}",
-    "min": "chênh lệch {spread}, không quá {within}: lấy điểm thấp nhất {score}",
-    "max": "chênh lệch {spread}, không quá {within}: lấy điểm cao nhất {score}",
-    "third": "chênh lệch {spread}, quá {within}: lấy điểm của người chấm thứ ba {score}",
-    "council": "chênh lệch {spread}, quá {within}: chưa thống nhất, giữ điểm {score}, chờ Hội đồng quyết định",
-}
-_APPLIED_EN = {
-    "given": "score {score}",
-    "mean": "spread {spread} within {within}: mean {score}",
-    "min": "spread {spread} within {within}: lowest {score}",
-    "max": "spread {spread} within {within}: highest {score}",
-    "third": "spread {spread} over {within}: the third scorer's {score}",
-    "council": "spread {spread} over {within}: undecided, {score} kept, the council decides",
-}
+#: A number of the result (``"35.00"``) as the output writes it.
+Number = Callable[[str], str]
+
+_DECIMAL = re.compile(r"-?\d+\.\d+")
+
+
+def digits(value: Any, lang: str) -> Any:
+    """A number the result writes as text (``"98.00"``) in ``lang``, with exactly its digits
+    (``98,00``); anything else unchanged."""
+    if lang == "en" or not isinstance(value, str) or not _DECIMAL.fullmatch(value):
+        return value
+    return format_number(Decimal(value), len(value) - value.index(".") - 1, lang)
+
+
+def number_writer(lang: str) -> Number:
+    """:func:`digits` in ``lang``, for a number given as text."""
+    return lambda value: str(digits(value, lang))
 
 
 def _within(policy: Policy, layer_id: str) -> str:
@@ -35,49 +40,78 @@ def _signed(text: str) -> str:
     return text if text.startswith("-") else f"+{text}"
 
 
-def layer_lines_vi(policy: Policy, criteria: list[dict[str, Any]]) -> list[str]:
-    """Markdown list items: per criterion with layers, each layer from the computed score on."""
+def _say(code: str, lang: str, **params: Any) -> str:
+    return render(code, params, lang)  # values are shown as given: numbers already written
+
+
+def applied_text(policy: Policy, step: dict[str, Any], lang: str, num: Number) -> str:
+    """How a layer's result was reached (``spread 3.00 over 2: the third scorer's 5.00``)."""
+    spread = step.get("spread")
+    return _say("layer_applied_" + step["applied"], lang, score=num(step["score"]),
+                spread="" if spread is None else num(spread), within=num(_within(policy, step["layer"])))
+
+
+def layer_blocks(policy: Policy, criteria: list[dict[str, Any]], lang: str, num: Number,
+                 code: Callable[[str], str], text: Callable[[str], str]) -> list[tuple[str, list[str]]]:
+    """Per criterion with layers: its heading and one line per layer, from the computed score on
+    (``code`` and ``text`` escape an id and a user's text for the output format)."""
     names = {c.id: c.name for c in policy.criteria}
     layer_names = {layer.id: layer.name for layer in policy.layers}
     out = []
     for c in criteria:
         if "layers" not in c:
             continue
-        out.append(f"- Các lớp chấm điểm tiêu chí {md_text(names[c['id']])} ({md_code(c['id'])}), điểm cuối cùng {c['score']}:")
+        lines = []
         for step in c["layers"]:
             if step["kind"] == "computed":
-                out.append(f"  - Điểm tính theo số liệu: {step['score']}")
+                lines.append(_say("layer_computed", lang, score=num(step["score"])))
                 continue
-            scores = "; ".join(
-                (f"{md_code(e['scorer'])}{' (người chấm thứ ba)' if e.get('third') else ''} " if e["scorer"] else "")
-                + e["score"] + (f" (lý do: {md_text(e['reason'])})" if e["reason"] else "")
-                for e in step["scores"])
-            name = md_text(layer_names[step["layer"]])
+            scores = "; ".join(_entry(e, lang, num, code, text, "layer_third_score", "layer_reason")
+                               for e in step["scores"])
+            name = text(layer_names[step["layer"]])
             if step["kind"] == "claim":
-                out.append(f"  - {name}: {scores}; chênh lệch {_signed(step['difference'])} so với điểm đang có "
-                           "(chỉ để đối chiếu, không thay đổi điểm)")
+                lines.append(_say("layer_claim", lang, layer=name, scores=scores,
+                                  difference=_signed(num(step["difference"]))))
             else:
-                how = _APPLIED_VI[step["applied"]].format(score=step["score"], spread=step.get("spread"),
-                                                          within=_within(policy, step["layer"]))
-                out.append(f"  - {name}: {scores} → {how}")
+                lines.append(_say("layer_change", lang, layer=name, scores=scores,
+                                  how=applied_text(policy, step, lang, num)))
+        heading = _say("layer_heading", lang, name=text(names[c["id"]]), id=code(c["id"]), score=num(c["score"]))
+        out.append((heading, lines))
     return out
 
 
-def layer_lines_en(policy: Policy, criterion: dict[str, Any]) -> list[str]:
-    """``explain`` lines under a criterion with layers, one per layer."""
+def layer_lines(policy: Policy, criteria: list[dict[str, Any]], lang: str, num: Number) -> list[str]:
+    """Markdown list items: per criterion with layers, each layer from the computed score on."""
+    out = []
+    for heading, lines in layer_blocks(policy, criteria, lang, num, md_code, md_text):
+        out += ["- " + heading, *("  - " + line for line in lines)]
+    return out
+
+
+def _entry(e: dict[str, Any], lang: str, num: Number, scorer: Callable[[str], str], reason: Callable[[str], str],
+           third_code: str, reason_code: str) -> str:
+    """One scorer's score, with the scorer, the third-scorer mark and the reason where given."""
+    score = num(e["score"])
+    if e["reason"]:
+        score = _say(reason_code, lang, score=score, reason=reason(e["reason"]))
+    if not e["scorer"]:
+        return score
+    return _say(third_code if e.get("third") else "layer_scorer_score", lang, scorer=scorer(e["scorer"]), score=score)
+
+
+def layer_lines_explain(policy: Policy, criterion: dict[str, Any], lang: str, num: Number) -> list[str]:
+    """``explain`` lines under a criterion with layers, one per layer (layer and scorer ids)."""
     out = []
     for step in criterion.get("layers", ()):
         if step["kind"] == "computed":
-            out.append(f"    computed: {step['score']}")
+            out.append("    " + _say("explain_layer_computed", lang, score=num(step["score"])))
             continue
-        scores = ", ".join(
-            (f"{e['scorer']}{' (third)' if e.get('third') else ''} " if e["scorer"] else "")
-            + e["score"] + (f" ({e['reason']})" if e["reason"] else "")
-            for e in step["scores"])
+        scores = ", ".join(_entry(e, lang, num, str, str, "explain_layer_third", "explain_layer_reason")
+                           for e in step["scores"])
         if step["kind"] == "claim":
-            out.append(f"    {step['layer']} (claim): {scores}; difference {_signed(step['difference'])}, changes nothing")
+            out.append("    " + _say("explain_layer_claim", lang, layer=step["layer"], scores=scores,
+                                     difference=_signed(num(step["difference"]))))
         else:
-            how = _APPLIED_EN[step["applied"]].format(score=step["score"], spread=step.get("spread"),
-                                                      within=_within(policy, step["layer"]))
-            out.append(f"    {step['layer']}: {scores} -> {how}")
+            out.append("    " + _say("explain_layer_change", lang, layer=step["layer"], scores=scores,
+                                     how=applied_text(policy, step, lang, num)))
     return out

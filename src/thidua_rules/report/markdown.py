@@ -13,7 +13,7 @@ from ..exprtext import describe, names, show_value
 from ..messages import format_number, render
 from ..model import Policy
 from .escape import formula_safe, md_cell, md_code, md_text
-from .layerstext import layer_lines_vi
+from .layerstext import layer_lines, number_writer
 
 
 class ReportTexts:
@@ -90,8 +90,9 @@ def render_markdown(doc: dict[str, Any], result: Result, lang: str = "vi") -> st
                                f"{', '.join(who(u) for u in item['units'])} — {text}")
                 elif item["kind"] == "score_undecided":  # the scorers of a layer disagree (docs/layers.md)
                     criterion = next((c.name for c in policy.criteria if c.id == item["title"]), item["title"])
-                    out.append(f"- **Điểm tiêu chí {md_text(criterion)}** chưa thống nhất: "
-                               f"{', '.join(who(u) for u in item['units'])} — {text}")
+                    heading = f"**{md_text(w.t('report_score_undecided', criterion=criterion))}**"
+                    out.append("- " + w.t("report_score_undecided_line", heading=heading,
+                                          units=", ".join(who(u) for u in item["units"]), text=text))
                 else:
                     name = _title_label(policy, item["title"])
                     out.append(f"- **{md_text(name)}**: {', '.join(who(u) for u in item['units'])} — {text}")
@@ -127,9 +128,9 @@ def _unit(w: ReportTexts, u: dict[str, Any], band_name: dict[str, str]) -> list[
            "", f"| {w.t('report_criteria_columns')} |", "|---|---:|---:|---|"]
     for spec, c in zip(policy.criteria, ex["criteria"], strict=True):
         out.append(f"| {md_cell(spec.name)} | {md_cell(w.n(c['points']))} | {md_cell(w.n(c['score']))} "
-                   f"| {formula_safe(md_text(_working(w, spec, c)))} |")
+                   f"| {formula_safe(md_text(working_text(w, spec, c)))} |")
     out.append("")
-    out += layer_lines_vi(policy, ex["criteria"])
+    out += layer_lines(policy, ex["criteria"], w.lang, number_writer(w.lang))
     out.append("- " + w.t("report_totals", score=w.n(ex["score"]), bonus=w.n(ex["bonus"]["applied"]),
                           deduction=w.n(ex["deduction"]["applied"]), total=w.n(u["total"])))
     band = band_name.get(u["band"], "—") if u["band"] else w.t("report_no_band")
@@ -178,7 +179,7 @@ def separation_text(w: ReportTexts, sep: dict[str, Any]) -> str:
     return w.t("separation_key", key=w.label(sep["key"]), this=this, other=other)
 
 
-def _working(w: ReportTexts, spec: Any, c: dict[str, Any]) -> str:
+def working_text(w: ReportTexts, spec: Any, c: dict[str, Any]) -> str:
     """How a criterion's points come about, the way a reader checks them: the method's
     arithmetic with the unit's values (``35 × 10 / 11 ≈ 31,82``), then the clamp to
     ``[0, points]`` where it applied, then the values by their labels."""

@@ -24,7 +24,7 @@ from collections.abc import Callable, Mapping
 from decimal import Decimal
 from typing import Any
 
-from thidua_rules import Cluster, PolicyContext, Unit, hookimpl
+from thidua_rules import Cluster, PolicyContext, Reason, Unit, hookimpl
 
 #: The inputs this plugin can derive, and what they mean.
 DERIVED = {
@@ -41,6 +41,14 @@ LABELS = {
 }
 
 Report = Callable[[str, str], None]
+
+#: The texts of the plugin's reason codes (``register_messages``): a band cap's, by language.
+#: ``{ceiling}`` is the band's id; the reports show it by the band's name.
+MESSAGES = {
+    "en": {"cand.head_disciplined": "head disciplined ({label}): at most '{ceiling}'"},
+    "vi": {"cand.head_disciplined": "thủ trưởng đơn vị bị kỷ luật ({label}): xếp loại không cao hơn “{ceiling}” "
+                                    "(Cần Thơ QĐ 2579/QĐ-UBND 2025 Điều 6 khoản 4–5)"},
+}
 
 
 def _is_number(value: Any) -> bool:
@@ -147,5 +155,12 @@ def cap_band(unit: Unit, env: Mapping[str, Any], bands: tuple[str, ...],
     ceiling = caps.get(discipline) if isinstance(discipline, str) else None
     if ceiling is None:
         return None
-    label = LABELS.get(discipline, discipline)
-    return ceiling, f"head disciplined ({label}): at most '{ceiling}'"
+    # Cần Thơ QĐ 2579/QĐ-UBND 2025 Art. 6 k4-5: the head's discipline caps the unit's band
+    params = {"discipline": discipline, "label": LABELS.get(discipline, discipline), "ceiling": ceiling}
+    return ceiling, Reason("cand.head_disciplined", params)
+
+
+@hookimpl
+def register_messages(register: Callable[[Mapping[str, Mapping[str, str]]], None]) -> None:
+    """The English and Vietnamese texts of the band cap's reason."""
+    register(MESSAGES)
