@@ -56,6 +56,29 @@ class _Parser(argparse.ArgumentParser):
             command.error(f"unrecognized arguments: {' '.join(extra)}")
         return parsed
 
+    def add_argument(self, *args: Any, **kwargs: Any) -> argparse.Action:
+        # argparse checks each new argument's metavar with a help formatter, which asks the
+        # terminal for its width (importing shutil, with bz2 and lzma): the check needs no width.
+        self._checking = True
+        try:
+            return super().add_argument(*args, **kwargs)
+        finally:
+            self._checking = False
+
+    def add_subparsers(self, **kwargs: Any) -> Any:
+        # Its formatter writes the commands' prog prefix from the positionals before it (none:
+        # ``thidua``), one word whatever the width.
+        self._checking = True
+        try:
+            return super().add_subparsers(**kwargs)
+        finally:
+            self._checking = False
+
+    def _get_formatter(self) -> argparse.HelpFormatter:
+        if self.__dict__.get("_checking"):
+            return self.formatter_class(prog=self.prog, width=80)
+        return super()._get_formatter()
+
     def error(self, message: str) -> None:  # type: ignore[override]
         where = ": ".join(self.prog.split())
         _say(f"{where}: {_argument_message(self, message)} (usage: {short_usage(self)})")
