@@ -9,7 +9,6 @@ import gc
 import re
 import signal
 import sys
-import threading
 from collections.abc import Iterator, Mapping, Sequence
 
 from .formatnames import DOCUMENT_FORMATS, FORMAT_ALIASES, LANGUAGES, OUTPUT_FORMATS
@@ -65,7 +64,14 @@ class _Parser(argparse.ArgumentParser):
         finally:
             self._checking = False
 
+    #: Each command's parser built when used (see lazyparser); False builds them all at once.
+    defer_commands = True
+
     def add_subparsers(self, **kwargs: Any) -> Any:
+        if self.defer_commands:
+            from .lazyparser import deferring
+
+            kwargs["parser_class"] = deferring(kwargs.get("parser_class", type(self)))
         # Its formatter writes the commands' prog prefix from the positionals before it (none:
         # ``thidua``), one word whatever the width.
         self._checking = True
@@ -75,9 +81,10 @@ class _Parser(argparse.ArgumentParser):
             self._checking = False
 
     def _get_formatter(self) -> argparse.HelpFormatter:
-        if self.__dict__.get("_checking"):
-            return self.formatter_class(prog=self.prog, width=80)
-        return super()._get_formatter()
+        from .lazyparser import terminal_columns  # argparse's width, without importing shutil
+
+        width = 80 if self.__dict__.get("_checking") else terminal_columns() - 2
+        return self.formatter_class(prog=self.prog, width=width)  # type: ignore[call-arg]
 
     def error(self, message: str) -> None:  # type: ignore[override]
         where = ": ".join(self.prog.split())
@@ -341,9 +348,6 @@ def _utf8(stream: Any) -> Any:
 def _signals() -> Iterator[None]:
     """SIGINT and SIGTERM raise :class:`Interrupted` (once: a second signal while the run unwinds
     and removes its temporary files is ignored); the previous handlers come back at the end."""
-    if threading.current_thread() is not threading.main_thread():
-        yield
-        return
     caught = (signal.SIGINT, signal.SIGTERM)
 
     def stop(signum: int, frame: Any) -> None:
@@ -351,7 +355,13 @@ def _signals() -> Iterator[None]:
             signal.signal(each, signal.SIG_IGN)
         raise Interrupted(signum)
 
-    previous = {each: signal.signal(each, stop) for each in caught}
+    try:
+        previous = {each: signal.signal(each, stop) for each in caught}
+    except ValueError:  # not the main thread (asked so, not with threading: an import less)
+        previous = None
+    if previous is None:  # another thread's run: signals are the main thread's
+        yield
+        return
     try:
         yield
     finally:
