@@ -19,7 +19,8 @@ from .conftest import EXAMPLE_DATA, EXAMPLE_POLICY, ROOT
 
 #: The package's modules a command loads when it only parses its arguments (``__main__`` is run
 #: by ``-m``, not imported, so importtime does not list it).
-PARSER_ONLY = ["thidua_rules", "thidua_rules._console", "thidua_rules.cli", "thidua_rules.formatnames"]
+PARSER_ONLY = ["thidua_rules", "thidua_rules._console", "thidua_rules.cli", "thidua_rules.formatnames",
+               "thidua_rules.lazyparser"]
 
 
 def imported(*args: str) -> tuple[list[str], str]:
@@ -60,7 +61,7 @@ def test_cli_main_help_in_process() -> None:
               "with contextlib.redirect_stdout(io.StringIO()):\n    cli.main(['--help'])\n"
               "print(' '.join(sorted(m for m in sys.modules if m.split('.')[0] == 'thidua_rules')))")
     done = subprocess.run([sys.executable, "-c", script], capture_output=True, text=True, check=True)
-    assert done.stdout == "thidua_rules thidua_rules.cli thidua_rules.formatnames\n"
+    assert done.stdout == "thidua_rules thidua_rules.cli thidua_rules.formatnames thidua_rules.lazyparser\n"
 
 
 def test_format_names_match_the_writers() -> None:
@@ -145,3 +146,87 @@ def test_plain_lookup_not_installed(tmp_path: Path, monkeypatch: pytest.MonkeyPa
     monkeypatch.setattr(sys, "meta_path", [m for m in sys.meta_path if not hasattr(m, "find_distributions")
                                            or m.__name__ == "PathFinder"])
     assert version._plain_lookup() is None
+
+
+def _helps(parser) -> dict[str, str]:
+    commands = next(a for a in parser._actions if a.dest == "command").choices
+    return {"": parser.format_help(), **{name: sub.format_help() for name, sub in commands.items()}}
+
+
+def test_commands_built_when_used_give_the_same_parsers(monkeypatch: pytest.MonkeyPatch) -> None:
+    """Each command's parser, built on first use (lazyparser), is the one built at once: same
+    help, same options, same defaults."""
+    from thidua_rules import cli
+
+    deferred = cli.build_parser()
+    commands = next(a for a in deferred._actions if a.dest == "command").choices
+    assert all(getattr(sub, "_parser", "eager") is None for sub in commands.values())  # none built yet
+    lazily = _helps(deferred)
+    monkeypatch.setattr(cli._Parser, "defer_commands", False)
+    assert lazily == _helps(cli.build_parser())
+    argv = ["fmt", "--check", "policies"]
+    assert vars(cli.build_parser().parse_args(argv)) == {"command": "fmt", "paths": ["policies"], "check": True,
+                                                         "diff": False}
+    monkeypatch.setattr(cli._Parser, "defer_commands", True)
+    parser = cli.build_parser()
+    assert vars(parser.parse_args(argv)) == {"command": "fmt", "paths": ["policies"], "check": True, "diff": False}
+    built = [name for name, sub in next(a for a in parser._actions if a.dest == "command").choices.items()
+             if sub._parser is not None]
+    assert built == ["fmt"]
+
+
+def test_kept_calls_are_made_in_order() -> None:
+    from thidua_rules.lazyparser import DeferredParser
+
+    made: list[tuple[str, object]] = []
+
+    class Group:
+        def add_argument(self, *args: object, **kwargs: object) -> None:
+            made.append(("group", args))
+
+    class Parser:
+        def __init__(self, **kwargs: object) -> None:
+            made.append(("init", kwargs))
+
+        def add_argument(self, *args: object, **kwargs: object) -> None:
+            made.append(("argument", args))
+
+        def add_mutually_exclusive_group(self) -> Group:
+            return Group()
+
+        def set_defaults(self, **kwargs: object) -> None:
+            made.append(("defaults", kwargs))
+
+    deferred = DeferredParser(Parser, {"prog": "x"})
+    deferred.add_argument("a")
+    group = deferred.add_mutually_exclusive_group()
+    group.add_argument("--b")
+    deferred.set_defaults(c=1)
+    assert made == []
+    deferred.prog_name = "y"  # anything else builds it
+    assert made == [("init", {"prog": "x"}), ("argument", ("a",)), ("group", ("--b",)), ("defaults", {"c": 1})]
+    assert deferred.built().prog_name == "y"
+
+
+@pytest.mark.parametrize("columns", [None, "", "abc", "0", "-3", "17", "200"])
+def test_terminal_columns_is_shutils(monkeypatch: pytest.MonkeyPatch, columns: str | None) -> None:
+    import shutil
+
+    from thidua_rules.lazyparser import terminal_columns
+
+    if columns is None:
+        monkeypatch.delenv("COLUMNS", raising=False)
+    else:
+        monkeypatch.setenv("COLUMNS", columns)
+    monkeypatch.setenv("LINES", "24")
+    assert terminal_columns() == shutil.get_terminal_size().columns
+    monkeypatch.delenv("LINES")
+    assert terminal_columns() == shutil.get_terminal_size().columns
+
+
+def test_help_imports_no_shutil() -> None:
+    """argparse's width is read without shutil (and bz2, lzma, zlib with it)."""
+    done = subprocess.run([sys.executable, "-X", "importtime", "-m", "thidua_rules", "--help"],
+                          capture_output=True, text=True, cwd=ROOT, check=True)
+    names = {line.rsplit("|", 1)[1].strip() for line in done.stderr.splitlines() if "|" in line}
+    assert not names & {"shutil", "bz2", "lzma"}

@@ -9,7 +9,6 @@ import gc
 import re
 import signal
 import sys
-import threading
 from collections.abc import Iterator, Mapping, Sequence
 
 from .formatnames import DOCUMENT_FORMATS, FORMAT_ALIASES, LANGUAGES, OUTPUT_FORMATS
@@ -55,6 +54,37 @@ class _Parser(argparse.ArgumentParser):
             command = getattr(self, "commands", {}).get(getattr(parsed, "command", None) or "", self)
             command.error(f"unrecognized arguments: {' '.join(extra)}")
         return parsed
+
+    def add_argument(self, *args: Any, **kwargs: Any) -> argparse.Action:
+        # argparse checks each new argument's metavar with a help formatter, which asks the
+        # terminal for its width (importing shutil, with bz2 and lzma): the check needs no width.
+        self._checking = True
+        try:
+            return super().add_argument(*args, **kwargs)
+        finally:
+            self._checking = False
+
+    #: Each command's parser built when used (see lazyparser); False builds them all at once.
+    defer_commands = True
+
+    def add_subparsers(self, **kwargs: Any) -> Any:
+        if self.defer_commands:
+            from .lazyparser import deferring
+
+            kwargs["parser_class"] = deferring(kwargs.get("parser_class", type(self)))
+        # Its formatter writes the commands' prog prefix from the positionals before it (none:
+        # ``thidua``), one word whatever the width.
+        self._checking = True
+        try:
+            return super().add_subparsers(**kwargs)
+        finally:
+            self._checking = False
+
+    def _get_formatter(self) -> argparse.HelpFormatter:
+        from .lazyparser import terminal_columns  # argparse's width, without importing shutil
+
+        width = 80 if self.__dict__.get("_checking") else terminal_columns() - 2
+        return self.formatter_class(prog=self.prog, width=width)  # type: ignore[call-arg]
 
     def error(self, message: str) -> None:  # type: ignore[override]
         where = ": ".join(self.prog.split())
@@ -321,9 +351,6 @@ def _utf8(stream: Any) -> Any:
 def _signals() -> Iterator[None]:
     """SIGINT and SIGTERM raise :class:`Interrupted` (once: a second signal while the run unwinds
     and removes its temporary files is ignored); the previous handlers come back at the end."""
-    if threading.current_thread() is not threading.main_thread():
-        yield
-        return
     caught = (signal.SIGINT, signal.SIGTERM)
 
     def stop(signum: int, frame: Any) -> None:
@@ -331,7 +358,13 @@ def _signals() -> Iterator[None]:
             signal.signal(each, signal.SIG_IGN)
         raise Interrupted(signum)
 
-    previous = {each: signal.signal(each, stop) for each in caught}
+    try:
+        previous = {each: signal.signal(each, stop) for each in caught}
+    except ValueError:  # not the main thread (asked so, not with threading: an import less)
+        previous = None
+    if previous is None:  # another thread's run: signals are the main thread's
+        yield
+        return
     try:
         yield
     finally:

@@ -2,7 +2,6 @@
 
 from __future__ import annotations
 
-import difflib
 import functools
 import re
 import unicodedata
@@ -232,6 +231,8 @@ def closest(word: str, choices: Sequence[str] | Iterable[str]) -> str | None:
     key = folded(word)
     if key in by_folded:
         return by_folded[key]
+    import difflib  # here: only when a word is not found (difflib costs a millisecond to import)
+
     close = difflib.get_close_matches(key, list(by_folded), n=1, cutoff=0.6)
     return by_folded[close[0]] if close else None
 

@@ -148,8 +148,9 @@ def sha256(data: bytes) -> str:
     return hashlib.sha256(data).hexdigest()
 
 
-_AT_LINE = re.compile(r"^(?P<msg>.*?)\s*\(at line (?P<line>\d+), column (?P<col>\d+)\)$")
-_AT_END = re.compile(r"^(?P<msg>.*?)\s*\(at end of document\)$")
+# Patterns of the error path: compiled (and cached by re) when a file fails to parse, not at import.
+_AT_LINE = r"^(?P<msg>.*?)\s*\(at line (?P<line>\d+), column (?P<col>\d+)\)$"
+_AT_END = r"^(?P<msg>.*?)\s*\(at end of document\)$"
 
 
 #: Arrays and tables inside each other deeper than this are refused: no real file comes near,
@@ -201,16 +202,17 @@ def too_deep(display: str, line: int | None) -> PolicyError:
                               f"{MAX_DEPTH} levels; flatten the data")])
 
 
-_JSON_TOKENS = re.compile(r'"(?:[^"\\]|\\.)*"?|[\[\]{}\n]')
-_TOML_TOKENS = re.compile(r'"""[\s\S]*?(?:"""|$)' r"|'''[\s\S]*?(?:'''|$)"
-                          r'|"(?:[^"\\\n]|\\.)*"?' r"|'[^'\n]*'?|#[^\n]*|[\[\]{}\n]")
+# The error path's (compiled by re when first used, see _AT_LINE).
+_JSON_TOKENS = r'"(?:[^"\\]|\\.)*"?|[\[\]{}\n]'
+_TOML_TOKENS = (r'"""[\s\S]*?(?:"""|$)' r"|'''[\s\S]*?(?:'''|$)"
+                r'|"(?:[^"\\\n]|\\.)*"?' r"|'[^'\n]*'?|#[^\n]*|[\[\]{}\n]")
 
 
 def deep_line(text: str, kind: str) -> int | None:
     """The line where ``text`` first nests arrays and tables deeper than :data:`MAX_DEPTH`
     (strings and comments skipped); ``None`` if it does not. Only called on the error path."""
     depth, line = 0, 1
-    for match in (_TOML_TOKENS if kind == "toml" else _JSON_TOKENS).finditer(text):
+    for match in re.finditer(_TOML_TOKENS if kind == "toml" else _JSON_TOKENS, text):
         token = match.group()
         if token == "[" or token == "{":
             depth += 1
@@ -246,10 +248,10 @@ def parse_toml(data: bytes, display: str) -> dict[str, Any]:
         message = str(exc)
         line = getattr(exc, "lineno", None)
         column = getattr(exc, "colno", None)
-        match = _AT_LINE.match(message)
+        match = re.match(_AT_LINE, message)
         if match:
             message, line, column = match["msg"], int(match["line"]), int(match["col"])
-        elif (end := _AT_END.match(message)) is not None:
+        elif (end := re.match(_AT_END, message)) is not None:
             message = end["msg"]
             line = text.count("\n") + 1
         issue = Issue(file=display, message=f"TOML syntax: {message}", line=line, column=column)

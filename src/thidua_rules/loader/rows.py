@@ -479,10 +479,11 @@ def csv_layout(policy: Policy, header: tuple[str, ...]) -> CsvLayout:
 #: Of the messages of one shape (the same problem, at the same key in other rows or units), this
 #: many are shown, then one line with the count of the others.
 SHOWN_REPEATS = 5
-_ITEM_KEY = re.compile(r"\((\w+)=[^()]*\)")
-_INDEX = re.compile(r"\[\d+\]")
+# Patterns of the error path: compiled (and cached by re) when there are issues, not at import.
+_ITEM_KEY = r"\((\w+)=[^()]*\)"
+_INDEX = r"\[\d+\]"
 #: A workbook's cell or row in an issue's path (``sheet 'units' cell D7: …``): left out of its shape.
-_CELL = re.compile(r"^(sheet '[^']*' (?:cell [A-Z]+|row ))\d+")
+_CELL = r"^(sheet '[^']*' (?:cell [A-Z]+|row ))\d+"
 
 
 def cap_repeats(items: list[Issue]) -> list[Issue]:
@@ -490,8 +491,8 @@ def cap_repeats(items: list[Issue]) -> list[Issue]:
     line ``… and 9,995 more rows: <message>``, placed after the last one shown. A shape is the
     file, the key path with its indices and ids left out, and the message; order is kept."""
     def shape(issue: Issue) -> tuple[str, str, str]:
-        path = _CELL.sub(r"\1", issue.path)
-        return issue.file, _INDEX.sub("[]", _ITEM_KEY.sub(r"(\1=)", path)), issue.message
+        path = re.sub(_CELL, r"\1", issue.path)
+        return issue.file, re.sub(_INDEX, "[]", re.sub(_ITEM_KEY, r"(\1=)", path)), issue.message
 
     shapes = [shape(i) for i in items]
     total: dict[tuple[str, str, str], int] = {}

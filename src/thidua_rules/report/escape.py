@@ -16,7 +16,6 @@ formula when a table is pasted or opened in one.
 
 from __future__ import annotations
 
-import html
 import re
 
 from ..errors import escaped
@@ -81,6 +80,8 @@ def md_code(text: str) -> str:
 def html_text(text: str) -> str:
     """Text in HTML element content or a quoted attribute value: visible, markup characters as
     character references (``<b>`` → ``&lt;b&gt;``)."""
+    import html  # here: the html report only (html imports its table of entities)
+
     return html.escape(visible(text), quote=True)
 
 

@@ -14,13 +14,13 @@ from ..engine import Result
 from ..formatnames import EXTENSIONS as EXTENSIONS  # the tables live where the CLI reads them cheaply
 from ..formatnames import FORMAT_ALIASES as FORMAT_ALIASES
 from .document import build_document
-from .jsontext import indented
 
 
 def to_json(result: Result) -> str:
     """Canonical JSON: sorted keys, two-space indent, UTF-8 text, decimals as strings, final newline;
     ``provenance.content_sha256`` holds the hash of the rest (see :mod:`.contenthash`)."""
     from .contenthash import sealed
+    from .jsontext import indented  # here: orjson (and its datetime, uuid) only for JSON
 
     return indented(sealed(build_document(result))) + "\n"
 
