@@ -25,7 +25,11 @@ What the reference does not (yet) specify itself, and delegates (each call says 
   criterion scorers (a separate, readable compiler, shared by both engines);
 * titles (checks, ladders, quotas, votes, discipline, deferrals): :func:`awards.award_cluster`;
 * members (people): :func:`people.decide_people` and :func:`people.derive_units`;
-* the history contexts the title rules read: :func:`engine.history_contexts`.
+* the history contexts the title rules read: :func:`engine.history_contexts`;
+* scoring layers (``[[scores]]``): :class:`layers.UnitLayers`, per layered criterion;
+* quotas across clusters: :func:`across.apply_across_clusters`;
+* the council items of people and layers (members awaiting a vote, person-quota ties,
+  transferred members, scores a layer left undecided).
 """
 
 from __future__ import annotations
@@ -40,15 +44,19 @@ from typing import Any
 import attrs
 
 from . import awards, engine, people
+from .across import apply_across_clusters
 from .builtin.titles import implied_titles
 from .collation import vi_sort_key
+from .councils import awaiting_opinion
 from .decimals import engine_context
-from .errors import EvaluationError, ExpressionRuntimeError
-from .leadership import NOT_IN_ROTATION, LeadershipResult
-from .model import RANKING_BALLOT, Cluster, Dataset, Leadership, Policy, Unit, Value
+from .errors import EvaluationError, ExpressionRuntimeError, Issue, PolicyError
+from .layers import UnitLayers, by_unit
+from .leadership import LeadershipResult
+from .messages import Reason
+from .model import RANKING_BALLOT, Cluster, Dataset, LayerScore, Leadership, Policy, Unit, Value
 from .plugins import engine_version
 from .ranking import Placed, Separation
-from .scoring import UnitScore, _failure
+from .scoring import LayeredUnitScore, UnitScore, _failure
 
 # ---------------------------------------------------------------- exact numbers and the boundary
 
@@ -139,8 +147,8 @@ def _capped_sum(total: Fraction, cap: Decimal | None) -> Fraction:
     return min(total, exact(cap))
 
 
-def score_unit(policy: Policy, unit: Unit, year: int,
-               plugin_data: Mapping[str, Any]) -> tuple[UnitScore, ExactScore]:
+def score_unit(policy: Policy, unit: Unit, year: int, plugin_data: Mapping[str, Any],
+               layer_scores: Sequence[LayerScore] = ()) -> tuple[UnitScore, ExactScore]:
     """Score one unit.
 
     1. The environment the rules read is the unit's inputs and ``year``; plugins' derived
@@ -148,7 +156,9 @@ def score_unit(policy: Policy, unit: Unit, year: int,
     2. Each criterion, in policy order: if it has a gate and the gate fails, it scores 0 (it is
        *gated*). Otherwise a plugin's ``score_criterion`` may give its raw points; else its
        method (scorer) gives them. The raw points are clamped to ``[0, points]`` (*capped*
-       when that changed them) and rounded half-up to the policy precision.
+       when that changed them) and rounded half-up to the policy precision. A criterion with
+       scoring layers (``[[scores]]`` of the data: claims, changes) takes the score its layers
+       give (delegated to :mod:`layers`); a change without a reason is a problem of the data.
     3. A group's sum is the exact sum of its criteria's rounded scores; its score is the sum
        limited to the group's ``max`` (*capped* when limited). Ungrouped criteria (group ``""``)
        count directly. ``score`` is the ungrouped criteria plus every group's score.
@@ -165,6 +175,8 @@ def score_unit(policy: Policy, unit: Unit, year: int,
     env["year"] = Decimal(year)
     runtime = policy.runtime
     derived: tuple[Any, ...] = ()
+    # not yet specified here: delegates to layers.UnitLayers (claims, changes, reconciliation)
+    layered = UnitLayers(policy, layer_scores) if layer_scores else None
     if runtime is not None and runtime.derivers:
         derived = runtime.derive(unit, env, plugin_data)
 
@@ -191,6 +203,8 @@ def score_unit(policy: Policy, unit: Unit, year: int,
         # exactly. Clamping and rounding happen on the exact value.
         clamped = _clamp(exact(raw), exact(criterion.points))
         score = round_half_up(clamped, places)
+        if layered is not None and criterion.id in layered.by_criterion:
+            score = exact(layered.apply(criterion.id, as_decimal(score, places)))
         criterion_rows.append((criterion.id, raw, as_decimal(score, places), gated,
                                clamped != exact(raw), facts, overridden))
         criteria[criterion.id] = score
@@ -265,14 +279,17 @@ def score_unit(policy: Policy, unit: Unit, year: int,
         break
     env["band"] = band or ""
 
-    record = UnitScore(
+    record = (UnitScore if layered is None else LayeredUnitScore)(
         unit=unit, criterion_rows=tuple(criterion_rows), group_rows=tuple(group_rows),
         bonus_rows=tuple(bonus_rows), deduction_rows=tuple(deduction_rows),
         score=as_decimal(total_score, places), bonus_sum=as_decimal(bonus_sum, places),
         bonus=as_decimal(bonus, places), deduction_sum=as_decimal(deduction_sum, places),
         deduction=as_decimal(deduction, places), total_raw=as_decimal(total_raw, places),
         total=as_decimal(total, places), band=band, band_skipped=tuple(skipped), env=env,
-        derived=derived, band_caps=caps)
+        derived=derived, band_caps=caps,
+        **({} if layered is None else {"layers": tuple(layered.outcomes)}))
+    if layered is not None and layered.issues:
+        raise PolicyError(layered.issues)
     return record, ExactScore(criteria=criteria, groups=groups, score=total_score, bonus=bonus,
                               deduction=deduction, total=total)
 
@@ -351,27 +368,27 @@ def choose_leadership(rule: Leadership | None, cluster: Cluster,
         second = [p.score.unit.id for p in placed if p.rank == 2]
         if len(first) != 1:
             return LeadershipResult(year=year, leader=None, deputy=None, method="rank",
-                                    reason=f"{len(first)} units share rank 1: the conference elects the leader")
-        reason = "the best-ranked unit leads, the next deputises"
+                                    reason=Reason("leader_tie", {"units": len(first)}))
+        reason = Reason("leader_by_rank")
         if len(second) > 1:
-            reason += f"; {len(second)} units share rank 2: the conference elects the deputy"
+            reason = Reason("leader_by_rank_deputy_tie", {"units": len(second)})
         return LeadershipResult(year=year, leader=first[0], deputy=second[0] if len(second) == 1 else None,
                                 method="rank", reason=reason)
     in_cluster = {p.score.unit.id for p in placed}
     rotation = [u for u in (cluster.rotation or rule.rotation) if u in in_cluster]
     if not rotation:
         return LeadershipResult(year=year, leader=None, deputy=None, method="rotation",
-                                reason="no unit of this cluster is in the rotation",
+                                reason=Reason("rotation_empty"),
                                 previous_leader=cluster.leader)
     if cluster.leader is None:
         leader = rotation[0]
-        reason = "no leader recorded for this year: the rotation starts at its first unit"
+        reason = Reason("rotation_start")
     elif cluster.leader not in rotation:
         leader = rotation[0]
-        reason = f"this year's leader '{cluster.leader}' {NOT_IN_ROTATION}"
+        reason = Reason("rotation_leader_missing", {"leader": cluster.leader})
     else:
         leader = rotation[(rotation.index(cluster.leader) + 1) % len(rotation)]
-        reason = f"the unit after '{cluster.leader}' in the rotation"
+        reason = Reason("rotation_next", {"leader": cluster.leader})
     deputy = rotation[(rotation.index(leader) + 1) % len(rotation)] if len(rotation) > 1 else None
     return LeadershipResult(year=year, leader=leader, deputy=deputy, method="rotation", reason=reason,
                             previous_leader=cluster.leader)
@@ -386,7 +403,17 @@ def evaluate_cluster(policy: Policy, cluster: Cluster) -> engine.ClusterResult:
     members = people.decide_people(policy, cluster)
     units, member_counts = people.derive_units(policy, cluster, members)
 
-    scores = [score_unit(policy, unit, cluster.year, cluster.plugin_data or {})[0] for unit in units]
+    layer_scores = by_unit(cluster.scores)
+    scores = []
+    problems: list[Issue] = []  # changes of scoring layers without a reason: all of them at once
+    for unit in units:
+        try:
+            scores.append(score_unit(policy, unit, cluster.year, cluster.plugin_data or {},
+                                     layer_scores.get(unit.id, ()))[0])
+        except PolicyError as exc:
+            problems.extend(exc.issues)
+    if problems:
+        raise PolicyError(problems)
 
     # A ``vote`` ranking key reads the ranking ballot: yes votes plus written-in votes.
     if any(k.key == "vote" for k in policy.ranking):
@@ -404,8 +431,13 @@ def evaluate_cluster(policy: Policy, cluster: Cluster) -> engine.ClusterResult:
     # not yet specified here: delegates to engine.history_contexts and awards.award_cluster
     history = engine.history_contexts(cluster, implied_titles(policy.titles))
     outcomes, council = awards.award_cluster(policy, cluster, placed, history)
-    # not yet specified here: delegates to engine._people_awaiting (the members awaiting a vote)
+    # not yet specified here: delegates to engine._people_awaiting (the members awaiting a vote),
+    # engine._scores_undecided (scoring layers left to the council), people.person_quota_ties
+    # and councils.awaiting_opinion (transferred members)
     council.extend(engine._people_awaiting(members))
+    council.extend(engine._scores_undecided(policy, scores))
+    council.extend(people.person_quota_ties(members))
+    council.extend(awaiting_opinion(members))
     proposed = awards.proposer(policy)
 
     results = tuple(
@@ -424,6 +456,18 @@ def evaluate(policy: Policy, data: Dataset) -> engine.Result:
     """Evaluate every cluster of ``data`` under ``policy`` by the reference semantics."""
     # The expressions run in the engine's decimal context, as in the production engine.
     with engine_context():
-        clusters = tuple(evaluate_cluster(policy, cluster) for cluster in data.clusters)
+        done: list[engine.ClusterResult] = []
+        problems: list[Issue] = []
+        for cluster in data.clusters:
+            try:
+                done.append(evaluate_cluster(policy, cluster))
+            except PolicyError as exc:  # scoring layers' changes without a reason: every cluster's at once
+                problems.extend(exc.issues)
+        if problems:
+            raise PolicyError(problems)
+        clusters = tuple(done)
+        if any(t.across is not None for t in policy.titles):
+            # not yet specified here: delegates to across.apply_across_clusters
+            clusters = apply_across_clusters(policy, clusters)
     return engine.Result(engine_version=engine_version(), policy=policy, data_file=data.file,
                          data_sha256=data.sha256, plugins=policy.plugin_info, clusters=clusters)
