@@ -12,6 +12,7 @@ reference feeds them the same inputs.
 
 from __future__ import annotations
 
+import json
 import sys
 import tomllib
 from decimal import Decimal
@@ -223,3 +224,62 @@ def test_an_unknown_engine_names_the_choices():
     data = load_data(ROOT / "examples" / "cum8-2022" / "units.toml", policy)
     with pytest.raises(ValueError, match="unknown engine 'slow': choose one of fast, reference"):
         evaluate(policy, data, engine="slow")
+
+
+# ---------------------------------------------------------------- drift found between the engines
+
+NEGATIVE_ZERO_POLICY = '''
+[policy]
+id = "z"
+name = "Z"
+year = 2024
+precision = 2
+
+[inputs]
+x = { type = "integer", min = 0 }
+
+[[criteria]]
+id = "c"
+name = "C"
+points = 10
+method = "formula"
+formula = "x * -1"
+
+[[bonuses]]
+id = "b"
+name = "B"
+formula = "x * -1"
+max = 5
+
+[[deductions]]
+id = "d"
+name = "D"
+formula = "x * -2"
+
+[[bands]]
+id = "ok"
+name = "OK"
+min = 0
+'''
+
+
+def test_a_formula_giving_minus_zero_scores_zero():
+    """``0 * -1`` is the Decimal -0: clamped to [0, points] it is 0, and scores print ``0.00``
+    (the fast engine printed ``-0.00``; the reference always gave 0). The raw figure is the
+    expression's own value, -0."""
+    from thidua_rules.scoring import score_unit_loops
+
+    policy = parse_policy(NEGATIVE_ZERO_POLICY.encode(), file="p.toml")
+    doc = {"cluster": {"id": "c", "name": "C", "year": 2024}, "units": [{"id": "a", "name": "A", "x": 0}]}
+    data = parse_data(tomli_w.dumps(doc).encode(), policy, file="d.toml")
+    outcome = dict(assert_conforms(policy, data))
+    explanation = json.loads(outcome["json"])["units"][0]["explanation"]
+    assert [(c["raw"], c["score"], c["capped"]) for c in explanation["criteria"]] == [("-0", "0.00", False)]
+    assert [(b["raw"], b["score"], b["capped"]) for b in explanation["bonuses"]] == [("-0", "0.00", False)]
+    assert [(b["raw"], b["score"], b["capped"]) for b in explanation["deductions"]] == [("-0", "0.00", False)]
+    assert "-0.00" not in "".join(text for _, text in outcome.items())
+    with engine_context():  # the loops (the path of policies without a kernel) too
+        loops = score_unit_loops(policy, data.clusters[0].units[0], 2024)
+    assert [(str(row[2]), row[4]) for row in loops.criterion_rows] == [("0.00", False)]
+    assert [(str(row[3]), row[4]) for row in (*loops.bonus_rows, *loops.deduction_rows)] == \
+        [("0.00", False), ("0.00", False)]
