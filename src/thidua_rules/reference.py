@@ -17,13 +17,15 @@ What is written out here, independently of the production code:
   caps, the total and its cap, bands (:func:`score_unit`);
 * ranking: the key chain, shared ranks, the listing order of ties, the explained neighbours
   (:func:`rank_units`);
-* leadership: rotation and rank (:func:`choose_leadership`).
+* leadership: rotation and rank (:func:`choose_leadership`);
+* unit titles: exclusions, deferrals, the built-in checks, awaiting the vote, quotas and ties at
+  the cut, round-2 ballots, ladders (:func:`decide_titles`).
 
 What the reference does not (yet) specify itself, and delegates (each call says so):
 
 * the expressions and criterion methods: the reference calls the compiled expressions and the
   criterion scorers (a separate, readable compiler, shared by both engines);
-* titles (checks, ladders, quotas, votes, discipline, deferrals): :func:`awards.award_cluster`;
+* plugins' title checks and vetoes, run through their contract (``awards._run_check``);
 * members (people): :func:`people.decide_people` and :func:`people.derive_units`;
 * the history contexts the title rules read: :func:`engine.history_contexts`;
 * scoring layers (``[[scores]]``): :class:`layers.UnitLayers`, per layered criterion;
@@ -45,16 +47,31 @@ import attrs
 
 from . import awards, engine, people
 from .across import apply_across_clusters
-from .builtin.titles import implied_titles
+from .awards import CheckOutcome, CouncilItem, TitleOutcome
+from .builtin.titles import NO_BALLOT, RequiresCheck, VotesCheck, WhenCheck, implied_titles, share_text, votes_check
 from .collation import vi_sort_key
 from .councils import awaiting_opinion
 from .decimals import engine_context
-from .errors import EvaluationError, ExpressionRuntimeError, Issue, PolicyError
+from .errors import EvaluationError, ExpressionRuntimeError, Issue, PluginError, PolicyError
+from .extensions import TitleView
 from .layers import UnitLayers, by_unit
 from .leadership import LeadershipResult
 from .messages import Reason
-from .model import RANKING_BALLOT, Cluster, Dataset, LayerScore, Leadership, Policy, Unit, Value
-from .plugins import engine_version
+from .model import (
+    RANKING_BALLOT,
+    Ballot,
+    Cluster,
+    Dataset,
+    LayerScore,
+    Leadership,
+    Policy,
+    Quota,
+    Title,
+    TitleCheck,
+    Unit,
+    Value,
+)
+from .plugins import engine_version, with_unit
 from .ranking import Placed, Separation
 from .scoring import LayeredUnitScore, UnitScore, _failure
 
@@ -394,6 +411,280 @@ def choose_leadership(rule: Leadership | None, cluster: Cluster,
                             previous_leader=cluster.leader)
 
 
+# ---------------------------------------------------------------- titles
+
+#: The plugin of the built-in title checks (``requires``, ``when``, ``votes``).
+BUILTIN_CHECKS = "thidua_rules.builtin.titles"
+
+
+def _fail_or_pass(passes: bool, reason: str, seen: Mapping[str, Any], check: TitleCheck) -> CheckOutcome:
+    return CheckOutcome(check=check.name, plugin=check.plugin, passed=passes, reason=reason,
+                        seen=MappingProxyType(dict(seen)))
+
+
+def check_requires(rule: RequiresCheck, won: set[str], pending: set[str]) -> tuple[bool, str, dict[str, Any]]:
+    """``requires``: each named title (in order) must be won this year; one that awaits the
+    council (a vote, a tie) makes this one wait too. Law2022 Art. 25 k1: a title on a ladder
+    is chosen among the units that meet the one below it."""
+    for title_id in rule.required:
+        if title_id in pending:
+            return False, Reason("requires_pending", {"title": title_id}), {"requires": title_id}
+        if title_id not in won:
+            return False, Reason("requires_not_won", {"title": title_id}), {"requires": title_id}
+    return True, rule.met, {"requires": list(rule.required)}
+
+
+def check_when(rule: WhenCheck, env: Mapping[str, Any], context: Any) -> tuple[bool, str, dict[str, Any]]:
+    """``when``: the condition's parts (``a and b and …``) in order; the first false one is the
+    reason, shown with the values of the names it reads and of its function calls; when all
+    hold, those of the whole condition."""
+    def seen(names: Sequence[str], calls: Sequence[tuple[str, Any]]) -> dict[str, Any]:
+        values = {name: env[name] for name in names if name in env}
+        values.update({source: call(env, context) for source, call in calls})
+        return values
+
+    for holds, names, calls, reason in rule.parts:
+        if not holds(env, context):
+            return False, reason, seen(names, calls)
+    return True, rule.holds, seen(rule.names, rule.calls)
+
+
+def quorum_problem(rule: VotesCheck, ballot: Ballot) -> Reason | None:
+    """Why a ballot does not count: fewer members present than the quorum's share of them (TT
+    01/2024/TT-TANDTC Art. 29: a quorum of 2/3 in every round), or no number present."""
+    if rule.quorum is None:
+        return None
+    if ballot.present is None:
+        return Reason("vote_present_missing")
+    if ballot.present < rule.quorum * ballot.voters:
+        return Reason("vote_no_quorum", {"present": ballot.present, "voters": ballot.voters,
+                                         "quorum": share_text(rule.quorum)})
+    return None
+
+
+def check_votes(rule: VotesCheck, ballot: Ballot | None, unit_id: str) -> tuple[bool, str, dict[str, Any]]:
+    """``votes``: yes-votes (in the room and written) at least ``share`` × all council members,
+    exactly (ND98 Art. 30 k7). No ballot yet is not a failure: the title awaits the vote."""
+    if ballot is None:
+        return False, Reason(NO_BALLOT), {"share": rule.share_shown}
+    written = ballot.written.get(unit_id, 0)
+    yes = ballot.yes.get(unit_id, 0) + written
+    needed = rule.share * ballot.voters
+    seen: dict[str, Any] = {"yes": yes, "voters": ballot.voters, "share": rule.share_shown,
+                            "needed": share_text(needed)}
+    if ballot.written:
+        seen["written"] = written
+    if rule.quorum is not None:
+        seen["present"] = ballot.present
+        problem = quorum_problem(rule, ballot)
+        if problem is not None:
+            return False, problem, seen
+    params = {"yes": yes, "voters": ballot.voters, "share": rule.share_shown, "needed": seen["needed"]}
+    if yes >= needed:
+        return True, Reason("vote_passed", params, text=""), seen
+    return False, Reason("vote_below_threshold", params), seen
+
+
+def run_check(policy: Policy, title: Title, check: TitleCheck, view: TitleView) -> CheckOutcome:
+    """One check of a title for one unit: the built-in ones written out above; a plugin's
+    through its contract (delegated: ``awards._run_check`` checks what it returns). A failure
+    at run time names the policy, the title, the check and the unit."""
+    rule = check.run
+    if check.plugin != BUILTIN_CHECKS or not isinstance(rule, RequiresCheck | WhenCheck | VotesCheck):
+        return _fail_or_pass(*awards._run_check(policy, title, check, view), check)
+    try:
+        if isinstance(rule, RequiresCheck):
+            result = check_requires(rule, set(view.won), set(view.pending))
+        elif isinstance(rule, WhenCheck):
+            result = check_when(rule, view.env, view.eval_context)
+        else:
+            result = check_votes(rule, view.ballot, view.unit)
+    except (EvaluationError, PluginError) as exc:
+        raise with_unit(exc, view.unit) from None
+    except ExpressionRuntimeError as exc:
+        raise awards._check_error(policy, title, check, view.unit, exc) from None
+    except Exception as exc:
+        raise awards._check_error(policy, title, check, view.unit, exc) from exc
+    return _fail_or_pass(*result, check)
+
+
+def _awaits_ballot(out: CheckOutcome) -> bool:
+    """The built-in ``votes`` check stopped because no ballot is recorded yet."""
+    return (out.check == "votes" and out.plugin == BUILTIN_CHECKS and not out.passed
+            and getattr(out.reason, "code", None) == NO_BALLOT)
+
+
+def held_back(cluster: Cluster, unit_id: str, title_id: str) -> CheckOutcome | None:
+    """A unit under a discipline period running this year is excluded (TT12-BCA Art. 2 k1); a
+    deferred unit waits, for the titles its deferral names or for all (ND152 Art. 4 k4)."""
+    running = [d for d in cluster.discipline if d.unit == unit_id and d.start <= cluster.year <= d.until]
+    if running:
+        d = running[-1]  # the last one recorded
+        return CheckOutcome(check="excluded", plugin="thidua_rules.awards", passed=False,
+                            reason=Reason("discipline_running", {"level": d.level, "start": d.start, "until": d.until}),
+                            seen=MappingProxyType({"level": d.level, "until": d.until}))
+    deferrals = [d for d in cluster.deferrals if d.unit == unit_id]
+    if deferrals and (not deferrals[-1].titles or title_id in deferrals[-1].titles):
+        return CheckOutcome(check="deferred", plugin="thidua_rules.awards", passed=False,
+                            reason=Reason("deferred", {"text": deferrals[-1].reason}), seen=MappingProxyType({}))
+    return None
+
+
+def quota_places(quota: Quota, size: int) -> tuple[int, Decimal | Fraction]:
+    """How many units a quota admits in a cluster of ``size``, and the figure it was made from.
+
+    ``count`` is the number itself. ``share × size`` is rounded as the policy says (no national
+    rule fixes it, domain.md §6.3): ``floor``, ``ceil`` or ``half_up``, exactly. The figure is
+    shown with the share's own digits (a Decimal share), or as the exact fraction when its
+    decimal form never ends (a share written "1/3")."""
+    if quota.count is not None:
+        return quota.count, Decimal(quota.count)
+    assert quota.share is not None
+    figure = Fraction(quota.share) * size
+    if quota.rounding == "ceil":
+        limit = math.ceil(figure)
+    elif quota.rounding == "half_up":
+        limit = math.floor(figure + Fraction(1, 2))  # the figure is >= 0
+    else:
+        limit = math.floor(figure)
+    return limit, (awards.ended(figure) if isinstance(quota.share, Fraction) else quota.share * size)
+
+
+def fill_quota(title: Title, limit: int, passed: Sequence[Placed], runoff: Ballot | None,
+               council: list[CouncilItem]) -> dict[str, tuple[str, int, int | None]]:
+    """The quota filled in rank order, when more units passed than it admits: per unit its
+    status (``won``, ``undecided``, ``over_quota``), its place and its round-2 votes.
+
+    The first ``limit`` units in rank order win. If the unit at the cut shares its rank with one
+    inside it, every unit of that rank is left to the council (``undecided``), unless a round-2
+    ballot (which needs the round-1 quorum) separates them at the cut: most yes-votes win the
+    places left (TT 01/2024/TT-TANDTC Art. 29); those still equal at the new cut stay
+    undecided. The rest are ``over_quota``. Places follow the rank, then round-2 votes."""
+    cut_rank = passed[limit].rank
+    straddles = limit > 0 and passed[limit - 1].rank == cut_rank
+    tied = [p for p in passed if straddles and p.rank == cut_rank]
+    free = limit - sum(1 for p in passed[:limit] if p.rank < cut_rank)  # places left for the tied
+    rule = votes_check(title)
+    not_counted = quorum_problem(rule, runoff) if tied and runoff is not None and rule is not None else None
+    if not_counted is not None:
+        runoff = None
+    votes: dict[str, int] = {}
+    runoff_winners: set[str] = set()
+    if tied and runoff is not None:
+        votes = {p.score.unit.id: runoff.yes.get(p.score.unit.id, 0) + runoff.written.get(p.score.unit.id, 0)
+                 for p in tied}
+        ordered = sorted(votes.values(), reverse=True)
+        last_in = ordered[free - 1]  # the votes of the last unit inside the places left
+        if len(ordered) <= free or last_in > ordered[free]:  # the runoff separates them at the cut
+            runoff_winners = {u for u, v in votes.items() if v >= last_in}
+            tied = []
+        else:
+            runoff_winners = {u for u, v in votes.items() if v > last_in}
+            tied = [p for p in tied if votes[p.score.unit.id] == last_in]
+    tied_ids = {p.score.unit.id for p in tied}
+    order = sorted(range(len(passed)), key=lambda i: (passed[i].rank, -votes.get(passed[i].score.unit.id, 0), i))
+    place = {passed[i].score.unit.id: n for n, i in enumerate(order, start=1)}
+    decided = {}
+    for i, p in enumerate(passed):
+        unit_id = p.score.unit.id
+        if unit_id in tied_ids:
+            status = "undecided"
+        elif unit_id in runoff_winners or (i < limit and (p.rank < cut_rank or not straddles)):
+            status = "won"
+        else:
+            status = "over_quota"
+        decided[unit_id] = (status, place[unit_id], votes.get(unit_id))
+    if tied:
+        params: dict[str, Any] = {"units": len(tied), "rank": cut_rank, "limit": limit,
+                                  "left": free - len(runoff_winners)}
+        code = "quota_tie_after_runoff" if runoff is not None else "quota_tie"
+        if not_counted is not None:
+            code = "quota_tie_runoff_no_quorum" if not_counted.code == "vote_no_quorum" else "quota_tie_runoff_no_present"
+            params.update(not_counted.params)
+        council.append(CouncilItem(title=title.id, units=tuple(p.score.unit.id for p in tied),
+                                   reason=Reason(code, params)))
+    return decided
+
+
+def decide_titles(policy: Policy, cluster: Cluster, placed: Sequence[Placed],
+                  history: Mapping[str, Any]) -> tuple[dict[str, list[TitleOutcome]], list[CouncilItem]]:
+    """Every title for every unit of one cluster, titles in policy order, units in rank order.
+
+    For one title and one unit: a running discipline period excludes it, a deferral holds it;
+    else its checks run in stage order (``requires``, ``when``, ``votes``, plugins' checks) up to
+    the first that fails. A unit stopped only by a missing ballot *awaits the vote* (not a
+    failure; a title requiring this one waits too) and is listed for the council. Of the units
+    that passed every check, the quota (if any) is filled in rank order (:func:`fill_quota`).
+    A title won is seen by the later titles' checks (``titles``, ``requires``). On a ladder the
+    highest title won (the last declared) is proposed and the lower ones are held; a title on
+    no ladder is proposed when won."""
+    ballots = {b.title: b for b in cluster.ballots if b.round == 1}
+    runoffs = {b.title: b for b in cluster.ballots if b.round == 2}
+    council = [CouncilItem(title=",".join(d.titles), units=(d.unit,), kind="deferred",
+                           reason=Reason("council_deferred", {"text": d.reason})) for d in cluster.deferrals]
+    ids = [p.score.unit.id for p in placed]
+    won: dict[str, set[str]] = {u: set() for u in ids}
+    pending: dict[str, set[str]] = {u: set() for u in ids}
+    decided: dict[str, list[tuple[Title, str, tuple[CheckOutcome, ...], int | None, Any, int | None, int | None]]] = \
+        {u: [] for u in ids}
+    titles: dict[str, tuple[str, ...]] = {u: () for u in ids}  # won this year, in policy order
+    for p in placed:
+        p.score.env["titles"] = ()  # type: ignore[index]
+    for title in policy.titles:
+        ballot = ballots.get(title.id)
+        passed: list[tuple[Placed, tuple[CheckOutcome, ...]]] = []
+        awaiting = []
+        for p in placed:
+            unit_id = p.score.unit.id
+            stop = held_back(cluster, unit_id, title.id)
+            if stop is not None:
+                decided[unit_id].append((title, stop.check, (stop,), None, None, None, None))
+                continue
+            view = TitleView(unit=unit_id, title=title.id, env=MappingProxyType(p.score.env),
+                             won=frozenset(won[unit_id]), pending=frozenset(pending[unit_id]), ballot=ballot,
+                             eval_context=history[unit_id], unit_data=p.score.unit)
+            checks: list[CheckOutcome] = []
+            for check in title.checks:
+                checks.append(run_check(policy, title, check, view))
+                if not checks[-1].passed:
+                    break
+            else:
+                passed.append((p, tuple(checks)))
+                continue
+            status = "failed"
+            if _awaits_ballot(checks[-1]):  # ND98 Art. 30 k7: the council has not voted yet
+                status = "awaiting_vote"
+                awaiting.append(unit_id)
+                pending[unit_id].add(title.id)
+            decided[unit_id].append((title, status, tuple(checks), None, None, None, None))
+        if awaiting:
+            council.append(CouncilItem(title=title.id, units=tuple(awaiting), kind="awaiting_vote",
+                                       reason=Reason("council_awaiting_vote")))
+        limit, figure = quota_places(title.quota, len(placed)) if title.quota is not None else (None, None)
+        quota = None
+        if limit is not None and len(passed) > limit:
+            quota = fill_quota(title, limit, [p for p, _ in passed], runoffs.get(title.id), council)
+        for position, (p, checks_) in enumerate(passed, start=1):
+            unit_id = p.score.unit.id
+            status, place, runoff_yes = ("won", position, None) if quota is None else quota[unit_id]
+            if status == "won":
+                won[unit_id].add(title.id)
+                titles[unit_id] += (title.id,)
+                p.score.env["titles"] = titles[unit_id]  # type: ignore[index]
+            elif status == "undecided":
+                pending[unit_id].add(title.id)
+            decided[unit_id].append((title, status, checks_, limit, figure, place, runoff_yes))
+    outcomes: dict[str, list[TitleOutcome]] = {}
+    for unit_id, items in decided.items():
+        highest = {t.ladder: t.id for t, status, *_ in items if status == "won" and t.ladder}
+        outcomes[unit_id] = [
+            TitleOutcome(title=t.id, status=status if status != "won" else
+                         "proposed" if not t.ladder or highest[t.ladder] == t.id else "held",
+                         checks=checks_, quota_limit=limit, quota_raw=figure, place=place, runoff_yes=runoff_yes)
+            for t, status, checks_, limit, figure, place, runoff_yes in items]
+    return outcomes, council
+
+
 # ---------------------------------------------------------------- one cluster, a dataset
 
 
@@ -428,9 +719,9 @@ def evaluate_cluster(policy: Policy, cluster: Cluster) -> engine.ClusterResult:
         place.score.env["cluster_size"] = Decimal(len(placed))  # type: ignore[index]
         place.score.env["tied"] = place.tied  # type: ignore[index]
 
-    # not yet specified here: delegates to engine.history_contexts and awards.award_cluster
+    # not yet specified here: delegates to engine.history_contexts
     history = engine.history_contexts(cluster, implied_titles(policy.titles))
-    outcomes, council = awards.award_cluster(policy, cluster, placed, history)
+    outcomes, council = decide_titles(policy, cluster, placed, history)
     # not yet specified here: delegates to engine._people_awaiting (the members awaiting a vote),
     # engine._scores_undecided (scoring layers left to the council), people.person_quota_ties
     # and councils.awaiting_opinion (transferred members)
