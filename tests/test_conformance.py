@@ -490,36 +490,47 @@ def _checks(result):
     return [c for cluster in result.clusters for u in cluster.units for t in u.titles for c in t.checks]
 
 
+def shared(checks) -> int:
+    """How many check outcomes are one object for several units (the fast engine shares the
+    outcomes of units in the same state: a speed property, kept from test_awards_speed)."""
+    return len(checks) - len({id(c) for c in checks})
+
+
 def test_rich_clusters_of_the_example_policy_conform(example_policy):
     """Ballots in both rounds (quorum, written votes), history, discipline running and finished,
     deferrals of all titles or some, units copying another's figures (ties)."""
     titles = [t.id for t in example_policy.titles]
-    data = rich_data(make_rows(600, seed=5), 11, titles, ["co_thi_dua_bca", "co_thi_dua_chinh_phu"], 2022)
+    data = rich_data(make_rows(1500, seed=5), 11, titles, ["co_thi_dua_bca", "co_thi_dua_chinh_phu"], 2022)
     result = conform_json(example_policy, data)
     statuses = {t.status for c in result.clusters for u in c.units for t in u.titles}
     assert {"proposed", "held", "failed", "excluded", "deferred"} <= statuses
+    checks = _checks(result)
+    assert shared(checks) > len(checks) // 3, "the fast engine should share outcomes"
 
 
 @pytest.mark.parametrize("seed", [0, 1])
 def test_rich_clusters_of_the_council_policy_conform(seed):
     """The scenario policy with a quorum: many ties at the quota cut, round-2 ballots."""
     policy = parse_policy(COUNCIL.encode(), file="council.toml")
-    data = rich_data(mini_rows(600, seed), seed, [t.id for t in policy.titles], ["co"], 2024)
+    data = rich_data(mini_rows(1200, seed), seed, [t.id for t in policy.titles], ["co"], 2024)
     result = conform_json(policy, data)
+    assert shared(_checks(result)) > 0
     statuses = {t.status for c in result.clusters for u in c.units for t in u.titles}
     assert {"awaiting_vote", "undecided", "over_quota", "proposed"} <= statuses
     assert any(reason_code(i.reason)[0].startswith("quota_tie") for c in result.clusters for i in c.council)
 
 
 def test_clusters_without_history_or_ballots_conform(example_policy):
-    rows = make_rows(600, seed=8)
+    """Units with no history share one context per cluster: a streak's outcome is shared too."""
+    rows = make_rows(1500, seed=8)
     clusters: dict[str, list[dict[str, object]]] = {}
     for row in rows:
         clusters.setdefault(str(row["cluster"]), []).append({k: v for k, v in row.items() if k != "cluster"})
     data = json.dumps({"clusters": [{"id": c, "units": u} for c, u in sorted(clusters.items())]},
                       ensure_ascii=False).encode()
     result = conform_json(example_policy, data)
-    assert any(k.startswith("consecutive_years") for c in _checks(result) for k in c.seen)
+    streaks = [c for c in _checks(result) if any(k.startswith("consecutive_years") for k in c.seen)]
+    assert streaks and shared(streaks) > len(streaks) // 2
 
 
 class Extras:
@@ -563,8 +574,10 @@ def test_plugin_functions_checks_and_vetoes_conform():
                             "[leadership]")
     policy = parse_policy(source.encode(), file="extras.toml", extra_plugins=(("extras", Extras()),))
     titles = [t.id for t in policy.titles]
-    data = rich_data(make_rows(400, seed=9), 3, titles, ["co_thi_dua_bca", "co_thi_dua_chinh_phu"], 2022)
+    data = rich_data(make_rows(1000, seed=9), 3, titles, ["co_thi_dua_bca", "co_thi_dua_chinh_phu"], 2022)
     checks = _checks(conform_json(policy, data))
+    streaks = [c for c in checks if any(k.startswith("consecutive_years") for k in c.seen)]
+    assert streaks and shared(streaks) == 0, "a plugin function's value is never shared"
     assert any(c.reason == "'ever(band == 'xuat_sac')' is false" for c in checks)
     assert any(c.check == "veto" and not c.passed for c in checks)
     assert any(c.check == "min_total" for c in checks)
@@ -575,6 +588,27 @@ def test_a_title_rule_failing_at_run_time_is_the_same_error():
     source = (ROOT / "policies" / "cum8-2022.toml").read_text(encoding="utf-8").replace(
         "emulation_fighters >= 1", "emulation_fighters / (members - members_completed) >= 1")
     policy = parse_policy(source.encode(), file="zero.toml")
-    data = rich_data(make_rows(300, seed=4), 4, [t.id for t in policy.titles], [], 2022)
+    data = rich_data(make_rows(600, seed=4), 4, [t.id for t in policy.titles], [], 2022)
     outcome = assert_conforms(policy, parse_data(data, policy, file="gen.json", format="json"))
     assert outcome[0] == "error" and "division by zero" in "\n".join(outcome[1]).lower()
+
+
+@pytest.mark.parametrize(("round_2", "council"), [
+    ({"present": 5, "yes": {"b": 2, "c": 5}}, ["quota_tie_runoff_no_quorum"]),  # the round does not count
+    ({"yes": {"b": 2, "c": 5}}, ["quota_tie_runoff_no_present"]),                # no number present
+    ({"present": 9, "yes": {"b": 2, "c": 5}}, []),                               # it separates b and c
+    ({"present": 9, "yes": {"b": 4, "c": 4}}, ["quota_tie_after_runoff"]),       # still equal at the cut
+    ({"present": 7, "yes": {"b": 3}, "written": {"c": 2}}, []),                  # written votes count
+])
+def test_round_two_ballots_at_a_quota_cut_conform(round_2, council):
+    """a is first; b and c share rank 2 across the quota of 2 (TT 01/2024/TT-TANDTC Art. 29)."""
+    from .test_scenarios import unit
+
+    policy = parse_policy(COUNCIL.encode(), file="council.toml")
+    units = [unit("a", awards=1), unit("b"), unit("c"), unit("d", rating="tot")]
+    votes = [{"title": "co", "members": 9, "present": 9, "yes": {u: 9 for u in "abcd"}},
+             {"title": "co", "members": 9, "round": 2, **round_2}]
+    doc = {"cluster": {"id": "c", "name": "C", "year": 2024}, "units": units, "votes": votes}
+    outcome = assert_conforms(policy, parse_data(tomli_w.dumps(doc).encode("utf-8"), policy, file="data.toml"))
+    items = json.loads(dict(outcome[:-1])["json"])["clusters"][0]["council"]
+    assert [i["code"] for i in items] == council
