@@ -5,9 +5,9 @@ test suite's), the golden inputs, and generated data, evaluated by both engines,
 the same bytes in every output format, or fail with the same error.
 
 Which parts the reference specifies itself (and so which parts this suite checks independently):
-scoring, ranking, leadership and unit titles. Members (people), the history contexts, scoring
-layers and quotas across clusters are delegated by the reference to the production code, so for them this suite checks only that the
-reference feeds them the same inputs.
+scoring, ranking, leadership, unit titles and the history they read. Members (people), scoring
+layers and quotas across clusters are delegated by the reference to the production code, so for
+them this suite checks only that the reference feeds them the same inputs.
 """
 
 from __future__ import annotations

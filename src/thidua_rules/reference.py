@@ -19,7 +19,8 @@ What is written out here, independently of the production code:
   (:func:`rank_units`);
 * leadership: rotation and rank (:func:`choose_leadership`);
 * unit titles: exclusions, deferrals, the built-in checks, awaiting the vote, quotas and ties at
-  the cut, round-2 ballots, ladders (:func:`decide_titles`).
+  the cut, round-2 ballots, ladders (:func:`decide_titles`), and the earlier years their
+  history functions read (:func:`history_contexts`).
 
 What the reference does not (yet) specify itself, and delegates (each call says so):
 
@@ -27,7 +28,6 @@ What the reference does not (yet) specify itself, and delegates (each call says 
   criterion scorers (a separate, readable compiler, shared by both engines);
 * plugins' title checks and vetoes, run through their contract (``awards._run_check``);
 * members (people): :func:`people.decide_people` and :func:`people.derive_units`;
-* the history contexts the title rules read: :func:`engine.history_contexts`;
 * scoring layers (``[[scores]]``): :class:`layers.UnitLayers`, per layered criterion;
 * quotas across clusters: :func:`across.apply_across_clusters`;
 * the council items of people and layers (members awaiting a vote, person-quota ties,
@@ -53,6 +53,7 @@ from .collation import vi_sort_key
 from .councils import awaiting_opinion
 from .decimals import engine_context
 from .errors import EvaluationError, ExpressionRuntimeError, Issue, PluginError, PolicyError
+from .expressions import EvalContext
 from .extensions import TitleView
 from .layers import UnitLayers, by_unit
 from .leadership import LeadershipResult
@@ -606,6 +607,39 @@ def fill_quota(title: Title, limit: int, passed: Sequence[Placed], runoff: Ballo
     return decided
 
 
+def history_contexts(cluster: Cluster, implied: Mapping[str, tuple[str, ...]]) -> dict[str, EvalContext]:
+    """Per unit, what the history functions of title rules read (``consecutive_years``…):
+
+    * each earlier year recorded for it, as an environment: the record's fields, its ``titles``
+      with those they imply on their ladder (a flag recorded implies the titles below it that it
+      requires, Law2022 Art. 25 k1: :func:`implied_titles`), its ``year`` and ``band``;
+    * the last year each title was awarded, from the titles recorded (one achievement, one
+      award: Law2022 Art. 5 k2 c);
+    * after a discipline period that ended before this year, the first year whose achievements
+      count again (ND152 Art. 4 k4)."""
+    contexts = {}
+    for unit in cluster.units:
+        years: dict[int, Mapping[str, Any]] = {}
+        awarded: dict[str, int] = {}
+        for record in cluster.history:
+            if record.unit != unit.id:
+                continue
+            titles = tuple(record.titles)
+            if any(implied.get(t) for t in titles):
+                titles = tuple(sorted({*titles, *(i for t in titles for i in implied.get(t, ()))}))
+            env: dict[str, Any] = {**record.fields, "titles": titles, "year": Decimal(record.year)}
+            if record.band is not None:
+                env["band"] = record.band
+            years[record.year] = MappingProxyType(env)
+            for title in record.titles:
+                awarded[title] = max(record.year, awarded.get(title, record.year))
+        ended = [d.until + 1 for d in cluster.discipline if d.unit == unit.id and d.until < cluster.year]
+        contexts[unit.id] = EvalContext(year=cluster.year, history=MappingProxyType(dict(sorted(years.items()))),
+                                        counts_from=max(ended, default=None),
+                                        awarded=MappingProxyType(dict(sorted(awarded.items()))))
+    return contexts
+
+
 def decide_titles(policy: Policy, cluster: Cluster, placed: Sequence[Placed],
                   history: Mapping[str, Any]) -> tuple[dict[str, list[TitleOutcome]], list[CouncilItem]]:
     """Every title for every unit of one cluster, titles in policy order, units in rank order.
@@ -719,8 +753,7 @@ def evaluate_cluster(policy: Policy, cluster: Cluster) -> engine.ClusterResult:
         place.score.env["cluster_size"] = Decimal(len(placed))  # type: ignore[index]
         place.score.env["tied"] = place.tied  # type: ignore[index]
 
-    # not yet specified here: delegates to engine.history_contexts
-    history = engine.history_contexts(cluster, implied_titles(policy.titles))
+    history = history_contexts(cluster, implied_titles(policy.titles))
     outcomes, council = decide_titles(policy, cluster, placed, history)
     # not yet specified here: delegates to engine._people_awaiting (the members awaiting a vote),
     # engine._scores_undecided (scoring layers left to the council), people.person_quota_ties
