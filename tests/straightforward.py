@@ -1,8 +1,8 @@
 """Every fast path of the engine switched to its straightforward counterpart at once.
 
 The fast pieces are each tested against their own straightforward code (``test_kernel``,
-``test_expression_codegen``, ``test_awards_speed``, ``test_fastpath``, ``test_unitline_speed``,
-``test_loader_speed``, ``test_stream_cells``); :func:`straightforward_paths` puts all of those
+``test_expression_codegen``, ``test_fastpath``, ``test_unitline_speed``, ``test_loader_speed``,
+``test_stream_cells``; titles and ranking against the reference engine, ``test_conformance``); :func:`straightforward_paths` puts all of those
 straightforward codes together, so that a whole run — CSV in, JSON lines out — can be compared
 byte for byte with the fast one (``tests/test_identity.py`` on small data in CI,
 ``benchmarks/check_identity.py`` on 100k units). It patches module attributes of this process
@@ -42,19 +42,19 @@ def _document_unit_line(policy, unit):
 
 @contextmanager
 def straightforward_paths() -> Iterator[None]:
-    """Inside: scoring by the loops (no kernel), expressions as closure trees, every title check
-    through a view and the reference ranking, every unit and field through the loader's checks
-    with the plain digest, CSV rows read by ``csv_rows``, and unit records as encoded documents."""
+    """Inside: scoring by the loops (no kernel), expressions as closure trees, every unit and field
+    through the loader's checks with the plain digest, CSV rows read by ``csv_rows``, and unit
+    records as encoded documents. (Titles and ranking have no twin here: the conformance suite
+    compares them with the reference engine, ``reference.decide_titles`` and ``rank_units``.)"""
     from thidua_rules import scoring, stream
     from thidua_rules.expressions import compiler
     from thidua_rules.loader import digest
     from thidua_rules.report import jsonlines
 
-    from .test_awards_speed import straightforward as straightforward_awards
     from .test_fastpath import _straightforward_loading
 
     with pytest.MonkeyPatch.context() as m:
-        straightforward_awards(m)  # also empties the per-policy plans, made again under the patches
+        fresh_plans(m)  # the per-policy plans made again under the patches, then forgotten
         _straightforward_loading(m)
         m.setattr(scoring, "build_kernel", lambda *args, **kwargs: None)
         m.setattr(compiler, "MAX_GENERATED", -1)  # no text is short enough: the closure trees

@@ -121,25 +121,14 @@ def _straightforward_loading(monkeypatch):
     monkeypatch.setattr(digest, "canonical_cluster_text", digest.canonical_cluster_json)
 
 
-def _straightforward_checks(monkeypatch):
-    """Every title check through ``_run_check`` (context, shape check, copied ``seen``)."""
-    from thidua_rules import awards
-
-    from .straightforward import fresh_plans
-
-    monkeypatch.setattr(awards, "_BUILTIN", frozenset())
-    fresh_plans(monkeypatch)  # plans built under the patch, then forgotten
-
-
 def test_loading_and_checks_fast_paths_give_the_same_bytes(example_policy, monkeypatch):
-    """Per-field converters, the canonical-number cache and built-in title checks run without
-    the plugin wrapper give the straightforward code's dataset, digest and output bytes."""
+    """Per-field converters and the canonical-number cache give the straightforward code's
+    dataset, digest and output bytes (the title checks: the reference engine, test_conformance)."""
     csv_bytes = tied_csv(UNITS)
     fast_data = parse_data(csv_bytes, example_policy, file="gen.csv", format="csv")
     fast = evaluate(example_policy, fast_data)
     with monkeypatch.context() as m:
         _straightforward_loading(m)
-        _straightforward_checks(m)
         slow_data = parse_data(csv_bytes, example_policy, file="gen.csv", format="csv")
         slow = evaluate(example_policy, slow_data)
         slow_lines, slow_json = render(slow, "jsonl"), render(slow, "json")
@@ -351,18 +340,16 @@ def _with_council_data(dataset, seed=11):
     return attrs.evolve(dataset, clusters=tuple(clusters))
 
 
-def test_awards_fast_paths_give_the_same_bytes_with_ballots_history_and_holds(example_policy, monkeypatch):
+def test_awards_fast_paths_give_the_same_bytes_with_ballots_history_and_holds(example_policy):
     """Shared outcomes of a failed built-in ``requires`` (and the built-in checks run without
-    the plugin wrapper) give the straightforward code's bytes on 2,000 generated units with
-    shared ranks, ballots in one and two rounds, history, discipline and deferrals."""
+    the plugin wrapper) give the reference engine's bytes on 2,000 generated units with shared
+    ranks, ballots in one and two rounds, history, discipline and deferrals."""
     from collections import Counter
 
     data = _with_council_data(parse_data(tied_csv(UNITS), example_policy, file="gen.csv", format="csv"))
     fast = evaluate(example_policy, data)
-    with monkeypatch.context() as m:
-        _straightforward_checks(m)
-        slow = evaluate(example_policy, data)
-        slow_json, slow_lines = render(slow, "json"), render(slow, "jsonl")
+    slow = evaluate(example_policy, data, engine="reference")
+    slow_json, slow_lines = render(slow, "json"), render(slow, "jsonl")
     assert render(fast, "json") == slow_json
     assert render(fast, "jsonl") == slow_lines
     # the data reaches every status, council ties included

@@ -261,21 +261,21 @@ def test_shipped_examples_are_unchanged_by_implied_titles(example_result):
 
 
 
-# ---------------------------------------------------------------- fast paths and their twins
+# ---------------------------------------------------------------- the two engines
 
 
-def test_fast_and_straightforward_paths_agree_on_the_new_outcomes(monkeypatch):
+def test_the_engines_agree_on_the_new_outcomes():
     """Generated clusters (some ballots missing, some round-2 ballots without 'present', streaks
-    over this year's and implied titles): both paths give the same outcomes, and they include
-    awaiting_vote, round-2 ballots that do not count and streaks seeing titles."""
-    from .test_awards_speed import compare, mini_rows, rich_data
+    over this year's and implied titles): the fast and the reference engine give the same
+    outcomes, and they include awaiting_vote, round-2 ballots that do not count and streaks
+    seeing titles."""
+    from .test_conformance import conform_json, mini_rows, rich_data
 
     source = COUNCIL.replace("when = \"consecutive_years_since(band == 'xuat_sac', 'bang_khen') >= 2\"",
                              "when = \"consecutive_years('tien_tien' in titles) >= 2\"")
     policy = parse_policy(source.encode(), file="council.toml")
     data = rich_data(mini_rows(1200, 3), 3, [t.id for t in policy.titles], ["co"], 2024)
-    compare(policy, data, monkeypatch)
-    doc = json.loads(render(evaluate(policy, parse_data(data, policy, file="gen.json", format="json")), "json"))
+    doc = json.loads(render(conform_json(policy, data), "json"))
     statuses = {t["status"] for u in doc["units"] for t in u["explanation"]["titles"]}
     assert {"awaiting_vote", "undecided", "proposed", "failed"} <= statuses
     reasons = [i["reason"] for c in doc["clusters"] for i in c["council"]]

@@ -132,13 +132,14 @@ def build_kernel(policy: Policy, *, keys: tuple[tuple[str, ...], ...], quantum: 
             _method(src, c, i, 1)
             gated = "False"
         # min(max(raw, 0), points), then half-up to the policy precision: as score_unit does it
-        src.add(f"c{i} = Z if raw{i} < Z else raw{i}")
+        # (a raw of at most 0 becomes the unsigned 0, so that a formula's -0 scores 0.00)
+        src.add(f"c{i} = Z if raw{i} <= Z else raw{i}")
         src.add(f"if c{i} > {points}:")
         src.add(f"c{i} = {points}", 2)
         src.add(f"s{i} = quantize(c{i}, Q, HU, CTX)")
-        # capped: the clamp replaced raw by 0 or the points only when they differ (strict
-        # comparisons), so the object changed exactly when the value did: ``is not`` is ``!=``
-        crit_rows.append(f"({cid}, raw{i}, s{i}, {gated}, c{i} is not raw{i}, facts{i}, None)")
+        # capped: the value changed (``is not`` first: the clamp mostly keeps raw itself; a zero
+        # raw replaced by Z is the same value, not capped)
+        crit_rows.append(f"({cid}, raw{i}, s{i}, {gated}, c{i} is not raw{i} and c{i} != raw{i}, facts{i}, None)")
         zero_terms.append(f"(not s{i})")
         by_group.setdefault(c.group, []).append(f"s{i}")
     # Group sums add the criteria in policy order to 0, as score_unit's running sums do.
@@ -172,13 +173,13 @@ def build_kernel(policy: Policy, *, keys: tuple[tuple[str, ...], ...], quantum: 
                 src.add(f"applies_{v} = bool({when}(env, None))")
                 src.add(f"raw_{v} = {raw_fn}(env, None) if applies_{v} else Z")
                 applies = f"applies_{v}"
-            src.add(f"c_{v} = Z if raw_{v} < Z else raw_{v}")
+            src.add(f"c_{v} = Z if raw_{v} <= Z else raw_{v}")
             if a.max is not None:
                 amax = src.const(f"{prefix}M", k, a.max)
                 src.add(f"if c_{v} > {amax}:")
                 src.add(f"c_{v} = {amax}", 2)
             src.add(f"s_{v} = quantize(c_{v}, Q, HU, CTX)")
-            rows.append(f"({aid}, {applies}, raw_{v}, s_{v}, c_{v} is not raw_{v})")  # (as above)
+            rows.append(f"({aid}, {applies}, raw_{v}, s_{v}, c_{v} is not raw_{v} and c_{v} != raw_{v})")  # (as above)
         sums = " + ".join(["Z", *[f"s_{kind}{k}" for k in range(len(items))]])
         src.add(f"sum_{kind} = {sums}")
     for kind, cap in (("b", policy.bonus_max), ("d", policy.deduction_max)):

@@ -17,15 +17,21 @@ What is written out here, independently of the production code:
   caps, the total and its cap, bands (:func:`score_unit`);
 * ranking: the key chain, shared ranks, the listing order of ties, the explained neighbours
   (:func:`rank_units`);
-* leadership: rotation and rank (:func:`choose_leadership`).
+* leadership: rotation and rank (:func:`choose_leadership`);
+* unit titles: exclusions, deferrals, the built-in checks, awaiting the vote, quotas and ties at
+  the cut, round-2 ballots, ladders (:func:`decide_titles`), and the earlier years their
+  history functions read (:func:`history_contexts`).
 
 What the reference does not (yet) specify itself, and delegates (each call says so):
 
 * the expressions and criterion methods: the reference calls the compiled expressions and the
   criterion scorers (a separate, readable compiler, shared by both engines);
-* titles (checks, ladders, quotas, votes, discipline, deferrals): :func:`awards.award_cluster`;
+* plugins' title checks and vetoes, run through their contract (``awards._run_check``);
 * members (people): :func:`people.decide_people` and :func:`people.derive_units`;
-* the history contexts the title rules read: :func:`engine.history_contexts`.
+* scoring layers (``[[scores]]``): :class:`layers.UnitLayers`, per layered criterion;
+* quotas across clusters: :func:`across.apply_across_clusters`;
+* the council items of people and layers (members awaiting a vote, person-quota ties,
+  transferred members, scores a layer left undecided).
 """
 
 from __future__ import annotations
@@ -40,15 +46,35 @@ from typing import Any
 import attrs
 
 from . import awards, engine, people
-from .builtin.titles import implied_titles
+from .across import apply_across_clusters
+from .awards import CheckOutcome, CouncilItem, TitleOutcome
+from .builtin.titles import NO_BALLOT, RequiresCheck, VotesCheck, WhenCheck, implied_titles, share_text, votes_check
 from .collation import vi_sort_key
+from .councils import awaiting_opinion
 from .decimals import engine_context
-from .errors import EvaluationError, ExpressionRuntimeError
-from .leadership import NOT_IN_ROTATION, LeadershipResult
-from .model import RANKING_BALLOT, Cluster, Dataset, Leadership, Policy, Unit, Value
-from .plugins import engine_version
+from .errors import EvaluationError, ExpressionRuntimeError, Issue, PluginError, PolicyError
+from .expressions import EvalContext
+from .extensions import TitleView
+from .layers import UnitLayers, by_unit
+from .leadership import LeadershipResult
+from .messages import Reason
+from .model import (
+    RANKING_BALLOT,
+    Ballot,
+    Cluster,
+    Dataset,
+    LayerScore,
+    Leadership,
+    Policy,
+    Quota,
+    Title,
+    TitleCheck,
+    Unit,
+    Value,
+)
+from .plugins import engine_version, with_unit
 from .ranking import Placed, Separation
-from .scoring import UnitScore, _failure
+from .scoring import LayeredUnitScore, UnitScore, _failure
 
 # ---------------------------------------------------------------- exact numbers and the boundary
 
@@ -139,8 +165,8 @@ def _capped_sum(total: Fraction, cap: Decimal | None) -> Fraction:
     return min(total, exact(cap))
 
 
-def score_unit(policy: Policy, unit: Unit, year: int,
-               plugin_data: Mapping[str, Any]) -> tuple[UnitScore, ExactScore]:
+def score_unit(policy: Policy, unit: Unit, year: int, plugin_data: Mapping[str, Any],
+               layer_scores: Sequence[LayerScore] = ()) -> tuple[UnitScore, ExactScore]:
     """Score one unit.
 
     1. The environment the rules read is the unit's inputs and ``year``; plugins' derived
@@ -148,7 +174,9 @@ def score_unit(policy: Policy, unit: Unit, year: int,
     2. Each criterion, in policy order: if it has a gate and the gate fails, it scores 0 (it is
        *gated*). Otherwise a plugin's ``score_criterion`` may give its raw points; else its
        method (scorer) gives them. The raw points are clamped to ``[0, points]`` (*capped*
-       when that changed them) and rounded half-up to the policy precision.
+       when that changed them) and rounded half-up to the policy precision. A criterion with
+       scoring layers (``[[scores]]`` of the data: claims, changes) takes the score its layers
+       give (delegated to :mod:`layers`); a change without a reason is a problem of the data.
     3. A group's sum is the exact sum of its criteria's rounded scores; its score is the sum
        limited to the group's ``max`` (*capped* when limited). Ungrouped criteria (group ``""``)
        count directly. ``score`` is the ungrouped criteria plus every group's score.
@@ -165,6 +193,8 @@ def score_unit(policy: Policy, unit: Unit, year: int,
     env["year"] = Decimal(year)
     runtime = policy.runtime
     derived: tuple[Any, ...] = ()
+    # not yet specified here: delegates to layers.UnitLayers (claims, changes, reconciliation)
+    layered = UnitLayers(policy, layer_scores) if layer_scores else None
     if runtime is not None and runtime.derivers:
         derived = runtime.derive(unit, env, plugin_data)
 
@@ -191,6 +221,8 @@ def score_unit(policy: Policy, unit: Unit, year: int,
         # exactly. Clamping and rounding happen on the exact value.
         clamped = _clamp(exact(raw), exact(criterion.points))
         score = round_half_up(clamped, places)
+        if layered is not None and criterion.id in layered.by_criterion:
+            score = exact(layered.apply(criterion.id, as_decimal(score, places)))
         criterion_rows.append((criterion.id, raw, as_decimal(score, places), gated,
                                clamped != exact(raw), facts, overridden))
         criteria[criterion.id] = score
@@ -265,14 +297,17 @@ def score_unit(policy: Policy, unit: Unit, year: int,
         break
     env["band"] = band or ""
 
-    record = UnitScore(
+    record = (UnitScore if layered is None else LayeredUnitScore)(
         unit=unit, criterion_rows=tuple(criterion_rows), group_rows=tuple(group_rows),
         bonus_rows=tuple(bonus_rows), deduction_rows=tuple(deduction_rows),
         score=as_decimal(total_score, places), bonus_sum=as_decimal(bonus_sum, places),
         bonus=as_decimal(bonus, places), deduction_sum=as_decimal(deduction_sum, places),
         deduction=as_decimal(deduction, places), total_raw=as_decimal(total_raw, places),
         total=as_decimal(total, places), band=band, band_skipped=tuple(skipped), env=env,
-        derived=derived, band_caps=caps)
+        derived=derived, band_caps=caps,
+        **({} if layered is None else {"layers": tuple(layered.outcomes)}))
+    if layered is not None and layered.issues:
+        raise PolicyError(layered.issues)
     return record, ExactScore(criteria=criteria, groups=groups, score=total_score, bonus=bonus,
                               deduction=deduction, total=total)
 
@@ -351,30 +386,337 @@ def choose_leadership(rule: Leadership | None, cluster: Cluster,
         second = [p.score.unit.id for p in placed if p.rank == 2]
         if len(first) != 1:
             return LeadershipResult(year=year, leader=None, deputy=None, method="rank",
-                                    reason=f"{len(first)} units share rank 1: the conference elects the leader")
-        reason = "the best-ranked unit leads, the next deputises"
+                                    reason=Reason("leader_tie", {"units": len(first)}))
+        reason = Reason("leader_by_rank")
         if len(second) > 1:
-            reason += f"; {len(second)} units share rank 2: the conference elects the deputy"
+            reason = Reason("leader_by_rank_deputy_tie", {"units": len(second)})
         return LeadershipResult(year=year, leader=first[0], deputy=second[0] if len(second) == 1 else None,
                                 method="rank", reason=reason)
     in_cluster = {p.score.unit.id for p in placed}
     rotation = [u for u in (cluster.rotation or rule.rotation) if u in in_cluster]
     if not rotation:
         return LeadershipResult(year=year, leader=None, deputy=None, method="rotation",
-                                reason="no unit of this cluster is in the rotation",
+                                reason=Reason("rotation_empty"),
                                 previous_leader=cluster.leader)
     if cluster.leader is None:
         leader = rotation[0]
-        reason = "no leader recorded for this year: the rotation starts at its first unit"
+        reason = Reason("rotation_start")
     elif cluster.leader not in rotation:
         leader = rotation[0]
-        reason = f"this year's leader '{cluster.leader}' {NOT_IN_ROTATION}"
+        reason = Reason("rotation_leader_missing", {"leader": cluster.leader})
     else:
         leader = rotation[(rotation.index(cluster.leader) + 1) % len(rotation)]
-        reason = f"the unit after '{cluster.leader}' in the rotation"
+        reason = Reason("rotation_next", {"leader": cluster.leader})
     deputy = rotation[(rotation.index(leader) + 1) % len(rotation)] if len(rotation) > 1 else None
     return LeadershipResult(year=year, leader=leader, deputy=deputy, method="rotation", reason=reason,
                             previous_leader=cluster.leader)
+
+
+# ---------------------------------------------------------------- titles
+
+#: The plugin of the built-in title checks (``requires``, ``when``, ``votes``).
+BUILTIN_CHECKS = "thidua_rules.builtin.titles"
+
+
+def _fail_or_pass(passes: bool, reason: str, seen: Mapping[str, Any], check: TitleCheck) -> CheckOutcome:
+    return CheckOutcome(check=check.name, plugin=check.plugin, passed=passes, reason=reason,
+                        seen=MappingProxyType(dict(seen)))
+
+
+def check_requires(rule: RequiresCheck, won: set[str], pending: set[str]) -> tuple[bool, str, dict[str, Any]]:
+    """``requires``: each named title (in order) must be won this year; one that awaits the
+    council (a vote, a tie) makes this one wait too. Law2022 Art. 25 k1: a title on a ladder
+    is chosen among the units that meet the one below it."""
+    for title_id in rule.required:
+        if title_id in pending:
+            return False, Reason("requires_pending", {"title": title_id}), {"requires": title_id}
+        if title_id not in won:
+            return False, Reason("requires_not_won", {"title": title_id}), {"requires": title_id}
+    return True, rule.met, {"requires": list(rule.required)}
+
+
+def check_when(rule: WhenCheck, env: Mapping[str, Any], context: Any) -> tuple[bool, str, dict[str, Any]]:
+    """``when``: the condition's parts (``a and b and …``) in order; the first false one is the
+    reason, shown with the values of the names it reads and of its function calls; when all
+    hold, those of the whole condition."""
+    def seen(names: Sequence[str], calls: Sequence[tuple[str, Any]]) -> dict[str, Any]:
+        values = {name: env[name] for name in names if name in env}
+        values.update({source: call(env, context) for source, call in calls})
+        return values
+
+    for holds, names, calls, reason in rule.parts:
+        if not holds(env, context):
+            return False, reason, seen(names, calls)
+    return True, rule.holds, seen(rule.names, rule.calls)
+
+
+def quorum_problem(rule: VotesCheck, ballot: Ballot) -> Reason | None:
+    """Why a ballot does not count: fewer members present than the quorum's share of them (TT
+    01/2024/TT-TANDTC Art. 29: a quorum of 2/3 in every round), or no number present."""
+    if rule.quorum is None:
+        return None
+    if ballot.present is None:
+        return Reason("vote_present_missing")
+    if ballot.present < rule.quorum * ballot.voters:
+        return Reason("vote_no_quorum", {"present": ballot.present, "voters": ballot.voters,
+                                         "quorum": share_text(rule.quorum)})
+    return None
+
+
+def check_votes(rule: VotesCheck, ballot: Ballot | None, unit_id: str) -> tuple[bool, str, dict[str, Any]]:
+    """``votes``: yes-votes (in the room and written) at least ``share`` × all council members,
+    exactly (ND98 Art. 30 k7). No ballot yet is not a failure: the title awaits the vote."""
+    if ballot is None:
+        return False, Reason(NO_BALLOT), {"share": rule.share_shown}
+    written = ballot.written.get(unit_id, 0)
+    yes = ballot.yes.get(unit_id, 0) + written
+    needed = rule.share * ballot.voters
+    seen: dict[str, Any] = {"yes": yes, "voters": ballot.voters, "share": rule.share_shown,
+                            "needed": share_text(needed)}
+    if ballot.written:
+        seen["written"] = written
+    if rule.quorum is not None:
+        seen["present"] = ballot.present
+        problem = quorum_problem(rule, ballot)
+        if problem is not None:
+            return False, problem, seen
+    params = {"yes": yes, "voters": ballot.voters, "share": rule.share_shown, "needed": seen["needed"]}
+    if yes >= needed:
+        return True, Reason("vote_passed", params, text=""), seen
+    return False, Reason("vote_below_threshold", params), seen
+
+
+def run_check(policy: Policy, title: Title, check: TitleCheck, view: TitleView) -> CheckOutcome:
+    """One check of a title for one unit: the built-in ones written out above; a plugin's
+    through its contract (delegated: ``awards._run_check`` checks what it returns). A failure
+    at run time names the policy, the title, the check and the unit."""
+    rule = check.run
+    if check.plugin != BUILTIN_CHECKS or not isinstance(rule, RequiresCheck | WhenCheck | VotesCheck):
+        return _fail_or_pass(*awards._run_check(policy, title, check, view), check)
+    try:
+        if isinstance(rule, RequiresCheck):
+            result = check_requires(rule, set(view.won), set(view.pending))
+        elif isinstance(rule, WhenCheck):
+            result = check_when(rule, view.env, view.eval_context)
+        else:
+            result = check_votes(rule, view.ballot, view.unit)
+    except (EvaluationError, PluginError) as exc:
+        raise with_unit(exc, view.unit) from None
+    except ExpressionRuntimeError as exc:
+        raise awards._check_error(policy, title, check, view.unit, exc) from None
+    except Exception as exc:
+        raise awards._check_error(policy, title, check, view.unit, exc) from exc
+    return _fail_or_pass(*result, check)
+
+
+def _awaits_ballot(out: CheckOutcome) -> bool:
+    """The built-in ``votes`` check stopped because no ballot is recorded yet."""
+    return (out.check == "votes" and out.plugin == BUILTIN_CHECKS and not out.passed
+            and getattr(out.reason, "code", None) == NO_BALLOT)
+
+
+def held_back(cluster: Cluster, unit_id: str, title_id: str) -> CheckOutcome | None:
+    """A unit under a discipline period running this year is excluded (TT12-BCA Art. 2 k1); a
+    deferred unit waits, for the titles its deferral names or for all (ND152 Art. 4 k4)."""
+    running = [d for d in cluster.discipline if d.unit == unit_id and d.start <= cluster.year <= d.until]
+    if running:
+        d = running[-1]  # the last one recorded
+        return CheckOutcome(check="excluded", plugin="thidua_rules.awards", passed=False,
+                            reason=Reason("discipline_running", {"level": d.level, "start": d.start, "until": d.until}),
+                            seen=MappingProxyType({"level": d.level, "until": d.until}))
+    deferrals = [d for d in cluster.deferrals if d.unit == unit_id]
+    if deferrals and (not deferrals[-1].titles or title_id in deferrals[-1].titles):
+        return CheckOutcome(check="deferred", plugin="thidua_rules.awards", passed=False,
+                            reason=Reason("deferred", {"text": deferrals[-1].reason}), seen=MappingProxyType({}))
+    return None
+
+
+def quota_places(quota: Quota, size: int) -> tuple[int, Decimal | Fraction]:
+    """How many units a quota admits in a cluster of ``size``, and the figure it was made from.
+
+    ``count`` is the number itself. ``share × size`` is rounded as the policy says (no national
+    rule fixes it, domain.md §6.3): ``floor``, ``ceil`` or ``half_up``, exactly. The figure is
+    shown with the share's own digits (a Decimal share), or as the exact fraction when its
+    decimal form never ends (a share written "1/3")."""
+    if quota.count is not None:
+        return quota.count, Decimal(quota.count)
+    assert quota.share is not None
+    figure = Fraction(quota.share) * size
+    if quota.rounding == "ceil":
+        limit = math.ceil(figure)
+    elif quota.rounding == "half_up":
+        limit = math.floor(figure + Fraction(1, 2))  # the figure is >= 0
+    else:
+        limit = math.floor(figure)
+    return limit, (awards.ended(figure) if isinstance(quota.share, Fraction) else quota.share * size)
+
+
+def fill_quota(title: Title, limit: int, passed: Sequence[Placed], runoff: Ballot | None,
+               council: list[CouncilItem]) -> dict[str, tuple[str, int, int | None]]:
+    """The quota filled in rank order, when more units passed than it admits: per unit its
+    status (``won``, ``undecided``, ``over_quota``), its place and its round-2 votes.
+
+    The first ``limit`` units in rank order win. If the unit at the cut shares its rank with one
+    inside it, every unit of that rank is left to the council (``undecided``), unless a round-2
+    ballot (which needs the round-1 quorum) separates them at the cut: most yes-votes win the
+    places left (TT 01/2024/TT-TANDTC Art. 29); those still equal at the new cut stay
+    undecided. The rest are ``over_quota``. Places follow the rank, then round-2 votes."""
+    cut_rank = passed[limit].rank
+    straddles = limit > 0 and passed[limit - 1].rank == cut_rank
+    tied = [p for p in passed if straddles and p.rank == cut_rank]
+    free = limit - sum(1 for p in passed[:limit] if p.rank < cut_rank)  # places left for the tied
+    rule = votes_check(title)
+    not_counted = quorum_problem(rule, runoff) if tied and runoff is not None and rule is not None else None
+    if not_counted is not None:
+        runoff = None
+    votes: dict[str, int] = {}
+    runoff_winners: set[str] = set()
+    if tied and runoff is not None:
+        votes = {p.score.unit.id: runoff.yes.get(p.score.unit.id, 0) + runoff.written.get(p.score.unit.id, 0)
+                 for p in tied}
+        ordered = sorted(votes.values(), reverse=True)
+        last_in = ordered[free - 1]  # the votes of the last unit inside the places left
+        if len(ordered) <= free or last_in > ordered[free]:  # the runoff separates them at the cut
+            runoff_winners = {u for u, v in votes.items() if v >= last_in}
+            tied = []
+        else:
+            runoff_winners = {u for u, v in votes.items() if v > last_in}
+            tied = [p for p in tied if votes[p.score.unit.id] == last_in]
+    tied_ids = {p.score.unit.id for p in tied}
+    order = sorted(range(len(passed)), key=lambda i: (passed[i].rank, -votes.get(passed[i].score.unit.id, 0), i))
+    place = {passed[i].score.unit.id: n for n, i in enumerate(order, start=1)}
+    decided = {}
+    for i, p in enumerate(passed):
+        unit_id = p.score.unit.id
+        if unit_id in tied_ids:
+            status = "undecided"
+        elif unit_id in runoff_winners or (i < limit and (p.rank < cut_rank or not straddles)):
+            status = "won"
+        else:
+            status = "over_quota"
+        decided[unit_id] = (status, place[unit_id], votes.get(unit_id))
+    if tied:
+        params: dict[str, Any] = {"units": len(tied), "rank": cut_rank, "limit": limit,
+                                  "left": free - len(runoff_winners)}
+        code = "quota_tie_after_runoff" if runoff is not None else "quota_tie"
+        if not_counted is not None:
+            code = "quota_tie_runoff_no_quorum" if not_counted.code == "vote_no_quorum" else "quota_tie_runoff_no_present"
+            params.update(not_counted.params)
+        council.append(CouncilItem(title=title.id, units=tuple(p.score.unit.id for p in tied),
+                                   reason=Reason(code, params)))
+    return decided
+
+
+def history_contexts(cluster: Cluster, implied: Mapping[str, tuple[str, ...]]) -> dict[str, EvalContext]:
+    """Per unit, what the history functions of title rules read (``consecutive_years``…):
+
+    * each earlier year recorded for it, as an environment: the record's fields, its ``titles``
+      with those they imply on their ladder (a flag recorded implies the titles below it that it
+      requires, Law2022 Art. 25 k1: :func:`implied_titles`), its ``year`` and ``band``;
+    * the last year each title was awarded, from the titles recorded (one achievement, one
+      award: Law2022 Art. 5 k2 c);
+    * after a discipline period that ended before this year, the first year whose achievements
+      count again (ND152 Art. 4 k4)."""
+    contexts = {}
+    for unit in cluster.units:
+        years: dict[int, Mapping[str, Any]] = {}
+        awarded: dict[str, int] = {}
+        for record in cluster.history:
+            if record.unit != unit.id:
+                continue
+            titles = tuple(record.titles)
+            if any(implied.get(t) for t in titles):
+                titles = tuple(sorted({*titles, *(i for t in titles for i in implied.get(t, ()))}))
+            env: dict[str, Any] = {**record.fields, "titles": titles, "year": Decimal(record.year)}
+            if record.band is not None:
+                env["band"] = record.band
+            years[record.year] = MappingProxyType(env)
+            for title in record.titles:
+                awarded[title] = max(record.year, awarded.get(title, record.year))
+        ended = [d.until + 1 for d in cluster.discipline if d.unit == unit.id and d.until < cluster.year]
+        contexts[unit.id] = EvalContext(year=cluster.year, history=MappingProxyType(dict(sorted(years.items()))),
+                                        counts_from=max(ended, default=None),
+                                        awarded=MappingProxyType(dict(sorted(awarded.items()))))
+    return contexts
+
+
+def decide_titles(policy: Policy, cluster: Cluster, placed: Sequence[Placed],
+                  history: Mapping[str, Any]) -> tuple[dict[str, list[TitleOutcome]], list[CouncilItem]]:
+    """Every title for every unit of one cluster, titles in policy order, units in rank order.
+
+    For one title and one unit: a running discipline period excludes it, a deferral holds it;
+    else its checks run in stage order (``requires``, ``when``, ``votes``, plugins' checks) up to
+    the first that fails. A unit stopped only by a missing ballot *awaits the vote* (not a
+    failure; a title requiring this one waits too) and is listed for the council. Of the units
+    that passed every check, the quota (if any) is filled in rank order (:func:`fill_quota`).
+    A title won is seen by the later titles' checks (``titles``, ``requires``). On a ladder the
+    highest title won (the last declared) is proposed and the lower ones are held; a title on
+    no ladder is proposed when won."""
+    ballots = {b.title: b for b in cluster.ballots if b.round == 1}
+    runoffs = {b.title: b for b in cluster.ballots if b.round == 2}
+    council = [CouncilItem(title=",".join(d.titles), units=(d.unit,), kind="deferred",
+                           reason=Reason("council_deferred", {"text": d.reason})) for d in cluster.deferrals]
+    ids = [p.score.unit.id for p in placed]
+    won: dict[str, set[str]] = {u: set() for u in ids}
+    pending: dict[str, set[str]] = {u: set() for u in ids}
+    decided: dict[str, list[tuple[Title, str, tuple[CheckOutcome, ...], int | None, Any, int | None, int | None]]] = \
+        {u: [] for u in ids}
+    titles: dict[str, tuple[str, ...]] = {u: () for u in ids}  # won this year, in policy order
+    for p in placed:
+        p.score.env["titles"] = ()  # type: ignore[index]
+    for title in policy.titles:
+        ballot = ballots.get(title.id)
+        passed: list[tuple[Placed, tuple[CheckOutcome, ...]]] = []
+        awaiting = []
+        for p in placed:
+            unit_id = p.score.unit.id
+            stop = held_back(cluster, unit_id, title.id)
+            if stop is not None:
+                decided[unit_id].append((title, stop.check, (stop,), None, None, None, None))
+                continue
+            view = TitleView(unit=unit_id, title=title.id, env=MappingProxyType(p.score.env),
+                             won=frozenset(won[unit_id]), pending=frozenset(pending[unit_id]), ballot=ballot,
+                             eval_context=history[unit_id], unit_data=p.score.unit)
+            checks: list[CheckOutcome] = []
+            for check in title.checks:
+                checks.append(run_check(policy, title, check, view))
+                if not checks[-1].passed:
+                    break
+            else:
+                passed.append((p, tuple(checks)))
+                continue
+            status = "failed"
+            if _awaits_ballot(checks[-1]):  # ND98 Art. 30 k7: the council has not voted yet
+                status = "awaiting_vote"
+                awaiting.append(unit_id)
+                pending[unit_id].add(title.id)
+            decided[unit_id].append((title, status, tuple(checks), None, None, None, None))
+        if awaiting:
+            council.append(CouncilItem(title=title.id, units=tuple(awaiting), kind="awaiting_vote",
+                                       reason=Reason("council_awaiting_vote")))
+        limit, figure = quota_places(title.quota, len(placed)) if title.quota is not None else (None, None)
+        quota = None
+        if limit is not None and len(passed) > limit:
+            quota = fill_quota(title, limit, [p for p, _ in passed], runoffs.get(title.id), council)
+        for position, (p, checks_) in enumerate(passed, start=1):
+            unit_id = p.score.unit.id
+            status, place, runoff_yes = ("won", position, None) if quota is None else quota[unit_id]
+            if status == "won":
+                won[unit_id].add(title.id)
+                titles[unit_id] += (title.id,)
+                p.score.env["titles"] = titles[unit_id]  # type: ignore[index]
+            elif status == "undecided":
+                pending[unit_id].add(title.id)
+            decided[unit_id].append((title, status, checks_, limit, figure, place, runoff_yes))
+    outcomes: dict[str, list[TitleOutcome]] = {}
+    for unit_id, items in decided.items():
+        highest = {t.ladder: t.id for t, status, *_ in items if status == "won" and t.ladder}
+        outcomes[unit_id] = [
+            TitleOutcome(title=t.id, status=status if status != "won" else
+                         "proposed" if not t.ladder or highest[t.ladder] == t.id else "held",
+                         checks=checks_, quota_limit=limit, quota_raw=figure, place=place, runoff_yes=runoff_yes)
+            for t, status, checks_, limit, figure, place, runoff_yes in items]
+    return outcomes, council
 
 
 # ---------------------------------------------------------------- one cluster, a dataset
@@ -386,7 +728,17 @@ def evaluate_cluster(policy: Policy, cluster: Cluster) -> engine.ClusterResult:
     members = people.decide_people(policy, cluster)
     units, member_counts = people.derive_units(policy, cluster, members)
 
-    scores = [score_unit(policy, unit, cluster.year, cluster.plugin_data or {})[0] for unit in units]
+    layer_scores = by_unit(cluster.scores)
+    scores = []
+    problems: list[Issue] = []  # changes of scoring layers without a reason: all of them at once
+    for unit in units:
+        try:
+            scores.append(score_unit(policy, unit, cluster.year, cluster.plugin_data or {},
+                                     layer_scores.get(unit.id, ()))[0])
+        except PolicyError as exc:
+            problems.extend(exc.issues)
+    if problems:
+        raise PolicyError(problems)
 
     # A ``vote`` ranking key reads the ranking ballot: yes votes plus written-in votes.
     if any(k.key == "vote" for k in policy.ranking):
@@ -401,11 +753,15 @@ def evaluate_cluster(policy: Policy, cluster: Cluster) -> engine.ClusterResult:
         place.score.env["cluster_size"] = Decimal(len(placed))  # type: ignore[index]
         place.score.env["tied"] = place.tied  # type: ignore[index]
 
-    # not yet specified here: delegates to engine.history_contexts and awards.award_cluster
-    history = engine.history_contexts(cluster, implied_titles(policy.titles))
-    outcomes, council = awards.award_cluster(policy, cluster, placed, history)
-    # not yet specified here: delegates to engine._people_awaiting (the members awaiting a vote)
+    history = history_contexts(cluster, implied_titles(policy.titles))
+    outcomes, council = decide_titles(policy, cluster, placed, history)
+    # not yet specified here: delegates to engine._people_awaiting (the members awaiting a vote),
+    # engine._scores_undecided (scoring layers left to the council), people.person_quota_ties
+    # and councils.awaiting_opinion (transferred members)
     council.extend(engine._people_awaiting(members))
+    council.extend(engine._scores_undecided(policy, scores))
+    council.extend(people.person_quota_ties(members))
+    council.extend(awaiting_opinion(members))
     proposed = awards.proposer(policy)
 
     results = tuple(
@@ -424,6 +780,18 @@ def evaluate(policy: Policy, data: Dataset) -> engine.Result:
     """Evaluate every cluster of ``data`` under ``policy`` by the reference semantics."""
     # The expressions run in the engine's decimal context, as in the production engine.
     with engine_context():
-        clusters = tuple(evaluate_cluster(policy, cluster) for cluster in data.clusters)
+        done: list[engine.ClusterResult] = []
+        problems: list[Issue] = []
+        for cluster in data.clusters:
+            try:
+                done.append(evaluate_cluster(policy, cluster))
+            except PolicyError as exc:  # scoring layers' changes without a reason: every cluster's at once
+                problems.extend(exc.issues)
+        if problems:
+            raise PolicyError(problems)
+        clusters = tuple(done)
+        if any(t.across is not None for t in policy.titles):
+            # not yet specified here: delegates to across.apply_across_clusters
+            clusters = apply_across_clusters(policy, clusters)
     return engine.Result(engine_version=engine_version(), policy=policy, data_file=data.file,
                          data_sha256=data.sha256, plugins=policy.plugin_info, clusters=clusters)

@@ -219,7 +219,7 @@ def _adjust(plan: _Plan, unit: Unit, env: dict[str, Value],
                 raw = formula(env, None)
             else:
                 raw = ZERO
-            clamped = ZERO if raw < ZERO else raw  # max(raw, ZERO), without the call
+            clamped = ZERO if raw <= ZERO else raw  # max(raw, ZERO), without the call (-0 becomes 0)
             if item_max is not None and clamped > item_max:
                 clamped = item_max
             score = round_(clamped)
@@ -346,7 +346,7 @@ def score_unit_loops(policy: Policy, unit: Unit, year: int,
             else:
                 what = what_score
                 raw, facts = scorer(env)
-            clamped = ZERO if raw < ZERO else raw  # min(max(raw, ZERO), points),
+            clamped = ZERO if raw <= ZERO else raw  # min(max(raw, ZERO), points) (-0 becomes 0),
             if clamped > points:  # without the calls, to the digit
                 clamped = points
             score = quantize(clamped, q, ROUND_HALF_UP, context)

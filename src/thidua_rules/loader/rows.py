@@ -16,7 +16,7 @@ from ..decimals import JSON_NUMBERS, LONG_INTEGER
 from ..errors import Issue, PolicyError, did_you_mean
 from ..model import Policy
 from ..plans import plan_for
-from .common import Issues, binary_problem, check_depth, decode_text, deep_line, not_utf8, too_deep
+from .common import Issues, binary_problem, check_depth, decode_text, deep_line, item_path, not_utf8, too_deep
 from .convert import DECIMAL_COMMA
 
 #: Key under which a row of a CSV or JSON-lines file keeps its line number (never a string, so
@@ -47,6 +47,49 @@ def _duplicate(file: str, key: str, line: int | None = None) -> PolicyError:
                               "given twice in one JSON object; keep one")])
 
 
+#: A ``\\uD800``-``\\uDFFF`` escape in JSON text: half of a surrogate pair, or a lone surrogate.
+_SURROGATE_ESCAPE = re.compile(r"\\u[dD][89a-fA-F]")
+_SURROGATE = re.compile("[\ud800-\udfff]")
+
+
+def _visible(text: str) -> str:
+    """``text`` with each lone surrogate written as its escape (``\\ud800``): it is no
+    character, and no file or terminal can hold it."""
+    return _SURROGATE.sub(lambda m: f"\\u{ord(m.group()):04x}", text)
+
+
+def lone_surrogates(value: Any, file: str, line: int | None = None, path: str = "") -> list[Issue]:
+    """One issue per string (or key) of parsed JSON that holds a lone surrogate: JSON lets an
+    escape such as ``"\\ud800"`` stand alone, but it is half of a UTF-16 pair, no character,
+    and no text can be written with it (``json`` accepts it; UTF-8 cannot encode it). ``path``
+    is the key path of ``value`` (``units(id=a)`` for a row of a JSON-lines file)."""
+    issues: list[Issue] = []
+
+    def add(path: str, text: str, what: str) -> None:
+        first = _SURROGATE.search(text)
+        assert first is not None
+        issues.append(Issue(file=file, line=line, path=_visible(path), message=(
+            f"{what} holds the lone surrogate '\\u{ord(first.group()):04x}' (an escape that is half of a "
+            "character pair); write the character itself, or remove the escape")))
+
+    def walk(item: Any, path: str) -> None:
+        if isinstance(item, str):
+            if _SURROGATE.search(item):
+                add(path, item, "the text")
+        elif isinstance(item, dict):
+            for key, inner in item.items():
+                inner_path = f"{path}.{key}" if path else str(key)
+                if isinstance(key, str) and _SURROGATE.search(key):
+                    add(inner_path, key, "the key")
+                walk(inner, inner_path)
+        elif isinstance(item, list):
+            for index, inner in enumerate(item):
+                walk(inner, item_path(path, index, inner))
+
+    walk(value, path)
+    return issues
+
+
 def _parse_json(data: bytes, file: str) -> Any:
     text = decode_text(data, file, "json")
     try:
@@ -61,6 +104,10 @@ def _parse_json(data: bytes, file: str) -> Any:
     except ValueError:  # int() refuses more than 4300 digits
         raise PolicyError([Issue(file=file, message=f"JSON syntax: {LONG_INTEGER}")]) from None
     check_depth(parsed, file, text, "json")
+    if _SURROGATE_ESCAPE.search(text):
+        problems = lone_surrogates(parsed, file)
+        if problems:
+            raise PolicyError(problems)
     return parsed
 
 
@@ -69,6 +116,7 @@ def jsonl_rows(lines: Iterable[bytes], file: str) -> Iterator[tuple[int, dict[st
     file, or ``io.BytesIO`` of its bytes: split at ``\\n`` only, as JSON strings may hold other
     line separators); blank lines are skipped. The one reader of the in-memory loader and the
     streaming driver: the same rows, lines and errors."""
+    surrogates: list[Issue] = []
     for number, raw in enumerate(lines, start=1):
         if number == 1:
             problem = binary_problem(raw[:8], "jsonl")
@@ -99,7 +147,14 @@ def jsonl_rows(lines: Iterable[bytes], file: str) -> Iterator[tuple[int, dict[st
             check_depth(row, file, line, "json")
         except PolicyError:
             raise too_deep(file, number) from None
+        if "\\u" in line and _SURROGATE_ESCAPE.search(line):
+            problems = lone_surrogates(row, file, number, item_path("units", 0, row).replace("[0]", ""))
+            if problems:  # the row is not given; every such line is reported at the end
+                surrogates.extend(problems)
+                continue
         yield number, row
+    if surrogates:
+        raise PolicyError(surrogates)
 
 
 def _csv_text(data: bytes, file: str) -> str:
