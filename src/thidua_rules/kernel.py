@@ -25,6 +25,8 @@ from decimal import ROUND_HALF_UP, Decimal
 from typing import Any
 
 from .codegen import Source
+from .expressions.compiler import _outer_calls
+from .expressions.parser import parse
 from .model import Policy
 
 
@@ -73,7 +75,7 @@ def _method(src: Source, criterion: Any, i: int, indent: int) -> None:
         add(f"facts{i} = {{'value': v{i}, 'listed': listed{i}}}", indent)
     elif kind == "formula":
         (formula,) = parts
-        add(f"raw{i}, facts{i} = {_value(src, formula, f'F{i}_')}, {{}}", indent)
+        add(f"raw{i}, facts{i} = {_value(src, formula, f'F{i}_')}, NOFACTS", indent)  # as its scorer
     elif kind == "per_item":
         value, each = parts
         add(f"v{i} = {_value(src, value, f'V{i}_')}", indent)
@@ -86,6 +88,110 @@ def _method(src: Source, criterion: Any, i: int, indent: int) -> None:
         add(f"facts{i} = {{'condition': held{i}}}", indent)
     else:  # a method this kernel does not know how to write: its scorer
         add(f"raw{i}, facts{i} = {src.const('SC', i, criterion.scorer)}(env)", indent)
+
+
+#: The most outcomes a criterion's or an adjustment's memo keeps (it starts afresh when full).
+MEMO_MAX = 2048
+
+
+def _call_free(expr: Any) -> bool:
+    """Whether a compiled expression is arithmetic, comparisons and names only: no function call
+    (a plugin's function is not known to be pure), so that its value is one of its names' values."""
+    return expr is not None and not _outer_calls(parse(expr.source))
+
+
+def _memo_names(criterion: Any) -> tuple[str, ...] | None:
+    """The names a built-in criterion's outcome is a function of (sorted), when it is one of
+    them only: every expression of its method call-free. ``None``: not remembered."""
+    inline = getattr(criterion.scorer, "inline", None)
+    if inline is None or not criterion.method_plugin.startswith("thidua_rules."):
+        return None
+    kind, *parts = inline
+    exprs = {"proportional": parts[:2], "bands": parts[:1], "lookup": parts[:1], "formula": parts[:1],
+             "per_item": parts[:1], "full_if": parts[:1]}.get(kind)
+    if exprs is None:
+        return None
+    exprs = [e for e in exprs if e is not None]  # a proportional's target may be a constant
+    if not exprs or not all(_call_free(e) for e in exprs):
+        return None
+    return tuple(sorted(frozenset().union(*(e.names for e in exprs))))
+
+
+def _adjustment_memo_names(item: Any) -> tuple[str, ...] | None:
+    """As :func:`_memo_names`, for a bonus or deduction written as a formula (and a ``when``)."""
+    if item.formula is None or not _call_free(item.formula) or (item.when is not None and not _call_free(item.when)):
+        return None
+    names = item.formula.names | (item.when.names if item.when is not None else frozenset())
+    return tuple(sorted(names))
+
+
+def _memoized(src: Source, names: tuple[str, ...], prefix: str, indent: int, body: Callable[[int], None],
+              row: str) -> None:
+    """``row`` looked up in a memo by the identity of the values of ``names`` in ``env``, and
+    made by ``body`` (then remembered) when not found.
+
+    Units with the same input objects (the loader makes one object per distinct cell text) get
+    the same row, the same numbers and the same facts: equal outcomes are held once, however
+    many units share them. Keys are identities, not values, because equal numbers may print
+    differently (``1.0`` and ``1.00``); an entry holds the objects it is keyed by, so that no
+    key names a freed object. A row is immutable and made only of immutable values and
+    read-only facts, so sharing it is invisible to every reader."""
+    memo = src.const(prefix, "MEMO", {})
+    src.names[memo + "_clear"] = src.names[memo].clear
+    objects = [f"{prefix}o{n}" for n in range(len(names))]
+    for n, name in enumerate(names):
+        src.add(f"{objects[n]} = env[{src.const(prefix, f'K{n}', name)}]", indent)
+    key = f"{prefix}key"
+    src.add(f"{key} = ({''.join(f'id({o}), ' for o in objects)})", indent)
+    src.add(f"{prefix}hit = {memo}.get({key})", indent)
+    src.add(f"if {prefix}hit is None:", indent)
+    body(indent + 1)
+    src.add(f"if len({memo}) >= MEMO_MAX:", indent + 1)
+    src.add(f"{memo}_clear()", indent + 2)
+    src.add(f"{memo}[{key}] = (({''.join(o + ', ' for o in objects)}), {row})", indent + 1)
+    src.add("else:", indent)
+    src.add(f"{row} = {prefix}hit[1]", indent + 1)
+
+
+def _criterion(src: Source, criterion: Any, i: int, cid: str, points: str, indent: int) -> None:
+    """``row{i}``: criterion ``i``'s outcome, scored, clamped to [0, points] and rounded."""
+    _method(src, criterion, i, indent)
+    # min(max(raw, 0), points), then half-up to the policy precision: as score_unit does it
+    src.add(f"c{i} = Z if raw{i} < Z else raw{i}", indent)
+    src.add(f"if c{i} > {points}:", indent)
+    src.add(f"c{i} = {points}", indent + 1)
+    # capped: the clamp replaced raw by 0 or the points only when they differ (strict
+    # comparisons), so the object changed exactly when the value did: ``is not`` is ``!=``
+    src.add(f"row{i} = ({cid}, raw{i}, quantize(c{i}, Q, HU, CTX), False, c{i} is not raw{i}, facts{i}, None)",
+            indent)
+
+
+def _gated_row(criterion_id: str, points: Decimal, quantum: Decimal, context: Any, zero: Decimal,
+               no_facts: Any) -> tuple[Any, ...]:
+    """The row of a criterion whose gate failed: raw 0, clamped and rounded as any raw value."""
+    clamped = points if zero > points else zero
+    return (criterion_id, zero, clamped.quantize(quantum, ROUND_HALF_UP, context), True, clamped is not zero,
+            no_facts, None)
+
+
+def _adjustment(src: Source, item: Any, v: str, prefix: str, k: int, indent: int) -> None:
+    """``row_{v}``: a bonus's or deduction's outcome, its raw points clamped and rounded."""
+    aid, raw_fn = src.const(f"{prefix}ID", k, item.id), src.const(f"{prefix}F", k, item.raw)
+    if item.when is None:
+        src.add(f"raw_{v} = {raw_fn}(env, None)", indent)
+        applies = "True"
+    else:
+        when = src.const(f"{prefix}W", k, item.when._fn)
+        src.add(f"applies_{v} = bool({when}(env, None))", indent)
+        src.add(f"raw_{v} = {raw_fn}(env, None) if applies_{v} else Z", indent)
+        applies = f"applies_{v}"
+    src.add(f"c_{v} = Z if raw_{v} < Z else raw_{v}", indent)
+    if item.max is not None:
+        amax = src.const(f"{prefix}M", k, item.max)
+        src.add(f"if c_{v} > {amax}:", indent)
+        src.add(f"c_{v} = {amax}", indent + 1)
+    # (capped as for criteria)
+    src.add(f"row_{v} = ({aid}, {applies}, raw_{v}, quantize(c_{v}, Q, HU, CTX), c_{v} is not raw_{v})", indent)
 
 
 def supports(policy: Policy) -> bool:
@@ -115,30 +221,31 @@ def build_kernel(policy: Policy, *, keys: tuple[tuple[str, ...], ...], quantum: 
                      ZeroDivisionError=ZeroDivisionError,
                      NOFACTS=no_facts, SMALL=small, N_SMALL=len(small), Decimal=Decimal,
                      make_score=make_score)
+    src.names.update(MEMO_MAX=MEMO_MAX, id=id, len=len)
     crit_rows = []
     zero_terms = []
     by_group: dict[str, list[str]] = {}
     for i, c in enumerate(policy.criteria):
         cid, points = src.const("ID", i, c.id), src.const("P", i, c.points)
+        indent = 1
         if c.gate is not None:
             gate = src.const("GT", i, c.gate._fn)
             src.add(f"if {gate}(env, None):")
-            _method(src, c, i, 2)
-            src.add(f"gated{i} = False", 2)
-            src.add("else:")
-            src.add(f"raw{i}, facts{i}, gated{i} = Z, NOFACTS, True", 2)
-            gated = f"gated{i}"
+            indent = 2
+        memo = _memo_names(c)
+        if memo is None:
+            _criterion(src, c, i, cid, points, indent)
         else:
-            _method(src, c, i, 1)
-            gated = "False"
-        # min(max(raw, 0), points), then half-up to the policy precision: as score_unit does it
-        src.add(f"c{i} = Z if raw{i} < Z else raw{i}")
-        src.add(f"if c{i} > {points}:")
-        src.add(f"c{i} = {points}", 2)
-        src.add(f"s{i} = quantize(c{i}, Q, HU, CTX)")
-        # capped: the clamp replaced raw by 0 or the points only when they differ (strict
-        # comparisons), so the object changed exactly when the value did: ``is not`` is ``!=``
-        crit_rows.append(f"({cid}, raw{i}, s{i}, {gated}, c{i} is not raw{i}, facts{i}, None)")
+            _memoized(src, memo, f"M{i}_", indent,
+                      lambda at, i=i, c=c, cid=cid, points=points: _criterion(src, c, i, cid, points, at),
+                      f"row{i}")
+        if c.gate is not None:
+            # A gated criterion scores 0 (raw 0, rounded), the same row for every unit.
+            src.add("else:")
+            src.add(f"row{i} = {src.const('GROW', i, _gated_row(c.id, c.points, quantum, context, zero, no_facts))}",
+                    2)
+        src.add(f"s{i} = row{i}[2]")
+        crit_rows.append(f"row{i}")
         zero_terms.append(f"(not s{i})")
         by_group.setdefault(c.group, []).append(f"s{i}")
     # Group sums add the criteria in policy order to 0, as score_unit's running sums do.
@@ -163,22 +270,15 @@ def build_kernel(policy: Policy, *, keys: tuple[tuple[str, ...], ...], quantum: 
         prefix = prefixes[kind]
         for k, a in enumerate(items):
             v = f"{kind}{k}"
-            aid, raw_fn = src.const(f"{prefix}ID", k, a.id), src.const(f"{prefix}F", k, a.raw)
-            if a.when is None:
-                src.add(f"raw_{v} = {raw_fn}(env, None)")
-                applies = "True"
+            memo = _adjustment_memo_names(a)
+            if memo is None:
+                _adjustment(src, a, v, prefix, k, 1)
             else:
-                when = src.const(f"{prefix}W", k, a.when._fn)
-                src.add(f"applies_{v} = bool({when}(env, None))")
-                src.add(f"raw_{v} = {raw_fn}(env, None) if applies_{v} else Z")
-                applies = f"applies_{v}"
-            src.add(f"c_{v} = Z if raw_{v} < Z else raw_{v}")
-            if a.max is not None:
-                amax = src.const(f"{prefix}M", k, a.max)
-                src.add(f"if c_{v} > {amax}:")
-                src.add(f"c_{v} = {amax}", 2)
-            src.add(f"s_{v} = quantize(c_{v}, Q, HU, CTX)")
-            rows.append(f"({aid}, {applies}, raw_{v}, s_{v}, c_{v} is not raw_{v})")  # (as above)
+                _memoized(src, memo, f"M_{v}_", 1,
+                          lambda at, a=a, v=v, prefix=prefix, k=k: _adjustment(src, a, v, prefix, k, at),
+                          f"row_{v}")
+            src.add(f"s_{v} = row_{v}[3]")
+            rows.append(f"row_{v}")
         sums = " + ".join(["Z", *[f"s_{kind}{k}" for k in range(len(items))]])
         src.add(f"sum_{kind} = {sums}")
     for kind, cap in (("b", policy.bonus_max), ("d", policy.deduction_max)):
