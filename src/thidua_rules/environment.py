@@ -21,7 +21,7 @@ Shapes = dict[tuple[str, ...], tuple[tuple[str, ...], dict[str, int]]]
 class FrozenEnvironment(Mapping[str, Any]):
     """A read-only mapping with the items, and the order, of the environment it was made from."""
 
-    __slots__ = ("_names", "_index", "_values")
+    __slots__ = ("_index", "_names", "_values")
 
     _names: tuple[str, ...]
     _index: dict[str, int]

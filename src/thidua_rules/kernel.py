@@ -22,6 +22,7 @@ from __future__ import annotations
 
 from collections.abc import Callable
 from decimal import ROUND_HALF_UP, Decimal
+from functools import partial
 from typing import Any
 
 from .codegen import Source
@@ -237,7 +238,7 @@ def build_kernel(policy: Policy, *, keys: tuple[tuple[str, ...], ...], quantum: 
             _criterion(src, c, i, cid, points, indent)
         else:
             _memoized(src, memo, f"M{i}_", indent,
-                      lambda at, i=i, c=c, cid=cid, points=points: _criterion(src, c, i, cid, points, at),
+                      partial(_criterion, src, c, i, cid, points),
                       f"row{i}")
         if c.gate is not None:
             # A gated criterion scores 0 (raw 0, rounded), the same row for every unit.
@@ -275,7 +276,7 @@ def build_kernel(policy: Policy, *, keys: tuple[tuple[str, ...], ...], quantum: 
                 _adjustment(src, a, v, prefix, k, 1)
             else:
                 _memoized(src, memo, f"M_{v}_", 1,
-                          lambda at, a=a, v=v, prefix=prefix, k=k: _adjustment(src, a, v, prefix, k, at),
+                          partial(_adjustment, src, a, v, prefix, k),
                           f"row_{v}")
             src.add(f"s_{v} = row_{v}[3]")
             rows.append(f"row_{v}")
