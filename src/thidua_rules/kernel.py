@@ -101,11 +101,11 @@ def _call_free(expr: Any) -> bool:
     return expr is not None and not _outer_calls(parse(expr.source))
 
 
-def _memo_names(criterion: Any) -> tuple[str, ...] | None:
-    """The names a built-in criterion's outcome is a function of (sorted), when it is one of
-    them only: every expression of its method call-free. ``None``: not remembered."""
-    inline = getattr(criterion.scorer, "inline", None)
-    if inline is None or not criterion.method_plugin.startswith("thidua_rules."):
+def _inline_exprs(scorer: Any) -> list[Any] | None:
+    """The expressions a built-in method's scorer evaluates (from its ``inline``), when every one
+    is call-free; ``None`` otherwise (a plugin's method, or an expression with a call)."""
+    inline = getattr(scorer, "inline", None)
+    if inline is None or getattr(scorer, "__module__", "") != "thidua_rules.builtin.methods":
         return None
     kind, *parts = inline
     exprs = {"proportional": parts[:2], "bands": parts[:1], "lookup": parts[:1], "formula": parts[:1],
@@ -113,23 +113,35 @@ def _memo_names(criterion: Any) -> tuple[str, ...] | None:
     if exprs is None:
         return None
     exprs = [e for e in exprs if e is not None]  # a proportional's target may be a constant
-    if not exprs or not all(_call_free(e) for e in exprs):
+    return exprs if exprs and all(_call_free(e) for e in exprs) else None
+
+
+def _memo_names(criterion: Any) -> tuple[str, ...] | None:
+    """The names a built-in criterion's outcome is a function of (sorted), when it is one of
+    them only: every expression of its method call-free. ``None``: not remembered."""
+    if not criterion.method_plugin.startswith("thidua_rules."):
         return None
-    return tuple(sorted(frozenset().union(*(e.names for e in exprs))))
+    exprs = _inline_exprs(criterion.scorer)
+    return None if exprs is None else tuple(sorted(frozenset().union(*(e.names for e in exprs))))
 
 
 def _adjustment_memo_names(item: Any) -> tuple[str, ...] | None:
-    """As :func:`_memo_names`, for a bonus or deduction written as a formula (and a ``when``)."""
-    if item.formula is None or not _call_free(item.formula) or (item.when is not None and not _call_free(item.when)):
+    """As :func:`_memo_names`, for a bonus or deduction: a formula or a built-in method, and its
+    ``when``, all call-free."""
+    if item.formula is not None:
+        exprs = [item.formula] if _call_free(item.formula) else None
+    else:
+        exprs = _inline_exprs(getattr(item.raw, "scorer", None))
+    if exprs is None or (item.when is not None and not _call_free(item.when)):
         return None
-    names = item.formula.names | (item.when.names if item.when is not None else frozenset())
+    names = frozenset().union(*(e.names for e in exprs)) | (item.when.names if item.when is not None else frozenset())
     return tuple(sorted(names))
 
 
 def _memoized(src: Source, names: tuple[str, ...], prefix: str, indent: int, body: Callable[[int], None],
-              row: str) -> None:
-    """``row`` looked up in a memo by the identity of the values of ``names`` in ``env``, and
-    made by ``body`` (then remembered) when not found.
+              row: str, *, values: tuple[str, ...] | None = None) -> None:
+    """``row`` looked up in a memo by the identity of the values of ``names`` in ``env`` (or of
+    the local variables ``values``), and made by ``body`` (then remembered) when not found.
 
     Units with the same input objects (the loader makes one object per distinct cell text) get
     the same row, the same numbers and the same facts: equal outcomes are held once, however
@@ -139,9 +151,12 @@ def _memoized(src: Source, names: tuple[str, ...], prefix: str, indent: int, bod
     read-only facts, so sharing it is invisible to every reader."""
     memo = src.const(prefix, "MEMO", {})
     src.names[memo + "_clear"] = src.names[memo].clear
-    objects = [f"{prefix}o{n}" for n in range(len(names))]
-    for n, name in enumerate(names):
-        src.add(f"{objects[n]} = env[{src.const(prefix, f'K{n}', name)}]", indent)
+    if values is None:
+        objects = tuple(f"{prefix}o{n}" for n in range(len(names)))
+        for n, name in enumerate(names):
+            src.add(f"{objects[n]} = env[{src.const(prefix, f'K{n}', name)}]", indent)
+    else:
+        objects = values
     key = f"{prefix}key"
     src.add(f"{key} = ({''.join(f'id({o}), ' for o in objects)})", indent)
     src.add(f"{prefix}hit = {memo}.get({key})", indent)
@@ -152,6 +167,19 @@ def _memoized(src: Source, names: tuple[str, ...], prefix: str, indent: int, bod
     src.add(f"{memo}[{key}] = (({''.join(o + ', ' for o in objects)}), {row})", indent + 1)
     src.add("else:", indent)
     src.add(f"{row} = {prefix}hit[1]", indent + 1)
+
+
+def _group(src: Source, group: Any, j: int, terms: list[str], indent: int) -> None:
+    """``grow{j}``: group ``j``'s row, its criteria's scores summed (in policy order, to 0, as
+    the loops add them) and capped at its maximum."""
+    gid = src.const("GID", j, group.id)
+    src.add(f"gsum{j} = {' + '.join(['Z', *terms])}", indent)
+    if group.max is None:
+        src.add(f"grow{j} = ({gid}, gsum{j}, gsum{j}, False)", indent)
+    else:
+        gmax = src.const("GM", j, group.max)
+        src.add(f"g{j} = {gmax} if {gmax} < gsum{j} else gsum{j}", indent)
+        src.add(f"grow{j} = ({gid}, gsum{j}, g{j}, g{j} is not gsum{j})", indent)  # (as for criteria)
 
 
 def _criterion(src: Source, criterion: Any, i: int, cid: str, points: str, indent: int) -> None:
@@ -173,6 +201,18 @@ def _gated_row(criterion_id: str, points: Decimal, quantum: Decimal, context: An
     clamped = points if zero > points else zero
     return (criterion_id, zero, clamped.quantize(quantum, ROUND_HALF_UP, context), True, clamped is not zero,
             no_facts, None)
+
+
+def _adjustment_sum(src: Source, kind: str, terms: tuple[str, ...], cap: Decimal | None, indent: int) -> None:
+    """``sums_{kind}``: the bonuses' (or deductions') scores summed to 0 in policy order, and the
+    sum applied, capped at the policy's maximum."""
+    src.add(f"sum_{kind} = {' + '.join(['Z', *terms])}", indent)
+    if cap is None:
+        src.add(f"applied_{kind} = sum_{kind}", indent)
+    else:
+        name = src.const("CAP_", kind, cap)
+        src.add(f"applied_{kind} = {name} if {name} < sum_{kind} else sum_{kind}", indent)
+    src.add(f"sums_{kind} = (sum_{kind}, applied_{kind})", indent)
 
 
 def _adjustment(src: Source, item: Any, v: str, prefix: str, k: int, indent: int) -> None:
@@ -255,14 +295,13 @@ def build_kernel(policy: Policy, *, keys: tuple[tuple[str, ...], ...], quantum: 
     score_expr = " + ".join(score_terms)
     src.add(f"score = {score_expr}")
     for j, g in enumerate(policy.groups):
-        gid = src.const("GID", j, g.id)
-        src.add(f"gsum{j} = {' + '.join(['Z', *by_group.get(g.id, [])])}")
-        if g.max is None:
-            src.add(f"g{j} = gsum{j}")
+        terms = by_group.get(g.id, [])
+        if terms:  # remembered by its criteria's scores (shared objects when their rows are)
+            _memoized(src, (), f"MG{j}_", 1, partial(_group, src, g, j, terms), f"grow{j}", values=tuple(terms))
         else:
-            gmax = src.const("GM", j, g.max)
-            src.add(f"g{j} = {gmax} if {gmax} < gsum{j} else gsum{j}")
-        group_rows.append(f"({gid}, gsum{j}, g{j}, g{j} is not gsum{j})")  # (as for criteria)
+            _group(src, g, j, terms, 1)
+        src.add(f"g{j} = grow{j}[2]")
+        group_rows.append(f"grow{j}")
         src.add(f"score += g{j}")
     adjustment_rows: dict[str, list[str]] = {}
     prefixes = {"b": "BON_", "d": "DED_"}
@@ -280,14 +319,14 @@ def build_kernel(policy: Policy, *, keys: tuple[tuple[str, ...], ...], quantum: 
                           f"row_{v}")
             src.add(f"s_{v} = row_{v}[3]")
             rows.append(f"row_{v}")
-        sums = " + ".join(["Z", *[f"s_{kind}{k}" for k in range(len(items))]])
-        src.add(f"sum_{kind} = {sums}")
-    for kind, cap in (("b", policy.bonus_max), ("d", policy.deduction_max)):
-        if cap is None:
-            src.add(f"applied_{kind} = sum_{kind}")
+    for kind, cap, items in (("b", policy.bonus_max, policy.bonuses), ("d", policy.deduction_max, policy.deductions)):
+        terms = tuple(f"s_{kind}{k}" for k in range(len(items)))
+        if terms:  # remembered by the items' scores, as a group's sum is
+            _memoized(src, (), f"MS{kind}_", 1, partial(_adjustment_sum, src, kind, terms, cap), f"sums_{kind}",
+                      values=terms)
         else:
-            name = src.const("CAP_", kind, cap)
-            src.add(f"applied_{kind} = {name} if {name} < sum_{kind} else sum_{kind}")
+            _adjustment_sum(src, kind, terms, cap, 1)
+        src.add(f"sum_{kind}, applied_{kind} = sums_{kind}")
     src.add("total_raw = score + applied_b - applied_d")
     if policy.total_max is None:
         src.add("total = total_raw")
