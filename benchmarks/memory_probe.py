@@ -3,7 +3,7 @@
 ``python benchmarks/memory_probe.py UNITS.csv [--policy P] [--trace]`` loads the policy and the
 CSV data, evaluates every unit in memory (the result kept), and prints one JSON object:
 
-- ``peak_rss_mib``: the process's peak resident memory (``getrusage`` ``ru_maxrss``), everything
+- ``peak_rss_mib``: the process's peak resident memory (``VmHWM``; ``ru_maxrss`` off Linux), everything
   included: the interpreter, the package, the data set and the result;
 - ``base_rss_mib``: resident memory after importing and loading the policy; ``data_rss_mib``:
   after loading the data (the figures before ``evaluate``);
@@ -32,20 +32,32 @@ from pathlib import Path
 EXAMPLE = Path(__file__).resolve().parent.parent / "policies" / "cum8-2022.toml"
 
 
-def _rss_mib() -> float:
-    """The current resident size (Linux ``/proc``; the peak so far elsewhere)."""
+def _status_mib(field: str) -> float | None:
+    """A ``/proc/self/status`` figure (Linux), in MiB; None elsewhere."""
     try:
         for line in Path("/proc/self/status").read_text().splitlines():
-            if line.startswith("VmRSS:"):
+            if line.startswith(field + ":"):
                 return int(line.split()[1]) / 1024
     except OSError:
         pass
-    return _peak_mib()
+    return None
+
+
+def _rss_mib() -> float:
+    """The current resident size (the peak so far where ``/proc`` is missing)."""
+    current = _status_mib("VmRSS")
+    return _peak_mib() if current is None else current
 
 
 def _peak_mib() -> float:
-    peak = resource.getrusage(resource.RUSAGE_SELF).ru_maxrss
-    return peak / 2**20 if sys.platform == "darwin" else peak / 1024  # bytes on macOS, KiB on Linux
+    """The peak resident size of this process. On Linux ``VmHWM``: ``getrusage``'s ``ru_maxrss``
+    is carried over from the parent through ``fork`` and ``exec``, so a probe started by a
+    large process (pytest, after evaluating 100k units itself) would report the parent's peak."""
+    peak = _status_mib("VmHWM")
+    if peak is not None:
+        return peak
+    maxrss = resource.getrusage(resource.RUSAGE_SELF).ru_maxrss
+    return maxrss / 2**20 if sys.platform == "darwin" else maxrss / 1024  # bytes on macOS, KiB elsewhere
 
 
 def main(argv: list[str] | None = None) -> int:
