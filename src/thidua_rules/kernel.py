@@ -320,12 +320,12 @@ def build_kernel(policy: Policy, *, keys: tuple[tuple[str, ...], ...], quantum: 
             src.add(f"s_{v} = row_{v}[3]")
             rows.append(f"row_{v}")
     for kind, cap, items in (("b", policy.bonus_max, policy.bonuses), ("d", policy.deduction_max, policy.deductions)):
-        terms = tuple(f"s_{kind}{k}" for k in range(len(items)))
-        if terms:  # remembered by the items' scores, as a group's sum is
-            _memoized(src, (), f"MS{kind}_", 1, partial(_adjustment_sum, src, kind, terms, cap), f"sums_{kind}",
-                      values=terms)
+        scores = tuple(f"s_{kind}{k}" for k in range(len(items)))
+        if scores:  # remembered by the items' scores, as a group's sum is
+            _memoized(src, (), f"MS{kind}_", 1, partial(_adjustment_sum, src, kind, scores, cap), f"sums_{kind}",
+                      values=scores)
         else:
-            _adjustment_sum(src, kind, terms, cap, 1)
+            _adjustment_sum(src, kind, scores, cap, 1)
         src.add(f"sum_{kind}, applied_{kind} = sums_{kind}")
     src.add("total_raw = score + applied_b - applied_d")
     if policy.total_max is None:
