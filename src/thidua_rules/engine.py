@@ -13,6 +13,7 @@ from .awards import CouncilItem, TitleOutcome, award_cluster, proposer
 from .builtin.titles import implied_titles
 from .councils import awaiting_opinion
 from .decimals import engine_context
+from .environment import Shapes, freeze
 from .errors import Issue, PolicyError
 from .expressions import EvalContext
 from .layers import by_unit, council_reason
@@ -85,6 +86,9 @@ class Result:
 
 
 _unit_result = fast_init(UnitResult)
+#: ``UnitScore.env``'s slot, set once more when the environment is frozen (the record stays frozen
+#: to every reader; this is its construction's last step).
+_set_env = UnitScore.env.__set__  # type: ignore[attr-defined]
 
 
 def history_contexts(cluster: Cluster, implied: Mapping[str, tuple[str, ...]] | None = None
@@ -125,7 +129,32 @@ def history_contexts(cluster: Cluster, implied: Mapping[str, tuple[str, ...]] | 
 _EMPTY: Mapping[Any, Any] = MappingProxyType({})  # empty: fits any key type
 
 
-def evaluate_cluster(policy: Policy, cluster: Cluster) -> ClusterResult:
+class Sharing:
+    """What the units of one evaluation share instead of holding each their own copy: the names
+    tables of their frozen environments (:mod:`.environment`) and their tuples of title outcomes
+    (outcomes equal in every field are one object already, see ``awards``; a unit with the same
+    outcomes as another gets the same tuple). Made per :func:`evaluate`, so nothing outlives it."""
+
+    __slots__ = ("shapes", "titles")
+
+    def __init__(self) -> None:
+        self.shapes: Shapes = {}
+        self.titles: dict[tuple[int, ...], tuple[TitleOutcome, ...]] = {}
+
+    def titles_of(self, outcomes: list[TitleOutcome]) -> tuple[TitleOutcome, ...]:
+        # Keyed by identity: the tuple kept holds the outcomes, so no key names a freed object.
+        key = tuple(map(id, outcomes))
+        found = self.titles.get(key)
+        if found is None:
+            found = self.titles[key] = tuple(outcomes)
+        return found
+
+
+def evaluate_cluster(policy: Policy, cluster: Cluster, sharing: Sharing | None = None) -> ClusterResult:
+    """One cluster's outcome. ``sharing``: what its units share with those of the other clusters
+    of the same evaluation (a new one, shared with none, when not given)."""
+    if sharing is None:
+        sharing = Sharing()
     people = decide_people(policy, cluster)
     units_in, member_counts = derive_units(policy, cluster, people)
     scores = score_units(policy, units_in, cluster.year, cluster.plugin_data,
@@ -152,12 +181,16 @@ def evaluate_cluster(policy: Policy, cluster: Cluster) -> ClusterResult:
     units = []
     cluster_id = cluster.id
     proposed_titles = proposer(policy)
+    shapes, titles_of = sharing.shapes, sharing.titles_of
     for p in placed:
         score = p.score
         unit = score.unit
         titles = outcomes[unit.id]
         units.append(_unit_result(unit.id, unit.name, cluster_id, p.rank, p.tied, score.total, score.band,
-                                  proposed_titles(titles), p, tuple(titles)))
+                                  proposed_titles(titles), p, titles_of(titles)))
+    # The cluster is decided: nothing writes to the units' environments again (see environment.py).
+    for p in placed:
+        _set_env(p.score, freeze(p.score.env, shapes))
     return ClusterResult(
         id=cluster.id, name=cluster.name, year=cluster.year, units=tuple(units),
         leadership=choose_leadership(policy.leadership, cluster, placed), council=tuple(council),
@@ -210,9 +243,10 @@ def evaluate(policy: Policy, data: Dataset, engine: str = "fast") -> Result:
     with engine_context():
         done: list[ClusterResult] = []
         problems: list[Issue] = []
+        sharing = Sharing()
         for cluster in data.clusters:
             try:
-                done.append(evaluate_cluster(policy, cluster))
+                done.append(evaluate_cluster(policy, cluster, sharing))
             except PolicyError as exc:  # a scoring layer's change without a reason: every cluster's at once
                 problems.extend(exc.issues)
         if problems:

@@ -22,9 +22,12 @@ from __future__ import annotations
 
 from collections.abc import Callable
 from decimal import ROUND_HALF_UP, Decimal
+from functools import partial
 from typing import Any
 
 from .codegen import Source
+from .expressions.compiler import _outer_calls
+from .expressions.parser import parse
 from .model import Policy
 
 
@@ -73,7 +76,7 @@ def _method(src: Source, criterion: Any, i: int, indent: int) -> None:
         add(f"facts{i} = {{'value': v{i}, 'listed': listed{i}}}", indent)
     elif kind == "formula":
         (formula,) = parts
-        add(f"raw{i}, facts{i} = {_value(src, formula, f'F{i}_')}, {{}}", indent)
+        add(f"raw{i}, facts{i} = {_value(src, formula, f'F{i}_')}, NOFACTS", indent)  # as its scorer
     elif kind == "per_item":
         value, each = parts
         add(f"v{i} = {_value(src, value, f'V{i}_')}", indent)
@@ -86,6 +89,152 @@ def _method(src: Source, criterion: Any, i: int, indent: int) -> None:
         add(f"facts{i} = {{'condition': held{i}}}", indent)
     else:  # a method this kernel does not know how to write: its scorer
         add(f"raw{i}, facts{i} = {src.const('SC', i, criterion.scorer)}(env)", indent)
+
+
+#: The most outcomes a criterion's or an adjustment's memo keeps (it starts afresh when full).
+MEMO_MAX = 2048
+
+
+def _call_free(expr: Any) -> bool:
+    """Whether a compiled expression is arithmetic, comparisons and names only: no function call
+    (a plugin's function is not known to be pure), so that its value is one of its names' values."""
+    return expr is not None and not _outer_calls(parse(expr.source))
+
+
+def _inline_exprs(scorer: Any) -> list[Any] | None:
+    """The expressions a built-in method's scorer evaluates (from its ``inline``), when every one
+    is call-free; ``None`` otherwise (a plugin's method, or an expression with a call)."""
+    inline = getattr(scorer, "inline", None)
+    if inline is None or getattr(scorer, "__module__", "") != "thidua_rules.builtin.methods":
+        return None
+    kind, *parts = inline
+    exprs = {"proportional": parts[:2], "bands": parts[:1], "lookup": parts[:1], "formula": parts[:1],
+             "per_item": parts[:1], "full_if": parts[:1]}.get(kind)
+    if exprs is None:
+        return None
+    exprs = [e for e in exprs if e is not None]  # a proportional's target may be a constant
+    return exprs if exprs and all(_call_free(e) for e in exprs) else None
+
+
+def _memo_names(criterion: Any) -> tuple[str, ...] | None:
+    """The names a built-in criterion's outcome is a function of (sorted), when it is one of
+    them only: every expression of its method call-free. ``None``: not remembered."""
+    if not criterion.method_plugin.startswith("thidua_rules."):
+        return None
+    exprs = _inline_exprs(criterion.scorer)
+    return None if exprs is None else tuple(sorted(frozenset().union(*(e.names for e in exprs))))
+
+
+def _adjustment_memo_names(item: Any) -> tuple[str, ...] | None:
+    """As :func:`_memo_names`, for a bonus or deduction: a formula or a built-in method, and its
+    ``when``, all call-free."""
+    if item.formula is not None:
+        exprs = [item.formula] if _call_free(item.formula) else None
+    else:
+        exprs = _inline_exprs(getattr(item.raw, "scorer", None))
+    if exprs is None or (item.when is not None and not _call_free(item.when)):
+        return None
+    names = frozenset().union(*(e.names for e in exprs)) | (item.when.names if item.when is not None else frozenset())
+    return tuple(sorted(names))
+
+
+def _memoized(src: Source, names: tuple[str, ...], prefix: str, indent: int, body: Callable[[int], None],
+              row: str, *, values: tuple[str, ...] | None = None) -> None:
+    """``row`` looked up in a memo by the identity of the values of ``names`` in ``env`` (or of
+    the local variables ``values``), and made by ``body`` (then remembered) when not found.
+
+    Units with the same input objects (the loader makes one object per distinct cell text) get
+    the same row, the same numbers and the same facts: equal outcomes are held once, however
+    many units share them. Keys are identities, not values, because equal numbers may print
+    differently (``1.0`` and ``1.00``); an entry holds the objects it is keyed by, so that no
+    key names a freed object. A row is immutable and made only of immutable values and
+    read-only facts, so sharing it is invisible to every reader."""
+    memo = src.const(prefix, "MEMO", {})
+    src.names[memo + "_clear"] = src.names[memo].clear
+    if values is None:
+        objects = tuple(f"{prefix}o{n}" for n in range(len(names)))
+        for n, name in enumerate(names):
+            src.add(f"{objects[n]} = env[{src.const(prefix, f'K{n}', name)}]", indent)
+    else:
+        objects = values
+    key = f"{prefix}key"
+    src.add(f"{key} = ({''.join(f'id({o}), ' for o in objects)})", indent)
+    src.add(f"{prefix}hit = {memo}.get({key})", indent)
+    src.add(f"if {prefix}hit is None:", indent)
+    body(indent + 1)
+    src.add(f"if len({memo}) >= MEMO_MAX:", indent + 1)
+    src.add(f"{memo}_clear()", indent + 2)
+    src.add(f"{memo}[{key}] = (({''.join(o + ', ' for o in objects)}), {row})", indent + 1)
+    src.add("else:", indent)
+    src.add(f"{row} = {prefix}hit[1]", indent + 1)
+
+
+def _group(src: Source, group: Any, j: int, terms: list[str], indent: int) -> None:
+    """``grow{j}``: group ``j``'s row, its criteria's scores summed (in policy order, to 0, as
+    the loops add them) and capped at its maximum."""
+    gid = src.const("GID", j, group.id)
+    src.add(f"gsum{j} = {' + '.join(['Z', *terms])}", indent)
+    if group.max is None:
+        src.add(f"grow{j} = ({gid}, gsum{j}, gsum{j}, False)", indent)
+    else:
+        gmax = src.const("GM", j, group.max)
+        src.add(f"g{j} = {gmax} if {gmax} < gsum{j} else gsum{j}", indent)
+        src.add(f"grow{j} = ({gid}, gsum{j}, g{j}, g{j} is not gsum{j})", indent)  # (as for criteria)
+
+
+def _criterion(src: Source, criterion: Any, i: int, cid: str, points: str, indent: int) -> None:
+    """``row{i}``: criterion ``i``'s outcome, scored, clamped to [0, points] and rounded."""
+    _method(src, criterion, i, indent)
+    # min(max(raw, 0), points), then half-up to the policy precision: as score_unit does it
+    # (a raw of at most 0 becomes the unsigned 0, so that a formula's -0 scores 0.00)
+    src.add(f"c{i} = Z if raw{i} <= Z else raw{i}", indent)
+    src.add(f"if c{i} > {points}:", indent)
+    src.add(f"c{i} = {points}", indent + 1)
+    # capped: the value changed (``is not`` first: the clamp mostly keeps raw itself; a zero
+    # raw replaced by Z is the same value, not capped)
+    src.add(f"row{i} = ({cid}, raw{i}, quantize(c{i}, Q, HU, CTX), False, c{i} is not raw{i} and c{i} != raw{i}, "
+            f"facts{i}, None)", indent)
+
+
+def _gated_row(criterion_id: str, points: Decimal, quantum: Decimal, context: Any, zero: Decimal,
+               no_facts: Any) -> tuple[Any, ...]:
+    """The row of a criterion whose gate failed: raw 0, clamped and rounded as any raw value."""
+    clamped = points if zero > points else zero
+    return (criterion_id, zero, clamped.quantize(quantum, ROUND_HALF_UP, context), True, clamped is not zero,
+            no_facts, None)
+
+
+def _adjustment_sum(src: Source, kind: str, terms: tuple[str, ...], cap: Decimal | None, indent: int) -> None:
+    """``sums_{kind}``: the bonuses' (or deductions') scores summed to 0 in policy order, and the
+    sum applied, capped at the policy's maximum."""
+    src.add(f"sum_{kind} = {' + '.join(['Z', *terms])}", indent)
+    if cap is None:
+        src.add(f"applied_{kind} = sum_{kind}", indent)
+    else:
+        name = src.const("CAP_", kind, cap)
+        src.add(f"applied_{kind} = {name} if {name} < sum_{kind} else sum_{kind}", indent)
+    src.add(f"sums_{kind} = (sum_{kind}, applied_{kind})", indent)
+
+
+def _adjustment(src: Source, item: Any, v: str, prefix: str, k: int, indent: int) -> None:
+    """``row_{v}``: a bonus's or deduction's outcome, its raw points clamped and rounded."""
+    aid, raw_fn = src.const(f"{prefix}ID", k, item.id), src.const(f"{prefix}F", k, item.raw)
+    if item.when is None:
+        src.add(f"raw_{v} = {raw_fn}(env, None)", indent)
+        applies = "True"
+    else:
+        when = src.const(f"{prefix}W", k, item.when._fn)
+        src.add(f"applies_{v} = bool({when}(env, None))", indent)
+        src.add(f"raw_{v} = {raw_fn}(env, None) if applies_{v} else Z", indent)
+        applies = f"applies_{v}"
+    src.add(f"c_{v} = Z if raw_{v} <= Z else raw_{v}", indent)
+    if item.max is not None:
+        amax = src.const(f"{prefix}M", k, item.max)
+        src.add(f"if c_{v} > {amax}:", indent)
+        src.add(f"c_{v} = {amax}", indent + 1)
+    # (capped as for criteria)
+    src.add(f"row_{v} = ({aid}, {applies}, raw_{v}, quantize(c_{v}, Q, HU, CTX), "
+            f"c_{v} is not raw_{v} and c_{v} != raw_{v})", indent)
 
 
 def supports(policy: Policy) -> bool:
@@ -115,31 +264,31 @@ def build_kernel(policy: Policy, *, keys: tuple[tuple[str, ...], ...], quantum: 
                      ZeroDivisionError=ZeroDivisionError,
                      NOFACTS=no_facts, SMALL=small, N_SMALL=len(small), Decimal=Decimal,
                      make_score=make_score)
+    src.names.update(MEMO_MAX=MEMO_MAX, id=id, len=len)
     crit_rows = []
     zero_terms = []
     by_group: dict[str, list[str]] = {}
     for i, c in enumerate(policy.criteria):
         cid, points = src.const("ID", i, c.id), src.const("P", i, c.points)
+        indent = 1
         if c.gate is not None:
             gate = src.const("GT", i, c.gate._fn)
             src.add(f"if {gate}(env, None):")
-            _method(src, c, i, 2)
-            src.add(f"gated{i} = False", 2)
-            src.add("else:")
-            src.add(f"raw{i}, facts{i}, gated{i} = Z, NOFACTS, True", 2)
-            gated = f"gated{i}"
+            indent = 2
+        memo = _memo_names(c)
+        if memo is None:
+            _criterion(src, c, i, cid, points, indent)
         else:
-            _method(src, c, i, 1)
-            gated = "False"
-        # min(max(raw, 0), points), then half-up to the policy precision: as score_unit does it
-        # (a raw of at most 0 becomes the unsigned 0, so that a formula's -0 scores 0.00)
-        src.add(f"c{i} = Z if raw{i} <= Z else raw{i}")
-        src.add(f"if c{i} > {points}:")
-        src.add(f"c{i} = {points}", 2)
-        src.add(f"s{i} = quantize(c{i}, Q, HU, CTX)")
-        # capped: the value changed (``is not`` first: the clamp mostly keeps raw itself; a zero
-        # raw replaced by Z is the same value, not capped)
-        crit_rows.append(f"({cid}, raw{i}, s{i}, {gated}, c{i} is not raw{i} and c{i} != raw{i}, facts{i}, None)")
+            _memoized(src, memo, f"M{i}_", indent,
+                      partial(_criterion, src, c, i, cid, points),
+                      f"row{i}")
+        if c.gate is not None:
+            # A gated criterion scores 0 (raw 0, rounded), the same row for every unit.
+            src.add("else:")
+            src.add(f"row{i} = {src.const('GROW', i, _gated_row(c.id, c.points, quantum, context, zero, no_facts))}",
+                    2)
+        src.add(f"s{i} = row{i}[2]")
+        crit_rows.append(f"row{i}")
         zero_terms.append(f"(not s{i})")
         by_group.setdefault(c.group, []).append(f"s{i}")
     # Group sums add the criteria in policy order to 0, as score_unit's running sums do.
@@ -148,14 +297,13 @@ def build_kernel(policy: Policy, *, keys: tuple[tuple[str, ...], ...], quantum: 
     score_expr = " + ".join(score_terms)
     src.add(f"score = {score_expr}")
     for j, g in enumerate(policy.groups):
-        gid = src.const("GID", j, g.id)
-        src.add(f"gsum{j} = {' + '.join(['Z', *by_group.get(g.id, [])])}")
-        if g.max is None:
-            src.add(f"g{j} = gsum{j}")
+        terms = by_group.get(g.id, [])
+        if terms:  # remembered by its criteria's scores (shared objects when their rows are)
+            _memoized(src, (), f"MG{j}_", 1, partial(_group, src, g, j, terms), f"grow{j}", values=tuple(terms))
         else:
-            gmax = src.const("GM", j, g.max)
-            src.add(f"g{j} = {gmax} if {gmax} < gsum{j} else gsum{j}")
-        group_rows.append(f"({gid}, gsum{j}, g{j}, g{j} is not gsum{j})")  # (as for criteria)
+            _group(src, g, j, terms, 1)
+        src.add(f"g{j} = grow{j}[2]")
+        group_rows.append(f"grow{j}")
         src.add(f"score += g{j}")
     adjustment_rows: dict[str, list[str]] = {}
     prefixes = {"b": "BON_", "d": "DED_"}
@@ -164,30 +312,23 @@ def build_kernel(policy: Policy, *, keys: tuple[tuple[str, ...], ...], quantum: 
         prefix = prefixes[kind]
         for k, a in enumerate(items):
             v = f"{kind}{k}"
-            aid, raw_fn = src.const(f"{prefix}ID", k, a.id), src.const(f"{prefix}F", k, a.raw)
-            if a.when is None:
-                src.add(f"raw_{v} = {raw_fn}(env, None)")
-                applies = "True"
+            memo = _adjustment_memo_names(a)
+            if memo is None:
+                _adjustment(src, a, v, prefix, k, 1)
             else:
-                when = src.const(f"{prefix}W", k, a.when._fn)
-                src.add(f"applies_{v} = bool({when}(env, None))")
-                src.add(f"raw_{v} = {raw_fn}(env, None) if applies_{v} else Z")
-                applies = f"applies_{v}"
-            src.add(f"c_{v} = Z if raw_{v} <= Z else raw_{v}")
-            if a.max is not None:
-                amax = src.const(f"{prefix}M", k, a.max)
-                src.add(f"if c_{v} > {amax}:")
-                src.add(f"c_{v} = {amax}", 2)
-            src.add(f"s_{v} = quantize(c_{v}, Q, HU, CTX)")
-            rows.append(f"({aid}, {applies}, raw_{v}, s_{v}, c_{v} is not raw_{v} and c_{v} != raw_{v})")  # (as above)
-        sums = " + ".join(["Z", *[f"s_{kind}{k}" for k in range(len(items))]])
-        src.add(f"sum_{kind} = {sums}")
-    for kind, cap in (("b", policy.bonus_max), ("d", policy.deduction_max)):
-        if cap is None:
-            src.add(f"applied_{kind} = sum_{kind}")
+                _memoized(src, memo, f"M_{v}_", 1,
+                          partial(_adjustment, src, a, v, prefix, k),
+                          f"row_{v}")
+            src.add(f"s_{v} = row_{v}[3]")
+            rows.append(f"row_{v}")
+    for kind, cap, items in (("b", policy.bonus_max, policy.bonuses), ("d", policy.deduction_max, policy.deductions)):
+        scores = tuple(f"s_{kind}{k}" for k in range(len(items)))
+        if scores:  # remembered by the items' scores, as a group's sum is
+            _memoized(src, (), f"MS{kind}_", 1, partial(_adjustment_sum, src, kind, scores, cap), f"sums_{kind}",
+                      values=scores)
         else:
-            name = src.const("CAP_", kind, cap)
-            src.add(f"applied_{kind} = {name} if {name} < sum_{kind} else sum_{kind}")
+            _adjustment_sum(src, kind, scores, cap, 1)
+        src.add(f"sum_{kind}, applied_{kind} = sums_{kind}")
     src.add("total_raw = score + applied_b - applied_d")
     if policy.total_max is None:
         src.add("total = total_raw")

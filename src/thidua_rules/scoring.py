@@ -3,7 +3,7 @@
 from __future__ import annotations
 
 from collections.abc import Mapping, Sequence
-from decimal import ROUND_HALF_UP, Decimal
+from decimal import ROUND_HALF_UP, Context, Decimal, getcontext
 from functools import lru_cache
 from types import MappingProxyType
 from typing import Any
@@ -267,7 +267,7 @@ def score_units(policy: Policy, units: Sequence[Unit], year: int,
     if layer_scores:
         return _score_with_layers(policy, units, year, plugin_data, layer_scores)
     kernel = _plan(policy).kernel
-    if kernel is None:
+    if kernel is None or not _engine_arithmetic(getcontext()):
         return [score_unit_loops(policy, unit, year, plugin_data) for unit in units]
     scores: list[UnitScore] = []
     append = scores.append
@@ -277,6 +277,18 @@ def score_units(policy: Policy, units: Sequence[Unit], year: int,
         except Exception:  # noqa: BLE001 - scored again below, which names the rule and the unit
             append(score_unit_loops(policy, unit, year, plugin_data))
     return scores
+
+
+_ENGINE_ARITHMETIC = (ENGINE_CONTEXT.prec, ENGINE_CONTEXT.rounding, ENGINE_CONTEXT.Emax, ENGINE_CONTEXT.Emin,
+                      ENGINE_CONTEXT.clamp)
+
+
+def _engine_arithmetic(context: Context) -> bool:
+    """Whether ``context`` computes as the engine's does (:func:`decimals.engine_context`). The
+    kernel remembers outcomes (see ``kernel._memoized``), which holds only for one arithmetic:
+    in another context (a caller's own) the loops score every unit."""
+    return (context.prec, context.rounding, context.Emax, context.Emin, context.clamp) == _ENGINE_ARITHMETIC \
+        and context.traps == ENGINE_CONTEXT.traps
 
 
 def _score_with_layers(policy: Policy, units: Sequence[Unit], year: int, plugin_data: Mapping[str, Any] | None,

@@ -4,6 +4,7 @@ from __future__ import annotations
 
 from collections.abc import Callable, Mapping
 from decimal import Decimal
+from types import MappingProxyType
 from typing import Any
 
 from ..errors import EvaluationError, did_you_mean
@@ -12,6 +13,8 @@ from ..hookspecs import hookimpl
 from ..tomlfmt import toml_key
 
 ZERO = Decimal(0)
+#: The facts of a formula: none, one empty read-only mapping shared by every unit.
+NO_FACTS: Mapping[str, Any] = MappingProxyType({})
 # Each scorer carries ``inline``: its method and parts, from which the scoring kernel
 # (``kernel.py``) writes the same computation into the policy's generated function.
 Scorer = Callable[[Mapping[str, Any]], tuple[Decimal, Mapping[str, Any]]]
@@ -139,7 +142,7 @@ def compile_formula(table: Mapping[str, Any], ctx: CompileContext) -> Scorer | N
     formula_fn = formula._fn
 
     def score(env: Mapping[str, Any]) -> tuple[Decimal, Mapping[str, Any]]:
-        return formula_fn(env, None), {}
+        return formula_fn(env, None), NO_FACTS
 
     score.inline = ("formula", formula)  # type: ignore[attr-defined]
     return score

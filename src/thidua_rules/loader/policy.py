@@ -151,6 +151,7 @@ def _raw_points(scorer: Any) -> Any:
     """A method's scorer as an adjustment's ``raw(env, ctx)``: the points, without the facts."""
     def raw(env: Mapping[str, Any], ctx: Any) -> Any:
         return scorer(env)[0]
+    raw.scorer = scorer  # type: ignore[attr-defined]  # what it reads: see kernel._adjustment_memo_names
     return raw
 
 
