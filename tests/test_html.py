@@ -19,6 +19,8 @@ from thidua_rules.cli import main
 from thidua_rules.report.escape import html_cell, html_text
 
 from .conftest import EXAMPLE_DATA, EXAMPLE_POLICY, ROOT
+from .test_messages import EXAMPLES
+from .test_messages import _result as _example
 from .test_report_escaping import _results
 
 GOLDEN = ROOT / "tests" / "golden"
@@ -127,6 +129,26 @@ def test_english_page_has_no_vietnamese_layout_words(case, example_result, canth
         for piece in re.split(r"\{[a-z_]+\}", vi[code]):
             if _vietnamese(piece):
                 assert piece.strip(" .:;,()|") not in visible, code
+
+
+def _english_leftovers(result) -> list[str]:
+    """The Vietnamese words of ``result``'s English page as a reader sees it, once the policy's
+    names are taken out; a plugin's own texts (its band caps, "(plugin …)") aside."""
+    import html
+
+    page = re.sub(r"<style>.*?</style>", "", render(result, "html", "en"), flags=re.S)
+    page = re.sub(r"<li>[^<]*\(plugin <code>.*?</li>", "", page)
+    visible = html.unescape(re.sub(r"<[^>]+>", "\n", page))
+    for name in _policy_names(result, [u.name for c in result.clusters for u in c.units]):
+        visible = visible.replace(name, " ")
+    return _vietnamese(visible)
+
+
+@pytest.mark.parametrize("name", sorted(EXAMPLES))
+def test_every_example_english_page_has_no_vietnamese_layout_words(name):
+    """Every shipped example (members, plugins, layers, another policy) in English: no Vietnamese
+    word but the policy's names."""
+    assert _english_leftovers(_example(name)) == []
 
 
 def test_the_vietnamese_scan_is_not_blind(example_result):
