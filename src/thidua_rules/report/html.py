@@ -108,9 +108,8 @@ def render_html(doc: dict[str, Any], result: Result, lang: str = "vi") -> str:
     default, or ``en``), as UTF-8 text with a final newline."""
     policy = result.policy
     names = _Names(doc, result, lang)
-    heading = names.h("report_cluster", name=html_text(policy.name), year=str(policy.year)) \
-        if len(doc["clusters"]) != 1 else \
-        names.h("report_cluster", name=html_text(doc["clusters"][0]["name"]), year=str(doc["clusters"][0]["year"]))
+    one = doc["clusters"][0] if len(doc["clusters"]) == 1 else {"name": policy.name, "year": policy.year}
+    heading = names.h("report_cluster", name=html_text(one["name"]), year=str(one["year"]))
     out = ["<!DOCTYPE html>",
            f'<html lang="{html_text(lang)}">',
            "<head>",
