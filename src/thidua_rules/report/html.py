@@ -108,8 +108,9 @@ def render_html(doc: dict[str, Any], result: Result, lang: str = "vi") -> str:
     default, or ``en``), as UTF-8 text with a final newline."""
     policy = result.policy
     names = _Names(doc, result, lang)
-    one = doc["clusters"][0] if len(doc["clusters"]) == 1 else {"name": policy.name, "year": policy.year}
-    heading = names.h("report_cluster", name=html_text(one["name"]), year=str(one["year"]))
+    one: dict[str, Any] = doc["clusters"][0] if len(doc["clusters"]) == 1 else {"name": policy.name,
+                                                                                   "year": policy.year}
+    heading = names.h("report_cluster", name=html_text(str(one["name"])), year=str(one["year"]))
     out = ["<!DOCTYPE html>",
            f'<html lang="{html_text(lang)}">',
            "<head>",
