@@ -19,6 +19,8 @@ from thidua_rules.cli import main
 from thidua_rules.report.escape import html_cell, html_text
 
 from .conftest import EXAMPLE_DATA, EXAMPLE_POLICY, ROOT
+from .test_messages import EXAMPLES
+from .test_messages import _result as _example
 from .test_report_escaping import _results
 
 GOLDEN = ROOT / "tests" / "golden"
@@ -72,6 +74,93 @@ def test_council_items_golden_html(example_policy, cantho_policy, golden):
             "tài chính, Cục Trang bị và kho vận — chờ Hội đồng bỏ phiếu: chưa có kết quả bỏ phiếu</li>") in awaiting
     assert tied.count('<li data-status="undecided">') == 2
     assert 'Không có.' not in tied.split("Nội dung cần Hội đồng")[1].split("</ul>")[0]
+
+
+def test_example_golden_html_english(example_result, golden):
+    """``--lang en``: the example's page in English, byte for byte the reviewed golden file."""
+    golden.check(GOLDEN / "cum8-2022" / "expected.en.html", render(example_result, "html", "en"))
+
+
+def _vietnamese(text: str) -> list[str]:
+    """The words of ``text`` with a Vietnamese letter (a letter with a diacritic, or đ)."""
+    import unicodedata
+
+    def marked(word: str) -> bool:
+        return any(c in "đĐ" or unicodedata.decomposition(c) for c in word if c.isalpha())
+
+    return sorted({w for w in re.findall(r"\w+", text) if marked(w)})
+
+
+def _policy_names(result, doc_units) -> list[str]:
+    """Every text the policy (or the data) names something by: shown as declared, in any language."""
+    from thidua_rules.exprtext import names as labels
+
+    policy = result.policy
+    found = [policy.name, *(c.name for c in result.clusters), *doc_units,
+             *(t.name for t in policy.titles), *(b.name for b in policy.bands), *(g.name for g in policy.groups),
+             *(c.name for c in policy.criteria), *(layer.name for layer in policy.layers),
+             *labels(policy, "en").values()]
+    if policy.people is not None:
+        found += [t.name for t in policy.people.titles]
+    return sorted(set(found), key=lambda n: (-len(n), n))  # the longest first: a name inside another
+
+
+@pytest.mark.parametrize("case", ["example", "cantho", "awaiting", "tied"])
+def test_english_page_has_no_vietnamese_layout_words(case, example_result, cantho_result, example_policy,
+                                                     cantho_policy):
+    """The English page, as a reader sees it, has no Vietnamese word but the policy's own names
+    (units, titles, bands, criteria, input labels): every heading, column, caption, the chart's
+    words, the council's and the footer's come from the English catalogue."""
+    import html
+
+    from thidua_rules.messages import catalogue
+
+    result = {"example": lambda: example_result, "cantho": lambda: cantho_result,
+              "awaiting": lambda: _awaiting_vote(example_policy), "tied": lambda: _tie_at_cut(cantho_policy)}[case]()
+    page = render(result, "html", "en")
+    assert page.startswith('<!DOCTYPE html>\n<html lang="en">\n')
+    visible = html.unescape(re.sub(r"<[^>]+>", "\n", re.sub(r"<style>.*?</style>", "", page, flags=re.S)))
+    for name in _policy_names(result, [u.name for c in result.clusters for u in c.units]):
+        visible = visible.replace(name, " ")
+    assert _vietnamese(visible) == []
+    # and not one layout text of the Vietnamese page (the words of each template the page uses)
+    vi, en = catalogue("vi"), catalogue("en")
+    for code in sorted(c for c in vi if c.startswith(("html_", "report_")) and vi[c] != en[c]):
+        for piece in re.split(r"\{[a-z_]+\}", vi[code]):
+            if _vietnamese(piece):
+                assert piece.strip(" .:;,()|") not in visible, code
+
+
+def _english_leftovers(result) -> list[str]:
+    """The Vietnamese words of ``result``'s English page as a reader sees it, once the policy's
+    names are taken out; a plugin's own texts (its band caps, "(plugin …)") aside."""
+    import html
+
+    page = re.sub(r"<style>.*?</style>", "", render(result, "html", "en"), flags=re.S)
+    page = re.sub(r"<li>[^<]*\(plugin <code>.*?</li>", "", page)
+    visible = html.unescape(re.sub(r"<[^>]+>", "\n", page))
+    for name in _policy_names(result, [u.name for c in result.clusters for u in c.units]):
+        visible = visible.replace(name, " ")
+    return _vietnamese(visible)
+
+
+@pytest.mark.parametrize("name", sorted(EXAMPLES))
+def test_every_example_english_page_has_no_vietnamese_layout_words(name):
+    """Every shipped example (members, plugins, layers, another policy) in English: no Vietnamese
+    word but the policy's names."""
+    assert _english_leftovers(_example(name)) == []
+
+
+def test_the_vietnamese_scan_is_not_blind(example_result):
+    """The scan finds Vietnamese words, and finds the Vietnamese page's layout words once the
+    policy's names are taken out."""
+    import html
+
+    assert set(_vietnamese("Decisions per unit — Quyết định theo đơn vị, 102.00")) == {"Quyết", "định", "đơn", "vị"}
+    page = html.unescape(re.sub(r"<[^>]+>", "\n", render(example_result, "html")))
+    for name in _policy_names(example_result, [u.name for c in example_result.clusters for u in c.units]):
+        page = page.replace(name, " ")
+    assert {"Xếp", "hạng", "Hội", "điểm", "thưởng"} <= set(_vietnamese(page))
 
 
 class _Page(HTMLParser):
@@ -175,6 +264,19 @@ def test_format_from_the_extension(tmp_path, name, example_result):
     out = tmp_path / name
     assert main(["evaluate", str(EXAMPLE_POLICY), str(EXAMPLE_DATA), "-o", str(out)]) == 0
     assert out.read_bytes() == render(example_result, "html").encode()
+
+
+def test_lang_en_from_the_command_line(tmp_path, capsys, example_result):
+    """``--format html --lang en`` and ``-o report.html --lang en`` write the English page;
+    without ``--lang`` the page is Vietnamese."""
+    english = render(example_result, "html", "en")
+    assert main(["evaluate", str(EXAMPLE_POLICY), str(EXAMPLE_DATA), "--format", "html", "--lang", "en"]) == 0
+    assert capsys.readouterr().out == english
+    out = tmp_path / "report.html"
+    assert main(["evaluate", str(EXAMPLE_POLICY), str(EXAMPLE_DATA), "-o", str(out), "--lang", "en"]) == 0
+    assert out.read_bytes() == english.encode()
+    assert main(["evaluate", str(EXAMPLE_POLICY), str(EXAMPLE_DATA), "--format", "html"]) == 0
+    assert capsys.readouterr().out == render(example_result, "html") != english
 
 
 def test_format_and_extension_must_agree(tmp_path, capsys):

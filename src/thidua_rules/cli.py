@@ -181,7 +181,7 @@ def build_parser() -> argparse.ArgumentParser:
                     "extension of -o, else table)")
     ev.add_argument("-o", "--output", help="write to this file (atomically) instead of standard output")
     ev.add_argument("--data-format", **data_format)
-    ev.add_argument("--lang", choices=LANGUAGES, default="vi", help="language of --format markdown and docx (default: vi)")
+    ev.add_argument("--lang", choices=LANGUAGES, default="vi", help="language of --format markdown, html and docx (default: vi)")
     ev.add_argument("--members", help="members file (.csv, .toml, .json, .jsonl): people's records, "
                     "from which the policy's [people] titles and member-derived unit inputs are decided")
     ev.add_argument("--jobs", "-j", type=_jobs, default=1, metavar="N",

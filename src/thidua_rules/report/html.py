@@ -1,4 +1,5 @@
-"""A self-contained, printable Vietnamese HTML report: ranking, a score chart, decisions, council items.
+"""A self-contained, printable HTML report, in Vietnamese (the default) or English: ranking, a
+score chart, decisions, council items.
 
 One file with no external resource: the style sheet is inline, the chart is inline SVG and
 there is no script. It reads on a phone (the tables scroll sideways) and prints on A4 (each
@@ -6,20 +7,24 @@ unit's decisions on a page of their own). Every piece of user text goes through
 :func:`~.escape.html_text`; every coordinate of the chart is a Decimal rounded half-up to two
 places, so the same result gives the same bytes.
 
-The Vietnamese wording is that of the Markdown report (:mod:`.markdown`): decisions, council
-items, a criterion's working, its scoring layers, band caps and derived inputs come from the
-message catalogue through its :class:`~.markdown.ReportTexts`; every number from :func:`_number`.
+Every word comes from the message catalogue (:mod:`thidua_rules.messages`) in the page's
+language: the Markdown report's ``report_*`` texts where the words are the same, ``html_*`` for
+the page's own (the chart, the footer's labels); decisions, council items, a criterion's working,
+its scoring layers, band caps and derived inputs through the Markdown report's
+:class:`~.markdown.ReportTexts`; every number from :meth:`_Names.num`, as the language writes it.
+The policy's own names (units, titles, criteria, bands) are shown as the policy declares them.
 """
 
 from __future__ import annotations
 
+import re
 from decimal import ROUND_CEILING, ROUND_HALF_EVEN, ROUND_HALF_UP, Context, Decimal
 from typing import Any
 
 from ..decimals import plain
 from ..engine import Result
 from ..exprtext import show_value
-from ..messages import format_number
+from ..messages import format_number, template
 from .escape import html_cell, html_text
 from .layerstext import layer_blocks, number_writer
 from .markdown import ReportTexts, seen_text, separation_text, working_text
@@ -98,36 +103,38 @@ code { font-family: "Noto Sans Mono", Consolas, monospace; font-size: .9em; over
 """
 
 
-def render_html(doc: dict[str, Any], result: Result) -> str:
-    """The HTML report of ``doc`` (the canonical document of ``result``), as UTF-8 text with a final newline."""
+def render_html(doc: dict[str, Any], result: Result, lang: str = "vi") -> str:
+    """The HTML report of ``doc`` (the canonical document of ``result``) in ``lang`` (``vi``, the
+    default, or ``en``), as UTF-8 text with a final newline."""
     policy = result.policy
-    names = _Names(doc, result)
-    heading = f"{policy.name} — năm {policy.year}" if len(doc["clusters"]) != 1 else \
-        f"{doc['clusters'][0]['name']} — năm {doc['clusters'][0]['year']}"
+    names = _Names(doc, result, lang)
+    one: dict[str, Any] = doc["clusters"][0] if len(doc["clusters"]) == 1 else {"name": policy.name,
+                                                                                   "year": policy.year}
+    heading = names.h("report_cluster", name=html_text(str(one["name"])), year=str(one["year"]))
     out = ["<!DOCTYPE html>",
-           '<html lang="vi">',
+           f'<html lang="{html_text(lang)}">',
            "<head>",
            '<meta charset="utf-8">',
            '<meta name="viewport" content="width=device-width, initial-scale=1">',
-           f"<title>Kết quả thi đua, khen thưởng: {html_text(heading)}</title>",
+           f"<title>{names.h('html_title', heading=heading)}</title>",
            "<style>", STYLE.rstrip("\n"), "</style>",
            "</head>",
            "<body>",
            "<header>",
-           "<h1>Kết quả chấm điểm, xếp hạng và đề nghị khen thưởng</h1>",
+           f"<h1>{names.h('report_heading')}</h1>",
            f'<p class="policy">{html_text(policy.name)} (<code>{html_text(policy.id)}</code>)</p>',
            "</header>",
            "<main>"]
     for number, cluster in enumerate(doc["clusters"], 1):
         out += _cluster(cluster, number, names, result)
-    out += ["</main>", *_footer(doc["provenance"]), "</body>", "</html>"]
+    out += ["</main>", *_footer(doc["provenance"], names), "</body>", "</html>"]
     return "\n".join(out) + "\n"
 
 
 class _Names:
     """The display names of the ids a report shows: units, titles, bands, groups, criteria."""
 
-    def __init__(self, doc: dict[str, Any], result: Result) -> None:
+    def __init__(self, doc: dict[str, Any], result: Result, lang: str) -> None:
         policy = result.policy
         self.policy = policy
         self.units = {u["id"]: u for u in doc["units"]}
@@ -138,8 +145,22 @@ class _Names:
         self.band = {b.id: b.name for b in policy.bands}
         self.group = {g.id: g.name for g in policy.groups}
         self.criterion = {c.id: c.name for c in policy.criteria}
-        #: The Markdown report's texts (the message catalogue, the policy's labels), in Vietnamese.
-        self.words = ReportTexts(result, doc, "vi")
+        self.lang = lang
+        #: The Markdown report's texts (the message catalogue, the policy's labels), in ``lang``.
+        self.words = ReportTexts(result, doc, lang)
+
+    def h(self, code: str, **markup: str) -> str:
+        """The catalogue text of ``code`` as HTML: the template's own words escaped, each
+        ``{field}`` replaced by ``markup[field]``, which the caller has escaped (or marked up)."""
+        text = html_text(template(code, self.lang, self.policy))
+        return _FIELD.sub(lambda m: markup.get(m.group(1), ""), text)
+
+    def num(self, text: str) -> str:
+        """A number of the document (``"102.00"``) as the page's language writes it (``102,00``
+        in Vietnamese, ``102.00`` in English), with the digits after the point it was written
+        with (the policy precision for scores)."""
+        places = len(text.partition(".")[2])
+        return format_number(Decimal(text), places, self.lang)
 
     def unit(self, unit_id: str | None) -> str:
         if unit_id is None:
@@ -150,12 +171,8 @@ class _Names:
 
 # ---------------------------------------------------------------- the words and the numbers
 
-
-def _number(text: str) -> str:
-    """A number of the document (``"102.00"``) in Vietnamese (``102,00``), with the digits after
-    the point it was written with (the policy precision for scores)."""
-    places = len(text.partition(".")[2])
-    return format_number(Decimal(text), places, "vi")
+#: A ``{field}`` of a catalogue template (as :mod:`thidua_rules.messages` reads them).
+_FIELD = re.compile(r"\{([a-z_]+)\}")
 
 
 def _decision_text(title: dict[str, Any], names: _Names) -> str:
@@ -181,27 +198,9 @@ def _council_text(item: dict[str, Any], names: _Names) -> str:
     return names.words.t(item["code"], **item["params"])
 
 
-def _shown(value: Any) -> str:
-    if isinstance(value, list):
-        return "[" + ", ".join(str(v) for v in value) + "]"
-    return str(value)
-
-
 def _leadership_text(lead: dict[str, Any], names: _Names) -> str:
     """Why these units lead next year, through the message catalogue."""
     return names.words.t(lead["code"], **lead["params"])
-
-
-def _key_text(key: str, names: _Names) -> str:
-    """A ranking key (``total``, ``group.chuyen_mon``, ``criterion.chi_tieu``) by its name."""
-    if key == "total":
-        return "tổng điểm"
-    kind, _, ident = key.partition(".")
-    if kind == "group" and ident in names.group:
-        return f"nhóm «{names.group[ident]}»"
-    if kind == "criterion" and ident in names.criterion:
-        return f"tiêu chí «{names.criterion[ident]}»"
-    return key
 
 
 def _separation_text(sep: dict[str, Any], names: _Names) -> str:
@@ -213,52 +212,62 @@ def _separation_text(sep: dict[str, Any], names: _Names) -> str:
 
 def _cluster(cluster: dict[str, Any], number: int, names: _Names, result: Result) -> list[str]:
     out = [f'<section class="cluster" id="cum-{number}">',
-           f"<h2>{html_text(cluster['name'])} — năm {cluster['year']}</h2>"]
+           f"<h2>{names.h('report_cluster', name=html_text(cluster['name']), year=str(cluster['year']))}</h2>"]
     out += _ranking(cluster, names)
     out += _chart(cluster, number, names, result)
     out += _proposals(cluster, names)
     out += _leadership(cluster, names)
     out += _council(cluster, names)
-    out += ["<h3>Quyết định theo đơn vị</h3>"]
+    out += [f"<h3>{names.h('html_units')}</h3>"]
     for unit_id in cluster["ranking"]:
         out += _unit(names.units[unit_id], names)
     out.append("</section>")
     return out
 
 
-def _rank(unit: dict[str, Any]) -> str:
-    return f"{unit['rank']} (đồng hạng)" if unit["tied"] else str(unit["rank"])
+def _rank(unit: dict[str, Any], names: _Names) -> str:
+    """A unit's rank, with the tie said (plain text)."""
+    return names.words.t("report_tied", rank=str(unit["rank"])) if unit["tied"] else str(unit["rank"])
 
 
 def _band(unit: dict[str, Any], names: _Names, missing: str = "—") -> str:
     return names.band.get(unit["band"], unit["band"]) if unit["band"] else missing
 
 
+def _columns(code: str, names: _Names, numeric: tuple[int, ...]) -> str:
+    """A table's header row from a catalogue text of ``|``-separated column names (the Markdown
+    report's ``report_ranking_columns`` is one); the columns at ``numeric`` are right-aligned."""
+    cells = [f'<th scope="col"{_NUM if place in numeric else ""}>{html_text(label)}</th>'
+             for place, label in enumerate(names.words.t(code).split(" | "))]
+    return "<thead><tr>" + "".join(cells) + "</tr></thead>"
+
+
+_NUM = ' class="num"'
+
+
 def _ranking(cluster: dict[str, Any], names: _Names) -> list[str]:
-    out = ["<h3>Bảng xếp hạng</h3>",
+    out = [f"<h3>{names.h('report_ranking')}</h3>",
            '<div class="scroll">',
            '<table class="ranking">',
-           f"<caption>{len(cluster['ranking'])} đơn vị, xếp theo tổng điểm và các tiêu chí phụ</caption>",
-           '<thead><tr><th scope="col" class="num">Hạng</th><th scope="col">Đơn vị</th>'
-           '<th scope="col" class="num">Tổng điểm</th><th scope="col">Xếp loại</th>'
-           '<th scope="col">Đề nghị</th></tr></thead>',
+           f"<caption>{names.h('html_ranking_caption', count=str(len(cluster['ranking'])))}</caption>",
+           _columns("report_ranking_columns", names, (0, 2)),
            "<tbody>"]
     for unit_id in cluster["ranking"]:
         u = names.units[unit_id]
         proposed = "; ".join(names.title.get(t, t) for t in u["proposed"]) or "—"
-        out.append(f'<tr data-unit="{html_text(unit_id)}"><td class="num">{html_text(_rank(u))}</td>'
+        out.append(f'<tr data-unit="{html_text(unit_id)}"><td class="num">{html_text(_rank(u, names))}</td>'
                    f'<th scope="row">{html_cell(u["name"])}</th>'
-                   f'<td class="num">{html_cell(_number(u["total"]))}</td>'
+                   f'<td class="num">{html_cell(names.num(u["total"]))}</td>'
                    f"<td>{html_cell(_band(u, names))}</td><td>{html_cell(proposed)}</td></tr>")
     out += ["</tbody>", "</table>", "</div>"]
     return out
 
 
 def _proposals(cluster: dict[str, Any], names: _Names) -> list[str]:
-    out = ["<h3>Đề nghị danh hiệu thi đua, hình thức khen thưởng</h3>", "<ul>"]
+    out = [f"<h3>{names.h('report_proposals')}</h3>", "<ul>"]
     for title in names.policy.titles:
         units = [names.unit(i) for i in cluster["ranking"] if title.id in names.units[i]["proposed"]]
-        shown = html_text(", ".join(units)) if units else '<span class="none">không có đơn vị</span>'
+        shown = html_text(", ".join(units)) if units else f'<span class="none">{names.h("report_no_unit")}</span>'
         out.append(f"<li><strong>{html_text(title.name)}</strong>: {shown}</li>")
     out.append("</ul>")
     return out
@@ -268,26 +277,27 @@ def _leadership(cluster: dict[str, Any], names: _Names) -> list[str]:
     lead = cluster["leadership"]
     if not lead:
         return []
-    return [f"<h3>Cụm trưởng, cụm phó năm {lead['year']}</h3>",
+    return [f"<h3>{names.h('report_leadership', year=str(lead['year']))}</h3>",
             '<ul class="leadership">',
-            f"<li>Cụm trưởng: <strong>{html_text(names.unit(lead['leader']))}</strong></li>",
-            f"<li>Cụm phó: <strong>{html_text(names.unit(lead['deputy']))}</strong></li>",
-            f"<li>Căn cứ: {html_text(_leadership_text(lead, names))}</li>",
+            f"<li>{names.h('report_leader')}: <strong>{html_text(names.unit(lead['leader']))}</strong></li>",
+            f"<li>{names.h('report_deputy')}: <strong>{html_text(names.unit(lead['deputy']))}</strong></li>",
+            f"<li>{names.h('report_basis')}: {html_text(_leadership_text(lead, names))}</li>",
             "</ul>"]
 
 
 def _council(cluster: dict[str, Any], names: _Names) -> list[str]:
     """What the council (Hội đồng Thi đua – Khen thưởng) must decide: units awaiting its vote,
     units tied across a quota cut, deferred units."""
-    out = ["<h3>Nội dung cần Hội đồng Thi đua – Khen thưởng quyết định</h3>"]
+    out = [f"<h3>{names.h('report_council')}</h3>"]
     if not cluster["council"]:
-        return [*out, '<p class="council none">Không có.</p>']
+        return [*out, f'<p class="council none">{names.h("report_none")}</p>']
     out.append('<ul class="council">')
     for item in cluster["council"]:
         units = html_text(", ".join(names.unit(u) for u in item["units"]))
         if item["kind"] == "deferred":
-            which = ", ".join(names.title.get(t, t) for t in item["title"].split(",") if t) or "mọi danh hiệu"
-            label = f"Hoãn xét ({which})"
+            which = (", ".join(names.title.get(t, t) for t in item["title"].split(",") if t)
+                     or names.words.t("report_every_title"))
+            label = f"{names.words.t('report_deferred')} ({which})"
         elif item["kind"] == "score_undecided":  # the scorers of a layer disagree (docs/layers.md)
             label = names.words.t("report_score_undecided", criterion=names.criterion.get(item["title"], item["title"]))
         else:
@@ -299,30 +309,30 @@ def _council(cluster: dict[str, Any], names: _Names) -> list[str]:
 
 def _unit(u: dict[str, Any], names: _Names) -> list[str]:
     ex = u["explanation"]
+    num = names.num
+    heading = names.h("report_unit_heading", rank=html_text(_rank(u, names)), name=html_text(u["name"]),
+                      total=html_text(num(u["total"])))
+    band = f"<strong>{html_text(_band(u, names, names.words.t('report_no_band')))}</strong>"
     out = [f'<article class="unit" data-unit="{html_text(u["id"])}">',
-           f"<h4>{html_text(_rank(u))}. {html_text(u['name'])} — {html_text(_number(u['total']))} điểm</h4>",
-           f"<p>Xếp loại: <strong>{html_text(_band(u, names, 'không xếp loại'))}</strong></p>",
+           f"<h4>{heading}</h4>",
+           f"<p>{names.h('report_band', band=band)}</p>",
            '<div class="scroll">',
            '<table class="criteria">',
-           '<thead><tr><th scope="col">Tiêu chí</th><th scope="col" class="num">Điểm chuẩn</th>'
-           '<th scope="col" class="num">Điểm</th><th scope="col">Ghi chú</th></tr></thead>',
+           _columns("html_criteria_columns", names, (1, 2)),
            "<tbody>"]
     for spec, c in zip(names.policy.criteria, ex["criteria"], strict=True):
         # the criterion's working as the Markdown report gives it: the arithmetic with the
         # unit's values, the clamp, the inputs by their labels
         notes = working_text(names.words, spec, c)
         out.append(f"<tr><td>{html_cell(names.criterion.get(c['id'], c['id']))}</td>"
-                   f'<td class="num">{html_cell(_number(c["points"]))}</td>'
-                   f'<td class="num">{html_cell(_number(c["score"]))}</td><td>{html_cell(notes)}</td></tr>')
-    out += ["</tbody>", "</table>", "</div>", *_layers(ex["criteria"], names),
-            f"<p>Điểm các tiêu chí: {html_text(_number(ex['score']))}; "
-            f"điểm thưởng: {html_text(_number(ex['bonus']['applied']))}; "
-            f"điểm trừ: {html_text(_number(ex['deduction']['applied']))}; "
-            f"tổng: {html_text(_number(u['total']))}</p>",
-            "<ul>"]
+                   f'<td class="num">{html_cell(num(c["points"]))}</td>'
+                   f'<td class="num">{html_cell(num(c["score"]))}</td><td>{html_cell(notes)}</td></tr>')
+    totals = names.h("report_totals", score=html_text(num(ex["score"])), bonus=html_text(num(ex["bonus"]["applied"])),
+                     deduction=html_text(num(ex["deduction"]["applied"])), total=html_text(num(u["total"])))
+    out += ["</tbody>", "</table>", "</div>", *_layers(ex["criteria"], names), f"<p>{totals}</p>", "<ul>"]
     for cap in ex["band"].get("caps", []):
-        out.append(f"<li>Giới hạn xếp loại (plugin <code>{html_text(cap['plugin'])}</code>): "
-                   f"{html_text(names.words.t(cap['code'], **cap['params']))}</li>")
+        out.append("<li>" + names.h("report_band_cap", plugin=f"<code>{html_text(cap['plugin'])}</code>",
+                                    reason=html_text(names.words.t(cap["code"], **cap["params"]))) + "</li>")
     w = names.words
     for d in ex.get("derived", []):
         out.append("<li>" + html_text(w.t("report_derived", input=w.label(d["input"]),
@@ -330,11 +340,11 @@ def _unit(u: dict[str, Any], names: _Names) -> list[str]:
     for name, m in ex.get("members", {}).items():
         out.append("<li>" + html_text(w.t("report_members", input=w.label(name), value=show_value(m["value"], w.lang),
                                           count=str(len(m["members"])))) + "</li>")
-    for side, where in (("above", "xếp trên"), ("below", "xếp dưới")):
+    for side in ("above", "below"):
         sep = ex["ranking"][side]
         if sep:
-            out.append(f"<li>So với {html_text(names.unit(sep['unit']))} ({where}): "
-                       f"{html_text(_separation_text(sep, names))}</li>")
+            out.append("<li>" + names.h("report_" + side, unit=html_text(names.unit(sep["unit"])),
+                                        how=html_text(_separation_text(sep, names))) + "</li>")
     out += ["</ul>", '<ul class="decisions">']
     for t in ex["titles"]:
         out.append(f'<li data-status="{html_text(t["status"])}"><span class="status">'
@@ -346,7 +356,7 @@ def _unit(u: dict[str, Any], names: _Names) -> list[str]:
 def _layers(criteria: list[dict[str, Any]], names: _Names) -> list[str]:
     """The scoring layers of the criteria that have them (self-score, cross-inspection, the
     council's change, each with its scorers and reasons), as the Markdown report lists them."""
-    blocks = layer_blocks(names.policy, criteria, "vi", number_writer("vi"),
+    blocks = layer_blocks(names.policy, criteria, names.lang, number_writer(names.lang),
                           lambda ident: f"<code>{html_text(ident)}</code>", html_text)
     if not blocks:
         return []
@@ -374,8 +384,8 @@ def _segments(unit: dict[str, Any], names: _Names) -> list[tuple[str, Decimal]]:
     parts = [(names.group.get(g["id"], g["id"]), Decimal(g["score"])) for g in ex["groups"]]
     loose = [Decimal(c["score"]) for c in ex["criteria"] if c["group"] is None]
     if loose:
-        parts.append(("Tiêu chí khác", sum(loose, Decimal(0))))
-    parts.append(("Điểm thưởng", Decimal(ex["bonus"]["applied"])))
+        parts.append((names.words.t("html_chart_other"), sum(loose, Decimal(0))))
+    parts.append((names.words.t("html_chart_bonus"), Decimal(ex["bonus"]["applied"])))
     return [(label, max(points, Decimal(0))) for label, points in parts]
 
 
@@ -408,13 +418,13 @@ def _chart(cluster: dict[str, Any], number: int, names: _Names, result: Result) 
     axis_y = top + _UNIT_ROW * len(bars) + 4
     height = axis_y + 24
     ident = f"bieu-do-{number}"
-    out = ["<h3>Điểm theo nhóm tiêu chí</h3>",
+    num = names.num
+    out = [f"<h3>{names.h('html_chart')}</h3>",
            '<figure class="chart">',
            f'<svg xmlns="http://www.w3.org/2000/svg" viewBox="0 0 {_WIDTH} {height}" '
            f'width="{_WIDTH}" height="{height}" role="img" aria-labelledby="{ident}-t {ident}-d">',
-           f'<title id="{ident}-t">Điểm của từng đơn vị theo nhóm tiêu chí</title>',
-           f'<desc id="{ident}-d">Mỗi thanh là một đơn vị, theo thứ tự xếp hạng; mỗi đoạn là điểm '
-           f"một nhóm tiêu chí; thang đo từ 0 đến {html_text(_number(plain(scale)))} điểm.</desc>",
+           f'<title id="{ident}-t">{names.h("html_chart_title")}</title>',
+           f'<desc id="{ident}-d">{names.h("html_chart_desc", scale=html_text(num(plain(scale))))}</desc>',
            '<g class="legend" font-size="13">']
     for row, label in enumerate(labels):
         y = 8 + _LEGEND_ROW * row
@@ -427,12 +437,13 @@ def _chart(cluster: dict[str, Any], number: int, names: _Names, result: Result) 
                    'stroke="#c8c8c8" stroke-width="1"/>')
     for row, (u, segs) in enumerate(bars):
         y = top + _UNIT_ROW * row
-        parts = "; ".join(f"{label}: {_number(_points(p, result))}" for label, p in segs)
-        summary = (f"{_rank(u)}. {u['name']}: tổng {_number(u['total'])} điểm ({parts}; "
-                   f"điểm trừ: {_number(u['explanation']['deduction']['applied'])})")
+        parts = "; ".join(f"{label}: {num(_points(p, result))}" for label, p in segs)
+        summary = names.h("html_chart_bar", rank=html_text(_rank(u, names)), name=html_text(u["name"]),
+                          total=html_text(num(u["total"])), parts=html_text(parts),
+                          deduction=html_text(num(u["explanation"]["deduction"]["applied"])))
         out += [f'<g class="bar" data-unit="{html_text(u["id"])}">',
-                f"<title>{html_text(summary)}</title>",
-                f'<text x="{_LEFT}" y="{y + 14}" font-size="13">{html_text(_rank(u))}. {html_text(u["name"])}</text>']
+                f"<title>{summary}</title>",
+                f'<text x="{_LEFT}" y="{y + 14}" font-size="13">{html_text(_rank(u, names))}. {html_text(u["name"])}</text>']
         start = Decimal(0)
         for index, (label, points) in enumerate(segs):
             x0, x1 = _coordinate(x(start)), _coordinate(x(_CONTEXT.add(start, points)))
@@ -441,9 +452,9 @@ def _chart(cluster: dict[str, Any], number: int, names: _Names, result: Result) 
                 continue
             out.append(f'<rect x="{x0}" y="{y + 20}" width="{_coordinate(Decimal(x1) - Decimal(x0))}" '
                        f'height="{_BAR_HEIGHT}" fill="{PALETTE[index % len(PALETTE)]}">'
-                       f"<title>{html_text(f'{label}: {_number(_points(points, result))}')}</title></rect>")
+                       f"<title>{html_text(f'{label}: {num(_points(points, result))}')}</title></rect>")
         out += [f'<text x="{_coordinate(x(start) + 6)}" y="{y + 34}" font-size="13" font-weight="600">'
-                f"{html_text(_number(u['total']))}</text>",
+                f"{html_text(num(u['total']))}</text>",
                 "</g>"]
     out.append(f'<line x1="{_LEFT}" y1="{axis_y}" x2="{_coordinate(x(scale))}" y2="{axis_y}" '
                'stroke="#1a1a1a" stroke-width="1"/>')
@@ -451,10 +462,9 @@ def _chart(cluster: dict[str, Any], number: int, names: _Names, result: Result) 
     for place, tick in enumerate(ticks):
         anchor = "start" if place == 0 else "end" if place == len(ticks) - 1 else "middle"
         out.append(f'<text x="{_coordinate(x(tick))}" y="{axis_y + 16}" text-anchor="{anchor}">'
-                   f"{html_text(_number(plain(tick)))}</text>")
+                   f"{html_text(num(plain(tick)))}</text>")
     out += ["</g>", "</svg>",
-            "<figcaption>Độ dài thanh: điểm các tiêu chí (theo nhóm) cộng điểm thưởng; "
-            "con số cuối thanh là tổng điểm (đã trừ điểm trừ).</figcaption>",
+            f"<figcaption>{names.h('html_chart_caption')}</figcaption>",
             "</figure>"]
     return out
 
@@ -488,19 +498,20 @@ def _points(value: Decimal, result: Result) -> str:
 # ---------------------------------------------------------------- provenance
 
 
-def _footer(prov: dict[str, Any]) -> list[str]:
+def _footer(prov: dict[str, Any], names: _Names) -> list[str]:
+    h = names.h
     out = ["<footer>",
-           "<h2>Nguồn gốc kết quả</h2>",
+           f"<h2>{h('report_provenance')}</h2>",
            "<dl>",
-           f"<dt>Phần mềm</dt><dd>thidua_rules {html_text(prov['engine_version'])}</dd>",
-           f"<dt>Bảng điểm</dt><dd><code>{html_text(prov['policy']['id'])}</code>, "
+           f"<dt>{h('html_software')}</dt><dd>thidua_rules {html_text(prov['engine_version'])}</dd>",
+           f"<dt>{h('html_policy')}</dt><dd><code>{html_text(prov['policy']['id'])}</code>, "
            f"SHA-256 <code>{html_text(prov['policy']['sha256'])}</code></dd>",
-           f"<dt>Dữ liệu</dt><dd>SHA-256 <code>{html_text(prov['data']['sha256'])}</code></dd>"]
+           f"<dt>{h('html_data')}</dt><dd>SHA-256 <code>{html_text(prov['data']['sha256'])}</code></dd>"]
     for plugin in prov["plugins"]:
-        out.append(f"<dt>Plugin</dt><dd><code>{html_text(plugin['name'])}</code> "
+        out.append(f"<dt>{h('html_plugin')}</dt><dd><code>{html_text(plugin['name'])}</code> "
                    f"({html_text(plugin['distribution'])} {html_text(plugin['version'])}): "
                    f"{html_text(', '.join(plugin['hooks']))}</dd>")
     if not prov["plugins"]:
-        out.append('<dt>Plugin</dt><dd class="none">không có</dd>')
+        out.append(f'<dt>{h("html_plugin")}</dt><dd class="none">{h("html_no_plugin")}</dd>')
     out += ["</dl>", "</footer>"]
     return out

@@ -52,11 +52,11 @@ def to_table(result: Result) -> str:
     return render_table(build_document(result))
 
 
-def to_html(result: Result) -> str:
-    """One self-contained HTML page (see :mod:`thidua_rules.report.html`)."""
+def to_html(result: Result, lang: str = "vi") -> str:
+    """One self-contained HTML page in ``lang`` (see :mod:`thidua_rules.report.html`)."""
     from .html import render_html
 
-    return render_html(build_document(result), result)
+    return render_html(build_document(result), result, lang)
 
 
 def to_jsonl(result: Result) -> str:
@@ -89,9 +89,11 @@ BINARY_FORMATS: dict[str, Callable[[Result], bytes]] = {"xlsx": to_xlsx}
 
 
 def render(result: Result, fmt: str, lang: str = "vi") -> str:
-    """``result`` in format ``fmt``; the Markdown report in ``lang`` (``vi`` or ``en``)."""
+    """``result`` in format ``fmt``; the Markdown and HTML reports in ``lang`` (``vi`` or ``en``)."""
     if fmt == "markdown":
         return to_markdown(result, lang)
+    if fmt == "html":
+        return to_html(result, lang)
     return FORMATS[fmt](result)
 
 
