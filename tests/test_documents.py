@@ -304,3 +304,13 @@ def test_documents_in_english_write_the_engines_phrases_in_english(tmp_path, nam
     else:
         assert " | Passed" in text
         assert "Không đạt" not in text.replace("Không đạt danh hiệu", "")
+
+
+def test_documents_command_in_english(tmp_path):
+    """``thidua documents --lang en`` writes the same files as ``render_documents(..., lang="en")``."""
+    assert run(["documents", POLICY, MEETING, "-o", tmp_path, "--lang", "en"]) == 0
+    policy = load_policy(POLICY)
+    data = load_data(MEETING, policy)
+    files = render_documents(policy, data, evaluate(policy, data), lang="en")
+    assert sorted(p.name for p in tmp_path.iterdir()) == sorted(files)
+    assert all((tmp_path / name).read_bytes() == content for name, content in files.items())

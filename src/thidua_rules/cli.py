@@ -257,6 +257,9 @@ def build_parser() -> argparse.ArgumentParser:
     do.add_argument("--templates", metavar="DIR", help="folder of the agency's own .docx templates (same names)")
     do.add_argument("--data-format", **data_format)
     do.add_argument("--members", help="members file (see evaluate --members)")
+    do.add_argument("--lang", choices=LANGUAGES, default="vi",
+                    help="language of the engine's phrases and numbers; for the agency's own templates in that "
+                         "language (default: vi, as the shipped templates)")
 
     pl = commands.add_parser("plugins", help="list installed plugins with versions and hooks")
     pl.add_argument("--json", action="store_true", help="print sorted JSON instead of a table")
