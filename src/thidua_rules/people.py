@@ -131,7 +131,7 @@ class _PersonState:
             self.held = CheckOutcome(check="deferred", plugin="thidua_rules.people", passed=False,
                                      reason=Reason("deferred", {"text": person.deferred}), seen=MappingProxyType({}))
 
-    def env(self, year: int) -> dict[str, Any]:
+    def env(self) -> dict[str, Any]:
         return {**self.base, "titles": tuple(self.won)}
 
     def decide(self, policy: Policy, title: Title, year: int, ballots: Mapping[tuple[str, str | None], Any]) -> bool:
@@ -141,7 +141,7 @@ class _PersonState:
             self.outcomes.append(TitleOutcome(title=title.id, status=self.held.check, checks=(self.held,)))
             return False
         ballot = council_ballot(ballots, title.id, person)
-        view = TitleView(unit=person.id, title=title.id, env=MappingProxyType(self.env(year)),
+        view = TitleView(unit=person.id, title=title.id, env=MappingProxyType(self.env()),
                          won=frozenset(self.won), pending=frozenset(self.pending), ballot=ballot,
                          eval_context=self.context, unit_data=None)
         checks = []
@@ -237,7 +237,7 @@ def _fill_person_quota(title: Title, members: Sequence[_PersonState], passed: Se
 
 
 def _order_value(expression: Any, state: _PersonState) -> Decimal:
-    value = expression.evaluate(state.env(state.year))
+    value = expression.evaluate(state.env())
     return Decimal(value)
 
 

@@ -19,14 +19,17 @@ from functools import cache
 from importlib import resources
 
 #: The abbreviations the catalogue's sources use (see the catalogue's header and domain.md §0),
-#: in the order a proposal cites them: laws, then decrees (newest first), then circulars.
-DOCUMENTS: tuple[tuple[str, str], ...] = (
-    ("Law2022", "Luật Thi đua, khen thưởng số 06/2022/QH15 ngày 15/6/2022"),
-    ("Law2003", "Luật Thi đua, khen thưởng năm 2003 (sửa đổi, bổ sung năm 2005, 2013)"),
-    ("ND152", "Nghị định số 152/2025/NĐ-CP ngày 14/6/2025 của Chính phủ"),
-    ("ND98", "Nghị định số 98/2023/NĐ-CP ngày 31/12/2023 của Chính phủ"),
-    ("ND91", "Nghị định số 91/2017/NĐ-CP ngày 31/7/2017 của Chính phủ"),
-    ("TT12-BCA", "Thông tư số 12/2019/TT-BCA ngày 29/5/2019 của Bộ trưởng Bộ Công an"),
+#: each with its full form and how the catalogue's law versions name it (a number, or the 2003
+#: law's name), in the order a proposal cites them: laws, then decrees (newest first), then
+#: circulars.
+DOCUMENTS: tuple[tuple[str, str, str], ...] = (
+    ("Law2022", "Luật Thi đua, khen thưởng số 06/2022/QH15 ngày 15/6/2022", "06/2022/QH15"),
+    ("Law2003", "Luật Thi đua, khen thưởng năm 2003 (sửa đổi, bổ sung năm 2005, 2013)",
+     "Luật Thi đua, khen thưởng 2003"),
+    ("ND152", "Nghị định số 152/2025/NĐ-CP ngày 14/6/2025 của Chính phủ", "152/2025/NĐ-CP"),
+    ("ND98", "Nghị định số 98/2023/NĐ-CP ngày 31/12/2023 của Chính phủ", "98/2023/NĐ-CP"),
+    ("ND91", "Nghị định số 91/2017/NĐ-CP ngày 31/7/2017 của Chính phủ", "91/2017/NĐ-CP"),
+    ("TT12-BCA", "Thông tư số 12/2019/TT-BCA ngày 29/5/2019 của Bộ trưởng Bộ Công an", "12/2019/TT-BCA"),
 )
 _CATALOGUE_FILES = ("law2022.toml", "law2022-people.toml")
 _MARK = re.compile(r"\s*\[[^\[\]]*\]")
@@ -57,7 +60,7 @@ def plain_basis(source: str) -> str:
     while (cleaner := _REMARK.sub("", text)) != text:
         text = cleaner
     text = _CLAUSE.sub(r"khoản \1", _ARTICLE.sub("Điều ", text))
-    for short, full in DOCUMENTS:
+    for short, full, _marker in DOCUMENTS:
         text = re.sub(rf"\b{re.escape(short)}\b", full, text)
     return "; ".join(part.strip() for part in text.split(";") if part.strip())
 
@@ -78,14 +81,6 @@ def instruments(instrument: str | None) -> tuple[str, ...]:
     return tuple(part.strip() for part in (instrument or "").split(";") if part.strip())
 
 
-#: How the catalogue's law versions name the documents of :data:`DOCUMENTS` (a number, or the
-#: 2003 law's name), so that a proposal cites each document once, in its full form.
-_MARKERS: tuple[tuple[str, str], ...] = (
-    ("06/2022/QH15", "Law2022"), ("Luật Thi đua, khen thưởng 2003", "Law2003"), ("152/2025/NĐ-CP", "ND152"),
-    ("98/2023/NĐ-CP", "ND98"), ("91/2017/NĐ-CP", "ND91"), ("12/2019/TT-BCA", "TT12-BCA"),
-)
-
-
 def _kind(text: str) -> int:
     """Laws, then decrees, then circulars and the rest: the order a proposal cites them."""
     return next((i for i, word in enumerate(("Luật", "Nghị định", "Thông tư")) if text.startswith(word)), 3)
@@ -95,21 +90,20 @@ def cited(from_sources: Iterable[str], from_laws: Iterable[str]) -> tuple[str, .
     """The "Căn cứ" lines: the documents the free bases cite and the instruments of the law
     versions, each once; the known documents in the order of :data:`DOCUMENTS` (laws, decrees,
     circulars), then any other instrument by kind, in the order first named."""
-    full = dict(DOCUMENTS)
     known = set(documents_cited(from_sources))
     others: list[str] = []
     for instrument in from_laws:
-        short = next((s for marker, s in _MARKERS if marker in instrument), None)
-        if short is not None:
-            known.add(full[short])
+        full = next((full for _short, full, marker in DOCUMENTS if marker in instrument), None)
+        if full is not None:
+            known.add(full)
         elif instrument not in others:
             others.append(instrument)
-    ordered = [text for _short, text in DOCUMENTS if text in known]
-    return (*ordered, *sorted(others, key=lambda text: (_kind(text), others.index(text))))
+    ordered = [full for _short, full, _marker in DOCUMENTS if full in known]
+    return (*ordered, *sorted(others, key=_kind))  # a stable sort: first named first within a kind
 
 
 def documents_cited(bases: Iterable[str]) -> tuple[str, ...]:
     """The documents the bases cite, laws first (the order of :data:`DOCUMENTS`): the proposal's
     "Căn cứ" lines."""
     text = "\n".join(bases)
-    return tuple(full for _short, full in DOCUMENTS if full in text)
+    return tuple(full for _short, full, _marker in DOCUMENTS if full in text)
