@@ -1,7 +1,9 @@
 """Whole process: ``thidua evaluate POLICY units.csv --format json -o out.json`` on one cluster of
-20,000 units of the example policy (issue #11: the JSON writer). Also a script, which prints min
-and median wall and CPU time of a few runs and the output's SHA-256 (the same before and after a change to the
-writer):
+20,000 units of the example policy, against a naive evaluator of the same policy run the same way
+(``naive_eval.py``: ``eval`` of the policy's texts per unit, floats, totals and titles only; issue
+#11's target is the engine at ≤ 0.5× of it). Also a script, which runs the two in turns and
+prints min and median wall and CPU time of each, the ratio of the minima, and the output's
+SHA-256 (the same before and after a change to the writer):
 
     .venv/bin/python benchmarks/bench_json.py [--units N] [--rounds R]
 
@@ -14,6 +16,7 @@ import argparse
 import csv
 import hashlib
 import io
+import json
 import resource
 import statistics
 import subprocess
@@ -45,11 +48,15 @@ def _command(data: Path, out: Path) -> list[str]:
             "-o", str(out)]
 
 
-def _run(data: Path, out: Path) -> tuple[float, float]:
-    """Wall time and CPU time (user + system) of one run of the command."""
+def _naive(data: Path, out: Path) -> list[str]:
+    return [sys.executable, str(Path(__file__).with_name("naive_eval.py")), str(POLICY), str(data), str(out)]
+
+
+def _run(command: list[str]) -> tuple[float, float]:
+    """Wall time and CPU time (user + system) of one run of ``command``."""
     before = resource.getrusage(resource.RUSAGE_CHILDREN)
     start = time.perf_counter()
-    subprocess.run(_command(data, out), check=True)
+    subprocess.run(command, check=True)
     wall = time.perf_counter() - start
     after = resource.getrusage(resource.RUSAGE_CHILDREN)
     return wall, after.ru_utime + after.ru_stime - before.ru_utime - before.ru_stime
@@ -72,6 +79,14 @@ def test_bench_json_whole_process(benchmark: Any, files: tuple[Path, Path]) -> N
     assert out.read_bytes().startswith(b'{\n  "clusters": [\n')
 
 
+def test_bench_json_naive_peer(benchmark: Any, files: tuple[Path, Path]) -> None:
+    """The naive evaluator's whole process on the same file (the target's yardstick)."""
+    data, out = files
+    benchmark.pedantic(subprocess.run, args=(_naive(data, out),), kwargs={"check": True}, rounds=3,
+                       warmup_rounds=0)
+    assert json.loads(out.read_bytes())["units"][0]["rank"] == 1
+
+
 def main() -> None:
     parser = argparse.ArgumentParser()
     parser.add_argument("--units", type=int, default=UNITS)
@@ -81,12 +96,18 @@ def main() -> None:
     folder = Path(args.folder)
     data, out = folder / f"thidua-json-{args.units}.csv", folder / f"thidua-json-{args.units}.json"
     data.write_bytes(one_cluster_csv(args.units))
-    runs = [_run(data, out) for _ in range(args.rounds)]
-    wall, cpu = [w for w, _ in runs], [c for _, c in runs]
+    naive_out = folder / f"thidua-json-{args.units}-naive.json"
+    runs, naive = [], []
+    for _ in range(args.rounds):  # in turns: a shared machine slows both alike
+        runs.append(_run(_command(data, out)))
+        naive.append(_run(_naive(data, naive_out)))
     digest = hashlib.sha256(out.read_bytes()).hexdigest()
-    print(f"{args.units} units, one cluster, --format json ({args.rounds} runs): wall min {min(wall):.2f} s, "
-          f"median {statistics.median(wall):.2f} s; CPU min {min(cpu):.2f} s, median {statistics.median(cpu):.2f} s; "
-          f"{out.stat().st_size} bytes, sha256 {digest}")
+    for name, times in (("thidua evaluate --format json", runs), ("naive eval (naive_eval.py)", naive)):
+        wall, cpu = [w for w, _ in times], [c for _, c in times]
+        print(f"{name}: {args.units} units, one cluster, {args.rounds} runs: wall min {min(wall):.2f} s, "
+              f"median {statistics.median(wall):.2f} s; CPU min {min(cpu):.2f} s, median {statistics.median(cpu):.2f} s")
+    print(f"ratio engine / naive (min wall): {min(w for w, _ in runs) / min(w for w, _ in naive):.2f}×; "
+          f"engine output {out.stat().st_size} bytes, sha256 {digest}")
 
 
 if __name__ == "__main__":

@@ -451,6 +451,11 @@ def _run(args: argparse.Namespace, out: IO[str]) -> int:
         from .documents.command import run_documents
 
         return run_documents(args, policy, data, result, out)
+    if fmt == "json" and signer is None and args.output:  # bytes to the file: no str of it made
+        from .report.writers import to_json_bytes, write_bytes_atomic
+
+        write_bytes_atomic(args.output, to_json_bytes(result))
+        return EXIT_OK
     text = render(result, fmt or "table", args.lang)
     if signer is not None:  # evaluate --sign-key (docs/audit.md)
         from .signing import write_signed
@@ -462,8 +467,8 @@ def _run(args: argparse.Namespace, out: IO[str]) -> int:
 
 def _evaluate_signer(args: argparse.Namespace, fmt: str | None) -> Any:
     """The private key of ``evaluate --sign-key``, loaded before any work (None: not signing)."""
-    if args.command != "evaluate":
-        return None
+    if args.command != "evaluate" or (args.sign_key is None and args.signature is None):
+        return None  # (signing's module, and hashing's, are imported when asked for)
     from .signing import evaluate_signer
 
     return evaluate_signer(args.sign_key, fmt, args.output, args.signature)

@@ -6,7 +6,7 @@ import hashlib
 from collections.abc import Mapping
 from typing import Any
 
-from .jsontext import compact
+from .jsontext import compact_bytes
 
 #: The field, inside ``provenance``, that holds the hash; it is left out of what is hashed.
 FIELD = "content_sha256"
@@ -19,9 +19,9 @@ def canonical_bytes(doc: Mapping[str, Any]) -> bytes:
     provenance = body.get("provenance")
     if isinstance(provenance, dict) and FIELD in provenance:
         body["provenance"] = {k: v for k, v in provenance.items() if k != FIELD}
-    # surrogatepass: a lone surrogate (a "\ud800" escape) is in no result, but a changed file may
-    # hold one; it gets bytes (and a hash that does not match) instead of an error
-    return compact(body).encode("utf-8", "surrogatepass")
+    # a lone surrogate (a "\ud800" escape) is in no result, but a changed file may hold one; it
+    # gets bytes (and a hash that does not match) instead of an error (see compact_bytes)
+    return compact_bytes(body)
 
 
 def content_sha256(doc: Mapping[str, Any]) -> str:

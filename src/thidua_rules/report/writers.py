@@ -19,10 +19,15 @@ from .document import build_document
 def to_json(result: Result) -> str:
     """Canonical JSON: sorted keys, two-space indent, UTF-8 text, decimals as strings, final newline;
     ``provenance.content_sha256`` holds the hash of the rest (see :mod:`.contenthash`)."""
-    from .contenthash import sealed
-    from .jsontext import indented  # here: orjson (and its datetime, uuid) only for JSON
+    return to_json_bytes(result).decode("utf-8", "surrogatepass")
 
-    return indented(sealed(build_document(result))) + "\n"
+
+def to_json_bytes(result: Result) -> bytes:
+    """:func:`to_json` in UTF-8, what a file of it holds (the CLI writes these bytes)."""
+    from .contenthash import sealed
+    from .jsontext import indented_bytes  # here: orjson (and its datetime, uuid) only for JSON
+
+    return indented_bytes(sealed(build_document(result))) + b"\n"
 
 
 def _drop_none(data: Any) -> Any:
