@@ -42,6 +42,7 @@ from .loader.rows import (
     csv_delimiter,
     csv_layout,
     cut_off,
+    repeated_columns,
     text_values_of,
     unit_column,
     unit_header,
@@ -140,39 +141,13 @@ def _lines(text: io.TextIOWrapper, file: str, handle: IO[bytes], known: Callable
     return (itertools.chain((first,), text) if first else iter(text)), delimiter
 
 
-def csv_rows(handle: IO[bytes], file: str, header: Callable[[list[str]], list[str]] | None = None,
-             known: Callable[[str], bool] | None = None, delimiter: str | None = None) -> Iterator[tuple[int, Row]]:
-    """``(line, row)`` for each data row; empty cells are left out, and rows of empty cells, as
-    the in-memory loader does. ``header``: as :class:`~thidua_rules.loader.rows.CsvRows` takes it;
-    ``known`` and ``delimiter``: as :func:`_lines` takes them.
-    """
-    text = _text(handle)
-    try:
-        lines, delimiter = _lines(text, file, handle, known, delimiter)
-    except BaseException:
-        text.close()
-        raise
-    # csv.DictReader's rows, empty cells left out
-    reader = CsvRows(csv.reader(lines, delimiter=delimiter, strict=True), header=header)
-    try:
-        with _csv_errors(file, reader, handle):
-            for row in reader:
-                if None in row:
-                    raise _syntax(file, "more cells than header columns", reader.line_num)
-                if row:
-                    yield reader.line_num, row
-        if 0 <= reader.last_cells < reader.width and not _ends_a_line(handle):
-            raise cut_off(file, reader.line_num, reader.last_cells, reader.width)
-    finally:
-        text.close()  # closes ``handle`` too, which its owner's ``with`` then finds closed
-
-
 class CsvCells:
-    """The rows of a CSV file whose header names each column once, as lists of cells, with the
-    line numbers and errors of :func:`csv_rows`: the streaming driver only needs each row's
-    cluster and unit id, and leaves the row's cells to the process that checks it, which makes
-    the usual unit straight from them and the row's dict (``csv_rows``' row, without its
-    ``cluster``: :func:`~thidua_rules.loader.rows.cells_dict`) only for any other row."""
+    """The data rows of a CSV file, as lists of cells, with their line numbers: the streaming
+    driver only needs each row's cluster and unit id, and leaves the row's cells to the process
+    that checks it. The rules are the in-memory loader's (``rows._csv_clusters``): the header
+    names each column once (a repeated name is refused), blank rows and rows of empty cells are
+    skipped, a row with more cells than the header is a syntax error, and a last row cut short
+    without a line end says the file looks cut off."""
 
     def __init__(self, handle: IO[bytes], file: str,
                  fix_header: Callable[[list[str]], list[str]] | None = None,
@@ -184,13 +159,10 @@ class CsvCells:
         self.rows = CsvRows(csv.reader(lines, delimiter=self.delimiter, strict=True), header=fix_header)
         with _csv_errors(file, self.rows, handle):
             header = self.rows.read_header()
-        self.header = None if header is None else tuple(header)
-
-    @property
-    def usable(self) -> bool:
-        """Whether there is a header and it names each column once (a repeat is refused when the
-        driver's ``fix_header`` reads it; without one, ``csv_rows``' rules for repeats apply)."""
-        return self.header is not None and len(set(self.header)) == len(self.header)
+        if header is not None and fix_header is None:
+            repeated_columns(header, file)  # (the driver's ``fix_header`` refuses them itself)
+        #: the columns; empty for an empty file
+        self.header: tuple[str, ...] = () if header is None else tuple(header)
 
     def groups(self, row_issues: list[Issue],
                found: dict[str, Any] | None = None) -> Iterator[tuple[str, list[tuple[int, Any]]]]:
@@ -199,7 +171,6 @@ class CsvCells:
 
     def _keyed(self) -> Iterator[tuple[int, str, list[str]]]:
         """``(line, cluster id, cells)`` of each row (``""`` for a row without a cluster)."""
-        assert self.header is not None
         rows = self.rows
         width = len(self.header)
         at = self.header.index("cluster") if "cluster" in self.header else width
@@ -432,7 +403,7 @@ def evaluate_stream(
         def header(cells: list[str]) -> list[str]:
             fixed = unit_header(policy, cells, shown)
             layout = csv_layout(policy, tuple(fixed))
-            found["issues"][:] = layout.issues(shown)  # (read twice off the straightforward path)
+            found["issues"][:] = layout.issues(shown)
             found["quiet"] = layout.quiet
             return fixed
 
@@ -440,14 +411,8 @@ def evaluate_stream(
             rows: Any = None
             text_values: bool | str = False
             if kind == "csv":
-                cells = CsvCells(handle, shown, header, unit_column(policy))
-                text_values = text_values_of(cells.delimiter)
-                if cells.usable:
-                    rows = cells
-                else:  # no header (or the straightforward path): csv_rows' rules, from the start
-                    cells.text.detach()
-                    handle.seek(0)
-                    rows = csv_rows(handle, shown, header, delimiter=cells.delimiter)
+                rows = CsvCells(handle, shown, header, unit_column(policy))
+                text_values = text_values_of(rows.delimiter)
             if rows is None:
                 rows = jsonl_rows(handle, shown)
             try:
@@ -502,7 +467,6 @@ def _run(policy: Policy, rows: Iterator[tuple[int, Row]] | CsvCells, handle: IO[
     groups: Iterator[tuple[str, list[tuple[int, Any]]]]
     if isinstance(rows, CsvCells):
         groups, header = rows.groups(row_issues, found), rows.header
-        assert header is not None  # _run is given cells only when they are usable: a header
         at = header.index("id") if "id" in header else len(header)
     else:
         groups = cluster_groups(rows, file, row_issues, found)
@@ -519,7 +483,7 @@ def _run(policy: Policy, rows: Iterator[tuple[int, Row]] | CsvCells, handle: IO[
         for cluster_id, group in groups:
             if header is None:
                 ids = [r["id"] for _, r in group if isinstance(r.get("id"), str) and UNIT_ID.fullmatch(r["id"])]
-            else:  # cells: an empty id cell is no id, as csv_rows leaves empty cells out
+            else:  # cells: an empty id cell is no id (the loader leaves empty cells out)
                 ids = [r[at] for _, r in group if at < len(r) and UNIT_ID.fullmatch(r[at])]
             taken = frozenset(i for i in ids if i in seen_ids)
             seen_ids.update(ids)
