@@ -46,9 +46,8 @@ def straightforward_paths() -> Iterator[None]:
     through the loader's checks with the plain digest, CSV rows read by ``csv_rows``, and unit
     records as encoded documents. (Titles and ranking have no twin here: the conformance suite
     compares them with the reference engine, ``reference.decide_titles`` and ``rank_units``.)"""
-    from thidua_rules import scoring, stream
+    from thidua_rules import scoring
     from thidua_rules.expressions import compiler
-    from thidua_rules.loader import digest
     from thidua_rules.report import jsonlines
 
     from .test_fastpath import _straightforward_loading
@@ -58,6 +57,5 @@ def straightforward_paths() -> Iterator[None]:
         _straightforward_loading(m)
         m.setattr(scoring, "build_kernel", lambda *args, **kwargs: None)
         m.setattr(compiler, "MAX_GENERATED", -1)  # no text is short enough: the closure trees
-        m.setattr(stream, "canonical_cluster_text", digest.canonical_cluster_json)
         m.setattr(jsonlines, "unit_line", _document_unit_line)
         yield

@@ -116,9 +116,6 @@ def _straightforward_loading(monkeypatch):
     monkeypatch.setattr(data_module, "_plain_inputs", lambda policy: frozenset())
     monkeypatch.setattr(data_module, "_typed_inputs", lambda policy: frozenset({"\0never given"}))
     monkeypatch.setattr(data_module.DataChecker, "quick_plan", lambda self: None)  # every unit checked
-    from thidua_rules.loader import digest
-
-    monkeypatch.setattr(digest, "canonical_cluster_text", digest.canonical_cluster_json)
 
 
 def test_loading_and_checks_fast_paths_give_the_same_bytes(example_policy, monkeypatch):
@@ -368,52 +365,6 @@ def test_awards_fast_paths_give_the_same_bytes_with_ballots_history_and_holds(ex
         for check in outcome.checks:
             with pytest.raises(TypeError):
                 check.seen["x"] = 1  # type: ignore[index]
-
-
-def test_canonical_cluster_text_is_the_json_of_the_cluster(example_policy):
-    """The digest's per-cluster text written straight is ``canonical_cluster_json`` exactly: for
-    generated clusters with ballots, history and holds, the shipped examples (members, plugin
-    data) and unit values of every shape and number form."""
-    from types import MappingProxyType
-
-    import attrs
-
-    from thidua_rules import load_data, load_policy
-    from thidua_rules.loader.digest import canonical_cluster_json, canonical_cluster_text, content_digest
-    from thidua_rules.model import Cluster, Unit
-
-    data = _with_council_data(parse_data(tied_csv(UNITS), example_policy, file="gen.csv", format="csv"))
-    clusters = list(data.clusters)
-    root = Path(__file__).resolve().parent.parent
-    members = root / "examples" / "cum8-2022" / "members.csv"
-    for policy_name, data_name, people in (("cand-cum5-2023", "cand-cum5-2023/units.toml", None),
-                                           ("cantho-dan-van", "cantho-2025/units.toml", None),
-                                           ("cum8-2022", "cum8-2022/units.toml", None),
-                                           ("cum8-2022-members", "cum8-2022/units-members.toml", members),
-                                           ("research-khcn-2023", "research-khcn-2023/units.toml", None)):
-        policy = load_policy(root / "policies" / f"{policy_name}.toml")
-        clusters += load_data(root / "examples" / data_name, policy, members=people).clusters
-    odd = {"b": Decimal("1.50"), "a": Decimal("-0"), "c": Decimal("15E-1"), "d": Decimal("1E+3"),
-           "e": True, "f": False, "g": "đơn \"vị\"\\\n\u2028", "h": ("x", "ư"), "i": Decimal("0.000"),
-           "k": Decimal("-2.675"), "ä": Decimal(7), "Z": ""}
-    clusters.append(Cluster(id="odd", name="Cụm \"lạ\"", year=2022, units=(
-        Unit(id="a", name="A", cluster="odd", values=MappingProxyType(odd)),                   # not sorted
-        Unit(id="b", name="B\t", cluster="odd", values=MappingProxyType(dict(sorted(odd.items())))),
-        Unit(id="c", name="C", cluster="odd", values=MappingProxyType({})),
-        Unit(id="d", name="D", cluster="odd", values=MappingProxyType({"b": Decimal(1), "a": Decimal(2)})),
-    )))
-    clusters.append(attrs.evolve(clusters[-1], units=()))
-    for _ in range(2):  # the second time from the remembered texts
-        for cluster in clusters:
-            assert canonical_cluster_text(cluster) == canonical_cluster_json(cluster), cluster.id
-    assert content_digest(data.clusters) == \
-        hashlib_sha256("[" + ",".join(canonical_cluster_json(c) for c in data.clusters) + "]")
-
-
-def hashlib_sha256(text: str) -> str:
-    import hashlib
-
-    return hashlib.sha256(text.encode("utf-8")).hexdigest()
 
 
 @pytest.mark.parametrize("text", [

@@ -5,7 +5,6 @@ same units, values, digits and key order, the same digest and the same error lin
 from __future__ import annotations
 
 import csv
-import decimal
 import io
 import random
 import sys
@@ -19,8 +18,7 @@ import pytest
 from thidua_rules import load_policy, parse_data, parse_policy
 from thidua_rules.errors import PolicyError
 from thidua_rules.loader import data as data_module
-from thidua_rules.loader import digest
-from thidua_rules.model import Cluster, Unit
+from thidua_rules.model import Unit
 from thidua_rules.stream import evaluate_stream
 
 from .test_fastpath import _straightforward_loading
@@ -281,59 +279,6 @@ def test_values_maker_is_the_known_cells_comprehension():
     assert not {c for c in code.co_consts if isinstance(c, str) and c in cells}
 
 
-def test_unit_text_matches_json_on_every_shape():
-    """The generated unit text is ``canonical_cluster_json``'s for units of one shape, units of
-    another shape, keys or types, the same key with a number, a boolean, a string or an int,
-    unsorted keys, odd names, numbers of every form, and under another decimal context."""
-    odd = {"a": Decimal("1.50"), "b": Decimal("-0"), "c": Decimal("15E-1"), "d": Decimal("1E+3"),
-           "e": True, "f": "đ \"q\"\\\n\u2028", "g": Decimal("0.000"), "h": Decimal("-2.675"),
-           "i": Decimal(12345678901234567890123456789012345), "z": False}
-    shapes = [
-        odd,
-        {**odd, "a": True},                       # the same key, a boolean
-        {**odd, "a": 1},                          # an int, not a number of the loader's
-        {**odd, "a": "1.5"},                      # a string
-        {**odd, "e": Decimal(1)},                 # a number where a boolean was
-        {k: v for k, v in odd.items() if k != "c"},
-        {**odd, "j": ("x", "ư")},                 # a tuple: the loop
-        dict(reversed(odd.items())),              # not sorted
-        {"\"); import os  #": Decimal(1), "ä": Decimal(2)},
-        {},
-        {"a": Decimal("NaN")},
-    ]
-    units = []
-    for i, values in enumerate(shapes * 3):
-        units.append(Unit(id=f"u{i:02d}", name=NAMES[i % len(NAMES)].format(n=i), cluster="c",
-                          values=MappingProxyType(values)))
-    clusters = [Cluster(id="c", name="Cụm \"c\"", year=2024, units=tuple(units)),
-                Cluster(id="d", name="D", year=2024, units=tuple(units[:1] * 3), leader="u00", deputy="đ"),
-                Cluster(id="e", name="E", year=2024, units=tuple(units[:2]), rotation=("u00",))]
-    for context in (decimal.getcontext(), decimal.Context(prec=5), decimal.Context(prec=60)):
-        with decimal.localcontext(context):
-            for _ in range(3):  # again from the remembered texts and functions
-                for cluster in clusters:
-                    assert digest.canonical_cluster_text(cluster) == digest.canonical_cluster_json(cluster)
-                for unit in units:  # each unit alone, after units of other shapes
-                    cluster = Cluster(id="x", name="X", year=1, units=(unit,))
-                    assert digest.canonical_cluster_text(cluster) == digest.canonical_cluster_json(cluster)
-    made = [f for m in digest._TEXTS.values() for f in m.shapes.values()]
-    assert made and all("import os" not in f.source and "đ" not in f.source for f in made)
-
-
-def test_unit_text_of_a_loaded_dataset_and_its_digest(monkeypatch):
-    """The loaded units' texts through the generated function are the JSON texts, cluster by
-    cluster, and the digest is the hash of the joined JSON texts."""
-    import hashlib
-
-    policy = _policy("large")
-    dataset = parse_data(edge_csv(policy, 300, seed=12), policy, file="u.csv", format="csv")
-    for cluster in dataset.clusters:
-        assert digest.canonical_cluster_text(cluster) == digest.canonical_cluster_json(cluster)
-    text = "[" + ",".join(digest.canonical_cluster_json(c) for c in dataset.clusters) + "]"
-    assert dataset.sha256 == digest.content_digest(dataset.clusters) == hashlib.sha256(text.encode()).hexdigest()
-    assert digest.content_digest(()) == hashlib.sha256(b"[]").hexdigest()
-
-
 def test_units_made_as_twins_are_units():
     """A unit made by the fast constructor equals and prints as the attrs one, and is
     still frozen."""
@@ -345,34 +290,6 @@ def test_units_made_as_twins_are_units():
     with pytest.raises(attrs.exceptions.FrozenInstanceError):
         fast.id = "u2"  # type: ignore[misc]
     assert attrs.evolve(fast, name="x") == Unit(id="u1", name="x", cluster="c", values=values)
-
-
-def test_cluster_text_with_every_section():
-    """A cluster with any one section (rotation, ballots, history, discipline, deferrals,
-    members, plugin data) or a leader and deputy, beside the usual units: the JSON text."""
-    from thidua_rules import load_data
-    from thidua_rules.model import Deferral, DisciplineRecord
-
-    examples = ROOT / "examples"
-    found = {}
-    for policy_name, data_name, members in (
-            ("cand-cum5-2023", "cand-cum5-2023/units.toml", None),
-            ("cum8-2022-members", "cum8-2022/units-members.toml", examples / "cum8-2022" / "members.csv"),
-            ("cantho-dan-van", "cantho-2025/units.toml", None)):
-        for cluster in load_data(examples / data_name, _policy(policy_name), members=members).clusters:
-            assert digest.canonical_cluster_text(cluster) == digest.canonical_cluster_json(cluster)
-            for section in ("ballots", "history", "people", "plugin_data"):
-                if getattr(cluster, section):
-                    found[section] = getattr(cluster, section)
-            base = cluster
-    assert set(found) == {"ballots", "history", "people", "plugin_data"}
-    unit = base.units[0].id
-    found.update(rotation=(unit,), discipline=(DisciplineRecord(unit=unit, level="x", start=2020, until=2021),),
-                 deferrals=(Deferral(unit=unit, reason="r"),))
-    variants = [attrs.evolve(base, **{section: value}) for section, value in found.items()]
-    variants += [attrs.evolve(base, leader=unit), attrs.evolve(base, deputy=unit, name="Cụm \"đ\""), base]
-    for cluster in variants:
-        assert digest.canonical_cluster_text(cluster) == digest.canonical_cluster_json(cluster)
 
 
 def test_new_good_cells_take_the_usual_path(monkeypatch):

@@ -181,20 +181,17 @@ def _cluster_head(c: Cluster) -> str:
 
 
 def canonical_cluster_text(c: Cluster) -> str:
-    """One cluster's canonical content as compact JSON (sorted keys, exact decimals).
+    """One cluster's canonical content as compact JSON: exactly ``json.dumps`` (sorted keys,
+    ``ensure_ascii=False``, no spaces) of the cluster's content, with each number as its
+    normalised text (``Decimal("1.50")`` and ``Decimal("15E-1")`` both ``"1.5"``).
 
-    Exactly :func:`canonical_cluster_json`'s text. The units, the bulk of it, are written
-    straight to text: a unit whose values have the shape of the last unit's goes through that
-    shape's generated function (:func:`_unit_text_maker`); any other, value by value: each
-    value's key text (``"id":``) made once, each number's canonical text remembered (``_Memory``),
-    strings through the JSON encoder's own string encoder, and only the rest (the cluster's other
-    keys, values of other types) through ``json.dumps``.
+    The units, the bulk of it, are written straight to text (compact JSON is compositional: a
+    unit's text is ``{"id":…,"name":…,"values":{…}}``, the pairs in key order): a unit whose
+    values have the shape of the last unit's goes through that shape's generated function
+    (:func:`_unit_text_maker`); any other, value by value (:func:`_values_text`). The rest of
+    the cluster goes through ``json.dumps`` unless it is the usual one (:func:`_cluster_head`).
     """
-    if not c.units:
-        return canonical_cluster_json(c)
     memory = _memory()
-    pair = memory.pair
-    keys = _KEY_TEXTS
     unit_text = memory.last
     units = []
     in_order: list[Any] = []  # keys of the last unit whose values had to be sorted, in order
@@ -207,7 +204,7 @@ def canonical_cluster_text(c: Cluster) -> str:
             if text is not None:
                 units.append(text)
                 continue
-        values: Mapping[str, Any] = u.values  # a value's exact type picks its text below
+        values: Mapping[Any, Any] = u.values  # a value's exact type picks its text below
         made = _unit_text_maker(memory, values) if type(values) is MappingProxyType else None
         if made is not None and made is not unit_text:
             unit_text = memory.last = made
@@ -218,54 +215,62 @@ def canonical_cluster_text(c: Cluster) -> str:
             if text is not None:
                 units.append(text)
                 continue
-        if type(u.id) is not str or type(u.name) is not str:
-            return canonical_cluster_json(c)
-        parts = []
         # Values made by the loader are in key order already (``frozen_mapping``): the same keys
         # in the same order as a sorted unit need no sorting.
-        items: Iterable[tuple[str, Any]]
-        if list(values) == in_order:
-            items = values.items()
-        else:
-            items = sorted(values.items())
-            in_order = [k for k, _ in items]
-        for k, x in items:
-            if type(x) is Decimal:
-                # the whole ``"key":"number"`` text, remembered per key and number: equal
-                # numbers have the same canonical text (and only numbers are stored here)
-                by_key = memory.pairs_of(k) if type(k) is str else _FULL
-                part = by_key.get(x)
-                if part is not None:
-                    parts.append(part)
-                    continue
-            key = keys.get(k)
-            if key is None:
-                if type(k) is not str:
-                    return canonical_cluster_json(c)  # json.dumps words other keys its own way
-                if len(keys) > 4096:
-                    keys.clear()
-                key = keys[k] = _encode_string(k) + ":"
-            kind = type(x)
-            if kind is Decimal:
-                parts.append(pair(by_key, key, x))
-            elif kind is str:
-                parts.append(key + _encode_string(x))
-            elif kind is bool:
-                parts.append(key + ("true" if x else "false"))
-            else:
-                parts.append(key + _dumps(_canonical(x)))
-        units.append(f'{{"id":{_encode_string(u.id)},"name":{_encode_string(u.name)},'
-                     f'"values":{{{",".join(parts)}}}}}')
+        keys = list(values)
+        if keys != in_order and all(type(k) is str for k in keys):
+            in_order = sorted(keys)
+        text = _values_text(memory, values, keys == in_order)
+        units.append(f'{{"id":{_json_text(u.id)},"name":{_json_text(u.name)},"values":{text}}}')
     # ``units`` and ``year`` sort after every other key: the rest of the cluster, then them.
     head = _cluster_head(c)
     year = str(c.year) if type(c.year) is int else _dumps(c.year)
     return f'{head[:-1]},"units":[{",".join(units)}],"year":{year}}}'
 
 
-def canonical_cluster_json(c: Cluster) -> str:
-    """:func:`canonical_cluster_text` the straightforward way: the whole cluster's canonical
-    content through ``json.dumps``."""
-    return _dumps(_canonical_cluster(c, units=True))
+def _values_text(memory: _Memory, values: Mapping[Any, Any], in_order: bool) -> str:
+    """The JSON text of a unit's values: each number's ``"key":"text"`` pair remembered per key
+    (equal numbers have the same canonical text, and only numbers are stored there), each key's
+    text (``"id":``) made once, strings through the JSON encoder's own string encoder, booleans
+    as one of two texts, and only values of other types through ``json.dumps``. ``in_order``:
+    the keys are strings in sorted order already. Keys of other types: ``json.dumps``."""
+    if in_order:
+        items: Iterable[tuple[Any, Any]] = values.items()
+    elif all(type(k) is str for k in values):
+        items = sorted(values.items())
+    else:
+        return _dumps(_canonical(values))
+    pair = memory.pair
+    keys = _KEY_TEXTS
+    parts = []
+    for k, x in items:
+        kind = type(x)
+        if kind is Decimal:
+            by_key = memory.pairs_of(k)
+            part = by_key.get(x)
+            parts.append(part if part is not None else pair(by_key, _key_text(keys, k), x))
+        elif kind is str:
+            parts.append(_key_text(keys, k) + _encode_string(x))
+        elif kind is bool:
+            parts.append(_key_text(keys, k) + ("true" if x else "false"))
+        else:
+            parts.append(_key_text(keys, k) + _dumps(_canonical(x)))
+    return f'{{{",".join(parts)}}}'
+
+
+def _key_text(keys: dict[str, str], k: str) -> str:
+    """``"k":``, made once per key."""
+    key = keys.get(k)
+    if key is None:
+        if len(keys) > 4096:
+            keys.clear()
+        key = keys[k] = _encode_string(k) + ":"
+    return key
+
+
+def _json_text(value: Any) -> str:
+    """``json.dumps`` of a unit's id or name (a string: its JSON string, made straight)."""
+    return _encode_string(value) if type(value) is str else _dumps(value)
 
 
 _KEY_TEXTS: dict[str, str] = {}
