@@ -50,11 +50,8 @@ def straightforward_paths() -> Iterator[None]:
     from thidua_rules.expressions import compiler
     from thidua_rules.report import jsonlines
 
-    from .test_fastpath import _straightforward_loading
-
     with pytest.MonkeyPatch.context() as m:
         fresh_plans(m)  # the per-policy plans made again under the patches, then forgotten
-        _straightforward_loading(m)
         m.setattr(scoring, "build_kernel", lambda *args, **kwargs: None)
         m.setattr(compiler, "MAX_GENERATED", -1)  # no text is short enough: the closure trees
         m.setattr(jsonlines, "unit_line", _document_unit_line)

@@ -104,54 +104,6 @@ def test_document_numbers_match_decimals_fmt(example_policy, result):
 
 # ---------------------------------------------------------------- second round: per-policy plans
 
-def _straightforward_loading(monkeypatch):
-    """Loading with every field through ``DataChecker.convert`` and the plain canonical digest."""
-    from thidua_rules.loader import data as data_module
-
-    def slow_converters(policy, text_values):
-        checker = data_module.DataChecker(policy, data_module.Issues("<slow>"), text_values=text_values)
-        return {f.id: (lambda raw, f=f: checker.convert(f, raw)) for f in policy.inputs}
-
-    monkeypatch.setattr(data_module, "_converters", slow_converters)
-    monkeypatch.setattr(data_module, "_plain_inputs", lambda policy: frozenset())
-    monkeypatch.setattr(data_module, "_typed_inputs", lambda policy: frozenset({"\0never given"}))
-    monkeypatch.setattr(data_module.DataChecker, "quick_plan", lambda self: None)  # every unit checked
-
-
-def test_loading_and_checks_fast_paths_give_the_same_bytes(example_policy, monkeypatch):
-    """Per-field converters and the canonical-number cache give the straightforward code's
-    dataset, digest and output bytes (the title checks: the reference engine, test_conformance)."""
-    csv_bytes = tied_csv(UNITS)
-    fast_data = parse_data(csv_bytes, example_policy, file="gen.csv", format="csv")
-    fast = evaluate(example_policy, fast_data)
-    with monkeypatch.context() as m:
-        _straightforward_loading(m)
-        slow_data = parse_data(csv_bytes, example_policy, file="gen.csv", format="csv")
-        slow = evaluate(example_policy, slow_data)
-        slow_lines, slow_json = render(slow, "jsonl"), render(slow, "json")
-    assert fast_data.sha256 == slow_data.sha256
-    assert [dict(u.values) for c in fast_data.clusters for u in c.units] == \
-        [dict(u.values) for c in slow_data.clusters for u in c.units]
-    assert render(fast, "jsonl") == slow_lines
-    assert render(fast, "json") == slow_json
-
-
-def test_fast_converters_match_convert_on_edge_values(example_policy):
-    """Each per-field converter returns ``convert``'s value and message, for good and bad cells."""
-    from thidua_rules.loader import data as data_module
-
-    for text_values in (True, False):
-        checker = data_module.DataChecker(example_policy, data_module.Issues("<t>"), text_values=text_values)
-        converters = data_module._converters(example_policy, text_values)
-        for field in example_policy.inputs:
-            for raw in ["7", " 7 ", "007", "-0", "+3", "0", "1.5", "x", "", "1e3", "٣", 7, 0, -1, True,
-                        Decimal("2.50"), Decimal("-0"), "xuat_sac", "tot", "khong_hoan_thanh", None]:
-                for _ in range(2):  # the second time from the converter's memory
-                    fast, slow = converters[field.id](raw), checker.convert(field, raw)
-                    assert fast == slow and type(fast[0]) is type(slow[0]) and str(fast[0]) == str(slow[0]), \
-                        (field.id, raw)
-
-
 def test_remembered_number_texts_match_the_formatters(example_policy, result):
     """The per-number text memories of the document give ``decimals.fmt`` and ``plain`` exactly,
     also for zeros of either sign and equal numbers written with other exponents."""
@@ -417,26 +369,3 @@ def test_csv_rows_match_dict_reader_on_random_text():
         expected = [(r[0], [(k, v) for k, v in r[1] if v not in (None, "")]) if r[0] != "error" else r
                     for r in rows(reader)]
         assert rows(CsvRows(csv.reader(io.StringIO(text, newline=""), strict=True))) == expected, repr(text)
-
-
-def test_known_cells_give_the_converters_values(example_policy, monkeypatch):
-    """A row whose cells were all converted before takes the known-cells path; its values are
-    the straightforward converters' (loaded twice, so the second load is all known cells), for
-    CSV and for JSON lines (numbers, not texts)."""
-    from thidua_rules.loader import data as data_module
-
-    csv_bytes = tied_csv(UNITS)
-    rows = list(csv.DictReader(io.StringIO(csv_bytes.decode("utf-8"))))
-    jsonl = "".join(json.dumps({k: (int(v) if v.isdigit() else v) for k, v in r.items()}) + "\n"
-                    for r in rows).encode("utf-8")
-    for data, kind in ((csv_bytes, "csv"), (jsonl, "jsonl")):
-        fast = [parse_data(data, example_policy, file="g", format=kind) for _ in range(2)]
-        with monkeypatch.context() as m:
-            _straightforward_loading(m)
-            slow = parse_data(data, example_policy, file="g", format=kind)
-        for loaded in fast:
-            assert loaded == slow
-            assert [[(k, str(v), type(v)) for k, v in u.values.items()] for c in loaded.clusters for u in c.units] \
-                == [[(k, str(v), type(v)) for k, v in u.values.items()] for c in slow.clusters for u in c.units]
-    known = data_module._known_cells(example_policy, True, data_module._plain_inputs(example_policy))
-    assert known and all(cells for field, cells in known.items() if field != "party_rating")

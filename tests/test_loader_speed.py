@@ -1,12 +1,11 @@
-"""The loader's fast paths (the usual unit made without checking, the generated unit text of the
-data digest, units made as layout twins) give exactly what the straightforward code gives: the
-same units, values, digits and key order, the same digest and the same error lines."""
+"""The loader, written out: given CSV, decimal-comma CSV and JSON-lines text, the exact values
+(type, digits, key order), names and data digest, or the exact error lines, all of a file's
+problems at once; the same the second time (cells remembered), streamed and in memory; and
+each input's converter on edge values."""
 
 from __future__ import annotations
 
-import csv
 import io
-import random
 import sys
 from decimal import Decimal
 from pathlib import Path
@@ -17,266 +16,360 @@ import pytest
 
 from thidua_rules import load_policy, parse_data, parse_policy
 from thidua_rules.errors import PolicyError
+from thidua_rules.loader import convert
 from thidua_rules.loader import data as data_module
 from thidua_rules.model import Unit
 from thidua_rules.stream import evaluate_stream
-
-from .test_fastpath import _straightforward_loading
 
 ROOT = Path(__file__).resolve().parent.parent
 sys.path.insert(0, str(ROOT / "benchmarks"))
 import generate  # noqa: E402
 import large_policy  # noqa: E402
 
-NAMES = ["Đơn vị \"Ấp\" {n}", "Phòng 'Ư' {n}", "Unit {n}\\x", "", " {n} ", "Ban\u2028{n}", "Đội, {n}"]
+POLICY = """[policy]
+id = "p"
+name = "P"
+year = 2024
+
+[inputs]
+done = { type = "integer", min = 0, max = 100, label = "Đã làm" }
+rate = { type = "decimal", min = 0 }
+ok = { type = "boolean" }
+rating = { type = "enum", values = ["tot", "kha"] }
+note = { type = "text", required = false }
+extra = { type = "integer", default = 5 }
+
+[[checks]]
+id = "done_small"
+rule = "done <= 90"
+message = "done above 90"
+
+[[criteria]]
+id = "c"
+name = "C"
+points = 10
+method = "formula"
+formula = "done"
+"""
 
 
-def _policy(name):
-    if name == "example":
-        return load_policy(ROOT / "policies" / "cum8-2022.toml")
-    if name == "large":
-        return parse_policy(large_policy.make_policy().encode("utf-8"), file="large.toml")
-    return load_policy(ROOT / "policies" / f"{name}.toml")
+@pytest.fixture
+def policy():
+    """A fresh policy (its converters remember no cell yet) with an input of every type, an
+    optional one, one with a default and a check."""
+    return parse_policy(POLICY.encode(), file="p.toml")
 
 
-def _cell(field, rng: random.Random) -> str:
-    """A good cell text for ``field``, in one of the ways a person types it."""
-    if field.type == "integer":
-        low = int(field.min) if field.min is not None else -5
-        high = int(field.max) if field.max is not None else max(low, 0) + 30
-        if field.id == "beneficiaries":  # the cantho checks compare other counts with it
-            low = high = 60
-        value = rng.randint(low, high)
-        forms = [str(value), f"00{value}", f" {value} ", f"+{value}", f"{value}\t"]
-        if value == 0:
-            forms += ["-0", "+0", "000", "-00"]
-        return rng.choice(forms)
-    if field.type == "decimal":
-        return rng.choice(["0.5", ".5", "0.50", "1", "1.", "+0.25", " 0.3 ", "0", "-0", "0.000", "00.7500"])
-    if field.type == "boolean":
-        return rng.choice(["true", "false", " TRUE ", "yes", "có", "x", "1", "0", "no", "không", "khong", "False"])
-    if field.type == "enum":
-        return rng.choice(field.values)
-    return rng.choice(["ghi chú", 'a "b"', "x,y", "\\", "ư\u2028"])
-
-
-def edge_csv(policy, units: int, seed: int, *, empty_optional: bool = True) -> bytes:
-    """Units of ``policy`` sorted by cluster, every cell a good text written in a varied way,
-    names with quotes, commas and non-ASCII letters (or no name), optional inputs left empty."""
-    rng = random.Random(seed)
-    inputs = [f for f in policy.inputs if not f.plugin and f.members is None]
-    out = io.StringIO()
-    writer = csv.writer(out, lineterminator="\n")
-    columns = ["cluster", "id", "name", *(f.id for f in inputs)]
-    rng.shuffle(columns)
-    writer.writerow(columns)
-    for n in range(units):
-        cluster = f"c{n // 7:03d}"
-        row = {"cluster": cluster, "id": f"u{n:04d}", "name": rng.choice(NAMES).format(n=n)}
-        for field in inputs:
-            optional = not field.required or field.default is not None
-            row[field.id] = "" if empty_optional and optional and rng.random() < 0.3 else _cell(field, rng)
-        writer.writerow([row[c] for c in columns])
-    return out.getvalue().encode("utf-8")
-
-
-def straightforward(monkeypatch):
-    """Every unit through ``DataChecker.unit`` and every field through ``convert``; the digest
-    through ``canonical_cluster_json``."""
-    _straightforward_loading(monkeypatch)
-
-
-def loaded(data: bytes, policy, kind: str = "csv"):
-    """The dataset, or the error lines."""
+def loaded(text: str, policy, kind: str = "csv"):
+    """``(digest, units)`` with each value's type and digits in key order, or the error lines."""
     try:
-        return parse_data(data, policy, file="units." + kind, format=kind)
+        data = parse_data(text.encode(), policy, file="u." + kind, format=kind)
+    except PolicyError as exc:
+        return exc.lines()
+    return (data.sha256, [(u.id, u.name, [(k, type(v).__name__, str(v)) for k, v in u.values.items()])
+                          for c in data.clusters for u in c.units])
+
+
+def streamed(text: str, policy, tmp_path, kind: str = "csv"):
+    """The error lines of the streamed run, or its data digest."""
+    path = tmp_path / ("u." + kind)
+    path.write_text(text, encoding="utf-8")
+    try:
+        return evaluate_stream(policy, path, io.StringIO(), display="u." + kind).data_sha256
     except PolicyError as exc:
         return exc.lines()
 
 
-def exactly(dataset) -> list:
-    """Everything of every unit, with each value's type and digits and the order of its keys."""
-    return [(c.id, u.id, u.name, u.cluster, type(u), type(u.values),
-             [(k, type(v), str(v)) for k, v in u.values.items()])
-            for c in dataset.clusters for u in c.units]
+GOOD = ("cluster,id,name,done,rate,ok,rating,note,extra\n"
+        "k1,a,Ấp \"A\",007,1.50,yes,tot,\"x, y\",\n"
+        "k1,b,, +3 ,.5,KHÔNG,kha,,-0\n"
+        "k2,c,C,-0,0.000,x,tot,ghi chú,12\n")
+GOOD_UNITS = ('e5c0ca2e54138fc552e81bc08943a91b260fe7df01d0f698b31d473326472553',
+     [('a',
+       'Ấp "A"',
+       [('done', 'Decimal', '7'),
+        ('extra', 'Decimal', '5'),
+        ('note', 'str', 'x, y'),
+        ('ok', 'bool', 'True'),
+        ('rate', 'Decimal', '1.50'),
+        ('rating', 'str', 'tot')]),
+      ('b',
+       'b',
+       [('done', 'Decimal', '3'),
+        ('extra', 'Decimal', '0'),
+        ('ok', 'bool', 'False'),
+        ('rate', 'Decimal', '0.5'),
+        ('rating', 'str', 'kha')]),
+      ('c',
+       'C',
+       [('done', 'Decimal', '0'),
+        ('extra', 'Decimal', '12'),
+        ('note', 'str', 'ghi chú'),
+        ('ok', 'bool', 'True'),
+        ('rate', 'Decimal', '0.000'),
+        ('rating', 'str', 'tot')])])
 
 
-def fast_and_slow(monkeypatch, data: bytes, policy, kind: str = "csv"):
-    # Loaded twice: the second time every cell is a remembered good text (the usual unit).
-    fast = [loaded(data, policy, kind) for _ in range(2)]
-    with monkeypatch.context() as m:
-        straightforward(m)
-        slow = loaded(data, policy, kind)
-    return fast, slow
+def test_good_cells_give_these_values(policy, tmp_path):
+    """Leading zeros, spaces, signs, '-0', decimals as written, boolean words in any case, an
+    empty optional cell (no value), an empty cell with a default (the default), names with
+    quotes or none (the id): these values, in key order, and this digest, twice, and streamed."""
+    for _ in range(2):
+        assert loaded(GOOD, policy) == GOOD_UNITS
+    assert streamed(GOOD, policy, tmp_path) == GOOD_UNITS[0]
 
 
-@pytest.mark.parametrize("name", ["example", "large", "cantho-dan-van"])
-def test_fast_units_are_the_straightforward_units(monkeypatch, name):
-    """On units with cells of every form (leading zeros, '+1', ' 7 ', '-0', decimals, boolean
-    words, empty optional cells, names with quotes and non-ASCII letters or none), the dataset
-    and its digest are the straightforward loader's exactly."""
-    policy = _policy(name)
-    data = edge_csv(policy, 600, seed=3)
-    fast, slow = fast_and_slow(monkeypatch, data, policy)
-    assert not isinstance(slow, list), slow[:5]
-    for dataset in fast:
-        assert dataset == slow
-        assert dataset.sha256 == slow.sha256
-        assert exactly(dataset) == exactly(slow)
-    # the usual units took the fast path: it is not a test of the slow path twice
-    checker = data_module.DataChecker(policy, data_module.Issues("x"), text_values=True)
-    assert checker.quick_plan() is not None
+BAD = ("cluster,id,name,done,rate,ok,rating,note,extra,bogus\n"
+       "k1,a,A,1e3,-1,maybe,tot ,n,1.5,\n"
+       "k1,Bad Id,B,101,x,,,,,1\n"
+       "k1,c,C,95,1,true,kha\n"
+       "k1,c,C2,٣,1,true,kha,,,\n"
+       ",d,D,1,1,true,kha,,,\n"
+       "k2,e,E,,,,,,,\n")
+BAD_LINES = ["u.csv:1: unknown column 'bogus'",
+     "u.csv:6: missing 'cluster' (the id of the unit's cluster)",
+     'u.csv:2: units(id=a).done: expected a whole number, got a string "1e3"',
+     'u.csv:2: units(id=a).rate: expected a number >= 0, got -1',
+     'u.csv:2: units(id=a).ok: expected true or false, got a string "maybe"',
+     "u.csv:2: units(id=a).rating: 'tot ' is not allowed (did you mean 'tot'?); expected one of tot, kha",
+     'u.csv:2: units(id=a).extra: expected a whole number, got a string "1.5"',
+     'u.csv:3: units(id=Bad Id): unit id "Bad Id" must be lower-case letters, digits, \'-\', \'_\' and \'.\'',
+     'u.csv:3: units(id=Bad Id).done: expected a number <= 100, got 101',
+     'u.csv:3: units(id=Bad Id).rate: expected a number, got a string "x"',
+     "u.csv:3: units(id=Bad Id): missing field 'ok'",
+     "u.csv:3: units(id=Bad Id): missing field 'rating'",
+     "u.csv:4: units(id=c): check 'done_small' failed: done above 90 (done = 95)",
+     "u.csv:5: units(id=c).id: duplicate unit id 'c'",
+     "u.csv:7: units(id=e): missing field 'done' (Đã làm)",
+     "u.csv:7: units(id=e): missing field 'rate'",
+     "u.csv:7: units(id=e): missing field 'ok'",
+     "u.csv:7: units(id=e): missing field 'rating'"]
+
+
+def test_bad_cells_give_these_lines(policy, tmp_path):
+    """Every problem of the file at once, each on one line with its line, unit and key: an unknown
+    column (once, on the header), a row without a cluster, an exponent, a bound, a word that is
+    no boolean, an enum value with a space, a bad id, an empty required cell, a failed check,
+    a repeated id, a digit of another script, a row of empty cells; twice, and streamed."""
+    for _ in range(2):
+        assert loaded(BAD, policy) == BAD_LINES
+    assert streamed(BAD, policy, tmp_path) == BAD_LINES
+
+
+SEMI = "cluster;id;done;rate;ok;rating\nk1;a;1.234;98,5;có;tot\nk1;b;2;1.5;no;kha\nk1;c;3;1.234,5;0;tot\n"
+SEMI_LINES = ["u.csv:2: units(id=a).done: '1.234' is ambiguous in a file separated by ';' (the decimal mark is a comma): write "
+     '1234 for a whole number or 1,234 for a decimal',
+     "u.csv:3: units(id=b).rate: '1.5' has a decimal point, but in a file separated by ';' the decimal mark is a "
+     'comma: write 1,5']
+
+
+def test_decimal_comma_cells_give_these_lines(policy, tmp_path):
+    """A file separated by ';': an ambiguous grouped number and a decimal point are worded, the
+    decimal comma and the grouped decimal read."""
+    assert loaded(SEMI, policy) == SEMI_LINES
+    assert streamed(SEMI, policy, tmp_path) == SEMI_LINES
+    good = SEMI.replace("1.234;98", "0012;98").replace("1.5;no", "1,5;no")
+    assert loaded(good, policy)[1] == [
+        ("a", "a", [("done", "Decimal", "12"), ("extra", "Decimal", "5"), ("ok", "bool", "True"),
+                    ("rate", "Decimal", "98.5"), ("rating", "str", "tot")]),
+        ("b", "b", [("done", "Decimal", "2"), ("extra", "Decimal", "5"), ("ok", "bool", "False"),
+                    ("rate", "Decimal", "1.5"), ("rating", "str", "kha")]),
+        ("c", "c", [("done", "Decimal", "3"), ("extra", "Decimal", "5"), ("ok", "bool", "False"),
+                    ("rate", "Decimal", "1234.5"), ("rating", "str", "tot")])]
+
+
+JSONL = ('{"cluster": "k1", "id": "a", "done": 7, "rate": 1.5, "ok": true, "rating": "tot"}\n'
+         '{"cluster": "k1", "id": "b", "done": "7", "rate": true, "ok": "yes", "rating": 1, "note": 3, "extra": 2.0}\n'
+         '{"cluster": "k1", "id": "c", "done": 7.5, "rate": [1], "ok": 1, "rating": "Tot", "bogus": 1}\n'
+         '{"cluster": "k1", "id": 5, "name": 7, "done": 1000000000000000000000}\n')
+JSONL_LINES = ['u.jsonl:2: units(id=b).done: expected a whole number, got a string "7"',
+     'u.jsonl:2: units(id=b).rate: expected a number, got a boolean true',
+     'u.jsonl:2: units(id=b).ok: expected true or false, got a string "yes"',
+     'u.jsonl:2: units(id=b).rating: expected one of tot, kha, got an integer 1',
+     'u.jsonl:2: units(id=b).note: expected a string, got an integer 3',
+     'u.jsonl:2: units(id=b).extra: expected a whole number, got 2.0 (write 2)',
+     'u.jsonl:3: units(id=c).done: expected a whole number, got a number 7.5',
+     'u.jsonl:3: units(id=c).rate: expected a number, got an array',
+     'u.jsonl:3: units(id=c).ok: expected true or false, got an integer 1',
+     "u.jsonl:3: units(id=c).rating: 'Tot' is not allowed (did you mean 'tot'?); expected one of tot, kha",
+     "u.jsonl:3: units(id=c).bogus: unknown field 'bogus'",
+     "u.jsonl:4: units(id=5): unit id 5 must be lower-case letters, digits, '-', '_' and '.'",
+     'u.jsonl:4: units(id=5).name: expected a string, got an integer 7',
+     'u.jsonl:4: units(id=5).done: number too large: at most 15 digits before the point (got 1000000000000000000000)',
+     "u.jsonl:4: units(id=5): missing field 'rate'",
+     "u.jsonl:4: units(id=5): missing field 'ok'",
+     "u.jsonl:4: units(id=5): missing field 'rating'"]
+
+
+def test_json_lines_values_give_these_lines(policy, tmp_path):
+    """JSON values of the wrong type (texts are not read as numbers or words there), a whole
+    number written as a decimal, an unknown key, an id and a name of other types, a number out
+    of bounds; and the keys missing, in the policy's order."""
+    for _ in range(2):
+        assert loaded(JSONL, policy, "jsonl") == JSONL_LINES
+    assert streamed(JSONL, policy, tmp_path, "jsonl") == JSONL_LINES
+
+
+CONVERTED = {'done': [('7', 'Decimal', '7', ''),
+              (' 7 ', 'Decimal', '7', ''),
+              ('007', 'Decimal', '7', ''),
+              ('-0', 'Decimal', '0', ''),
+              ('+3', 'Decimal', '3', ''),
+              ('0', 'Decimal', '0', ''),
+              ('1.5', 'Decimal', '0', 'expected a whole number, got a string "1.5"'),
+              ('x', 'Decimal', '0', 'expected a whole number, got a string "x"'),
+              ('1e3', 'Decimal', '0', 'expected a whole number, got a string "1e3"'),
+              ('٣', 'Decimal', '3', ''),
+              ('1_0', 'Decimal', '0', 'expected a whole number, got a string "1_0"'),
+              (7, 'Decimal', '7', ''),
+              (0, 'Decimal', '0', ''),
+              (-1, 'Decimal', '-1', 'expected a number >= 0, got -1'),
+              (True, 'Decimal', '0', 'expected a whole number, got a boolean true'),
+              (Decimal('2.50'), 'Decimal', '0', 'expected a whole number, got a number 2.50'),
+              (Decimal('-0'), 'Decimal', '0', 'expected a whole number, got -0 (write 0)'),
+              ('tot', 'Decimal', '0', 'expected a whole number, got a string "tot"'),
+              (None, 'Decimal', '0', 'expected a whole number, got NoneType None')],
+     'extra': [('7', 'Decimal', '7', ''),
+               (' 7 ', 'Decimal', '7', ''),
+               ('007', 'Decimal', '7', ''),
+               ('-0', 'Decimal', '0', ''),
+               ('+3', 'Decimal', '3', ''),
+               ('0', 'Decimal', '0', ''),
+               ('1.5', 'Decimal', '0', 'expected a whole number, got a string "1.5"'),
+               ('x', 'Decimal', '0', 'expected a whole number, got a string "x"'),
+               ('1e3', 'Decimal', '0', 'expected a whole number, got a string "1e3"'),
+               ('٣', 'Decimal', '3', ''),
+               ('1_0', 'Decimal', '0', 'expected a whole number, got a string "1_0"'),
+               (7, 'Decimal', '7', ''),
+               (0, 'Decimal', '0', ''),
+               (-1, 'Decimal', '-1', ''),
+               (True, 'Decimal', '0', 'expected a whole number, got a boolean true'),
+               (Decimal('2.50'), 'Decimal', '0', 'expected a whole number, got a number 2.50'),
+               (Decimal('-0'), 'Decimal', '0', 'expected a whole number, got -0 (write 0)'),
+               ('tot', 'Decimal', '0', 'expected a whole number, got a string "tot"'),
+               (None, 'Decimal', '0', 'expected a whole number, got NoneType None')],
+     'note': [('7', 'str', '7', ''),
+              (' 7 ', 'str', ' 7 ', ''),
+              ('007', 'str', '007', ''),
+              ('-0', 'str', '-0', ''),
+              ('+3', 'str', '+3', ''),
+              ('0', 'str', '0', ''),
+              ('1.5', 'str', '1.5', ''),
+              ('x', 'str', 'x', ''),
+              ('1e3', 'str', '1e3', ''),
+              ('٣', 'str', '٣', ''),
+              ('1_0', 'str', '1_0', ''),
+              (7, 'str', '', 'expected a string, got an integer 7'),
+              (0, 'str', '', 'expected a string, got an integer 0'),
+              (-1, 'str', '', 'expected a string, got an integer -1'),
+              (True, 'str', '', 'expected a string, got a boolean true'),
+              (Decimal('2.50'), 'str', '', 'expected a string, got a number 2.50'),
+              (Decimal('-0'), 'str', '', 'expected a string, got a number -0'),
+              ('tot', 'str', 'tot', ''),
+              (None, 'str', '', 'expected a string, got NoneType None')],
+     'ok': [('7', 'bool', 'False', 'expected true or false, got a string "7"'),
+            (' 7 ', 'bool', 'False', 'expected true or false, got a string " 7 "'),
+            ('007', 'bool', 'False', 'expected true or false, got a string "007"'),
+            ('-0', 'bool', 'False', 'expected true or false, got a string "-0"'),
+            ('+3', 'bool', 'False', 'expected true or false, got a string "+3"'),
+            ('0', 'bool', 'False', ''),
+            ('1.5', 'bool', 'False', 'expected true or false, got a string "1.5"'),
+            ('x', 'bool', 'True', ''),
+            ('1e3', 'bool', 'False', 'expected true or false, got a string "1e3"'),
+            ('٣', 'bool', 'False', 'expected true or false, got a string "٣"'),
+            ('1_0', 'bool', 'False', 'expected true or false, got a string "1_0"'),
+            (7, 'bool', 'False', 'expected true or false, got an integer 7'),
+            (0, 'bool', 'False', 'expected true or false, got an integer 0'),
+            (-1, 'bool', 'False', 'expected true or false, got an integer -1'),
+            (True, 'bool', 'True', ''),
+            (Decimal('2.50'), 'bool', 'False', 'expected true or false, got a number 2.50'),
+            (Decimal('-0'), 'bool', 'False', 'expected true or false, got a number -0'),
+            ('tot', 'bool', 'False', 'expected true or false, got a string "tot"'),
+            (None, 'bool', 'False', 'expected true or false, got NoneType None')],
+     'rate': [('7', 'Decimal', '7', ''),
+              (' 7 ', 'Decimal', '7', ''),
+              ('007', 'Decimal', '7', ''),
+              ('-0', 'Decimal', '-0', ''),
+              ('+3', 'Decimal', '3', ''),
+              ('0', 'Decimal', '0', ''),
+              ('1.5', 'Decimal', '1.5', ''),
+              ('x', 'Decimal', '0', 'expected a number, got a string "x"'),
+              ('1e3', 'Decimal', '0', 'expected a number, got a string "1e3"'),
+              ('٣', 'Decimal', '3', ''),
+              ('1_0', 'Decimal', '0', 'expected a number, got a string "1_0"'),
+              (7, 'Decimal', '7', ''),
+              (0, 'Decimal', '0', ''),
+              (-1, 'Decimal', '-1', 'expected a number >= 0, got -1'),
+              (True, 'Decimal', '0', 'expected a number, got a boolean true'),
+              (Decimal('2.50'), 'Decimal', '2.50', ''),
+              (Decimal('-0'), 'Decimal', '-0', ''),
+              ('tot', 'Decimal', '0', 'expected a number, got a string "tot"'),
+              (None, 'Decimal', '0', 'expected a number, got NoneType None')],
+     'rating': [('7', 'str', '', "'7' is not allowed; expected one of tot, kha"),
+                (' 7 ', 'str', '', "' 7 ' is not allowed; expected one of tot, kha"),
+                ('007', 'str', '', "'007' is not allowed; expected one of tot, kha"),
+                ('-0', 'str', '', "'-0' is not allowed; expected one of tot, kha"),
+                ('+3', 'str', '', "'+3' is not allowed; expected one of tot, kha"),
+                ('0', 'str', '', "'0' is not allowed; expected one of tot, kha"),
+                ('1.5', 'str', '', "'1.5' is not allowed; expected one of tot, kha"),
+                ('x', 'str', '', "'x' is not allowed; expected one of tot, kha"),
+                ('1e3', 'str', '', "'1e3' is not allowed; expected one of tot, kha"),
+                ('٣', 'str', '', "'٣' is not allowed; expected one of tot, kha"),
+                ('1_0', 'str', '', "'1_0' is not allowed; expected one of tot, kha"),
+                (7, 'str', '', 'expected one of tot, kha, got an integer 7'),
+                (0, 'str', '', 'expected one of tot, kha, got an integer 0'),
+                (-1, 'str', '', 'expected one of tot, kha, got an integer -1'),
+                (True, 'str', '', 'expected one of tot, kha, got a boolean true'),
+                (Decimal('2.50'), 'str', '', 'expected one of tot, kha, got a number 2.50'),
+                (Decimal('-0'), 'str', '', 'expected one of tot, kha, got a number -0'),
+                ('tot', 'str', 'tot', ''),
+                (None, 'str', '', 'expected one of tot, kha, got NoneType None')]}
+
+
+@pytest.mark.parametrize("text_values", [True], ids=["cells"])
+def test_converters_on_edge_values(policy, text_values):
+    """Each input's converter gives this value (type and digits) and message for each edge
+    value, the first time and again from its memory of good cells."""
+    checker = data_module.DataChecker(policy, data_module.Issues("<t>"), text_values=text_values)
+    fields = {f.id: f for f in policy.inputs}
+    for _ in range(2):
+        got = {field: [(raw, *(lambda v, p: (type(v).__name__, str(v), p))(*checker.convert(fields[field], raw)))
+                       for raw, *_ in rows] for field, rows in CONVERTED.items()}
+        assert got == CONVERTED
+
+
+def test_remembered_cells_are_bounded(policy, monkeypatch):
+    """A converter remembers at most ``KNOWN_MAX`` good cell texts; past that a new text is
+    converted all the same."""
+    monkeypatch.setattr(convert, "KNOWN_MAX", 3)
+    field = next(f for f in policy.inputs if f.id == "done")
+    converter, known = convert.field_converter(field, True)
+    assert [converter(str(n)) for n in range(6)] == [(Decimal(n), "") for n in range(6)]
+    assert known == {"0": Decimal(0), "1": Decimal(1), "2": Decimal(2)}
+    assert converter("") == (Decimal(0), 'expected a whole number, got a string ""') and "" not in known
 
 
 @pytest.mark.parametrize("name", ["example", "large"])
-def test_generated_data_and_stream_digest(monkeypatch, tmp_path, name):
-    """The benchmarks' data: the same dataset and digest, and the streamed run's digest is it."""
-    policy = _policy(name)
+def test_stream_digest_is_the_loaded_digest(tmp_path, name):
+    """On the benchmarks' generated data, the streamed run's data digest is the loaded data's."""
+    policy = load_policy(ROOT / "policies" / "cum8-2022.toml") if name == "example" else \
+        parse_policy(large_policy.make_policy().encode("utf-8"), file="large.toml")
     data = generate.make_csv(1500, seed=9) if name == "example" else large_policy.make_csv(1500, seed=9)
-    fast, slow = fast_and_slow(monkeypatch, data, policy)
-    for dataset in fast:
-        assert exactly(dataset) == exactly(slow)
-        assert dataset.sha256 == slow.sha256
+    dataset = parse_data(data, policy, file="units.csv", format="csv")
+    assert len([u for c in dataset.clusters for u in c.units]) == 1500
     path = tmp_path / "units.csv"
     path.write_bytes(data)
-    summary = evaluate_stream(policy, path, io.StringIO(), display="units.csv")
-    assert summary.data_sha256 == slow.sha256
-    # Every unit of the usual kind, once its cells are remembered: none is checked the long way.
-    checked = []
-    with monkeypatch.context() as m:
-        slow_unit = data_module.DataChecker.unit
-        m.setattr(data_module.DataChecker, "unit", lambda self, *a: checked.append(a) or slow_unit(self, *a))
-        assert exactly(loaded(data, policy)) == exactly(slow)
-        evaluate_stream(policy, path, io.StringIO(), display="units.csv")
-    assert checked == []
+    assert evaluate_stream(policy, path, io.StringIO(), display="units.csv").data_sha256 == dataset.sha256
 
 
-def _table(data: bytes) -> list[list[str]]:
-    return list(csv.reader(io.StringIO(data.decode("utf-8"), newline="")))
-
-
-def _bad_csv(policy, layout: str) -> bytes:
-    """Good rows mixed with every kind of problem the loader words; ``layout``: the columns
-    are each input once (``"inputs"``), or also an unknown one (``"unknown"``), or have no
-    ``name`` (``"no-name"``), or the rows are short."""
-    header, *rows = _table(edge_csv(policy, 40, seed=5, empty_optional=False))
-    at = {c: i for i, c in enumerate(header)}
-    number = next(f.id for f in policy.inputs if f.type == "integer" and f.min is not None and f.min >= 0)
-    enum = next((f.id for f in policy.inputs if f.type == "enum"), None)
-    rows[1][at[number]] = "1e3"             # an exponent
-    rows[2][at[number]] = "-1"              # below the minimum
-    rows[3][at[number]] = "1.5"             # not whole
-    rows[4][at[number]] = ""                # missing
-    rows[5][at["id"]] = "Bad Id"            # not an id
-    rows[6][at["id"]] = rows[7][at["id"]]   # the same id twice: the first row (also good) keeps it
-    rows[8][at[number]] = "x"
-    rows[8][at["id"]] = rows[9][at["id"]]   # a bad row first, then a good one with its id
-    rows[10][at["id"]] = ""                 # no id
-    rows[11][at["cluster"]] = ""            # no cluster
-    rows[12][at[number]] = "٣"              # a digit of another script
-    if enum is not None:
-        rows[13][at[enum]] = "tot "         # almost an allowed value
-    rows[14][at[number]] = " 00 "           # good
-    rows[16] = rows[16][:-2]                # short: its last two inputs missing
-    long = rows.pop(17)                     # made long below: a syntax error, given alone
-    if layout == "unknown":
-        header = [*header, "unknown_field"]
-        rows = [[*row, "1" if i == 15 else ""] for i, row in enumerate(rows)]
-    elif layout == "no-name":
-        rows = [[c for j, c in enumerate(row) if j != at["name"]] for row in rows]
-        header = [c for c in header if c != "name"]
-    elif layout == "short":
-        rows = [row[:-1] for row in rows]
-    long = [*long, *["1"] * (len(header) + 1 - len(long))]
-    out = io.StringIO()
-    writer = csv.writer(out, lineterminator="\n")
-    writer.writerows([header, *rows])
-    good = out.getvalue()
-    writer.writerow(long)
-    return good.encode("utf-8"), out.getvalue().encode("utf-8")
-
-
-@pytest.mark.parametrize("layout", ["inputs", "unknown", "no-name", "short"])
-@pytest.mark.parametrize("name", ["example", "large", "cantho-dan-van"])
-def test_error_lines_are_the_straightforward_lines(monkeypatch, tmp_path, name, layout):
-    """Bad cells, missing fields, unknown fields, bad and repeated ids, a row without a cluster,
-    short rows: every error line, its row and line number, as the straightforward loader gives
-    them, all at once; and the streamed run gives the same lines. With a row longer than the
-    header after them: that syntax error alone."""
-    policy = _policy(name)
-    data, with_long_row = _bad_csv(policy, layout)
-    for csv_bytes, at_least in ((data, 10), (with_long_row, 1)):
-        fast, slow = fast_and_slow(monkeypatch, csv_bytes, policy)
-        assert isinstance(slow, list) and len(slow) >= at_least, slow
-        assert fast == [slow, slow]
-        path = tmp_path / "units.csv"
-        path.write_bytes(csv_bytes)
-        with pytest.raises(PolicyError) as raised:
-            evaluate_stream(policy, path, io.StringIO(), display="units.csv")
-        assert raised.value.lines() == slow
-    assert any("duplicate unit id" in line for line in slow_lines(monkeypatch, data, policy))
-    assert slow == ["units.csv:41: more cells than header columns"]
-
-
-def slow_lines(monkeypatch, data, policy):
-    with monkeypatch.context() as m:
-        straightforward(m)
-        return loaded(data, policy)
-
-
-def test_failed_check_is_worded_as_before(monkeypatch):
-    """A unit whose cells are all remembered but which fails a policy check goes to the checked
-    path: the same message, row and line."""
-    policy = _policy("cantho-dan-van")
-    header, *rows = _table(edge_csv(policy, 60, seed=8, empty_optional=False))
-    rows[20][header.index("with_accounts")] = rows[3][header.index("with_accounts")] = "70"
-    out = io.StringIO()
-    writer = csv.writer(out, lineterminator="\n")
-    writer.writerows([header, *rows])
-    data = out.getvalue().encode("utf-8")
-    fast, slow = fast_and_slow(monkeypatch, data, policy)
-    assert fast == [slow, slow]
-    assert len(slow) == 2 and all("check 'accounts_le_beneficiaries' failed" in line for line in slow), slow
-
-
-def test_json_and_toml_rows_are_the_straightforward_units(monkeypatch):
-    """JSON-lines rows (numbers, not texts) and TOML data give the straightforward units too."""
-    import json
-
-    import tomli_w
-
-    policy = _policy("example")
-    rows = generate.make_rows(300, seed=4)
-    jsonl = "".join(json.dumps(r, ensure_ascii=False) + "\n" for r in rows).encode("utf-8")
-    clusters: dict[str, list] = {}
-    for row in rows:
-        clusters.setdefault(str(row["cluster"]), []).append({k: v for k, v in row.items() if k != "cluster"})
-    toml = tomli_w.dumps({"clusters": [{"id": c, "units": u} for c, u in sorted(clusters.items())]}).encode()
-    for data, kind in ((jsonl, "jsonl"), (toml, "toml")):
-        fast, slow = fast_and_slow(monkeypatch, data, policy, kind)
-        for dataset in fast:
-            assert exactly(dataset) == exactly(slow)
-            assert dataset.sha256 == slow.sha256
-
-
-def test_values_maker_is_the_known_cells_comprehension():
-    """The generated ``values_of`` is the dict of known cells in sorted key order, and raises
-    for a missing input or an unknown cell; its source holds no input id."""
-    policy = _policy("large")
-    parse_data(large_policy.make_csv(200), policy, file="u.csv", format="csv")
-    values_of = data_module._values_maker(policy, True)
-    cells = data_module._load_plan(policy, True).cells
-    row = next(iter(data_module.CsvRows(csv.reader(io.StringIO(large_policy.make_csv(3).decode())))))
-    item = {k: v for k, v in row.items() if k not in ("cluster", "id", "name")}
-    assert list(values_of(item).items()) == [(k, cells[k][item[k]]) for k in sorted(cells)]
-    with pytest.raises(KeyError):
-        values_of({**item, "x00": "not a number"})
-    with pytest.raises(KeyError):
-        values_of({k: v for k, v in item.items() if k != "rating"})
-    with pytest.raises(TypeError):
-        values_of({**item, "x01": ["unhashable"]})
-    code = values_of.__code__
-    assert not {c for c in code.co_consts if isinstance(c, str) and c in cells}
+def test_row_reader_source_holds_no_input_id(policy):
+    """Only the number of inputs reaches a row reader's generated source: no id, no text."""
+    loaded(GOOD, policy)
+    readers = list(data_module._load_plan(policy, True).readers.values())
+    assert readers
+    for reader in readers:
+        consts = {c for c in reader.read.__code__.co_consts if isinstance(c, str)}
+        assert not consts & {"done", "rate", "ok", "rating", "note", "extra"}, reader.read.source
 
 
 def test_units_made_as_twins_are_units():
@@ -290,46 +383,3 @@ def test_units_made_as_twins_are_units():
     with pytest.raises(attrs.exceptions.FrozenInstanceError):
         fast.id = "u2"  # type: ignore[misc]
     assert attrs.evolve(fast, name="x") == Unit(id="u1", name="x", cluster="c", values=values)
-
-
-def test_new_good_cells_take_the_usual_path(monkeypatch):
-    """Data whose cells were never seen (distinct figures, a fresh policy) is built by the
-    generated ``values_at`` converting each new cell, not unit by unit through the long check,
-    and gives the straightforward loader's dataset and digest; a new bad cell is still worded."""
-    text = (ROOT / "benchmarks" / "peer_twelve.toml").read_bytes()
-    sys.path.insert(0, str(ROOT / "benchmarks"))
-    import peers
-
-    rows = peers.twelve_rows(800)
-    out = io.StringIO()
-    writer = csv.DictWriter(out, fieldnames=list(rows[0]), lineterminator="\n")
-    writer.writeheader()
-    writer.writerows(rows)
-    data = out.getvalue().encode("utf-8")
-    policy = parse_policy(text, file="p.toml")
-    long_checks = []
-    original = data_module.DataChecker.unit
-
-    def counted(self, *args, **kwargs):
-        long_checks.append(args)
-        return original(self, *args, **kwargs)
-
-    with monkeypatch.context() as m:
-        m.setattr(data_module.DataChecker, "unit", counted)
-        fast = loaded(data, policy)
-    assert long_checks == []
-    with monkeypatch.context() as m:
-        straightforward(m)
-        slow = loaded(data, parse_policy(text, file="p.toml"))
-    assert fast == slow and fast.sha256 == slow.sha256 and exactly(fast) == exactly(slow)
-    values_of = data_module._values_maker(policy, True)
-    item = {k: str(v) for k, v in rows[0].items() if k not in ("cluster", "id", "name")}
-    assert values_of({**item, "budget_spent": "98765432101"})["budget_spent"] == Decimal(98765432101)
-    with pytest.raises(KeyError):
-        values_of({**item, "budget_spent": "98765432101.5"})  # an integer input: worded by the long check
-    bad = data.replace(f",{rows[5]['budget_spent']},".encode(), b",12x3,", 1)
-    with monkeypatch.context() as m:
-        straightforward(m)
-        expected = loaded(bad, parse_policy(text, file="p.toml"))
-    assert isinstance(expected, list) and expected
-    assert loaded(bad, parse_policy(text, file="p.toml")) == expected

@@ -1,5 +1,5 @@
-"""Per-field converters of unit data: a short path for a well-formed value, the checker's own
-``convert`` (which words every problem) for anything else."""
+"""Per-field converters of unit data: each input's cell or value → its typed value, or the
+message that words what is wrong with it (the one conversion of the loader)."""
 
 from __future__ import annotations
 
@@ -8,15 +8,19 @@ from collections.abc import Callable
 from decimal import Decimal
 from typing import Any
 
-from ..decimals import LARGEST, MAX_PLACES, MAX_WHOLE_DIGITS, OutOfBounds, number_problem
+from ..decimals import MAX_WHOLE_DIGITS, OutOfBounds, number_problem
+from ..errors import did_you_mean
+from ..extensions import type_name
 from ..model import InputField, Value
+from ..tomlfmt import toml_value
 
 _INT = re.compile(r"[+-]?\d+")
 _DEC = re.compile(r"[+-]?(\d+(\.\d*)?|\.\d+)")
 TRUE_WORDS = {"true", "1", "yes", "có", "co", "x"}
 FALSE_WORDS = {"false", "0", "no", "không", "khong", ""}
-#: How many distinct cell texts a converter remembers.
-PARSED_MAX = 4096
+#: How many distinct good cell texts a converter remembers (per input and kind of file): a cell
+#: text seen again is its remembered value, no second parse; a new text is parsed as fast.
+KNOWN_MAX = 1 << 16
 #: ``text_values`` of a CSV file separated by ``;`` (Excel in a Vietnamese locale): its numbers
 #: are written with a decimal comma (``98,5``), maybe grouped in thousands (``1.234,5``).
 DECIMAL_COMMA = "decimal-comma"
@@ -29,56 +33,161 @@ _GROUPED = re.compile(r"([+-]?)(\d{1,3})(?P<sep>[. \u00a0\u202f])(\d{3}(?:(?P=se
 Converter = Callable[[Any], tuple[Value, str]]
 
 
-def field_converter(field: InputField, convert: Callable[[InputField, Any], tuple[Value, str]],
-                    text_values: bool | str) -> tuple[Converter, dict[str, Value]]:
-    """``raw → (value, problem)`` for one input, equal to ``convert(field, raw)``, and the memory
-    of cell texts it converted without a problem (cell text → value)."""
+def field_converter(field: InputField, text_values: bool | str) -> tuple[Converter, dict[str, Value]]:
+    """``raw → (value, problem)`` for one input (``problem`` is ``""`` for a good value), and the
+    memory of the cell texts it converted without a problem (cell text → value), which the
+    loader's row readers look up first. ``text_values``: values are cell texts (CSV): ``True``,
+    or :data:`DECIMAL_COMMA` for a file separated by ``;``.
 
-    def slow(raw: Any) -> tuple[Value, str]:
-        return convert(field, raw)
+    A good text always converts to an equal value, so a remembered one is its value; the empty
+    text (an empty cell: no value given) is never remembered."""
+    convert = _KINDS[field.type](field, text_values)
+    known: dict[str, Value] = {}
+    if field.type == "enum":
+        known.update((v, v) for v in sorted(frozenset(field.values)))
 
-    #: cell text → its value, for the texts converted so far without a problem
-    good: dict[str, Value] = {}
-    kind = field.type
-    if kind in ("integer", "decimal") and text_values == DECIMAL_COMMA:
-        # Each text is read as the comma-separated file's text it stands for: the same values,
-        # remembered per kind of file (the plans of the two kinds are apart).
-        plain_match, plain_parse = (_INT.fullmatch, _whole) if kind == "integer" else (_DEC.fullmatch, Decimal)
+    def converter(raw: Any) -> tuple[Value, str]:
+        if type(raw) is str:
+            value = known.get(raw)
+            if value is not None:
+                return value, ""
+            value, problem = convert(raw)
+            if not problem and raw and len(known) < KNOWN_MAX:
+                known[raw] = value
+            return value, problem
+        return convert(raw)
 
-        def match(text: str) -> Any:
-            dotted, _ = comma_number(text)
-            return dotted is not None and plain_match(dotted)
+    return converter, known
 
-        def parse(text: str) -> Decimal:
-            dotted, _ = comma_number(text)
-            assert dotted is not None  # (matched above)
-            return plain_parse(dotted)
 
-        exact: tuple[type, ...] = (int,) if kind == "integer" else (int, Decimal)
-        return _number(field, slow, good, text_values, match, parse, exact, finite=kind == "decimal"), good
-    if kind == "integer":
-        return _number(field, slow, good, text_values, _INT.fullmatch, _whole, (int,), finite=False), good
-    if kind == "decimal":
-        return _number(field, slow, good, text_values, _DEC.fullmatch, Decimal, (int, Decimal), finite=True), good
-    if kind == "enum":
-        allowed = frozenset(field.values)
-        good.update((v, v) for v in sorted(allowed))
+_ZERO = Decimal(0)
 
-        def enum(raw: Any) -> tuple[Value, str]:
-            if type(raw) is str and raw in allowed:
-                return raw, ""
-            return slow(raw)
 
-        return enum, good
-    if kind == "text":
+def _integer(field: InputField, text_values: bool | str) -> Converter:
+    """A whole number: an ``int`` (never ``bool``), or a cell text of digits with a sign maybe
+    (``_INT``; leading zeros, spaces around), within the bounds of every number and the field's
+    ``min``/``max``."""
+    low, high = field.min, field.max
+    comma = text_values == DECIMAL_COMMA
+    fullmatch, dec_match = _INT.fullmatch, _DEC.fullmatch
 
-        def text_(raw: Any) -> tuple[Value, str]:
-            if type(raw) is str:
-                return raw, ""
-            return slow(raw)
+    def integer(raw: Any) -> tuple[Value, str]:
+        written = None  # a decimal-comma cell's text, named as written in a bound's message
+        if text_values and isinstance(raw, str):
+            text = raw.strip()
+            if comma:
+                dotted, problem = comma_number(text)
+                if problem:
+                    return _ZERO, problem
+                if dotted is not None:
+                    written, text = text, dotted
+            if fullmatch(text):
+                raw = whole_number(text)
+            elif len(text) > _WHOLE_TEXT_MAX and dec_match(text) and (problem := number_problem(Decimal(text))):
+                return _ZERO, problem  # never the whole text of a number out of bounds
+        kind = type(raw)
+        if kind is int:
+            if not -_WHOLE_LIMIT < raw < _WHOLE_LIMIT:
+                return _ZERO, number_problem(raw)
+        elif isinstance(raw, Decimal):
+            problem = number_problem(raw)
+            if problem:
+                return _ZERO, problem
+            if raw == raw.to_integral_value():
+                return _ZERO, f"expected a whole number, got {toml_value(raw)} (write {int(raw)})"
+            return _ZERO, f"expected a whole number, got {type_name(raw)}"
+        elif kind is bool or not isinstance(raw, int):
+            return _ZERO, f"expected a whole number, got {type_name(raw)}"
+        value = Decimal(raw)
+        return value, _bounds(value, low, high, raw, written)
 
-        return text_, good
-    return slow, good
+    return integer
+
+
+def _decimal(field: InputField, text_values: bool | str) -> Converter:
+    """A number: an ``int`` (never ``bool``) or a ``Decimal``, or a cell text of digits with a
+    point maybe (``_DEC``), finite and within the bounds."""
+    low, high = field.min, field.max
+    comma = text_values == DECIMAL_COMMA
+    fullmatch = _DEC.fullmatch
+
+    def decimal(raw: Any) -> tuple[Value, str]:
+        written = None
+        if text_values and isinstance(raw, str):
+            text = raw.strip()
+            if comma:
+                dotted, problem = comma_number(text)
+                if problem:
+                    return _ZERO, problem
+                if dotted is not None:
+                    written, text = text, dotted
+            if fullmatch(text):
+                raw = Decimal(text)
+        if (type(raw) is int or isinstance(raw, Decimal)) and (problem := number_problem(raw)):
+            return _ZERO, problem
+        if isinstance(raw, bool) or not isinstance(raw, int | Decimal):
+            return _ZERO, f"expected a number, got {type_name(raw)}"
+        value = Decimal(raw)
+        if not value.is_finite():  # pragma: no cover - number_problem says so first
+            return _ZERO, f"expected a finite number, got {toml_value(raw)}"
+        return value, _bounds(value, low, high, raw, written)
+
+    return decimal
+
+
+def _bounds(value: Decimal, low: Decimal | None, high: Decimal | None, raw: Any, written: str | None) -> str:
+    """The field's ``min``/``max`` against ``value`` (``raw`` as given, ``written`` as typed)."""
+    if low is not None and value < low:
+        return f"expected a number >= {toml_value(low)}, got {written or toml_value(raw)}"
+    if high is not None and value > high:
+        return f"expected a number <= {toml_value(high)}, got {written or toml_value(raw)}"
+    return ""
+
+
+def _boolean(field: InputField, text_values: bool | str) -> Converter:
+    """``true``/``false``, or a cell text naming one (``TRUE_WORDS``, ``FALSE_WORDS``)."""
+
+    def boolean(raw: Any) -> tuple[Value, str]:
+        if text_values and isinstance(raw, str):
+            word = raw.strip().lower()
+            if word in TRUE_WORDS:
+                return True, ""
+            if word in FALSE_WORDS:
+                return False, ""
+        if not isinstance(raw, bool):
+            return False, f"expected true or false, got {type_name(raw)}"
+        return raw, ""
+
+    return boolean
+
+
+def _enum(field: InputField, text_values: bool | str) -> Converter:
+    """One of the field's ``values``, exactly as written."""
+    allowed = field.values
+
+    def enum(raw: Any) -> tuple[Value, str]:
+        if not isinstance(raw, str):
+            return "", f"expected one of {', '.join(allowed)}, got {type_name(raw)}"
+        if raw not in allowed:
+            return "", f"'{raw}' is not allowed{did_you_mean(raw, allowed)}; expected one of {', '.join(allowed)}"
+        return raw, ""
+
+    return enum
+
+
+def _text(field: InputField, text_values: bool | str) -> Converter:
+    """Any string, as it is."""
+
+    def text(raw: Any) -> tuple[Value, str]:
+        if not isinstance(raw, str):
+            return "", f"expected a string, got {type_name(raw)}"
+        return raw, ""
+
+    return text
+
+
+_KINDS: dict[str, Callable[[InputField, bool | str], Converter]] = {
+    "integer": _integer, "decimal": _decimal, "boolean": _boolean, "enum": _enum, "text": _text}
 
 
 def comma_number(text: str) -> tuple[str | None, str]:
@@ -111,52 +220,7 @@ def whole_number(text: str) -> int | Decimal:
     return OutOfBounds(text) if number_problem(value) else int(value)
 
 
-def _whole(text: str) -> Decimal:
-    return Decimal(whole_number(text))
-
-
 #: The longest whole-number text read with int(): a sign and the most digits allowed.
 _WHOLE_TEXT_MAX = MAX_WHOLE_DIGITS + 1
-#: A decimal text no longer than this has at most MAX_PLACES digits after the point.
-_DECIMAL_TEXT_SHORT = MAX_PLACES + 1
-
-
-def _number(field: InputField, slow: Converter, good: dict[str, Value], text_values: bool | str,
-            match: Callable[[str], Any], parse: Callable[[str], Decimal], exact_types: tuple[type, ...],
-            *, finite: bool) -> Converter:
-    """An integer or decimal input: a cell text matching ``match`` (CSV) or a value of one of
-    ``exact_types`` (never ``bool``) within the bounds; everything else goes to ``slow``.
-
-    The bounds are the field's ``min``/``max`` and the bounds of every number
-    (:data:`~thidua_rules.decimals.LARGEST`). A number of an exact type has at most
-    ``MAX_PLACES`` decimals: the readers give an out-of-bounds one as an
-    :class:`~thidua_rules.decimals.OutOfBounds`, which is not an exact type; a cell text is
-    checked when it is first parsed. Only a cell that passed every check is remembered as good."""
-    low = -LARGEST if field.min is None else field.min
-    high = LARGEST if field.max is None else field.max
-    parsed: dict[str, Decimal] = {}  # cell text → its number (the same cells recur)
-
-    def number(raw: Any) -> tuple[Value, str]:
-        kind_of = type(raw)
-        if kind_of is str and text_values:
-            value = parsed.get(raw)
-            if value is None:
-                text = raw.strip()
-                if not match(text):
-                    return slow(raw)
-                value = parse(text)
-                if len(text) > _DECIMAL_TEXT_SHORT and number_problem(value):
-                    return slow(raw)
-                if len(parsed) < PARSED_MAX:
-                    parsed[raw] = value
-        elif kind_of in exact_types:
-            value = Decimal(raw)
-        else:
-            return slow(raw)
-        if (finite and not value.is_finite()) or value < low or value > high:
-            return slow(raw)
-        if kind_of is str and len(good) < PARSED_MAX:
-            good[raw] = value
-        return value, ""
-
-    return number
+#: A whole number's bound (``number_problem``'s): fewer digits than this has.
+_WHOLE_LIMIT = 10**MAX_WHOLE_DIGITS

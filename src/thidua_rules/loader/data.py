@@ -3,10 +3,10 @@
 from __future__ import annotations
 
 from collections.abc import Iterable, Mapping
-from decimal import Decimal, InvalidOperation
+from decimal import Decimal
 from pathlib import Path
 from types import MappingProxyType
-from typing import Any, Literal
+from typing import Any
 
 import attrs
 
@@ -34,16 +34,8 @@ from ..records import fast_init
 from ..tomlfmt import join_path, toml_value
 from .common import DATA_MAX_BYTES, UNIT_ID, Issues, escaped, item_path, non_printing, parse_toml, read_bytes, take
 from .convert import (
-    _DEC,
-    _INT,
-    _WHOLE_TEXT_MAX,
     DECIMAL_COMMA,
-    FALSE_WORDS,
-    PARSED_MAX,
-    TRUE_WORDS,
-    comma_number,
     field_converter,
-    whole_number,
 )
 from .councils import member_units
 from .digest import content_digest
@@ -236,18 +228,15 @@ class DataChecker:
         #: units of the cluster being checked whose member-derived inputs are derived, not typed
         self.derived_for: set[str] = set()
         self.current_unit: str | None = None
-        #: what ``fields`` works out once for the policy's own inputs (converters, the inputs
-        #: typed in the data, their known cells, the inputs the data may have to give)
-        self._fields_plan: tuple[Any, ...] | None = None
-        #: what :meth:`units` needs for the usual unit (see :meth:`quick_plan`); ``False``: none
-        self._quick_plan: tuple[Any, ...] | Literal[False] | None = None
+        #: each input's converter and the reader of each row layout (per policy and kind of file)
+        self.plan = _load_plan(policy, text_values)
         #: the columns of the CSV file whose rows are :class:`CsvRow` items, if any
         self.layout: CsvLayout | None = None
         #: columns of a CSV file whose problem its header gives (unknown or missing): their
         #: per-row messages are left out
         self.quiet: frozenset[str] = frozenset()
-        #: the layout :meth:`cells_plan` was worked out for, and it
-        self._cells_plan: tuple[Any, Any] = (None, None)
+        #: the layout :meth:`cells_reader` was asked for last, and its reader
+        self._cells_reader: tuple[Any, Any] = (None, None)
 
     def clusters(self, raw: dict[str, Any]) -> tuple[Cluster, ...]:
         if "clusters" in raw:
@@ -402,6 +391,10 @@ class DataChecker:
 
     def unit_path(self, array_path: str, index: int, item: Any) -> str:
         """Where a unit is: its key path in TOML/JSON; its line and id in a row-based file."""
+        if type(item) is CsvRow:
+            assert self.layout is not None  # (rows of cells come with their file's layout)
+            self.issues.line = item.line
+            return f"units(id={escaped(str(self.layout.row_id(item)))})"
         if isinstance(item, dict) and LINE in item:
             self.issues.line = item[LINE]
             return f"units(id={escaped(str(item.get('id')))})"
@@ -410,152 +403,91 @@ class DataChecker:
     def unknown_unit(self, unit_id: str, ids: Iterable[str]) -> str:
         return f"unknown unit '{unit_id}'{did_you_mean(unit_id, ids)}"
 
-    def unit(self, path: str, item: Any, cluster: str, year: int) -> Unit | None:
-        if not isinstance(item, dict):
-            self.issues.add(path, f"expected a table, got {type_name(item)}")
-            return None
-        unit_id, name = item.get("id"), item.get("name")
-        ok = True
-        if isinstance(unit_id, str) and non_printing(self.issues, f"{path}.id", unit_id, "unit"):
-            ok = False
-        elif not isinstance(unit_id, str) or not UNIT_ID.fullmatch(unit_id):
-            if unit_id is not None or "id" not in self.quiet:  # (no id column: said on the header)
-                self.issues.add(path, "missing key 'id'" if unit_id is None else
-                                f"unit id {toml_value(unit_id)} must be lower-case letters, digits, '-', '_' "
-                                "and '.'")
-            ok = False
-        elif unit_id in self.unit_ids:
-            self.issues.add(f"{path}.id", f"duplicate unit id '{unit_id}'")
-            ok = False
-        else:
-            self.unit_ids.add(unit_id)
-        if name is not None and not isinstance(name, str):
-            self.issues.add(f"{path}.name", f"expected a string, got {type_name(name)}")
-        self.current_unit = unit_id if isinstance(unit_id, str) else None
-        values, fields_ok = self.fields(path, item, skip={"id", "name", LINE}, require=True)
-        values_with_year = {**values, "year": Decimal(year)} if self.policy.checks else values
-        for check in self.policy.checks:
-            if not check.rule.names <= values_with_year.keys():
-                continue  # a field it reads is already reported
-            try:
-                with engine_context():
-                    held = check.rule.evaluate(values_with_year)
-            except ExpressionRuntimeError as exc:
-                self.issues.add(path, f"check '{check.id}': {exc.message}")
-                continue
-            if not held:
-                seen = ", ".join(f"{n} = {toml_value(values[n])}" for n in sorted(check.rule.names) if n in values)
-                message = f": {check.message}" if check.message else ""
-                self.issues.add(path, f"check '{check.id}' failed{message} ({seen})")
-                fields_ok = False
-        if not (ok and fields_ok):
-            return None
-        assert isinstance(unit_id, str)  # checked above: ok is False otherwise
-        return Unit(id=unit_id, name=name if isinstance(name, str) else unit_id, cluster=cluster,
-                    values=frozen_mapping(values))
-
-    def quick_plan(self) -> tuple[Any, ...] | None:
-        """``(values_of, width)`` for the usual units (see :meth:`units`), or ``None`` when the
-        policy's units cannot take it: some input is counted from members (whether the data may
-        give it depends on the unit), an input is called ``id`` or ``name`` (never read from the
-        data), or the fields are converted without known cells."""
-        plan = self._quick_plan
-        if plan is None:
-            plan = self._quick_plan = False
-            _, plain, known, typed = self.fields_plan()
-            if (known and typed == plain and known is _load_plan(self.policy, self.text_values).cells
-                    and not plain & {"id", "name"}):
-                values_of = _values_maker(self.policy, self.text_values)
-                if values_of is not None:
-                    plan = self._quick_plan = (values_of, len(plain) + 1)
-        return plan or None
-
     def units(self, path: str, items: list[Any], ids: set[str], cluster: str, year: int) -> list[Unit]:
-        """The well-formed units of ``items`` (at ``path``), in order, each as :meth:`unit` makes it.
-
-        The usual unit is made here without a word of checking: a table with a well-formed id
-        (``ids``: the cluster's ids that are strings of the right shape) not used before, a
-        string name or none, and exactly the inputs typed in the data besides them (and the
-        loader's ``LINE``), each cell a known text (``_known_cells``). For it ``unit`` reports
-        nothing and takes the same steps to the same values: every value the known cell's, in
-        sorted key order (``frozen_mapping``'s), and the policy's checks holding. Any other item,
-        with nothing recorded for it, goes to :meth:`unit`, which words its problems. A row of a
-        CSV file (:class:`CsvRow`) is read from its cells when it is the usual unit, and made the
-        dict ``_rows_to_clusters`` gives otherwise.
-        """
+        """The well-formed units of ``items`` (at ``path``), in order; every problem worded.
+        ``ids``: the cluster's ids that are strings of the right shape."""
         units = []
-        quick = self.quick_plan()
-        if quick is not None:
-            values_of, width = quick
-            unit_ids = self.unit_ids
-            checks = bool(self.policy.checks)
-        layout = self.layout
-        cells_plan = self.cells_plan() if layout is not None else None
-        if cells_plan is not None:
-            cells_width, id_at, name_at, values_at = cells_plan
         for i, item in enumerate(items):
-            if type(item) is CsvRow:
-                # A full row without an empty cell and with a column for each input (and id,
-                # maybe name and cluster): the usual unit above, read from its cells.
-                cells = item.cells
-                if cells_plan is not None and len(cells) == cells_width and "" not in cells:
-                    unit_id = cells[id_at]
-                    if unit_id in ids and unit_id not in unit_ids:
-                        try:
-                            values = values_at(cells)
-                        except KeyError:  # a cell with a problem
-                            values = None
-                        if values is not None and (not checks or self.checks_hold(values, year)):
-                            unit_ids.add(unit_id)
-                            self.current_unit = unit_id
-                            units.append(_new_unit(unit_id, unit_id if name_at is None else cells[name_at],
-                                                   cluster, MappingProxyType(values)))
-                            continue
-                item = layout.row_dict(item)  # type: ignore[union-attr]
-            if quick is not None and type(item) is dict:
-                unit_id = item.get("id")
-                name = item.get("name", unit_id)
-                if (type(unit_id) is str and unit_id in ids and unit_id not in unit_ids
-                        and (type(name) is str or name is None)
-                        # every input found (below) and no other key: none unknown, none missing
-                        and len(item) == width + ("name" in item) + (LINE in item)):
-                    try:
-                        values = values_of(item)
-                    except (KeyError, TypeError):  # an input missing, a cell with a problem (or unhashable)
-                        values = None
-                    if values is not None and (not checks or self.checks_hold(values, year)):
-                        unit_ids.add(unit_id)
-                        self.current_unit = unit_id
-                        units.append(_new_unit(unit_id, unit_id if name is None else name, cluster,
-                                               MappingProxyType(values)))
-                        continue
-            unit = self.unit(self.unit_path(path, i, item), item, cluster, year)
+            unit = self.unit(path, i, item, ids, cluster, year)
             if unit is not None:
                 units.append(unit)
         return units
 
-    def cells_plan(self) -> tuple[Any, ...] | None:
-        """``(width, id_at, name_at, values_at)`` for the usual units of ``layout``'s rows, or
-        ``None`` when there is no :meth:`quick_plan` or the columns are not exactly ``id``, the
-        inputs typed in the data, and maybe ``name`` and ``cluster``. ``values_at(cells)`` is
-        ``values_of`` of the row's dict."""
-        layout = self.layout
-        seen, plan = self._cells_plan
-        if seen is not layout:
-            plan = None
-            quick = self.quick_plan()
-            if quick is not None and layout is not None and layout.id_at is not None:
-                plain = self.fields_plan()[1]
-                if set(layout.header) - {"cluster", "id", "name"} == plain:
-                    values_at = _values_maker(self.policy, self.text_values, layout.header)
-                    if values_at is not None:
-                        plan = (layout.width, layout.id_at, layout.name_at, values_at)
-            self._cells_plan = (layout, plan)
-        return plan
+    def unit(self, array_path: str, index: int, item: Any, ids: set[str], cluster: str, year: int) -> Unit | None:
+        """The unit of ``item`` (a table, or a :class:`CsvRow` of the file's layout), or ``None``
+        when anything is wrong with it, every problem worded: its id, its name, each value (in
+        the item's order), each input missing (in the policy's order), then each check.
 
-    def checks_hold(self, values: dict[str, Value], year: int) -> bool:
-        """Whether :meth:`unit` would find every check of the policy holding for ``values``
-        (a check that fails or cannot be evaluated: ``False``)."""
+        Its values are read by the row reader of its layout (:class:`_Reader`), which converts
+        every value and notes each problem; only a unit with a problem is looked at further, and
+        its key path (with its line, for a row of a CSV or JSON-lines file) is made only then."""
+        if type(item) is CsvRow:
+            layout = self.layout
+            assert layout is not None  # (rows of cells come with their file's layout)
+            row: Any = item.cells
+            if len(row) < layout.width:  # a short row: the cells it lacks are empty
+                row = [*row, *[""] * (layout.width - len(row))]
+            reader = self.cells_reader(layout)
+            unit_id = (row[layout.id_at] or None) if layout.id_at is not None else None
+            name = (row[layout.name_at] or None) if layout.name_at is not None else None
+        elif isinstance(item, dict):
+            row, reader = item, self.reader(tuple(item))
+            unit_id, name = item.get("id"), item.get("name")
+        else:
+            self.issues.add(item_path(array_path, index, item), f"expected a table, got {type_name(item)}")
+            return None
+        values = reader.read(row)
+        where = None
+        ok = True
+        unit_ids = self.unit_ids
+        # ``ids`` holds only well-formed ids: one of them is an id of the right shape.
+        if type(unit_id) is str and unit_id in ids and unit_id not in unit_ids:
+            unit_ids.add(unit_id)
+        else:
+            where = self.unit_path(array_path, index, item)
+            ok = self.unit_id_ok(where, unit_id)
+        if name is not None and not isinstance(name, str):
+            where = where or self.unit_path(array_path, index, item)
+            self.issues.add(f"{where}.name", f"expected a string, got {type_name(name)}")
+        self.current_unit = unit_id if isinstance(unit_id, str) else None
+        fields_ok = True
+        if reader.notes or reader.others or reader.absent:
+            where = where or self.unit_path(array_path, index, item)
+            fields_ok = self.word_fields(where, reader, row, values, require=True)
+            values = dict(sorted(values.items()))  # (an input's default or a counted one added)
+        if self.policy.checks:
+            failed = self.check_problems(values, year)
+            if failed:
+                where = where or self.unit_path(array_path, index, item)
+                for message, fails in failed:
+                    self.issues.add(where, message)
+                    fields_ok = fields_ok and not fails
+        if not (ok and fields_ok):
+            return None
+        assert isinstance(unit_id, str)  # checked above: ok is False otherwise
+        return _new_unit(unit_id, name if isinstance(name, str) else unit_id, cluster, MappingProxyType(values))
+
+    def unit_id_ok(self, where: str, unit_id: Any) -> bool:
+        """Whether ``unit_id`` is a new well-formed unit id (then remembered); else worded."""
+        if isinstance(unit_id, str) and non_printing(self.issues, f"{where}.id", unit_id, "unit"):
+            return False
+        if not isinstance(unit_id, str) or not UNIT_ID.fullmatch(unit_id):
+            if unit_id is not None or "id" not in self.quiet:  # (no id column: said on the header)
+                self.issues.add(where, "missing key 'id'" if unit_id is None else
+                                f"unit id {toml_value(unit_id)} must be lower-case letters, digits, '-', '_' "
+                                "and '.'")
+            return False
+        if unit_id in self.unit_ids:
+            self.issues.add(f"{where}.id", f"duplicate unit id '{unit_id}'")
+            return False
+        self.unit_ids.add(unit_id)
+        return True
+
+    def check_problems(self, values: Mapping[str, Value], year: int) -> list[tuple[str, bool]]:
+        """Each check of the policy that fails for ``values``, or cannot be evaluated: its message,
+        and whether it fails (one that cannot be evaluated is reported, the unit kept). A check
+        reading a value not given is left out: that value is reported already."""
+        problems = []
         values_with_year = {**values, "year": Decimal(year)}
         for check in self.policy.checks:
             if not check.rule.names <= values_with_year.keys():
@@ -563,96 +495,88 @@ class DataChecker:
             try:
                 with engine_context():
                     held = check.rule.evaluate(values_with_year)
-            except ExpressionRuntimeError:
-                return False
+            except ExpressionRuntimeError as exc:
+                problems.append((f"check '{check.id}': {exc.message}", False))
+                continue
             if not held:
-                return False
-        return True
+                seen = ", ".join(f"{n} = {toml_value(values[n])}" for n in sorted(check.rule.names) if n in values)
+                message = f": {check.message}" if check.message else ""
+                problems.append((f"check '{check.id}' failed{message} ({seen})", True))
+        return problems
 
-    def fields_plan(self) -> tuple[Any, ...]:
-        """``(converters, plain, known, typed)`` of the policy's own inputs, worked out once."""
-        plan = self._fields_plan
-        if plan is None:
-            converters = _converters(self.policy, self.text_values)
-            plain = _plain_inputs(self.policy)
-            # Per input typed in the data: cell texts already converted to a good value
-            # (see ``_known_cells``); a cell found there needs no converter call.
-            known = _known_cells(self.policy, self.text_values, plain) if plain else _NO_CELLS
-            plan = self._fields_plan = (converters, plain, known, _typed_inputs(self.policy))
-        return plan
+    def cells_reader(self, layout: CsvLayout) -> _Reader:
+        """The reader of the rows of ``layout`` (a CSV file's columns)."""
+        seen, reader = self._cells_reader
+        if seen is not layout:
+            reader = self.plan.reader(("cells", layout.header), lambda: _Reader(
+                self.plan, layout.header, self.inputs, _UNIT_KEYS, cells=True))
+            self._cells_reader = (layout, reader)
+        return reader
+
+    def reader(self, keys: tuple[Any, ...]) -> _Reader:
+        """The reader of unit tables with ``keys``, in this order."""
+        return self.plan.reader(keys, lambda: _Reader(self.plan, keys, self.inputs, _UNIT_KEYS, cells=False))
 
     def fields(self, path: str, item: Mapping[str, Any], *, skip: set[Any] | tuple[Any, ...],
                require: bool, inputs: Mapping[str, InputField] | None = None) -> tuple[dict[str, Value], bool]:
         """The item's well-typed values of ``inputs`` (the policy's unit inputs unless given), and
-        whether every field was fine."""
-        # The policy's own inputs have converters worked out once per policy; others (people's
-        # inputs) are converted field by field.
-        convert = self.convert
-        values: dict[str, Value] = {}
+        whether every field was fine (read as a unit's are: :class:`_Reader`)."""
+        inputs = self.inputs if inputs is None else inputs
+        keys = tuple(item)
+        reader = self.plan.reader(
+            ("fields", tuple(map(id, inputs.values())), frozenset(skip), keys),
+            lambda: _Reader(self.plan, keys, inputs, skip, cells=False))
+        values = reader.read(item)
         ok = True
-        known_row = False
-        if inputs is None:
-            converters, plain, known, typed = self.fields_plan()
-            inputs = self.inputs
-        else:
-            converters, plain, known, typed = None, _NO_INPUTS, _NO_CELLS, _NO_INPUTS
-        if known:
-            # The usual row: every field an input typed in the data, every cell a known text. A
-            # key that is not (``KeyError``) or an unhashable value (``TypeError``; only strings
-            # equal the texts) sends the row through the loop below, from the start.
-            try:
-                values = {key_name: known[key_name][raw] for key_name, raw in item.items() if key_name not in skip}
-            except (KeyError, TypeError):
-                values = {}
-            else:
-                known_row = True
-        for key_name, raw in () if known_row else item.items():
-            if key_name in skip:
-                continue
-            cells = known.get(key_name)
-            if cells is not None and type(raw) is str:
-                value = cells.get(raw)
-                if value is not None:
-                    values[key_name] = value
-                    continue
-            if key_name in plain:  # an input typed in the data: only its value to convert
-                value, problem = converters[key_name](raw)
-                if problem:
-                    self.issues.add(join_path(path, key_name), problem)
-                    ok = False
-                else:
-                    values[key_name] = value
-                continue
-            field = inputs.get(key_name)
-            if field is not None and field.plugin:
-                self.issues.add(join_path(path, key_name), f"'{key_name}' is computed by plugin "
-                                f"'{field.plugin}'; remove it from the data")
-                ok = False
-                continue
-            if field is not None and field.members is not None and require and self.current_unit in self.derived_for:
-                self.issues.add(join_path(path, key_name), f"'{key_name}' is counted from the unit's members; "
-                                "remove it from the data or give no members for this unit")
-                ok = False
-                continue
-            if field is None:
-                if key_name in self.quiet:  # an unknown column: said once, on the header
-                    ok = False
-                    continue
-                self.issues.add(join_path(path, key_name), f"unknown field '{key_name}'"
-                                f"{did_you_mean(key_name, [*inputs, *(k for k in skip if isinstance(k, str))])}")
-                ok = False
-                continue
-            value, problem = convert(field, raw) if converters is None else converters[key_name](raw)
+        if reader.notes or reader.others or (require and reader.absent):
+            ok = self.word_fields(path, reader, item, values, require=require)
+        return values, ok
+
+    def word_fields(self, path: str, reader: _Reader, row: Any, values: dict[str, Value], *,
+                    require: bool) -> bool:
+        """The problems of a row ``reader`` read into ``values``: those it noted and those of the
+        columns it leaves to this (:attr:`_Reader.others`), in the row's order, then (when
+        ``require``) each input not given, in the policy's order; whether there were none.
+        ``values`` loses the values with a problem and gains each missing input's default."""
+        ok = True
+        problems: list[tuple[int, str, str]] = []
+        absent = list(reader.absent)
+        for at, key, problem in reader.notes:
+            del values[key]
             if problem:
-                self.issues.add(join_path(path, key_name), problem)
-                ok = False
-            else:
-                values[key_name] = value
-        if require and not (converters is not None and typed <= item.keys()):
-            for field in inputs.values():
-                if field.id in item or field.plugin:
+                problems.append((at, key, problem))
+            else:  # an empty cell: the input is not given
+                absent.append(reader.inputs[key])
+        reader.notes.clear()
+        for at, key, field in reader.others:
+            raw = row[at] if reader.cells else row[key]
+            if reader.cells and not raw:  # an empty cell: nothing given
+                if field is not None:
+                    absent.append(field)
+                continue
+            if field is not None and field.plugin:
+                problems.append((at, key, f"'{key}' is computed by plugin '{field.plugin}'; remove it from the data"))
+            elif field is not None and field.members is not None and require and self.current_unit in self.derived_for:
+                problems.append((at, key, f"'{key}' is counted from the unit's members; "
+                                 "remove it from the data or give no members for this unit"))
+            elif field is None:
+                if key in self.quiet:  # an unknown column: said once, on the header
+                    ok = False
                     continue
-                if field.members is not None and self.current_unit in self.derived_for:
+                problems.append((at, key, f"unknown field '{key}'{did_you_mean(key, reader.hints)}"))
+            else:
+                value, problem = self.convert(field, raw)
+                if problem:
+                    problems.append((at, key, problem))
+                else:
+                    values[key] = value
+        for _, key, problem in sorted(problems, key=lambda p: p[0]):
+            self.issues.add(join_path(path, key), problem)
+            ok = False
+        if require:
+            order = reader.order
+            for field in sorted(absent, key=lambda f: order[f.id]):
+                if field.plugin or (field.members is not None and self.current_unit in self.derived_for):
                     continue
                 if field.default is not None:
                     values[field.id], _ = self.convert(field, field.default)
@@ -662,72 +586,11 @@ class DataChecker:
                     label = f" ({field.label})" if field.label else ""
                     self.issues.add(path, f"missing field '{field.id}'{label}")
                     ok = False
-        return values, ok
-
-    def convert_fast(self, field: InputField, raw: Any) -> tuple[Value, str]:
-        """:meth:`convert`, through a converter worked out once per policy for the field."""
-        return _converters(self.policy, self.text_values)[field.id](raw)
+        return ok
 
     def convert(self, field: InputField, raw: Any) -> tuple[Value, str]:
-        """``raw`` as the field's type, or an error message."""
-        value: Value
-        written = None  # a decimal-comma cell's text, named as written in a bound's message
-        if self.text_values and isinstance(raw, str) and field.type != "text" and field.type != "enum":
-            text = raw.strip()
-            if self.text_values == DECIMAL_COMMA and (field.type == "integer" or field.type == "decimal"):
-                dotted, problem = comma_number(text)
-                if problem:
-                    return Decimal(0), problem
-                if dotted is not None:
-                    written, text = text, dotted
-            if field.type == "integer" and _INT.fullmatch(text):
-                raw = whole_number(text)
-            elif field.type == "integer" and len(text) > _WHOLE_TEXT_MAX and _DEC.fullmatch(text) \
-                    and (problem := number_problem(Decimal(text))):
-                return Decimal(0), problem  # never the whole text of a number out of bounds
-            elif field.type == "decimal" and _DEC.fullmatch(text):
-                raw = Decimal(text)
-            elif field.type == "boolean" and text.lower() in TRUE_WORDS | FALSE_WORDS:
-                raw = text.lower() in TRUE_WORDS
-        kind = field.type
-        if (kind == "integer" or kind == "decimal") and (type(raw) is int or isinstance(raw, Decimal)) \
-                and (problem := number_problem(raw)):
-            return Decimal(0), problem
-        if kind == "integer":
-            if isinstance(raw, bool) or not isinstance(raw, int):
-                if isinstance(raw, Decimal) and raw == raw.to_integral_value():
-                    return Decimal(0), f"expected a whole number, got {toml_value(raw)} (write {int(raw)})"
-                return Decimal(0), f"expected a whole number, got {type_name(raw)}"
-            value = Decimal(raw)
-        elif kind == "decimal":
-            if isinstance(raw, bool) or not isinstance(raw, int | Decimal):
-                return Decimal(0), f"expected a number, got {type_name(raw)}"
-            try:
-                value = Decimal(raw)
-            except InvalidOperation:  # pragma: no cover - parse_float gives finite decimals
-                return Decimal(0), f"expected a number, got {type_name(raw)}"
-            if not value.is_finite():
-                return Decimal(0), f"expected a finite number, got {toml_value(raw)}"
-        elif kind == "boolean":
-            if not isinstance(raw, bool):
-                return False, f"expected true or false, got {type_name(raw)}"
-            return raw, ""
-        elif kind == "enum":
-            if not isinstance(raw, str):
-                return "", f"expected one of {', '.join(field.values)}, got {type_name(raw)}"
-            if raw not in field.values:
-                return "", (f"'{raw}' is not allowed{did_you_mean(raw, field.values)}; "
-                            f"expected one of {', '.join(field.values)}")
-            return raw, ""
-        else:
-            if not isinstance(raw, str):
-                return "", f"expected a string, got {type_name(raw)}"
-            return raw, ""
-        if field.min is not None and value < field.min:
-            return value, f"expected a number >= {toml_value(field.min)}, got {written or toml_value(raw)}"
-        if field.max is not None and value > field.max:
-            return value, f"expected a number <= {toml_value(field.max)}, got {written or toml_value(raw)}"
-        return value, ""
+        """``raw`` as the field's type, or an error message (:func:`~.convert.field_converter`)."""
+        return self.plan.converter_of(field)[0](raw)
 
     def ballots(self, path: str, items: Any, ids: set[str]) -> tuple[Ballot, ...]:
         """Ballots per title (and round). ``voters`` — or ``members``, the whole council — is the
@@ -983,122 +846,123 @@ def _history_reads(policy: Policy) -> Mapping[str, str]:
     return plan_for("history-reads", policy, build)
 
 
-# ---------------------------------------------------------------- per-field converters
+# ---------------------------------------------------------------- per-field converters and row readers
 
 
-@attrs.frozen
-class _InputSets:
-    #: typed in the data and converted, nothing else: neither computed by a plugin nor counted
-    #: from members
-    plain: frozenset[str]
-    #: every input the data may have to give (the others are computed by plugins)
-    typed: frozenset[str]
-
-
-def _input_sets(policy: Policy) -> _InputSets:
-    return plan_for("data-inputs", policy, lambda p: _InputSets(
-        plain=frozenset(f.id for f in p.inputs if not f.plugin and f.members is None),
-        typed=frozenset(f.id for f in p.inputs if not f.plugin)))
-
-
-def _plain_inputs(policy: Policy) -> frozenset[str]:
-    return _input_sets(policy).plain
-
-
-def _typed_inputs(policy: Policy) -> frozenset[str]:
-    """When the data gives all of these, the check for missing fields has nothing to report."""
-    return _input_sets(policy).typed
+#: The keys of a unit's table besides its inputs (``LINE``: a row's line number).
+_UNIT_KEYS = {"id", "name", LINE}
 
 
 class _LoadPlan:
-    """Per policy and kind of file: each input's converter, and the cells each converted well."""
+    """Per policy and kind of file: each input's converter (with its memory of good cell texts)
+    and the reader of each row layout seen."""
 
-    def __init__(self, policy: Policy, text_values: bool | str) -> None:
-        plain = _input_sets(policy).plain
-        checker = DataChecker(policy, Issues("<converters>"), text_values=text_values)
-        self.converters: dict[str, Any] = {}
-        self.cells: dict[str, dict[str, Value]] = {}
-        for field in policy.inputs:
-            converter, known = field_converter(field, checker.convert, text_values)
-            if field.id in plain:
-                if field.type in ("boolean", "text"):  # converters that remember no cells themselves
-                    converter = _remembering(converter, known)
-                self.cells[field.id] = known
-            self.converters[field.id] = converter
-        #: ``values_of`` of :func:`_values_maker`, made when first asked for (``False``: none),
-        #: and per CSV header its ``values_at``
-        self.values_of: Any = None
-        self.values_at: dict[tuple[str, ...], Any] = {}
+    def __init__(self, text_values: bool | str) -> None:
+        self.text_values = text_values
+        #: ``id(field)`` → the field (kept, so that its id stays its own), converter, good cells
+        self.converters: dict[int, tuple[InputField, Any, dict[str, Value]]] = {}
+        self.readers: dict[Any, _Reader] = {}
 
+    def converter_of(self, field: InputField) -> tuple[Any, dict[str, Value]]:
+        """``(converter, known)`` of :func:`~.convert.field_converter` for ``field``."""
+        found = self.converters.get(id(field))
+        if found is None:
+            if len(self.converters) >= 4096:  # (fields made on the fly, not the policy's)
+                self.converters.clear()
+            converter, known = field_converter(field, self.text_values)
+            found = self.converters[id(field)] = (field, converter, known)
+        return found[1], found[2]
 
-def _remembering(converter: Any, known: dict[str, Value]) -> Any:
-    """``converter`` remembering, in ``known``, each cell text it converted without a problem
-    (the converter is a pure function of the text: the same text always gives an equal value)."""
-
-    def remember(raw: Any) -> tuple[Value, str]:
-        value, problem = converter(raw)
-        if not problem and type(raw) is str and len(known) < PARSED_MAX:
-            known[raw] = value
-        return value, problem
-
-    return remember
+    def reader(self, key: Any, make: Any) -> _Reader:
+        reader = self.readers.get(key)
+        if reader is None:
+            if len(self.readers) >= 64:
+                self.readers.clear()
+            reader = self.readers[key] = make()
+        return reader
 
 
-def _values_maker(policy: Policy, text_values: bool | str, header: tuple[str, ...] | None = None) -> Any:
-    """``values_of(item)``: ``{k: good(k, item[k]) for k in sorted(cells)}`` for the inputs
-    typed in the data, as one generated dict display in sorted key order, where ``good`` is the
-    cell's value when it is a known good cell (``_LoadPlan.cells``, which the converters keep
-    adding to) and otherwise the value its converter gives it without a problem, so that data
-    whose every cell is new (distinct figures) takes this path too; it raises ``KeyError`` for
-    an input missing from ``item`` or a cell its converter finds a problem in (``TypeError`` for
-    an unhashable one), which :meth:`DataChecker.unit` then words. ``None`` when there are no
-    such inputs.
+class _Reader:
+    """How the rows of one layout are read: the keys of a table, in order, or the columns of a
+    CSV file (``cells``: each row a list of its cells, an empty cell giving no value).
 
-    With ``header`` (a CSV file's columns, naming each input once): ``values_at(row)``, the
-    same for the row's cells, ``values_of`` of ``dict(zip(header, row))``.
-
-    Only the number of inputs reaches the generated source; the ids, cell memories and cell
-    positions are bound in its namespace under generated names (``K0``, ``C0``, ``A0``…).
+    :meth:`read` converts the value of each input the layout holds, in sorted key order, in one
+    generated dict display: a cell text converted before is its remembered value (the
+    converter's ``known``), any other value goes through the converter, which notes a problem
+    in :attr:`notes` as ``(position, key, message)`` (``""`` for an empty cell). The columns
+    that are no plain input (one computed by a plugin, counted from members, or unknown) are
+    :attr:`others`, and :attr:`absent` the inputs the layout lacks that need a word or a
+    default: :meth:`DataChecker.word_fields` deals with both, and with the notes.
     """
-    plan = _load_plan(policy, text_values)
-    made = plan.values_of if header is None else plan.values_at.get(header)
-    if made is None:
-        made = False
-        cells = plan.cells
+
+    def __init__(self, plan: _LoadPlan, keys: tuple[Any, ...], inputs: Mapping[str, InputField],
+                 skip: Iterable[Any], *, cells: bool) -> None:
+        self.cells = cells
+        self.inputs = inputs
+        self.notes: list[tuple[int, str, str]] = []
+        #: names an unknown key may have meant
+        self.hints = [*inputs, *(k for k in skip if isinstance(k, str))]
+        self.order = {f.id: i for i, f in enumerate(inputs.values())}
+        skipped = {*skip, "cluster"} if cells else set(skip)  # (a CSV row's cluster is its group's)
+        plain = []
+        others = []
+        for at, key in enumerate(keys):
+            if key in skipped:
+                continue
+            field = inputs.get(key) if isinstance(key, str) else None
+            if field is not None and not field.plugin and field.members is None:
+                plain.append((key, at, field))
+            else:
+                others.append((at, key, field))
+        self.others = tuple(others)
+        given = set(keys) - ({"cluster"} if cells else set())
+        self.absent = tuple(f for f in inputs.values()
+                            if f.id not in given and not f.plugin and (f.default is not None or f.required))
+        self.read = self._reader(plan, sorted(plain), keys)
+
+    def _reader(self, plan: _LoadPlan, plain: list[tuple[str, int, InputField]], keys: tuple[Any, ...]) -> Any:
+        """``read(row)``: only the number of inputs and whether rows are cells reach the
+        generated source; keys, positions, memories and converters are bound under generated
+        names (``K0``, ``A0``, ``C0``, ``G0``…)."""
         names: dict[str, Any] = {}
         parts = []
-        for i, key_name in enumerate(sorted(cells)):
-            names[f"K{i}"], names[f"C{i}"] = key_name, cells[key_name]
-            names[f"G{i}"] = _good_value(plan.converters[key_name])
-            if header is None:
-                parts.append(f"K{i}: C{i}[v{i}] if (v{i} := item[K{i}]) in C{i} else G{i}(v{i})")
-            else:
-                names[f"A{i}"] = header.index(key_name)
+        for i, (key, at, field) in enumerate(plain):
+            converter, known = plan.converter_of(field)
+            names[f"K{i}"], names[f"G{i}"] = key, _noting(converter, key, at, self.notes, cells=self.cells)
+            if self.cells:
+                names[f"A{i}"], names[f"C{i}"] = at, known
                 parts.append(f"K{i}: C{i}[v{i}] if (v{i} := row[A{i}]) in C{i} else G{i}(v{i})")
-        if parts:  # (too many inputs to compile: None, the loop instead)
-            source = (f"def values_of({'item' if header is None else 'row'}):\n"
-                      f"    return {{{', '.join(parts)}}}\n")
-            made = define(source, f"<unit values of {policy.id}>", "values_of", names) or False
-        if header is None:
-            plan.values_of = made
-        else:
-            if len(plan.values_at) >= 16:
-                plan.values_at.clear()
-            plan.values_at[header] = made
-    return made or None
+            else:
+                parts.append(f"K{i}: G{i}(row[K{i}])")
+        source = f"def read(row):\n    return {{{', '.join(parts)}}}\n"
+        made = define(source, f"<row reader of {len(keys)} keys>", "read", names)
+        if made is None:
+            raise MemoryError("the row reader of so many inputs cannot be compiled")
+        return made
 
 
-def _good_value(converter: Any) -> Any:
-    """``raw`` → its value from ``converter`` (which remembers a good cell text while it has
-    room), or ``KeyError`` when the converter finds a problem in it."""
+def _noting(converter: Any, key: str, at: int, notes: list[tuple[int, str, str]], *, cells: bool) -> Any:
+    """``converter`` giving just the value, and noting a problem (or, for a row of cells, an
+    empty cell) in ``notes``."""
+    if cells:
+        def cell(raw: str) -> Value:
+            if not raw:
+                notes.append((at, key, ""))
+                return ""
+            value, problem = converter(raw)
+            if problem:
+                notes.append((at, key, problem))
+            return value
 
-    def good(raw: Any) -> Value:
+        return cell
+
+    def value_of(raw: Any) -> Value:
         value, problem = converter(raw)
         if problem:
-            raise KeyError(raw)
+            notes.append((at, key, problem))
         return value
 
-    return good
+    return value_of
 
 
 #: The plan of each kind of file (``text_values``): a decimal-comma file's cells are remembered
@@ -1107,23 +971,4 @@ _PLAN_NAMES = {False: "data", True: "data-text", DECIMAL_COMMA: "data-text-comma
 
 
 def _load_plan(policy: Policy, text_values: bool | str) -> _LoadPlan:
-    return plan_for(_PLAN_NAMES[text_values], policy, lambda p: _LoadPlan(p, text_values))
-
-
-def _converters(policy: Policy, text_values: bool | str) -> dict[str, Any]:
-    """Per input of ``policy``: ``raw → (value, problem)``, the same as ``DataChecker.convert``
-    (see :func:`~thidua_rules.loader.convert.field_converter`)."""
-    return _load_plan(policy, text_values).converters
-
-
-_NO_INPUTS: frozenset[str] = frozenset()
-_NO_CELLS: dict[str, dict[str, Value]] = {}
-
-
-def _known_cells(policy: Policy, text_values: bool | str, plain: frozenset[str]) -> dict[str, dict[str, Value]]:
-    """Per input of ``plain``: cell text → the value its converter gave without a problem, for
-    the texts converted so far (and every allowed value of an enum). Such a cell's value is the
-    converter's (and ``convert``'s) without calling it: a good cell text always converts to an
-    equal value, with no problem. Only strings are looked up (a text, not an equal number)."""
-    cells = _load_plan(policy, text_values).cells
-    return cells if cells.keys() == plain else _NO_CELLS
+    return plan_for(_PLAN_NAMES[text_values], policy, lambda p: _LoadPlan(text_values))
