@@ -343,10 +343,10 @@ def test_remembered_cells_are_bounded(policy, monkeypatch):
     converted all the same."""
     monkeypatch.setattr(convert, "KNOWN_MAX", 3)
     field = next(f for f in policy.inputs if f.id == "done")
-    converter, known = convert.field_converter(field, True)
-    assert [converter(str(n)) for n in range(6)] == [(Decimal(n), "") for n in range(6)]
-    assert known == {"0": Decimal(0), "1": Decimal(1), "2": Decimal(2)}
-    assert converter("") == (Decimal(0), 'expected a whole number, got a string ""') and "" not in known
+    made = convert.field_converter(field, True)
+    assert [made.convert(str(n)) for n in range(6)] == [(Decimal(n), "") for n in range(6)]
+    assert made.known == {"0": Decimal(0), "1": Decimal(1), "2": Decimal(2)}
+    assert made.convert("") == (Decimal(0), 'expected a whole number, got a string ""') and "" not in made.known
 
 
 @pytest.mark.parametrize("name", ["example", "large"])

@@ -3,10 +3,13 @@ message that words what is wrong with it (the one conversion of the loader)."""
 
 from __future__ import annotations
 
+import math
 import re
 from collections.abc import Callable
 from decimal import Decimal
 from typing import Any
+
+import attrs
 
 from ..decimals import MAX_WHOLE_DIGITS, OutOfBounds, number_problem
 from ..errors import did_you_mean
@@ -33,31 +36,48 @@ _GROUPED = re.compile(r"([+-]?)(\d{1,3})(?P<sep>[. \u00a0\u202f])(\d{3}(?:(?P=se
 Converter = Callable[[Any], tuple[Value, str]]
 
 
-def field_converter(field: InputField, text_values: bool | str) -> tuple[Converter, dict[str, Value]]:
-    """``raw → (value, problem)`` for one input (``problem`` is ``""`` for a good value), and the
-    memory of the cell texts it converted without a problem (cell text → value), which the
-    loader's row readers look up first. ``text_values``: values are cell texts (CSV): ``True``,
-    or :data:`DECIMAL_COMMA` for a file separated by ``;``.
+@attrs.frozen
+class FieldConverter:
+    """One input's conversion: ``convert(raw) → (value, problem)`` (``problem`` is ``""`` for a
+    good value), and ``known``, its memory of the cell texts it converted without a problem
+    (cell text → value), which the loader's row readers look up first, calling ``parse`` (the
+    conversion without the memory) for a text not in it and remembering a good one themselves
+    (:func:`remember`)."""
+
+    convert: Converter
+    known: dict[str, Value]
+    parse: Converter
+
+
+def field_converter(field: InputField, text_values: bool | str) -> FieldConverter:
+    """The converter of one input. ``text_values``: values are cell texts (CSV): ``True``, or
+    :data:`DECIMAL_COMMA` for a file separated by ``;``.
 
     A good text always converts to an equal value, so a remembered one is its value; the empty
     text (an empty cell: no value given) is never remembered."""
-    convert = _KINDS[field.type](field, text_values)
+    parse = _KINDS[field.type](field, text_values)
     known: dict[str, Value] = {}
     if field.type == "enum":
         known.update((v, v) for v in sorted(frozenset(field.values)))
 
-    def converter(raw: Any) -> tuple[Value, str]:
+    def convert(raw: Any) -> tuple[Value, str]:
         if type(raw) is str:
             value = known.get(raw)
             if value is not None:
                 return value, ""
-            value, problem = convert(raw)
-            if not problem and raw and len(known) < KNOWN_MAX:
-                known[raw] = value
+            value, problem = parse(raw)
+            if not problem:
+                remember(known, raw, value)
             return value, problem
-        return convert(raw)
+        return parse(raw)
 
-    return converter, known
+    return FieldConverter(convert, known, parse)
+
+
+def remember(known: dict[str, Value], text: str, value: Value) -> None:
+    """Remember a good cell text's value, while there is room (never the empty text)."""
+    if text and len(known) < KNOWN_MAX:
+        known[text] = value
 
 
 _ZERO = Decimal(0)
@@ -68,8 +88,12 @@ def _integer(field: InputField, text_values: bool | str) -> Converter:
     (``_INT``; leading zeros, spaces around), within the bounds of every number and the field's
     ``min``/``max``."""
     low, high = field.min, field.max
+    # the bounds as whole numbers, for comparing a whole number: n < 0.5 exactly when n < 1
+    low_whole = -_WHOLE_LIMIT if low is None else math.ceil(low)
+    high_whole = _WHOLE_LIMIT if high is None else math.floor(high)
     comma = text_values == DECIMAL_COMMA
     fullmatch, dec_match = _INT.fullmatch, _DEC.fullmatch
+    limit = _WHOLE_LIMIT
 
     def integer(raw: Any) -> tuple[Value, str]:
         written = None  # a decimal-comma cell's text, named as written in a bound's message
@@ -81,24 +105,33 @@ def _integer(field: InputField, text_values: bool | str) -> Converter:
                     return _ZERO, problem
                 if dotted is not None:
                     written, text = text, dotted
-            if fullmatch(text):
+            if len(text) <= _WHOLE_TEXT_MAX:
+                # int() reads exactly the texts _INT matches (a stripped text), and '1_000' too
+                if "_" not in text:
+                    try:
+                        raw = int(text)
+                    except ValueError:
+                        pass
+            elif fullmatch(text):
                 raw = whole_number(text)
-            elif len(text) > _WHOLE_TEXT_MAX and dec_match(text) and (problem := number_problem(Decimal(text))):
+            elif dec_match(text) and (problem := number_problem(Decimal(text))):
                 return _ZERO, problem  # never the whole text of a number out of bounds
-        kind = type(raw)
-        if kind is int:
-            if not -_WHOLE_LIMIT < raw < _WHOLE_LIMIT:
-                return _ZERO, number_problem(raw)
-        elif isinstance(raw, Decimal):
+        if type(raw) is int:
+            if -limit < raw < limit:
+                if low_whole <= raw <= high_whole:
+                    return Decimal(raw), ""
+                return Decimal(raw), _bounds(Decimal(raw), low, high, raw, written)
+            return _ZERO, number_problem(raw)
+        if isinstance(raw, Decimal):
             problem = number_problem(raw)
             if problem:
                 return _ZERO, problem
             if raw == raw.to_integral_value():
                 return _ZERO, f"expected a whole number, got {toml_value(raw)} (write {int(raw)})"
             return _ZERO, f"expected a whole number, got {type_name(raw)}"
-        elif kind is bool or not isinstance(raw, int):
+        if isinstance(raw, bool) or not isinstance(raw, int):
             return _ZERO, f"expected a whole number, got {type_name(raw)}"
-        value = Decimal(raw)
+        value = Decimal(raw)  # (an int of another type: read as it is)
         return value, _bounds(value, low, high, raw, written)
 
     return integer
@@ -123,14 +156,23 @@ def _decimal(field: InputField, text_values: bool | str) -> Converter:
                     written, text = text, dotted
             if fullmatch(text):
                 raw = Decimal(text)
-        if (type(raw) is int or isinstance(raw, Decimal)) and (problem := number_problem(raw)):
-            return _ZERO, problem
-        if isinstance(raw, bool) or not isinstance(raw, int | Decimal):
+        if isinstance(raw, Decimal):
+            problem = number_problem(raw)  # (a number out of bounds, or not finite)
+            if problem:
+                return _ZERO, problem
+            value = raw if type(raw) is Decimal else Decimal(raw)
+        elif type(raw) is int:
+            problem = number_problem(raw)
+            if problem:
+                return _ZERO, problem
+            value = Decimal(raw)
+        elif isinstance(raw, bool) or not isinstance(raw, int):
             return _ZERO, f"expected a number, got {type_name(raw)}"
-        value = Decimal(raw)
-        if not value.is_finite():  # pragma: no cover - number_problem says so first
-            return _ZERO, f"expected a finite number, got {toml_value(raw)}"
-        return value, _bounds(value, low, high, raw, written)
+        else:
+            value = Decimal(raw)  # (an int of another type: read as it is)
+        if (low is not None and value < low) or (high is not None and value > high):
+            return value, _bounds(value, low, high, raw, written)
+        return value, ""
 
     return decimal
 

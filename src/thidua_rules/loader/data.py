@@ -35,6 +35,8 @@ from ..tomlfmt import join_path, toml_value
 from .common import DATA_MAX_BYTES, UNIT_ID, Issues, escaped, item_path, non_printing, parse_toml, read_bytes, take
 from .convert import (
     DECIMAL_COMMA,
+    KNOWN_MAX,
+    FieldConverter,
     field_converter,
 )
 from .councils import member_units
@@ -590,7 +592,7 @@ class DataChecker:
 
     def convert(self, field: InputField, raw: Any) -> tuple[Value, str]:
         """``raw`` as the field's type, or an error message (:func:`~.convert.field_converter`)."""
-        return self.plan.converter_of(field)[0](raw)
+        return self.plan.converter_of(field).convert(raw)
 
     def ballots(self, path: str, items: Any, ids: set[str]) -> tuple[Ballot, ...]:
         """Ballots per title (and round). ``voters`` — or ``members``, the whole council — is the
@@ -859,19 +861,18 @@ class _LoadPlan:
 
     def __init__(self, text_values: bool | str) -> None:
         self.text_values = text_values
-        #: ``id(field)`` → the field (kept, so that its id stays its own), converter, good cells
-        self.converters: dict[int, tuple[InputField, Any, dict[str, Value]]] = {}
+        #: ``id(field)`` → the field (kept, so that its id stays its own) and its converter
+        self.converters: dict[int, tuple[InputField, FieldConverter]] = {}
         self.readers: dict[Any, _Reader] = {}
 
-    def converter_of(self, field: InputField) -> tuple[Any, dict[str, Value]]:
-        """``(converter, known)`` of :func:`~.convert.field_converter` for ``field``."""
+    def converter_of(self, field: InputField) -> FieldConverter:
+        """:func:`~.convert.field_converter` of ``field``, made once."""
         found = self.converters.get(id(field))
         if found is None:
             if len(self.converters) >= 4096:  # (fields made on the fly, not the policy's)
                 self.converters.clear()
-            converter, known = field_converter(field, self.text_values)
-            found = self.converters[id(field)] = (field, converter, known)
-        return found[1], found[2]
+            found = self.converters[id(field)] = (field, field_converter(field, self.text_values))
+        return found[1]
 
     def reader(self, key: Any, make: Any) -> _Reader:
         reader = self.readers.get(key)
@@ -927,10 +928,10 @@ class _Reader:
         names: dict[str, Any] = {}
         parts = []
         for i, (key, at, field) in enumerate(plain):
-            converter, known = plan.converter_of(field)
+            converter = plan.converter_of(field)
             names[f"K{i}"], names[f"G{i}"] = key, _noting(converter, key, at, self.notes, cells=self.cells)
             if self.cells:
-                names[f"A{i}"], names[f"C{i}"] = at, known
+                names[f"A{i}"], names[f"C{i}"] = at, converter.known
                 parts.append(f"K{i}: C{i}[v{i}] if (v{i} := row[A{i}]) in C{i} else G{i}(v{i})")
             else:
                 parts.append(f"K{i}: G{i}(row[K{i}])")
@@ -941,23 +942,30 @@ class _Reader:
         return made
 
 
-def _noting(converter: Any, key: str, at: int, notes: list[tuple[int, str, str]], *, cells: bool) -> Any:
+def _noting(converter: FieldConverter, key: str, at: int, notes: list[tuple[int, str, str]], *,
+            cells: bool) -> Any:
     """``converter`` giving just the value, and noting a problem (or, for a row of cells, an
-    empty cell) in ``notes``."""
+    empty cell) in ``notes``; for a row of cells, of a text its ``known`` does not hold."""
     if cells:
+        parse, known = converter.parse, converter.known
+
         def cell(raw: str) -> Value:
             if not raw:
                 notes.append((at, key, ""))
                 return ""
-            value, problem = converter(raw)
+            value, problem = parse(raw)
             if problem:
                 notes.append((at, key, problem))
+            elif len(known) < KNOWN_MAX:  # (remember(), inline: a cell here is never empty)
+                known[raw] = value
             return value
 
         return cell
 
+    convert = converter.convert
+
     def value_of(raw: Any) -> Value:
-        value, problem = converter(raw)
+        value, problem = convert(raw)
         if problem:
             notes.append((at, key, problem))
         return value
