@@ -525,8 +525,9 @@ class DataChecker:
         whether every field was fine (read as a unit's are: :class:`_Reader`)."""
         inputs = self.inputs if inputs is None else inputs
         keys = tuple(item)
+        # (``inputs`` are the units' or, given, the people's: known by their ids and that)
         reader = self.plan.reader(
-            ("fields", tuple(map(id, inputs.values())), frozenset(skip), keys),
+            ("fields", inputs is self.inputs, tuple(inputs), frozenset(skip), keys),
             lambda: _Reader(self.plan, keys, inputs, skip, cells=False))
         values = reader.read(item)
         ok = True
@@ -861,18 +862,18 @@ class _LoadPlan:
 
     def __init__(self, text_values: bool | str) -> None:
         self.text_values = text_values
-        #: ``id(field)`` → the field (kept, so that its id stays its own) and its converter
-        self.converters: dict[int, tuple[InputField, FieldConverter]] = {}
+        #: each field's converter (an equal field, of the people's inputs say, shares it)
+        self.converters: dict[InputField, FieldConverter] = {}
         self.readers: dict[Any, _Reader] = {}
 
     def converter_of(self, field: InputField) -> FieldConverter:
         """:func:`~.convert.field_converter` of ``field``, made once."""
-        found = self.converters.get(id(field))
+        found = self.converters.get(field)
         if found is None:
             if len(self.converters) >= 4096:  # (fields made on the fly, not the policy's)
                 self.converters.clear()
-            found = self.converters[id(field)] = (field, field_converter(field, self.text_values))
-        return found[1]
+            found = self.converters[field] = field_converter(field, self.text_values)
+        return found
 
     def reader(self, key: Any, make: Any) -> _Reader:
         reader = self.readers.get(key)
