@@ -22,8 +22,9 @@ _DEC = re.compile(r"[+-]?(\d+(\.\d*)?|\.\d+)")
 TRUE_WORDS = {"true", "1", "yes", "có", "co", "x"}
 FALSE_WORDS = {"false", "0", "no", "không", "khong", ""}
 #: How many distinct good cell texts a converter remembers (per input and kind of file): a cell
-#: text seen again is its remembered value, no second parse; a new text is parsed as fast.
-KNOWN_MAX = 1 << 16
+#: text seen again is its remembered value, with no second parse; a text past these is parsed
+#: as the first one was (the same path), so the bound only keeps the memory small.
+KNOWN_MAX = 4096
 #: ``text_values`` of a CSV file separated by ``;`` (Excel in a Vietnamese locale): its numbers
 #: are written with a decimal comma (``98,5``), maybe grouped in thousands (``1.234,5``).
 DECIMAL_COMMA = "decimal-comma"

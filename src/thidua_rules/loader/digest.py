@@ -34,18 +34,19 @@ def content_digest(clusters: tuple[Cluster, ...]) -> str:
 
 class _Memory:
     """What :func:`canonical_cluster_text` remembers under one decimal context (``normalize``
-    rounds to the context's precision): each number's canonical text (equal numbers have the
-    same one, so ``Decimal("5")`` and ``Decimal("5.0")`` share an entry), per key the whole
-    ``"key":"text"`` pair of each number (only numbers are stored there), and the unit text
+    rounds to the context's precision): per key the whole ``"key":"text"`` pair of each number
+    (equal numbers have the same canonical text, so ``Decimal("5")`` and ``Decimal("5.0")``
+    share an entry; only numbers are stored there), at most 100,000 pairs, and the unit text
     functions made per shape of a unit's values (:func:`_unit_text_maker`)."""
 
-    def __init__(self) -> None:
-        self.texts: dict[Decimal, str] = {}
+    def __init__(self, precision: int) -> None:
         self.pairs: dict[tuple[str, str], dict[Decimal, str]] = {}
         self.shapes: dict[tuple[tuple[Any, ...], tuple[type, ...]], Any] = {}
         self.last: Any = None  # the unit text function used last
+        #: pairs stored, over every key (the memory is replaced when it is full)
+        self.stored = [0]
         # a function, not a method: the unit text functions hold it, and no cycle is made
-        self.pair = _pair_function(self.texts)
+        self.pair = _pair_function(self.stored, precision)
 
     def pairs_of(self, key: str, tail: str = "") -> dict[Decimal, str]:
         """Number → the ``"key":"text"`` pair followed by ``tail`` (``","`` before another pair)."""
@@ -57,15 +58,17 @@ class _Memory:
         return by_key
 
 
-def _pair_function(texts: dict[Decimal, str]) -> Any:
-    stored = [0]  # pairs stored, over every key
-
+def _pair_function(stored: list[int], precision: int) -> Any:
     def pair(by_key: dict[Decimal, str], key_text: str, x: Decimal, tail: str = "") -> str:
         """``"key":"text"`` of number ``x`` (``key_text`` is ``"key":``) then ``tail``, remembered
         in ``by_key`` (that of ``pairs_of(key, tail)``)."""
-        text = texts.get(x)
-        if text is None:
-            text = texts[x] = f"{x.normalize():f}" if x else "0"
+        text = str(x)
+        # A whole number written with its digits alone (what the loader makes of a whole-number
+        # cell) is its canonical text when the precision holds every digit; zero is "0".
+        if not x:
+            text = "0"
+        elif not (text.lstrip("-").isdigit() and len(text) <= precision):
+            text = f"{x.normalize():f}"
         # a canonical number's text is digits, '-' and '.': nothing to escape
         part = f'{key_text}"{text}"{tail}'
         if stored[0] < 100_000 and by_key is not _FULL:
@@ -88,10 +91,10 @@ def _memory() -> _Memory:
     ctx = decimal.getcontext()
     key = (ctx.prec, ctx.rounding, ctx.Emin, ctx.Emax, ctx.clamp)
     memory = _TEXTS.get(key)
-    if memory is None or len(memory.texts) > 100_000:
+    if memory is None or memory.stored[0] >= 100_000:
         if len(_TEXTS) > 8:
             _TEXTS.clear()
-        memory = _TEXTS[key] = _Memory()
+        memory = _TEXTS[key] = _Memory(ctx.prec)
     return memory
 
 
