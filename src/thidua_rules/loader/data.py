@@ -406,64 +406,75 @@ class DataChecker:
         return f"unknown unit '{unit_id}'{did_you_mean(unit_id, ids)}"
 
     def units(self, path: str, items: list[Any], ids: set[str], cluster: str, year: int) -> list[Unit]:
-        """The well-formed units of ``items`` (at ``path``), in order; every problem worded.
-        ``ids``: the cluster's ids that are strings of the right shape."""
+        """The well-formed units of ``items`` (at ``path``: tables, or :class:`CsvRow` items of the
+        file's layout), in order; every problem worded. ``ids``: the cluster's ids that are
+        strings of the right shape.
+
+        Each item's values are read once by the row reader of its layout (:class:`_Reader`),
+        which converts every value and notes each problem, and the policy's checks are evaluated
+        once; a unit with nothing to word (a new well-formed id, a string name or none, no
+        problem noted, no column or missing input to look at, every check holding) is made
+        here, any other by :meth:`word_unit` from what was read, which words its problems."""
         units = []
-        for i, item in enumerate(items):
-            unit = self.unit(path, i, item, ids, cluster, year)
+        layout = self.layout
+        if layout is not None:  # rows of a CSV file: one reader for all of them
+            cells_reader = self.cells_reader(layout)
+            width, id_at, name_at = layout.width, layout.id_at, layout.name_at
+        unit_ids = self.unit_ids
+        checks = bool(self.policy.checks)
+        for index, item in enumerate(items):
+            row: Any
+            if type(item) is CsvRow:
+                row, reader = item.cells, cells_reader
+                if len(row) < width:  # a short row: the cells it lacks are empty
+                    row = [*row, *[""] * (width - len(row))]
+                unit_id = (row[id_at] or None) if id_at is not None else None
+                name = (row[name_at] or None) if name_at is not None else None
+            elif isinstance(item, dict):
+                row, reader = item, self.reader(tuple(item))
+                unit_id, name = item.get("id"), item.get("name")
+            else:
+                self.issues.add(item_path(path, index, item), f"expected a table, got {type_name(item)}")
+                continue
+            values = reader.read(row)
+            failed: list[tuple[str, bool]] | None = None  # the checks' problems, once evaluated
+            if reader.plain and not reader.notes:
+                failed = self.check_problems(values, year) if checks else []
+                # ``ids`` holds only well-formed ids: one of them is an id of the right shape.
+                if (not failed and type(unit_id) is str and unit_id in ids and unit_id not in unit_ids
+                        and (name is None or isinstance(name, str))):
+                    unit_ids.add(unit_id)
+                    self.current_unit = unit_id
+                    units.append(_new_unit(unit_id, unit_id if name is None else name, cluster,
+                                           MappingProxyType(values)))
+                    continue
+            unit = self.word_unit(path, index, item, row, reader, values, failed, unit_id, name, cluster, year)
             if unit is not None:
                 units.append(unit)
         return units
 
-    def unit(self, array_path: str, index: int, item: Any, ids: set[str], cluster: str, year: int) -> Unit | None:
-        """The unit of ``item`` (a table, or a :class:`CsvRow` of the file's layout), or ``None``
-        when anything is wrong with it, every problem worded: its id, its name, each value (in
-        the item's order), each input missing (in the policy's order), then each check.
-
-        Its values are read by the row reader of its layout (:class:`_Reader`), which converts
-        every value and notes each problem; only a unit with a problem is looked at further, and
-        its key path (with its line, for a row of a CSV or JSON-lines file) is made only then."""
-        if type(item) is CsvRow:
-            layout = self.layout
-            assert layout is not None  # (rows of cells come with their file's layout)
-            row: Any = item.cells
-            if len(row) < layout.width:  # a short row: the cells it lacks are empty
-                row = [*row, *[""] * (layout.width - len(row))]
-            reader = self.cells_reader(layout)
-            unit_id = (row[layout.id_at] or None) if layout.id_at is not None else None
-            name = (row[layout.name_at] or None) if layout.name_at is not None else None
-        elif isinstance(item, dict):
-            row, reader = item, self.reader(tuple(item))
-            unit_id, name = item.get("id"), item.get("name")
-        else:
-            self.issues.add(item_path(array_path, index, item), f"expected a table, got {type_name(item)}")
-            return None
-        values = reader.read(row)
-        where = None
-        ok = True
-        unit_ids = self.unit_ids
-        # ``ids`` holds only well-formed ids: one of them is an id of the right shape.
-        if type(unit_id) is str and unit_id in ids and unit_id not in unit_ids:
-            unit_ids.add(unit_id)
-        else:
-            where = self.unit_path(array_path, index, item)
-            ok = self.unit_id_ok(where, unit_id)
+    def word_unit(self, array_path: str, index: int, item: Any, row: Any, reader: _Reader,
+                  values: dict[str, Value], failed: list[tuple[str, bool]] | None, unit_id: Any, name: Any,
+                  cluster: str, year: int) -> Unit | None:
+        """The unit of ``item`` whose ``values`` ``reader`` read from ``row``, or ``None``, every
+        problem worded at its key path (with its line, for a row of a CSV or JSON-lines file):
+        its id, its name, each value (in the item's order), each input missing (in the policy's
+        order), then each check (``failed``: their problems, or ``None`` when still to evaluate,
+        after the missing inputs' defaults are added)."""
+        where = self.unit_path(array_path, index, item)
+        ok = self.unit_id_ok(where, unit_id)
         if name is not None and not isinstance(name, str):
-            where = where or self.unit_path(array_path, index, item)
             self.issues.add(f"{where}.name", f"expected a string, got {type_name(name)}")
         self.current_unit = unit_id if isinstance(unit_id, str) else None
         fields_ok = True
-        if reader.notes or reader.others or reader.absent:
-            where = where or self.unit_path(array_path, index, item)
+        if not reader.plain or reader.notes:
             fields_ok = self.word_fields(where, reader, row, values, require=True)
             values = dict(sorted(values.items()))  # (an input's default or a counted one added)
-        if self.policy.checks:
-            failed = self.check_problems(values, year)
-            if failed:
-                where = where or self.unit_path(array_path, index, item)
-                for message, fails in failed:
-                    self.issues.add(where, message)
-                    fields_ok = fields_ok and not fails
+        if failed is None:
+            failed = self.check_problems(values, year) if self.policy.checks else []
+        for message, fails in failed:
+            self.issues.add(where, message)
+            fields_ok = fields_ok and not fails
         if not (ok and fields_ok):
             return None
         assert isinstance(unit_id, str)  # checked above: ok is False otherwise
@@ -920,6 +931,8 @@ class _Reader:
         given = set(keys) - ({"cluster"} if cells else set())
         self.absent = tuple(f for f in inputs.values()
                             if f.id not in given and not f.plugin and (f.default is not None or f.required))
+        #: no column and no missing input to look at: only the notes can hold a problem
+        self.plain = not self.others and not self.absent
         self.read = self._reader(plan, sorted(plain), keys)
 
     def _reader(self, plan: _LoadPlan, plain: list[tuple[str, int, InputField]], keys: tuple[Any, ...]) -> Any:
