@@ -5,9 +5,10 @@ test suite's), the golden inputs, and generated data, evaluated by both engines,
 the same bytes in every output format, or fail with the same error.
 
 Which parts the reference specifies itself (and so which parts this suite checks independently):
-scoring, ranking, leadership, unit titles and the history they read. Members (people), scoring
-layers and quotas across clusters are delegated by the reference to the production code, so for
-them this suite checks only that the reference feeds them the same inputs.
+scoring, ranking, leadership, unit titles and the history they read, quotas across clusters and
+the council's items. Members (people) and scoring layers are delegated by the reference to the
+production code, so for them this suite checks only that the reference feeds them the same
+inputs.
 """
 
 from __future__ import annotations
@@ -159,6 +160,28 @@ def test_quotas_across_clusters_conform(monkeypatch):
     monkeypatch.setenv("THIDUA_POLICY_PATH", str(ROOT / "policies"))
     case = ROOT / "tests" / "golden" / "across-clusters"
     policy = load_policy(case / "policy.toml")
+    assert assert_conforms(policy, load_data(case / "units.toml", policy))[0] != "error"
+
+
+@pytest.mark.parametrize("quota", [
+    '{ share = 0.2, rounding = "ceil", order = ["total"] }',
+    '{ share = "1/3", rounding = "half_up", order = ["total"] }',
+    '{ share = "1/7", rounding = "floor", order = ["total"] }',
+    '{ count = 3, order = [{ key = "total", direction = "asc" }] }',
+    '{ count = 0 }',
+    '{ count = 20 }',
+])
+def test_quotas_across_clusters_conform_for_every_kind_of_quota(monkeypatch, quota):
+    """The stage across clusters, which the reference writes out itself (``apply_across_clusters``):
+    shares rounded each way and given as fractions, counts, an ascending key, no place and more
+    places than candidates, on the golden's ten cluster leaders (two of them tied)."""
+    monkeypatch.setenv("THIDUA_POLICY_PATH", str(ROOT / "policies"))
+    case = ROOT / "tests" / "golden" / "across-clusters"
+    text = (case / "policy.toml").read_text(encoding="utf-8")
+    line = 'across_clusters = { share = 0.2, rounding = "floor", order = ["total"] }'
+    assert line in text
+    policy = parse_policy(text.replace(line, f"across_clusters = {quota}").encode("utf-8"), file="policy.toml",
+                          path=case / "policy.toml")
     assert assert_conforms(policy, load_data(case / "units.toml", policy))[0] != "error"
 
 

@@ -20,7 +20,10 @@ What is written out here, independently of the production code:
 * leadership: rotation and rank (:func:`choose_leadership`);
 * unit titles: exclusions, deferrals, the built-in checks, awaiting the vote, quotas and ties at
   the cut, round-2 ballots, ladders (:func:`decide_titles`), and the earlier years their
-  history functions read (:func:`history_contexts`).
+  history functions read (:func:`history_contexts`);
+* the titles proposed (:func:`proposed_titles`), quotas across clusters
+  (:func:`apply_across_clusters`) and the council's items of members and layers
+  (:func:`council_items`, from the delegated outcomes below).
 
 What the reference does not (yet) specify itself, and delegates (each call says so):
 
@@ -29,9 +32,6 @@ What the reference does not (yet) specify itself, and delegates (each call says 
 * plugins' title checks and vetoes, run through their contract (``awards._run_check``);
 * members (people): :func:`people.decide_people` and :func:`people.derive_units`;
 * scoring layers (``[[scores]]``): :class:`layers.UnitLayers`, per layered criterion;
-* quotas across clusters: :func:`across.apply_across_clusters`;
-* the council items of people and layers (members awaiting a vote, person-quota ties,
-  transferred members, scores a layer left undecided).
 """
 
 from __future__ import annotations
@@ -46,16 +46,15 @@ from typing import Any
 import attrs
 
 from . import awards, engine, people
-from .across import apply_across_clusters
 from .awards import CheckOutcome, CouncilItem, TitleOutcome
 from .builtin.titles import NO_BALLOT, RequiresCheck, VotesCheck, WhenCheck, implied_titles, share_text, votes_check
 from .collation import vi_sort_key
-from .councils import awaiting_opinion
+from .councils import AWAITING_OPINION, OPINION_MONTHS
 from .decimals import engine_context
 from .errors import EvaluationError, ExpressionRuntimeError, Issue, PluginError, PolicyError
 from .expressions import EvalContext
 from .extensions import TitleView
-from .layers import UnitLayers, by_unit
+from .layers import UnitLayers, by_unit, council_reason
 from .leadership import LeadershipResult
 from .messages import Reason
 from .model import (
@@ -719,6 +718,165 @@ def decide_titles(policy: Policy, cluster: Cluster, placed: Sequence[Placed],
     return outcomes, council
 
 
+# ---------------------------------------------------------------- what a unit is proposed for
+
+
+def proposed_titles(policy: Policy, outcomes: Sequence[TitleOutcome]) -> tuple[str, ...]:
+    """The titles a unit is proposed for (status ``proposed``): the ladders' titles first, ladder
+    by ladder in the order the ladders first appear in the policy, then the titles on no ladder,
+    each in policy order."""
+    ladders = list(dict.fromkeys(t.ladder for t in policy.titles if t.ladder))
+    order = [t.id for ladder in ladders for t in policy.titles if t.ladder == ladder] + \
+        [t.id for t in policy.titles if not t.ladder]
+    proposed = {o.title for o in outcomes if o.status == "proposed"}
+    return tuple(t for t in order if t in proposed)
+
+
+# ---------------------------------------------------------------- the council's other items
+
+
+def council_items(policy: Policy, members: Sequence[Any], scores: Sequence[UnitScore]) -> list[CouncilItem]:
+    """What the council decides besides the unit titles, in this order:
+
+    * per person title, the members awaiting its vote (ND98 Art. 30 k7);
+    * per unit and criterion, each scoring layer whose scorers the policy's rule could not
+      reconcile (``otherwise = "council"``);
+    * per unit and person title, the members sharing a place across its quota;
+    * per person title, the transferred members whose previous unit's opinion is awaited
+      (from ``OPINION_MONTHS`` whole months at it in the year: TT 01/2024/TT-TANDTC Art. 29)."""
+    items: list[CouncilItem] = []
+    for title, ids in _members_with(members, "awaiting_vote").items():
+        items.append(CouncilItem(title=title, units=tuple(ids), kind="awaiting_vote",
+                                 reason=Reason("council_awaiting_vote_members")))
+    for score in scores:
+        for criterion in getattr(score, "layers", ()):
+            for step in criterion.undecided:
+                items.append(CouncilItem(title=criterion.criterion, units=(score.unit.id,), kind="score_undecided",
+                                         reason=council_reason(policy, criterion, step)))
+    tied: dict[tuple[str, str], list[tuple[str, TitleOutcome]]] = {}
+    for result in members:
+        for outcome in result.titles:
+            if outcome.status == "undecided":
+                tied.setdefault((result.person.unit, outcome.title), []).append((result.person.id, outcome))
+    for (unit, title), sharing in tied.items():
+        first = sharing[0][1]
+        won = sum(1 for r in members if r.person.unit == unit
+                  for o in r.titles if o.title == title and o.status in ("won", "proposed", "held"))
+        items.append(CouncilItem(
+            title=title, units=tuple(m for m, _ in sharing), kind="quota_tie",
+            reason=Reason("person_quota_tie", {"members": len(sharing), "unit": unit, "place": first.place,
+                                               "limit": first.quota_limit, "left": (first.quota_limit or 0) - won})))
+    for title, ids in _members_with(members, AWAITING_OPINION).items():
+        items.append(CouncilItem(title=title, units=tuple(ids), kind=AWAITING_OPINION,
+                                 reason=Reason("council_awaiting_opinion", {"months": OPINION_MONTHS})))
+    return items
+
+
+def _members_with(members: Sequence[Any], status: str) -> dict[str, list[str]]:
+    """Per person title (in the order first met), the members whose outcome has ``status``."""
+    found: dict[str, list[str]] = {}
+    for result in members:
+        for outcome in result.titles:
+            if outcome.status == status:
+                found.setdefault(outcome.title, []).append(result.person.id)
+    return found
+
+
+# ---------------------------------------------------------------- quotas across clusters
+
+
+def apply_across_clusters(policy: Policy, clusters: tuple[engine.ClusterResult, ...]
+                          ) -> tuple[engine.ClusterResult, ...]:
+    """The second stage of every title with ``across_clusters``, in policy order.
+
+    The units proposed for the title (or holding it under a higher one) in all the clusters are
+    placed together by the quota's ``order`` (ranking keys, each descending unless declared
+    ascending): a unit's place is one more than the number of candidates strictly better on
+    that key chain. At most ``share × clusters`` (rounded as the policy says) or ``count`` keep
+    it (the Government flag: not more than 20 % of the cluster leaders, ND91 Art. 11 k1, applied up
+    to 2023; domain.md §6.2).
+    Candidates sharing the place at the cut, when it straddles the limit, are ``undecided`` and
+    listed for the council in their cluster; those below are ``over_quota``. Each candidate's
+    outcome gets the check ``across_clusters``; on a ladder, a unit that loses its proposed
+    title is proposed for the highest title of that ladder it still holds."""
+    for title in policy.titles:
+        if title.across is not None:
+            clusters = _across(policy, title, clusters)
+    return clusters
+
+
+def _across(policy: Policy, title: Title, clusters: tuple[engine.ClusterResult, ...]
+            ) -> tuple[engine.ClusterResult, ...]:
+    quota = title.across
+    assert quota is not None
+    candidates = [(c, u) for c, cluster in enumerate(clusters) for u, unit in enumerate(cluster.units)
+                  if any(t.title == title.id and t.status in ("proposed", "held") for t in unit.titles)]
+    limit, figure = quota_places(quota, len(clusters))
+
+    def chain(c: int, u: int) -> list[Fraction]:
+        env = clusters[c].units[u].score.env
+        values = [exact(env[k.key.removeprefix("input.")]) for k in quota.order]  # type: ignore[arg-type]
+        return [v if k.descending else -v for v, k in zip(values, quota.order, strict=True)]
+
+    chains = [chain(c, u) for c, u in candidates]
+    places = [1 + sum(1 for other in chains if other > mine) for mine in chains]
+    ordered = sorted(places)
+    if len(candidates) > limit:
+        cut = ordered[limit]
+        straddles = limit > 0 and ordered[limit - 1] == cut
+    else:
+        cut, straddles = len(candidates) + 1, False
+    won = sum(1 for p in places if p < cut)
+    status = {}
+    for key, place in zip(candidates, places, strict=True):
+        status[key] = ("kept" if place < cut else "undecided" if place == cut and straddles else "over_quota", place)
+    tied = [key for key, (s, _) in status.items() if s == "undecided"]
+    shown = _figure_text(quota.share) if quota.share is not None else None
+    how = f"{shown} × {len(clusters)} clusters, {quota.rounding}" if shown is not None else "a count"
+    facts = {"candidates": len(candidates), "clusters": len(clusters), "limit": limit}
+    out = []
+    for c, cluster in enumerate(clusters):
+        units = list(cluster.units)
+        for u, unit in enumerate(units):
+            if (c, u) not in status:
+                continue
+            kind, place = status[(c, u)]
+            check = CheckOutcome(
+                check="across_clusters", plugin="thidua_rules.across", passed=kind == "kept",
+                reason="" if kind == "kept" else Reason(
+                    "across_undecided" if kind == "undecided" else "across_over_quota", {"place": place, **facts}),
+                seen=MappingProxyType({"place": place, **facts, "raw": _figure_text(figure), "quota": how}))
+            units[u] = _with_across(policy, unit, title, check, None if kind == "kept" else kind)
+        council = list(cluster.council)
+        here = tuple(clusters[c].units[u].id for cc, u in tied if cc == c)
+        if here:
+            council.append(CouncilItem(title=title.id, units=here, kind="quota_tie", reason=Reason(
+                "across_quota_tie", {"units": len(tied), "tied_clusters": len({cc for cc, _ in tied}), "place": cut,
+                                     "limit": limit, "clusters": len(clusters), "left": limit - won})))
+        out.append(attrs.evolve(cluster, units=tuple(units), council=tuple(council)))
+    return tuple(out)
+
+
+def _figure_text(figure: Any) -> str:
+    """A share or a quota's figure as the stage shows it: a Decimal without trailing zeros, a
+    fraction as written (``share_text``)."""
+    return f"{figure.normalize():f}" if isinstance(figure, Decimal) else share_text(figure)
+
+
+def _with_across(policy: Policy, unit: engine.UnitResult, title: Title, check: CheckOutcome,
+                 lost: str | None) -> engine.UnitResult:
+    titles = list(unit.titles)
+    index = next(i for i, t in enumerate(titles) if t.title == title.id)
+    before = titles[index]
+    titles[index] = attrs.evolve(before, status=lost or before.status, checks=(*before.checks, check))
+    if lost is not None and before.status == "proposed" and title.ladder:
+        ladder = {t.id for t in policy.titles if t.ladder == title.ladder}
+        held = [i for i, t in enumerate(titles) if t.title in ladder and t.status == "held"]
+        if held:  # the highest title of the ladder still held (titles are in policy order)
+            titles[held[-1]] = attrs.evolve(titles[held[-1]], status="proposed")
+    return attrs.evolve(unit, titles=tuple(titles), proposed=proposed_titles(policy, titles))
+
+
 # ---------------------------------------------------------------- one cluster, a dataset
 
 
@@ -755,19 +913,12 @@ def evaluate_cluster(policy: Policy, cluster: Cluster) -> engine.ClusterResult:
 
     history = history_contexts(cluster, implied_titles(policy.titles))
     outcomes, council = decide_titles(policy, cluster, placed, history)
-    # not yet specified here: delegates to engine._people_awaiting (the members awaiting a vote),
-    # engine._scores_undecided (scoring layers left to the council), people.person_quota_ties
-    # and councils.awaiting_opinion (transferred members)
-    council.extend(engine._people_awaiting(members))
-    council.extend(engine._scores_undecided(policy, scores))
-    council.extend(people.person_quota_ties(members))
-    council.extend(awaiting_opinion(members))
-    proposed = awards.proposer(policy)
+    council.extend(council_items(policy, members, scores))
 
     results = tuple(
         engine.UnitResult(id=p.score.unit.id, name=p.score.unit.name, cluster=cluster.id, rank=p.rank,
                           tied=p.tied, total=p.score.total, band=p.score.band,
-                          proposed=proposed(outcomes[p.score.unit.id]), placed=p,
+                          proposed=proposed_titles(policy, outcomes[p.score.unit.id]), placed=p,
                           titles=tuple(outcomes[p.score.unit.id]))
         for p in placed)
     return engine.ClusterResult(
@@ -791,7 +942,6 @@ def evaluate(policy: Policy, data: Dataset) -> engine.Result:
             raise PolicyError(problems)
         clusters = tuple(done)
         if any(t.across is not None for t in policy.titles):
-            # not yet specified here: delegates to across.apply_across_clusters
             clusters = apply_across_clusters(policy, clusters)
     return engine.Result(engine_version=engine_version(), policy=policy, data_file=data.file,
                          data_sha256=data.sha256, plugins=policy.plugin_info, clusters=clusters)
