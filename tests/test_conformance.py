@@ -6,7 +6,7 @@ the same bytes in every output format, or fail with the same error.
 
 Which parts the reference specifies itself (and so which parts this suite checks independently):
 scoring, ranking, leadership, unit titles and the history they read, quotas across clusters and
-the council's items. Members (people) and scoring layers are delegated by the reference to the
+the council's items, scoring layers. Members (people) are delegated by the reference to the
 production code, so for them this suite checks only that the reference feeds them the same
 inputs.
 """
@@ -142,6 +142,69 @@ def test_the_layered_scores_example_conforms():
     for name in ("units-layers.toml", "units.toml"):
         data = load_data(ROOT / "examples" / "cum8-2022" / name, policy)
         assert assert_conforms(policy, data)[0] != "error"
+
+
+_LAYER_POINTS = {"chi_tieu": 35, "dot_xuat": 15, "tham_muu": 10, "phoi_hop_cum": 15, "to_chuc_dang": 10,
+                 "chat_luong_cbcs": 15}
+
+
+def _layer_score(rng, points):
+    """A score in [0, points] with 0 to 2 decimals (the policy's precision is 2), as TOML text."""
+    return rng.choice([str(rng.randint(0, points)), f"{rng.randint(0, points * 10) / 10:.1f}",
+                       f"{rng.randint(0, points * 100) / 100:.2f}", str(points), "0"])
+
+
+def _layered_variant(seed):
+    """The layers golden's policy with random reconciling rules, and its units with random
+    claims and scorers (values with 0, 1 or 2 decimals, ties, the bounds), a reason on every
+    change but, in every fourth variant, one left out (both engines must then fail alike)."""
+    rng = random.Random(seed)
+    policy_text = (ROOT / "tests" / "golden" / "layers" / "policy.toml").read_text(encoding="utf-8")
+    needs_third = {}
+    lines = {"kiem_tra_cheo": 'reconcile = { within = 2, use = "mean", otherwise = "third" }',
+             "hoi_dong": 'reconcile = { within = 1, use = "max", otherwise = "council" }'}
+    for layer, line in lines.items():  # each rule's line marked first: a new rule may read like the other's
+        assert policy_text.count(line) == 1
+        policy_text = policy_text.replace(line, f"@{layer}@")
+    for layer in lines:
+        use, within, otherwise = rng.choice(["mean", "min", "max"]), rng.choice(["0", "0.5", "1", "2.25", "5"]), \
+            rng.choice(["third", "council"])
+        needs_third[layer] = otherwise == "third"
+        policy_text = policy_text.replace(f"@{layer}@", f'reconcile = {{ within = {within}, use = "{use}", '
+                                                        f'otherwise = "{otherwise}" }}')
+    doc = tomllib.loads((ROOT / "examples" / "cum8-2022" / "units-layers.toml").read_text(encoding="utf-8"))
+    scores = []
+    for unit in doc["units"]:
+        for criterion, points in _LAYER_POINTS.items():
+            if rng.random() < 0.4:
+                continue
+            if rng.random() < 0.5:
+                scores.append({"layer": "tu_cham", "unit": unit["id"], "criterion": criterion,
+                               "score": Decimal(_layer_score(rng, points))})
+            for layer in ("kiem_tra_cheo", "hoi_dong"):
+                if rng.random() < 0.3:
+                    continue
+                scorers = rng.randint(1, 3)
+                for k in range(scorers):
+                    scores.append({"layer": layer, "unit": unit["id"], "criterion": criterion, "scorer": f"s{k}",
+                                   "score": Decimal(_layer_score(rng, points)), "reason": f"lý do {k}"})
+                if scorers > 1 and needs_third[layer]:
+                    scores.append({"layer": layer, "unit": unit["id"], "criterion": criterion, "scorer": "s9",
+                                   "third": True, "score": Decimal(_layer_score(rng, points)), "reason": "bên thứ ba"})
+    if seed % 4 == 3:  # one change without its reason: an error if it changes the score
+        del rng.choice([e for e in scores if "reason" in e and not e.get("third")])["reason"]
+    doc["scores"] = scores
+    return policy_text, tomli_w.dumps(doc).encode("utf-8")
+
+
+@pytest.mark.parametrize("seed", range(16))
+def test_generated_layered_scores_conform(seed):
+    """Scoring layers, which the reference writes out itself (``apply_layers``): random rules
+    (mean, min, max; within 0 to 5; a third scorer or the council) and random scores."""
+    folder = ROOT / "tests" / "golden" / "layers"
+    policy_text, data = _layered_variant(seed)
+    policy = parse_policy(policy_text.encode("utf-8"), file="policy.toml", path=folder / "policy.toml")
+    assert_conforms(policy, parse_data(data, policy, file="data.toml"))
 
 
 def test_a_layer_change_without_a_reason_fails_alike_in_both_engines():

@@ -14,7 +14,8 @@ documented in ``docs/reference.md``.
 What is written out here, independently of the production code:
 
 * scoring: gates, clamping, rounding, groups and their caps, bonuses and deductions and their
-  caps, the total and its cap, bands (:func:`score_unit`);
+  caps, the total and its cap, bands (:func:`score_unit`), and scoring layers: claims, changes,
+  reconciling several scorers (:func:`apply_layers`);
 * ranking: the key chain, shared ranks, the listing order of ties, the explained neighbours
   (:func:`rank_units`);
 * leadership: rotation and rank (:func:`choose_leadership`);
@@ -31,7 +32,6 @@ What the reference does not (yet) specify itself, and delegates (each call says 
   criterion scorers (a separate, readable compiler, shared by both engines);
 * plugins' title checks and vetoes, run through their contract (``awards._run_check``);
 * members (people): :func:`people.decide_people` and :func:`people.derive_units`;
-* scoring layers (``[[scores]]``): :class:`layers.UnitLayers`, per layered criterion;
 """
 
 from __future__ import annotations
@@ -54,7 +54,7 @@ from .decimals import engine_context
 from .errors import EvaluationError, ExpressionRuntimeError, Issue, PluginError, PolicyError
 from .expressions import EvalContext
 from .extensions import TitleView
-from .layers import UnitLayers, by_unit, council_reason
+from .layers import COMPUTED, CriterionLayers, LayerStep, by_unit, council_reason
 from .leadership import LeadershipResult
 from .messages import Reason
 from .model import (
@@ -74,6 +74,7 @@ from .model import (
 from .plugins import engine_version, with_unit
 from .ranking import Placed, Separation
 from .scoring import LayeredUnitScore, UnitScore, _failure
+from .tomlfmt import toml_value
 
 # ---------------------------------------------------------------- exact numbers and the boundary
 
@@ -175,7 +176,7 @@ def score_unit(policy: Policy, unit: Unit, year: int, plugin_data: Mapping[str, 
        method (scorer) gives them. The raw points are clamped to ``[0, points]`` (*capped*
        when that changed them) and rounded half-up to the policy precision. A criterion with
        scoring layers (``[[scores]]`` of the data: claims, changes) takes the score its layers
-       give (delegated to :mod:`layers`); a change without a reason is a problem of the data.
+       give (:func:`apply_layers`); a change without a reason is a problem of the data.
     3. A group's sum is the exact sum of its criteria's rounded scores; its score is the sum
        limited to the group's ``max`` (*capped* when limited). Ungrouped criteria (group ``""``)
        count directly. ``score`` is the ungrouped criteria plus every group's score.
@@ -192,8 +193,8 @@ def score_unit(policy: Policy, unit: Unit, year: int, plugin_data: Mapping[str, 
     env["year"] = Decimal(year)
     runtime = policy.runtime
     derived: tuple[Any, ...] = ()
-    # not yet specified here: delegates to layers.UnitLayers (claims, changes, reconciliation)
-    layered = UnitLayers(policy, layer_scores) if layer_scores else None
+    layered: list[CriterionLayers] | None = [] if layer_scores else None
+    layer_problems: list[Issue] = []
     if runtime is not None and runtime.derivers:
         derived = runtime.derive(unit, env, plugin_data)
 
@@ -220,8 +221,11 @@ def score_unit(policy: Policy, unit: Unit, year: int, plugin_data: Mapping[str, 
         # exactly. Clamping and rounding happen on the exact value.
         clamped = _clamp(exact(raw), exact(criterion.points))
         score = round_half_up(clamped, places)
-        if layered is not None and criterion.id in layered.by_criterion:
-            score = exact(layered.apply(criterion.id, as_decimal(score, places)))
+        entries = [e for e in layer_scores if e.criterion == criterion.id]
+        if layered is not None and entries:
+            score, steps, problems = apply_layers(policy, criterion.id, entries, score)
+            layered.append(steps)
+            layer_problems.extend(problems)
         criterion_rows.append((criterion.id, raw, as_decimal(score, places), gated,
                                clamped != exact(raw), facts, overridden))
         criteria[criterion.id] = score
@@ -304,11 +308,107 @@ def score_unit(policy: Policy, unit: Unit, year: int, plugin_data: Mapping[str, 
         deduction=as_decimal(deduction, places), total_raw=as_decimal(total_raw, places),
         total=as_decimal(total, places), band=band, band_skipped=tuple(skipped), env=env,
         derived=derived, band_caps=caps,
-        **({} if layered is None else {"layers": tuple(layered.outcomes)}))
-    if layered is not None and layered.issues:
-        raise PolicyError(layered.issues)
+        **({} if layered is None else {"layers": tuple(layered)}))
+    if layer_problems:
+        raise PolicyError(layer_problems)
     return record, ExactScore(criteria=criteria, groups=groups, score=total_score, bonus=bonus,
                               deduction=deduction, total=total)
+
+
+# ---------------------------------------------------------------- scoring layers
+
+
+def apply_layers(policy: Policy, criterion_id: str, entries: Sequence[LayerScore], computed: Fraction
+                 ) -> tuple[Fraction, CriterionLayers, list[Issue]]:
+    """One criterion of one unit through the policy's scoring layers, in declared order, after
+    the score the engine computed (the base layer ``computed``); its final score, what each
+    layer did, and the changes that lack a reason.
+
+    * A ``claim`` layer (the unit's self-score) is shown beside the current score, with the
+      difference claim − score, and changes nothing.
+    * A ``change`` layer (cross-inspection, the council) replaces the current score. Each of
+      its scores that differs from the one it replaces needs a reason. One scorer's score
+      (or a layer without a rule) is *given*. Several regular scorers whose scores lie within
+      the rule's ``within`` (the spread: highest − lowest) give their ``mean`` (exact, rounded
+      half-up to the precision like a criterion score), ``min`` or ``max``; beyond it a third
+      scorer's score decides (*third*), else the score is kept and the council decides
+      (*council*). The result is clamped to ``[0, points]``.
+
+    A score a layer takes from the data is shown as the scorer wrote it (``8.5`` stays ``8.5``),
+    a spread with the decimals of the two scores it is the difference of; the council's reason
+    prints them so."""
+    places = policy.precision
+    criterion = next(c for c in policy.criteria if c.id == criterion_id)
+    current, shown = computed, as_decimal(computed, places)
+    steps = [LayerStep(layer=COMPUTED, kind=COMPUTED, applied=COMPUTED, score=shown)]
+    problems: list[Issue] = []
+    for layer in policy.layers:
+        mine = tuple(e for e in entries if e.layer == layer.id)
+        if not mine:
+            continue
+        if layer.kind == "claim":
+            claim = mine[0].score
+            steps.append(LayerStep(layer=layer.id, kind="claim", applied="claim", score=claim, entries=mine,
+                                   difference=_written(exact(claim) - current, claim, shown)))
+            continue
+        for entry in mine:
+            if exact(entry.score) != current and not entry.reason.strip():
+                problems.append(Issue(
+                    file=entry.file, path=entry.path,
+                    message=f"missing 'reason': layer '{layer.id}' changes criterion '{criterion_id}' of "
+                            f"'{entry.unit}' from {_score_text(current, places)} to "
+                            f"{_score_text(exact(entry.score), places)}; say why the score differs"))
+        applied, chosen, spread = _reconcile(layer, mine, (current, shown), places)
+        current, shown = _clamp_written(chosen, criterion.points)
+        steps.append(LayerStep(layer=layer.id, kind="change", applied=applied, score=shown, entries=mine,
+                               spread=spread))
+    return current, CriterionLayers(criterion=criterion_id, steps=tuple(steps)), problems
+
+
+Written = tuple[Fraction, Decimal]  # a score, and the Decimal it is shown as
+
+
+def _reconcile(layer: Any, entries: tuple[LayerScore, ...], current: Written, places: int
+               ) -> tuple[str, Written, Decimal | None]:
+    """A change layer's scores reconciled by its rule: how, the score, the spread."""
+    rule = layer.reconcile
+    regular = [e.score for e in entries if not e.third]
+    if rule is None or len(regular) == 1:
+        return "given", (exact(regular[0]), regular[0]), None
+    values = [exact(v) for v in regular]
+    high = regular[values.index(max(values))]  # the first of the highest, as written
+    low = regular[values.index(min(values))]
+    spread = exact(high) - exact(low)
+    shown_spread = _written(spread, high, low)
+    if spread <= exact(rule.within):
+        if rule.use == "mean":
+            mean = round_half_up(sum(values, Fraction(0)) / len(values), places)
+            return "mean", (mean, as_decimal(mean, places)), shown_spread
+        pick = low if rule.use == "min" else high
+        return rule.use, (exact(pick), pick), shown_spread
+    third = next((e for e in entries if e.third), None)
+    if third is not None:
+        return "third", (exact(third.score), third.score), shown_spread
+    return "council", current, shown_spread  # otherwise = "council": the score is kept
+
+
+def _clamp_written(score: Written, points: Decimal) -> Written:
+    """A layer's score clamped to ``[0, points]`` like any criterion score."""
+    if score[0] < 0:
+        return Fraction(0), Decimal(0)
+    if score[0] > exact(points):
+        return exact(points), points
+    return score
+
+
+def _written(value: Fraction, *operands: Decimal) -> Decimal:
+    """A sum or difference of written numbers, shown with the most decimals of any of them."""
+    return as_decimal(value, max(max(0, -int(d.as_tuple().exponent)) for d in operands))
+
+
+def _score_text(value: Fraction, places: int) -> str:
+    """A score as an error line shows it: rounded to the precision, as TOML writes it."""
+    return toml_value(as_decimal(round_half_up(value, places), places))
 
 
 # ---------------------------------------------------------------- ranking
