@@ -6,9 +6,7 @@ the same bytes in every output format, or fail with the same error.
 
 Which parts the reference specifies itself (and so which parts this suite checks independently):
 scoring, ranking, leadership, unit titles and the history they read, quotas across clusters and
-the council's items, scoring layers. Members (people) are delegated by the reference to the
-production code, so for them this suite checks only that the reference feeds them the same
-inputs.
+the council's items, scoring layers, members' titles and the inputs counted from them.
 """
 
 from __future__ import annotations
@@ -246,6 +244,57 @@ def test_quotas_across_clusters_conform_for_every_kind_of_quota(monkeypatch, quo
     policy = parse_policy(text.replace(line, f"across_clusters = {quota}").encode("utf-8"), file="policy.toml",
                           path=case / "policy.toml")
     assert assert_conforms(policy, load_data(case / "units.toml", policy))[0] != "error"
+
+
+_PERSON_TITLES = ["chien_si_tien_tien", "chien_si_thi_dua_co_so", "chien_si_thi_dua_cand"]
+
+
+def _members_csv(rng, units, transfers):
+    """A members file for ``units``: random ratings, initiatives, discipline, earlier titles
+    (streaks included), deferrals, preference fields and, with ``transfers``, transferred
+    members with or without their previous unit's opinion."""
+    columns = ["unit", "id", "name", "rating", "initiative", "discipline", "earlier", "deferred", "female",
+               "ethnic_minority", "years_of_service"] + (["transferred_from", "months_at_previous",
+                                                         "previous_unit_opinion"] if transfers else [])
+    lines = [",".join(columns)]
+    for unit in units:
+        for k in range(1, rng.randint(11, 30)):  # the ballots name members 001 to 010
+            earlier = ";".join(f"{year}:" + ",".join(_PERSON_TITLES[:rng.randint(1, 3)])
+                               for year in range(2022 - rng.randint(0, 4), 2022) if rng.random() < 0.8)
+            row = [unit, f"{unit}-{k:03d}", f"Cán bộ {k:03d}",
+                   rng.choice(["xuat_sac", "xuat_sac", "tot", "tot", "hoan_thanh", "khong_hoan_thanh"]),
+                   rng.choice(["none", "none", "co_so", "co_so", "bo", "toan_quoc"]),
+                   rng.choice(["none"] * 12 + ["khien_trach", "canh_cao"]), f'"{earlier}"',
+                   "hoãn xét" if rng.random() < 0.03 else "", rng.choice(["true", "false"]),
+                   rng.choice(["true", "false", "false"]), str(rng.choice([0, 3, 5, 5, 10, 20]))]
+            if transfers:
+                moved = rng.random() < 0.15
+                row += [rng.choice([u for u in units if u != unit]) if moved else "",
+                        str(rng.randint(1, 11)) if moved else "",
+                        rng.choice(["", "true", "false"]) if moved else ""]
+            lines.append(",".join(row))
+    return "\n".join(lines) + "\n"
+
+
+@pytest.mark.parametrize("seed", range(6))
+@pytest.mark.parametrize("case", ["councils", "preference"])
+def test_generated_members_conform(monkeypatch, tmp_path, case, seed):
+    """Members' titles and the unit inputs counted from them, which the reference writes out
+    itself (``decide_people``, ``fill_person_quota``, ``preference_places``, ``derive_units``):
+    random members under the councils policy (councils per unit, transfers) and under the
+    person-preference policy (a quota filled by preference steps)."""
+    monkeypatch.setenv("THIDUA_POLICY_PATH", str(ROOT / "policies"))
+    rng = random.Random(seed)
+    if case == "councils":
+        policy = load_policy(ROOT / "policies" / "cum8-2022-councils.toml")
+        units_file = ROOT / "examples" / "cum8-2022-councils" / "units.toml"
+    else:
+        policy = load_policy(ROOT / "tests" / "golden" / "person-preference" / "policy.toml")
+        units_file = ROOT / "examples" / "cum8-2022" / "units-members.toml"
+    units = [u["id"] for u in tomllib.loads(units_file.read_text(encoding="utf-8"))["units"]]
+    members = tmp_path / "members.csv"
+    members.write_text(_members_csv(rng, units, transfers=case == "councils"), encoding="utf-8")
+    assert assert_conforms(policy, load_data(units_file, policy, members=members))[0] != "error"
 
 
 def test_person_title_quotas_conform(monkeypatch):

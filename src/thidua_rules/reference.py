@@ -22,16 +22,17 @@ What is written out here, independently of the production code:
 * unit titles: exclusions, deferrals, the built-in checks, awaiting the vote, quotas and ties at
   the cut, round-2 ballots, ladders (:func:`decide_titles`), and the earlier years their
   history functions read (:func:`history_contexts`);
+* members' titles and the unit inputs counted from them (:func:`decide_people`,
+  :func:`fill_person_quota`, :func:`preference_places`, :func:`derive_units`);
 * the titles proposed (:func:`proposed_titles`), quotas across clusters
   (:func:`apply_across_clusters`) and the council's items of members and layers
-  (:func:`council_items`, from the delegated outcomes below).
+  (:func:`council_items`).
 
 What the reference does not (yet) specify itself, and delegates (each call says so):
 
 * the expressions and criterion methods: the reference calls the compiled expressions and the
   criterion scorers (a separate, readable compiler, shared by both engines);
 * plugins' title checks and vetoes, run through their contract (``awards._run_check``);
-* members (people): :func:`people.decide_people` and :func:`people.derive_units`;
 """
 
 from __future__ import annotations
@@ -70,6 +71,7 @@ from .model import (
     TitleCheck,
     Unit,
     Value,
+    frozen_mapping,
 )
 from .plugins import engine_version, with_unit
 from .ranking import Placed, Separation
@@ -818,6 +820,289 @@ def decide_titles(policy: Policy, cluster: Cluster, placed: Sequence[Placed],
     return outcomes, council
 
 
+# ---------------------------------------------------------------- members (people)
+
+
+def decide_people(policy: Policy, cluster: Cluster) -> tuple[people.PersonResult, ...]:
+    """Every member's titles (Law2022 Art. 21–24), members in the order the data lists them.
+
+    Titles are decided in policy order, for all the members of a unit together, so that a
+    person title's quota is filled among the unit's members before the next title reads what
+    they won (``titles``, ``requires``). For one member and one title:
+
+    * a discipline period running this year excludes the member from every title; a deferral
+      holds every title back;
+    * else the title's checks run in order up to the first that fails; ``votes`` reads the
+      ballot of the member's own unit's council, else the cluster's (ND98 Art. 30 k7);
+    * a member transferred in with ``OPINION_MONTHS`` or more months at the previous unit and no
+      favourable written opinion from it (TT 01/2024/TT-TANDTC Art. 29): a title the member
+      earned (or that awaits the vote) waits for the opinion (``awaiting_opinion``) or, with an
+      unfavourable one, fails;
+    * stopped only by a missing ballot, the title *awaits the vote*.
+
+    Of the members who passed, a quota is filled by :func:`fill_person_quota`. On a ladder the
+    highest title won is proposed and the lower ones are held."""
+    rules = policy.people
+    if rules is None or not cluster.people:
+        return ()
+    ballots = {(b.title, b.unit): b for b in cluster.ballots if b.round == 1}
+    implied = implied_titles(rules.titles)
+    members = [_Member(person, cluster.year, implied) for person in cluster.people]
+    units = list(dict.fromkeys(m.person.unit for m in members))
+    for title in rules.titles:
+        for unit in units:
+            here = [m for m in members if m.person.unit == unit]
+            passed = [m for m in here if m.decide(policy, title, ballots)]
+            if title.quota is None:
+                for member in passed:
+                    member.decided(title, "won")
+            else:
+                fill_person_quota(title, here, passed, rules.preference)
+    results = []
+    for member in members:
+        highest = {}
+        for title, status, *_ in member.outcomes:
+            if status == "won" and title.ladder:
+                highest[title.ladder] = title.id
+        outcomes = tuple(
+            TitleOutcome(title=title.id, status=status if status != "won" else
+                         "proposed" if not title.ladder or highest[title.ladder] == title.id else "held",
+                         checks=checks, **quota)
+            for title, status, checks, quota in member.outcomes)
+        results.append(people.PersonResult(person=member.person, proposed=proposed_titles(rules, outcomes),  # type: ignore[arg-type]
+                                           titles=outcomes, won=tuple(member.won)))
+    return tuple(results)
+
+
+class _Member:
+    """One member while their titles are decided: what their rules read, what they won."""
+
+    def __init__(self, person: Any, year: int, implied: Mapping[str, tuple[str, ...]]) -> None:
+        self.person = person
+        self.year = year
+        earlier = sorted(person.earlier.items())
+        awarded: dict[str, int] = {}
+        for earlier_year, titles in earlier:
+            for title_id in titles:
+                awarded[title_id] = max(earlier_year, awarded.get(title_id, earlier_year))
+        self.context = EvalContext(
+            year=year,
+            # a ladder title recorded counts for the titles below it that it implies (Law2022 Art. 25 k1)
+            history=MappingProxyType({y: MappingProxyType({"titles": _with_implied(t, implied), "year": Decimal(y)})
+                                      for y, t in earlier}),
+            awarded=MappingProxyType(dict(sorted(awarded.items()))),
+            # ND152 Art. 4 k4: after a discipline period, achievements count from its end
+            counts_from=None if person.discipline_until is None else person.discipline_until + 1)
+        self.won: list[str] = []
+        self.pending: list[str] = []
+        self.outcomes: list[tuple[Title, str, tuple[CheckOutcome, ...], dict[str, Any]]] = []
+        self.checks: tuple[CheckOutcome, ...] = ()
+        self.held: CheckOutcome | None = None
+        if person.discipline_until is not None and person.discipline_until >= year:
+            self.held = CheckOutcome(check="excluded", plugin="thidua_rules.people", passed=False,
+                                     reason=Reason("person_discipline_running", {"until": person.discipline_until}),
+                                     seen=MappingProxyType({"until": person.discipline_until}))
+        elif person.deferred:
+            self.held = CheckOutcome(check="deferred", plugin="thidua_rules.people", passed=False,
+                                     reason=Reason("deferred", {"text": person.deferred}), seen=MappingProxyType({}))
+
+    def env(self) -> dict[str, Any]:
+        """What a member's rules read: their fields, ``year`` and the titles won so far."""
+        return {**self.person.values, "year": Decimal(self.year), "titles": tuple(self.won)}
+
+    def decide(self, policy: Policy, title: Title, ballots: Mapping[tuple[str, str | None], Ballot]) -> bool:
+        """The title's checks for this member; True when every one passed (a quota comes after)."""
+        person = self.person
+        if self.held is not None:
+            self.outcomes.append((title, self.held.check, (self.held,), {}))
+            return False
+        ballot = ballots.get((title.id, person.unit)) or ballots.get((title.id, None))
+        view = TitleView(unit=person.id, title=title.id, env=MappingProxyType(self.env()), won=frozenset(self.won),
+                         pending=frozenset(self.pending), ballot=ballot, eval_context=self.context, unit_data=None)
+        checks: list[CheckOutcome] = []
+        for check in title.checks:
+            checks.append(run_check(policy, title, check, view))
+            if not checks[-1].passed:
+                break
+        self.checks = tuple(checks)
+        passed = all(c.passed for c in checks)
+        waits_for_vote = ballot is None and not passed and _awaits_ballot(checks[-1])
+        opinion = _transfer_opinion(person)
+        if opinion is not None and (passed or waits_for_vote):
+            status, transfer = opinion
+            self.checks = (*checks, transfer)
+            if status != "failed":
+                self.pending.append(title.id)
+            self.outcomes.append((title, status, self.checks, {}))
+            return False
+        if passed:
+            return True
+        if waits_for_vote:
+            self.pending.append(title.id)  # ND98 Art. 30 k7: the council has not voted yet
+        self.outcomes.append((title, "awaiting_vote" if waits_for_vote else "failed", self.checks, {}))
+        return False
+
+    def decided(self, title: Title, status: str, **quota: Any) -> None:
+        if status == "won":
+            self.won.append(title.id)
+        elif status == "undecided":
+            self.pending.append(title.id)
+        self.outcomes.append((title, status, self.checks, quota))
+
+
+def _with_implied(titles: Sequence[str], implied: Mapping[str, tuple[str, ...]]) -> tuple[str, ...]:
+    if not any(implied.get(t) for t in titles):
+        return tuple(titles)
+    return tuple(sorted({*titles, *(i for t in titles for i in implied.get(t, ()))}))
+
+
+def _transfer_opinion(person: Any) -> tuple[str, CheckOutcome] | None:
+    """What the previous unit's opinion does to a transferred member's titles: they wait for it
+    (``awaiting_opinion``) or, against, fail; None when not needed (not transferred, fewer than
+    ``OPINION_MONTHS`` months there) or favourable (TT 01/2024/TT-TANDTC Art. 29)."""
+    if person.transferred_from is None or person.months_at_previous is None:
+        return None
+    if person.months_at_previous < OPINION_MONTHS or person.previous_unit_opinion is True:
+        return None
+    seen = MappingProxyType({"transferred_from": person.transferred_from,
+                             "months_at_previous": person.months_at_previous,
+                             "previous_unit_opinion": person.previous_unit_opinion})
+    params = {"months": person.months_at_previous, "unit": person.transferred_from}
+    awaiting = person.previous_unit_opinion is None
+    reason = Reason("transfer_awaiting_opinion" if awaiting else "transfer_opinion_against", params)
+    return (AWAITING_OPINION if awaiting else "failed",
+            CheckOutcome(check="transfer_opinion", plugin="thidua_rules.councils", passed=False, reason=reason,
+                         seen=seen))
+
+
+def fill_person_quota(title: Title, members: Sequence[_Member], passed: Sequence[_Member],
+                      preference: Sequence[Any]) -> None:
+    """A person title's quota among the members of one unit who passed its checks.
+
+    It admits ``count``, or ``share`` × the unit's members holding ``of`` this year (all its
+    members without ``of``), rounded as the policy says (ND91 Art. 9 k3; no national rounding
+    rule, domain.md §6.3). Candidates are placed by the quota's ``order`` keys (each
+    descending; a place is one more than the candidates strictly better); without ``order``, by
+    the declared preference steps (:func:`preference_places`, ND152 Art. 4 k6); with neither,
+    all share the first place. If they all fit, all win. Else those placed before the cut win;
+    those sharing the place at the cut, when it straddles the limit, are *undecided* (the
+    council decides); the rest are *over the quota*. When the preference steps placed a quota
+    that binds, each candidate's checks end with ``preference``: its place, the candidates, the
+    limit, the step that put its place below the one above, and its values on the steps."""
+    quota = title.quota
+    assert quota is not None
+    base = len(members) if quota.of is None else sum(1 for m in members if quota.of in m.won)
+    limit, figure = quota_places(quota, base)
+    by_steps = not quota.order and bool(preference)
+    separated: dict[str, str | None] = {}
+    if by_steps:
+        found = preference_places(passed, preference)
+        places = [found[m.person.id][0] for m in passed]
+        separated = {m.person.id: found[m.person.id][1] for m in passed}
+    else:
+        keys = [[exact(expression.evaluate(m.env())) for expression in quota.order] for m in passed]
+        places = [1 + sum(1 for other in keys if other > mine) for mine in keys]
+    facts = {"quota_limit": limit, "quota_raw": figure}
+    if len(passed) <= limit:
+        for member, place in zip(passed, places, strict=True):
+            member.decided(title, "won", place=place, **facts)
+        return
+    ordered = sorted(places)
+    cut = ordered[limit]
+    straddles = limit > 0 and ordered[limit - 1] == cut
+    for member, place in zip(passed, places, strict=True):
+        status = "won" if place < cut else "undecided" if place == cut and straddles else "over_quota"
+        if by_steps:
+            member.checks = (*member.checks, _preference_check(
+                status, place, len(passed), limit, separated[member.person.id],
+                {step.key: member.person.values.get(step.key) for step in preference}))
+        member.decided(title, status, place=place, **facts)
+
+
+def preference_places(passed: Sequence[_Member], steps: Sequence[Any]) -> dict[str, tuple[int, str | None]]:
+    """Per member id, the place the preference steps give (1, 2, 2, 4) and the step that put it
+    below the place above (None for the first place).
+
+    Each step reads a field: a boolean counts as 1 or 0, a number as itself; larger is
+    preferred on a descending step, smaller on an ascending one; a member without a value comes
+    last on that step. Members equal on every step share a place; the input order never matters
+    (ties are listed by id)."""
+    def key(member: _Member) -> list[tuple[int, Fraction]]:
+        out = []
+        for step in steps:
+            value = member.person.values.get(step.key)
+            if isinstance(value, bool | Decimal):
+                number = exact(int(value) if isinstance(value, bool) else value)
+                out.append((0, -number if step.descending else number))
+            else:
+                out.append((1, Fraction(0)))
+        return out
+
+    ordered = sorted(passed, key=lambda m: (key(m), m.person.id))
+    places: dict[str, tuple[int, str | None]] = {}
+    for index, member in enumerate(ordered):
+        if index and key(ordered[index - 1]) == key(member):
+            places[member.person.id] = places[ordered[index - 1].person.id]
+            continue
+        step = None
+        if index:
+            step = next(s.key for s, a, b in zip(steps, key(ordered[index - 1]), key(member), strict=True) if a != b)
+        places[member.person.id] = (index + 1, step)
+    return places
+
+
+def _preference_check(status: str, place: int, candidates: int, limit: int, step: str | None,
+                      values: Mapping[str, Any]) -> CheckOutcome:
+    params: dict[str, Any] = {"place": place, "candidates": candidates, "limit": limit}
+    if status == "won":
+        code = "preference_within"
+    elif status == "undecided":
+        code = "preference_tied"
+    else:
+        code, params["step"] = "preference_beyond", step
+    return CheckOutcome(check="preference", plugin="thidua_rules.councils", passed=status == "won",
+                        reason=Reason(code, params),
+                        seen=MappingProxyType({"place": place, "candidates": candidates, "limit": limit,
+                                               "separated_by": step, **values}))
+
+
+def derive_units(policy: Policy, cluster: Cluster, members: Sequence[people.PersonResult]
+                 ) -> tuple[tuple[Unit, ...], Mapping[str, tuple[people.MemberCount, ...]]]:
+    """The units with every input declared ``members = { count = "…" }`` or ``{ sum = "…" }``
+    computed over their members (the members' fields, ``year`` and the titles they won this
+    year): the number of members for whom the condition holds, or the exact sum of the
+    expression over them (a sum shown with the most decimals of its terms); with the members
+    behind each figure. A unit without members keeps its inputs as given."""
+    fields = [f for f in policy.inputs if f.members is not None]
+    if not fields or not members:
+        return cluster.units, {}
+    units = []
+    counts: dict[str, tuple[people.MemberCount, ...]] = {}
+    for unit in cluster.units:
+        mine = [r for r in members if r.person.unit == unit.id]
+        if not mine:
+            units.append(unit)
+            continue
+        values = dict(unit.values)
+        made = []
+        for field in fields:
+            rule = field.members
+            assert rule is not None
+            behind, terms = [], []
+            for result in mine:
+                value = rule.expression.evaluate({**result.person.values, "year": Decimal(cluster.year),
+                                                  "titles": result.won})
+                if value:
+                    behind.append(result.person.id)
+                    terms.append(Decimal(1) if rule.kind == "count" or value is True else value)
+            total = _written(sum((exact(t) for t in terms), Fraction(0)), Decimal(0), *terms)
+            values[field.id] = total
+            made.append(people.MemberCount(input=field.id, kind=rule.kind, value=total, members=tuple(behind)))
+        units.append(attrs.evolve(unit, values=frozen_mapping(values)))
+        counts[unit.id] = tuple(made)
+    return tuple(units), counts
+
+
 # ---------------------------------------------------------------- what a unit is proposed for
 
 
@@ -982,9 +1267,8 @@ def _with_across(policy: Policy, unit: engine.UnitResult, title: Title, check: C
 
 def evaluate_cluster(policy: Policy, cluster: Cluster) -> engine.ClusterResult:
     """One cluster: members → scores → the ranking vote → ranks → titles → leadership."""
-    # not yet specified here: delegates to people.decide_people and people.derive_units
-    members = people.decide_people(policy, cluster)
-    units, member_counts = people.derive_units(policy, cluster, members)
+    members = decide_people(policy, cluster)
+    units, member_counts = derive_units(policy, cluster, members)
 
     layer_scores = by_unit(cluster.scores)
     scores = []
