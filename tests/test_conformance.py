@@ -532,8 +532,8 @@ def test_generated_council_clusters_conform(source, doc):
 
 
 # ---------------------------------------------------------------- rich generated clusters
-# (moved from tests/test_awards_speed.py, which compared the awards fast paths with a
-# monkeypatched straightforward path; the reference now decides titles and ranks itself)
+# (once tests/test_awards_speed.py, which compared two award codes of the production engine;
+# the reference decides titles and ranks itself, so both engines are compared here instead)
 
 BANDS = ["xuat_sac", "tot", "hoan_thanh", "khong_hoan_thanh"]
 
