@@ -435,7 +435,7 @@ def test_a_formula_giving_minus_zero_scores_zero():
     """``0 * -1`` is the Decimal -0: clamped to [0, points] it is 0, and scores print ``0.00``
     (the fast engine printed ``-0.00``; the reference always gave 0). The raw figure is the
     expression's own value, -0."""
-    from thidua_rules.scoring import score_unit_loops
+    from thidua_rules.scoring import score_unit
 
     policy = parse_policy(NEGATIVE_ZERO_POLICY.encode(), file="p.toml")
     doc = {"cluster": {"id": "c", "name": "C", "year": 2024}, "units": [{"id": "a", "name": "A", "x": 0}]}
@@ -446,10 +446,10 @@ def test_a_formula_giving_minus_zero_scores_zero():
     assert [(b["raw"], b["score"], b["capped"]) for b in explanation["bonuses"]] == [("-0", "0.00", False)]
     assert [(b["raw"], b["score"], b["capped"]) for b in explanation["deductions"]] == [("-0", "0.00", False)]
     assert "-0.00" not in "".join(text for _, text in outcome.items())
-    with engine_context():  # the loops (the path of policies without a kernel) too
-        loops = score_unit_loops(policy, data.clusters[0].units[0], 2024)
-    assert [(str(row[2]), row[4]) for row in loops.criterion_rows] == [("0.00", False)]
-    assert [(str(row[3]), row[4]) for row in (*loops.bonus_rows, *loops.deduction_rows)] == \
+    with engine_context():  # the scoring rows themselves, as scored
+        scored = score_unit(policy, data.clusters[0].units[0], 2024)
+    assert [(str(row[2]), row[4]) for row in scored.criterion_rows] == [("0.00", False)]
+    assert [(str(row[3]), row[4]) for row in (*scored.bonus_rows, *scored.deduction_rows)] == \
         [("0.00", False), ("0.00", False)]
 
 
