@@ -47,7 +47,6 @@ def straightforward_paths() -> Iterator[None]:
     records as encoded documents. (Titles and ranking have no twin here: the conformance suite
     compares them with the reference engine, ``reference.decide_titles`` and ``rank_units``.)"""
     from thidua_rules import scoring, stream
-    from thidua_rules.expressions import compiler
     from thidua_rules.loader import digest
     from thidua_rules.report import jsonlines
 
@@ -57,7 +56,6 @@ def straightforward_paths() -> Iterator[None]:
         fresh_plans(m)  # the per-policy plans made again under the patches, then forgotten
         _straightforward_loading(m)
         m.setattr(scoring, "build_kernel", lambda *args, **kwargs: None)
-        m.setattr(compiler, "MAX_GENERATED", -1)  # no text is short enough: the closure trees
         m.setattr(stream, "canonical_cluster_text", digest.canonical_cluster_json)
         m.setattr(stream.CsvCells, "usable", property(lambda self: False))
         m.setattr(jsonlines, "unit_line", _document_unit_line)
