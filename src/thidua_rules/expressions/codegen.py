@@ -7,8 +7,6 @@ import types
 from collections.abc import Callable, Mapping
 from typing import TYPE_CHECKING, Any, cast
 
-import attrs
-
 from ..errors import ExpressionRuntimeError
 from .nodes import Binary, BoolOp, Call, Compare, IfElse, ListLiteral, Name, Node, Unary
 
@@ -78,17 +76,18 @@ def as_set(items: Any) -> Any:
         return items
 
 
-@attrs.frozen
 class _Site:
     """An operation that reports errors: which exceptions, how worded, where in the source, and
-    the enclosing operation that reports what it does not."""
+    the enclosing operation that reports what it does not. (A plain class: a text makes several,
+    at its first call.)"""
 
-    catches: tuple[type[BaseException], ...]
-    message: Callable[[BaseException], str]
-    source: str
-    start: int
-    end: int
-    parent: _Site | None
+    __slots__ = ("catches", "end", "message", "parent", "source", "start")
+
+    def __init__(self, catches: tuple[type[BaseException], ...],
+                 message: Callable[[BaseException], str], source: str, start: int, end: int,
+                 parent: _Site | None) -> None:
+        self.catches, self.message, self.parent = catches, message, parent
+        self.source, self.start, self.end = source, start, end
 
     def error(self, exc: BaseException) -> ExpressionRuntimeError | None:
         site: _Site | None = self
@@ -99,13 +98,19 @@ class _Site:
         return None
 
 
-def _reporter(sites: Mapping[int, _Site]) -> Callable[[BaseException], ExpressionRuntimeError | None]:
-    """The handler's lookup: the error for an exception caught in the generated function."""
+def _reporter(sites: Mapping[int, _Site]) -> Callable[[BaseException], BaseException]:
+    """The handler's lookup: what to raise for an exception caught in the generated function,
+    the failing operation's error (caused by it, as ``raise ... from``) or, where no operation
+    reports it, the exception itself."""
 
-    def report(exc: BaseException) -> ExpressionRuntimeError | None:
+    def report(exc: BaseException) -> BaseException:
         tb = exc.__traceback__  # its first entry is the generated function's own frame
         site = sites.get(tb.tb_lineno) if tb is not None else None
-        return None if site is None else site.error(exc)
+        error = None if site is None else site.error(exc)
+        if error is None:
+            return exc
+        error.__cause__ = exc
+        return error
 
     return report
 
@@ -139,10 +144,7 @@ def _expression(env, ctx):
 {body}
         )
     except _caught as _exc:
-        _error = _report(_exc)
-        if _error is None:
-            raise
-        raise _error from _exc
+        raise _report(_exc)
 """
 _BODY_LINE = 4
 _PLAIN = "def _expression(env, ctx):\n    return (\n{body}\n    )\n"  # nothing to report
@@ -231,35 +233,31 @@ class Forms:
 class _Codegen:
     """Python text for a checked tree; each ``expr`` gives the text and its precedence level.
 
-    The text carries line marks (``\\0<site>\\1``: a new line, whose failing instructions belong
-    to that site; 0 is none) that :meth:`function` turns into lines and the handler's table."""
+    :meth:`mark` starts a new line of the text and notes the site its failing instructions belong
+    to, so the text is written in order: every fragment is made where it goes, after the ones
+    before it (which is how the table knows each line's number)."""
 
     def __init__(self, forms: Forms, namespace: dict[str, Any]) -> None:
         self.forms = forms
         self.compiler = forms.compiler
         self.namespace = namespace
         self.keys: dict[str, str] = {}
-        self.sites: list[_Site | None] = [None]
-        self.owner = 0  # the site the text being written belongs to
+        self.sites: list[_Site] = []
+        self.owner: _Site | None = None  # the site the text being written belongs to
+        self.lines: list[_Site | None] = []  # the site of each line after the body's first
         self.depth = 0
 
     def function(self, node: Node) -> str:
         body, _ = self.expr(node, top=True)
-        lines, table = [""], {}
-        for i, piece in enumerate(body.split("\0")):
-            if i:
-                owner, _, piece = piece.partition("\1")
-                site = self.sites[int(owner)]
-                lines.append("")
-                if site is not None:
-                    table[_BODY_LINE + len(lines) - 1] = site
-            lines[-1] += piece
-        text = "\n".join(lines)
-        if not table:
-            return _PLAIN.format(body=text)
-        self.namespace["_caught"] = tuple(dict.fromkeys(k for site in table.values() for k in _chain(site)))
+        if not self.sites:
+            return _PLAIN.format(body=body)
+        table = {_BODY_LINE + i: site for i, site in enumerate(self.lines, start=1)
+                 if site is not None}
+        # what any site reports (the enclosing sites of a line's site are sites of this text too)
+        self.namespace["_caught"] = tuple(dict.fromkeys(
+            kind for site in self.sites for kind in site.catches))
         self.namespace["_report"] = _reporter(table)
-        return _TEMPLATE.format(body=text)
+        return _TEMPLATE.format(body=body)
 
     def bind(self, prefix: str, value: Any) -> str:
         ident = f"_{prefix}{len(self.namespace)}"
@@ -272,15 +270,16 @@ class _Codegen:
         return self.keys[name]
 
     def site(self, node: Node, catches: tuple[type[BaseException], ...],
-             message: Callable[[BaseException], str]) -> int:
-        self.sites.append(_Site(catches, message, self.compiler.source, node.start, node.end,
-                                self.sites[self.owner]))
-        return len(self.sites) - 1
+             message: Callable[[BaseException], str]) -> _Site:
+        site = _Site(catches, message, self.compiler.source, node.start, node.end, self.owner)
+        self.sites.append(site)
+        return site
 
-    def mark(self, owner: int) -> str:
-        """A new line of the text, belonging to ``owner``'s site from here on."""
+    def mark(self, owner: _Site | None) -> str:
+        """A new line of the text, belonging to ``owner`` from here on."""
         self.owner = owner
-        return f"\0{owner}\1"
+        self.lines.append(owner)
+        return "\n"
 
     def at(self, node: Node, level: int) -> str:
         """The text of ``node`` where its parent needs at least ``level``."""
@@ -345,10 +344,12 @@ class _Codegen:
         failure is the division's (its operands' belong to the enclosing operation)."""
         outer = self.owner
         zero = self.bind("z", _zero_divisor(self.compiler.source, node.start, node.end))
-        own = self.mark(self.site(node, ARITH_ERRORS, arith_message))
-        left = f"({self.mark(outer)}{self.at(node.left, _COND)}{own})"
-        right = f"({self.mark(outer)}{self.at(node.right, _AND)} or {zero}(){own})"
-        return f"({own}{left} / {right}{self.mark(outer)})", _ATOM
+        own = self.site(node, ARITH_ERRORS, arith_message)
+        text = [  # in order: each mark and operand where it goes
+            "(", self.mark(own), "(", self.mark(outer), self.at(node.left, _COND), self.mark(own),
+            ") / (", self.mark(outer), self.at(node.right, _AND), f" or {zero}()", self.mark(own),
+            ")", self.mark(outer), ")"]
+        return "".join(text), _ATOM
 
     def bool_op(self, node: BoolOp) -> tuple[str, int]:
         level = _AND if node.op == "and" else _OR
@@ -376,13 +377,3 @@ class _Codegen:
         impl = self.bind("f", spec.impl)
         return self.reported(node, CALL_ERRORS, call_message, lambda: (
             f"{impl}({', '.join(self.at(arg, _COND) for arg in node.args)})"))
-
-
-def _chain(site: _Site) -> tuple[type[BaseException], ...]:
-    """Every exception type that ``site`` or an enclosing site reports."""
-    kinds: list[type[BaseException]] = []
-    current: _Site | None = site
-    while current is not None:
-        kinds.extend(current.catches)
-        current = current.parent
-    return tuple(kinds)
