@@ -366,3 +366,15 @@ def test_the_split_depth_is_below_pythons_limits():
     """Three parentheses at most per tree level in one function: far from Python's 200."""
     assert codegen.SPLIT_DEPTH * 3 + 2 < 200
     assert sys.getrecursionlimit() >= 1000
+
+
+def test_the_longest_chain_compiles_deep_in_a_stack():
+    """Checking takes two frames per tree level and the generated text is split into functions
+    of SPLIT_DEPTH levels: the longest chain compiles and runs even 300 frames down the stack."""
+
+    def down(frames: int) -> Any:
+        if frames:
+            return down(frames - 1)
+        return evaluate(compile_(_longest_chain("-")), {"x": D("1.5")})
+
+    assert down(300) == D("-372.0")

@@ -42,9 +42,9 @@ Fn = Callable[[Mapping[str, Any], Any], Any]
 _COND, _OR, _AND, _NOT, _CMP, _SUM, _PRODUCT, _UNARY, _ATOM = range(1, 10)
 _LEVEL = {"+": _SUM, "-": _SUM, "*": _PRODUCT, "/": _PRODUCT}
 
-#: Tree levels written into one generated function; a deeper subtree (only a long chain such as
-#: ``a + b + c + ...`` gets there within the parser's limits) is called as a generated function of
-#: its own, so that no text reaches Python's limit of 200 nested parentheses.
+#: Tree levels written into one generated function; a deeper subtree (a long chain such as
+#: ``a + b + c + ...``, which the parser's depth limit does not count) is called as a generated
+#: function of its own, so that no text reaches Python's limit of 200 nested parentheses.
 SPLIT_DEPTH = 32
 
 ARITH_ERRORS = (decimal.DecimalException, ZeroDivisionError)

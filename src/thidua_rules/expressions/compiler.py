@@ -273,35 +273,18 @@ class _Compiler:
         return _constant(result.type, folded, result.elem)
 
     def compile(self, node: Node) -> _Typed:
+        """The checked node, made once. Two frames per tree level (this one and the node's
+        check), so that the longest chain the parser accepts is checked far from Python's
+        recursion limit."""
         key = id(node)
-        if key not in self.done:
-            self.done[key] = self._compile(node)
-        return self.done[key]
+        typed = self.done.get(key)
+        if typed is None:
+            typed = self.done[key] = _CHECKS[type(node)](self, node)
+        return typed
 
-    def _compile(self, node: Node) -> _Typed:
-        if isinstance(node, Number):
-            return _constant("number", node.value)
-        if isinstance(node, String):
-            return _constant("text", node.value)
-        if isinstance(node, Bool):
-            return _constant("bool", node.value)
-        if isinstance(node, Name):
-            return self.name(node)
-        if isinstance(node, ListLiteral):
-            return self.list_literal(node)
-        if isinstance(node, Unary):
-            return self.unary(node)
-        if isinstance(node, Binary):
-            return self.binary(node)
-        if isinstance(node, BoolOp):
-            return self.bool_op(node)
-        if isinstance(node, Compare):
-            return self.compare(node)
-        if isinstance(node, IfElse):
-            return self.if_else(node)
-        if isinstance(node, Call):
-            return self.call(node)
-        raise TypeError(f"not an expression node: {node!r}")  # pragma: no cover
+    def literal(self, node: Node) -> _Typed:
+        assert isinstance(node, Number | String | Bool)
+        return _constant(_LITERAL_TYPES[type(node)], node.value)
 
     # ------------------------------------------------------------ leaves
 
@@ -499,6 +482,15 @@ class _Compiler:
             self.check_argument(spec, i, arg, child)
         names = condition.names.union(*(arg.names for arg in others))
         return _Typed(spec.returns, names)
+
+
+_LITERAL_TYPES: dict[type[Node], str] = {Number: "number", String: "text", Bool: "bool"}
+_CHECKS: dict[type[Node], Callable[[_Compiler, Any], _Typed]] = {
+    Number: _Compiler.literal, String: _Compiler.literal, Bool: _Compiler.literal,
+    Name: _Compiler.name, ListLiteral: _Compiler.list_literal, Unary: _Compiler.unary,
+    Binary: _Compiler.binary, BoolOp: _Compiler.bool_op, Compare: _Compiler.compare,
+    IfElse: _Compiler.if_else, Call: _Compiler.call,
+}
 
 
 def _arguments(count: int) -> str:
