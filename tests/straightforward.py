@@ -42,12 +42,10 @@ def _document_unit_line(policy, unit):
 
 @contextmanager
 def straightforward_paths() -> Iterator[None]:
-    """Inside: expressions as closure trees, every unit and field
-    through the loader's checks with the plain digest, CSV rows read by ``csv_rows``, and unit
+    """Inside: every unit and field through the loader's checks with the plain digest, CSV rows read by ``csv_rows``, and unit
     records as encoded documents. (Titles and ranking have no twin here: the conformance suite
     compares them with the reference engine, ``reference.decide_titles`` and ``rank_units``.)"""
     from thidua_rules import stream
-    from thidua_rules.expressions import compiler
     from thidua_rules.loader import digest
     from thidua_rules.report import jsonlines
 
@@ -56,7 +54,6 @@ def straightforward_paths() -> Iterator[None]:
     with pytest.MonkeyPatch.context() as m:
         fresh_plans(m)  # the per-policy plans made again under the patches, then forgotten
         _straightforward_loading(m)
-        m.setattr(compiler, "MAX_GENERATED", -1)  # no text is short enough: the closure trees
         m.setattr(stream, "canonical_cluster_text", digest.canonical_cluster_json)
         m.setattr(stream.CsvCells, "usable", property(lambda self: False))
         m.setattr(jsonlines, "unit_line", _document_unit_line)
