@@ -1,6 +1,6 @@
 """Every fast path of the engine switched to its straightforward counterpart at once.
 
-The fast pieces are each tested against their own straightforward code (``test_kernel``,
+The fast pieces are each tested against their own straightforward code (see
 ``test_expression_codegen``, ``test_fastpath``, ``test_unitline_speed``, ``test_loader_speed``,
 ``test_stream_cells``; titles and ranking against the reference engine, ``test_conformance``); :func:`straightforward_paths` puts all of those
 straightforward codes together, so that a whole run — CSV in, JSON lines out — can be compared
@@ -42,17 +42,11 @@ def _document_unit_line(policy, unit):
 
 @contextmanager
 def straightforward_paths() -> Iterator[None]:
-    """Inside: scoring by the loops (no kernel), expressions as closure trees, every unit and field
-    through the loader's checks with the plain digest, CSV rows read by ``csv_rows``, and unit
-    records as encoded documents. (Titles and ranking have no twin here: the conformance suite
+    """Inside: unit records as encoded documents. (Titles and ranking have no twin here: the conformance suite
     compares them with the reference engine, ``reference.decide_titles`` and ``rank_units``.)"""
-    from thidua_rules import scoring
-    from thidua_rules.expressions import compiler
     from thidua_rules.report import jsonlines
 
     with pytest.MonkeyPatch.context() as m:
         fresh_plans(m)  # the per-policy plans made again under the patches, then forgotten
-        m.setattr(scoring, "build_kernel", lambda *args, **kwargs: None)
-        m.setattr(compiler, "MAX_GENERATED", -1)  # no text is short enough: the closure trees
         m.setattr(jsonlines, "unit_line", _document_unit_line)
         yield

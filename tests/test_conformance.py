@@ -5,9 +5,8 @@ test suite's), the golden inputs, and generated data, evaluated by both engines,
 the same bytes in every output format, or fail with the same error.
 
 Which parts the reference specifies itself (and so which parts this suite checks independently):
-scoring, ranking, leadership, unit titles and the history they read. Members (people), scoring
-layers and quotas across clusters are delegated by the reference to the production code, so for
-them this suite checks only that the reference feeds them the same inputs.
+scoring, ranking, leadership, unit titles and the history they read, quotas across clusters and
+the council's items, scoring layers, members' titles and the inputs counted from them.
 """
 
 from __future__ import annotations
@@ -143,6 +142,69 @@ def test_the_layered_scores_example_conforms():
         assert assert_conforms(policy, data)[0] != "error"
 
 
+_LAYER_POINTS = {"chi_tieu": 35, "dot_xuat": 15, "tham_muu": 10, "phoi_hop_cum": 15, "to_chuc_dang": 10,
+                 "chat_luong_cbcs": 15}
+
+
+def _layer_score(rng, points):
+    """A score in [0, points] with 0 to 2 decimals (the policy's precision is 2), as TOML text."""
+    return rng.choice([str(rng.randint(0, points)), f"{rng.randint(0, points * 10) / 10:.1f}",
+                       f"{rng.randint(0, points * 100) / 100:.2f}", str(points), "0"])
+
+
+def _layered_variant(seed):
+    """The layers golden's policy with random reconciling rules, and its units with random
+    claims and scorers (values with 0, 1 or 2 decimals, ties, the bounds), a reason on every
+    change but, in every fourth variant, one left out (both engines must then fail alike)."""
+    rng = random.Random(seed)
+    policy_text = (ROOT / "tests" / "golden" / "layers" / "policy.toml").read_text(encoding="utf-8")
+    needs_third = {}
+    lines = {"kiem_tra_cheo": 'reconcile = { within = 2, use = "mean", otherwise = "third" }',
+             "hoi_dong": 'reconcile = { within = 1, use = "max", otherwise = "council" }'}
+    for layer, line in lines.items():  # each rule's line marked first: a new rule may read like the other's
+        assert policy_text.count(line) == 1
+        policy_text = policy_text.replace(line, f"@{layer}@")
+    for layer in lines:
+        use, within, otherwise = rng.choice(["mean", "min", "max"]), rng.choice(["0", "0.5", "1", "2.25", "5"]), \
+            rng.choice(["third", "council"])
+        needs_third[layer] = otherwise == "third"
+        policy_text = policy_text.replace(f"@{layer}@", f'reconcile = {{ within = {within}, use = "{use}", '
+                                                        f'otherwise = "{otherwise}" }}')
+    doc = tomllib.loads((ROOT / "examples" / "cum8-2022" / "units-layers.toml").read_text(encoding="utf-8"))
+    scores = []
+    for unit in doc["units"]:
+        for criterion, points in _LAYER_POINTS.items():
+            if rng.random() < 0.4:
+                continue
+            if rng.random() < 0.5:
+                scores.append({"layer": "tu_cham", "unit": unit["id"], "criterion": criterion,
+                               "score": Decimal(_layer_score(rng, points))})
+            for layer in ("kiem_tra_cheo", "hoi_dong"):
+                if rng.random() < 0.3:
+                    continue
+                scorers = rng.randint(1, 3)
+                for k in range(scorers):
+                    scores.append({"layer": layer, "unit": unit["id"], "criterion": criterion, "scorer": f"s{k}",
+                                   "score": Decimal(_layer_score(rng, points)), "reason": f"lý do {k}"})
+                if scorers > 1 and needs_third[layer]:
+                    scores.append({"layer": layer, "unit": unit["id"], "criterion": criterion, "scorer": "s9",
+                                   "third": True, "score": Decimal(_layer_score(rng, points)), "reason": "bên thứ ba"})
+    if seed % 4 == 3:  # one change without its reason: an error if it changes the score
+        del rng.choice([e for e in scores if "reason" in e and not e.get("third")])["reason"]
+    doc["scores"] = scores
+    return policy_text, tomli_w.dumps(doc).encode("utf-8")
+
+
+@pytest.mark.parametrize("seed", range(16))
+def test_generated_layered_scores_conform(seed):
+    """Scoring layers, which the reference writes out itself (``apply_layers``): random rules
+    (mean, min, max; within 0 to 5; a third scorer or the council) and random scores."""
+    folder = ROOT / "tests" / "golden" / "layers"
+    policy_text, data = _layered_variant(seed)
+    policy = parse_policy(policy_text.encode("utf-8"), file="policy.toml", path=folder / "policy.toml")
+    assert_conforms(policy, parse_data(data, policy, file="data.toml"))
+
+
 def test_a_layer_change_without_a_reason_fails_alike_in_both_engines():
     """Every missing reason of every cluster, at once, the same lines from both engines."""
     policy = load_policy(ROOT / "tests" / "golden" / "layers" / "policy.toml")
@@ -160,6 +222,79 @@ def test_quotas_across_clusters_conform(monkeypatch):
     case = ROOT / "tests" / "golden" / "across-clusters"
     policy = load_policy(case / "policy.toml")
     assert assert_conforms(policy, load_data(case / "units.toml", policy))[0] != "error"
+
+
+@pytest.mark.parametrize("quota", [
+    '{ share = 0.2, rounding = "ceil", order = ["total"] }',
+    '{ share = "1/3", rounding = "half_up", order = ["total"] }',
+    '{ share = "1/7", rounding = "floor", order = ["total"] }',
+    '{ count = 3, order = [{ key = "total", direction = "asc" }] }',
+    '{ count = 0 }',
+    '{ count = 20 }',
+])
+def test_quotas_across_clusters_conform_for_every_kind_of_quota(monkeypatch, quota):
+    """The stage across clusters, which the reference writes out itself (``apply_across_clusters``):
+    shares rounded each way and given as fractions, counts, an ascending key, no place and more
+    places than candidates, on the golden's ten cluster leaders (two of them tied)."""
+    monkeypatch.setenv("THIDUA_POLICY_PATH", str(ROOT / "policies"))
+    case = ROOT / "tests" / "golden" / "across-clusters"
+    text = (case / "policy.toml").read_text(encoding="utf-8")
+    line = 'across_clusters = { share = 0.2, rounding = "floor", order = ["total"] }'
+    assert line in text
+    policy = parse_policy(text.replace(line, f"across_clusters = {quota}").encode("utf-8"), file="policy.toml",
+                          path=case / "policy.toml")
+    assert assert_conforms(policy, load_data(case / "units.toml", policy))[0] != "error"
+
+
+_PERSON_TITLES = ["chien_si_tien_tien", "chien_si_thi_dua_co_so", "chien_si_thi_dua_cand"]
+
+
+def _members_csv(rng, units, transfers):
+    """A members file for ``units``: random ratings, initiatives, discipline, earlier titles
+    (streaks included), deferrals, preference fields and, with ``transfers``, transferred
+    members with or without their previous unit's opinion."""
+    columns = ["unit", "id", "name", "rating", "initiative", "discipline", "earlier", "deferred", "female",
+               "ethnic_minority", "years_of_service"] + (["transferred_from", "months_at_previous",
+                                                         "previous_unit_opinion"] if transfers else [])
+    lines = [",".join(columns)]
+    for unit in units:
+        for k in range(1, rng.randint(11, 30)):  # the ballots name members 001 to 010
+            earlier = ";".join(f"{year}:" + ",".join(_PERSON_TITLES[:rng.randint(1, 3)])
+                               for year in range(2022 - rng.randint(0, 4), 2022) if rng.random() < 0.8)
+            row = [unit, f"{unit}-{k:03d}", f"Cán bộ {k:03d}",
+                   rng.choice(["xuat_sac", "xuat_sac", "tot", "tot", "hoan_thanh", "khong_hoan_thanh"]),
+                   rng.choice(["none", "none", "co_so", "co_so", "bo", "toan_quoc"]),
+                   rng.choice(["none"] * 12 + ["khien_trach", "canh_cao"]), f'"{earlier}"',
+                   "hoãn xét" if rng.random() < 0.03 else "", rng.choice(["true", "false"]),
+                   rng.choice(["true", "false", "false"]), str(rng.choice([0, 3, 5, 5, 10, 20]))]
+            if transfers:
+                moved = rng.random() < 0.15
+                row += [rng.choice([u for u in units if u != unit]) if moved else "",
+                        str(rng.randint(1, 11)) if moved else "",
+                        rng.choice(["", "true", "false"]) if moved else ""]
+            lines.append(",".join(row))
+    return "\n".join(lines) + "\n"
+
+
+@pytest.mark.parametrize("seed", range(6))
+@pytest.mark.parametrize("case", ["councils", "preference"])
+def test_generated_members_conform(monkeypatch, tmp_path, case, seed):
+    """Members' titles and the unit inputs counted from them, which the reference writes out
+    itself (``decide_people``, ``fill_person_quota``, ``preference_places``, ``derive_units``):
+    random members under the councils policy (councils per unit, transfers) and under the
+    person-preference policy (a quota filled by preference steps)."""
+    monkeypatch.setenv("THIDUA_POLICY_PATH", str(ROOT / "policies"))
+    rng = random.Random(seed)
+    if case == "councils":
+        policy = load_policy(ROOT / "policies" / "cum8-2022-councils.toml")
+        units_file = ROOT / "examples" / "cum8-2022-councils" / "units.toml"
+    else:
+        policy = load_policy(ROOT / "tests" / "golden" / "person-preference" / "policy.toml")
+        units_file = ROOT / "examples" / "cum8-2022" / "units-members.toml"
+    units = [u["id"] for u in tomllib.loads(units_file.read_text(encoding="utf-8"))["units"]]
+    members = tmp_path / "members.csv"
+    members.write_text(_members_csv(rng, units, transfers=case == "councils"), encoding="utf-8")
+    assert assert_conforms(policy, load_data(units_file, policy, members=members))[0] != "error"
 
 
 def test_person_title_quotas_conform(monkeypatch):
@@ -300,7 +435,7 @@ def test_a_formula_giving_minus_zero_scores_zero():
     """``0 * -1`` is the Decimal -0: clamped to [0, points] it is 0, and scores print ``0.00``
     (the fast engine printed ``-0.00``; the reference always gave 0). The raw figure is the
     expression's own value, -0."""
-    from thidua_rules.scoring import score_unit_loops
+    from thidua_rules.scoring import score_unit
 
     policy = parse_policy(NEGATIVE_ZERO_POLICY.encode(), file="p.toml")
     doc = {"cluster": {"id": "c", "name": "C", "year": 2024}, "units": [{"id": "a", "name": "A", "x": 0}]}
@@ -311,10 +446,10 @@ def test_a_formula_giving_minus_zero_scores_zero():
     assert [(b["raw"], b["score"], b["capped"]) for b in explanation["bonuses"]] == [("-0", "0.00", False)]
     assert [(b["raw"], b["score"], b["capped"]) for b in explanation["deductions"]] == [("-0", "0.00", False)]
     assert "-0.00" not in "".join(text for _, text in outcome.items())
-    with engine_context():  # the loops (the path of policies without a kernel) too
-        loops = score_unit_loops(policy, data.clusters[0].units[0], 2024)
-    assert [(str(row[2]), row[4]) for row in loops.criterion_rows] == [("0.00", False)]
-    assert [(str(row[3]), row[4]) for row in (*loops.bonus_rows, *loops.deduction_rows)] == \
+    with engine_context():  # the scoring rows themselves, as scored
+        scored = score_unit(policy, data.clusters[0].units[0], 2024)
+    assert [(str(row[2]), row[4]) for row in scored.criterion_rows] == [("0.00", False)]
+    assert [(str(row[3]), row[4]) for row in (*scored.bonus_rows, *scored.deduction_rows)] == \
         [("0.00", False), ("0.00", False)]
 
 
@@ -397,8 +532,8 @@ def test_generated_council_clusters_conform(source, doc):
 
 
 # ---------------------------------------------------------------- rich generated clusters
-# (moved from tests/test_awards_speed.py, which compared the awards fast paths with a
-# monkeypatched straightforward path; the reference now decides titles and ranks itself)
+# (once tests/test_awards_speed.py, which compared two award codes of the production engine;
+# the reference decides titles and ranks itself, so both engines are compared here instead)
 
 BANDS = ["xuat_sac", "tot", "hoan_thanh", "khong_hoan_thanh"]
 

@@ -5,7 +5,6 @@ from __future__ import annotations
 import decimal
 import functools
 import importlib
-import time
 from collections.abc import Callable, Iterable, Mapping, Sequence
 from decimal import Decimal
 from types import MappingProxyType, ModuleType
@@ -313,10 +312,6 @@ def _mutation(exc: BaseException, text: str) -> bool:
 _INTERRUPTS = (KeyboardInterrupt, GeneratorExit)
 
 
-#: The plugin callable that last ran out of time, when, and its message.
-_timed_out: list[Any] = [None, 0.0, ""]
-
-
 def run_guarded(fn: Callable[..., Any], args: tuple[Any, ...], limit: Decimal = DEFAULT_LIMIT,
                 passthrough: tuple[type[BaseException], ...] = (),
                 normalize: Callable[[Any], Any] | None = None) -> Any:
@@ -328,8 +323,6 @@ def run_guarded(fn: Callable[..., Any], args: tuple[Any, ...], limit: Decimal = 
     or never ends) is the plugin's fault too, not a traceback after the call.
     """
     seconds = float(limit)
-    if _timed_out[0] is fn and time.monotonic() - _timed_out[1] < seconds:
-        raise PluginFault(_timed_out[2])
     call = fn if normalize is None else (lambda *a: normalize(fn(*a)))
     try:
         return guarded_call(seconds, call, args)
@@ -340,12 +333,8 @@ def run_guarded(fn: Callable[..., Any], args: tuple[Any, ...], limit: Decimal = 
     except PluginTimeout:
         if nested():  # the outermost plugin call is the one that ran too long
             raise
-        message = (f"did not return within {plain_number(limit)} s (the time limit of one plugin "
-                   "call; [policy] plugin_timeout sets it)")
-        # A fast path that fails runs the straightforward one to name the rule and the unit,
-        # which calls the plugin again with the same arguments: it would hang as long again.
-        _timed_out[:] = [fn, time.monotonic(), message]
-        raise PluginFault(message) from None
+        raise PluginFault(f"did not return within {plain_number(limit)} s (the time limit of one plugin "
+                          "call; [policy] plugin_timeout sets it)") from None
     except PluginFault:
         raise
     except ThiduaError as exc:

@@ -14,24 +14,25 @@ documented in ``docs/reference.md``.
 What is written out here, independently of the production code:
 
 * scoring: gates, clamping, rounding, groups and their caps, bonuses and deductions and their
-  caps, the total and its cap, bands (:func:`score_unit`);
+  caps, the total and its cap, bands (:func:`score_unit`), and scoring layers: claims, changes,
+  reconciling several scorers (:func:`apply_layers`);
 * ranking: the key chain, shared ranks, the listing order of ties, the explained neighbours
   (:func:`rank_units`);
 * leadership: rotation and rank (:func:`choose_leadership`);
 * unit titles: exclusions, deferrals, the built-in checks, awaiting the vote, quotas and ties at
   the cut, round-2 ballots, ladders (:func:`decide_titles`), and the earlier years their
-  history functions read (:func:`history_contexts`).
+  history functions read (:func:`history_contexts`);
+* members' titles and the unit inputs counted from them (:func:`decide_people`,
+  :func:`fill_person_quota`, :func:`preference_places`, :func:`derive_units`);
+* the titles proposed (:func:`proposed_titles`), quotas across clusters
+  (:func:`apply_across_clusters`) and the council's items of members and layers
+  (:func:`council_items`).
 
 What the reference does not (yet) specify itself, and delegates (each call says so):
 
 * the expressions and criterion methods: the reference calls the compiled expressions and the
   criterion scorers (a separate, readable compiler, shared by both engines);
 * plugins' title checks and vetoes, run through their contract (``awards._run_check``);
-* members (people): :func:`people.decide_people` and :func:`people.derive_units`;
-* scoring layers (``[[scores]]``): :class:`layers.UnitLayers`, per layered criterion;
-* quotas across clusters: :func:`across.apply_across_clusters`;
-* the council items of people and layers (members awaiting a vote, person-quota ties,
-  transferred members, scores a layer left undecided).
 """
 
 from __future__ import annotations
@@ -46,16 +47,15 @@ from typing import Any
 import attrs
 
 from . import awards, engine, people
-from .across import apply_across_clusters
 from .awards import CheckOutcome, CouncilItem, TitleOutcome
 from .builtin.titles import NO_BALLOT, RequiresCheck, VotesCheck, WhenCheck, implied_titles, share_text, votes_check
 from .collation import vi_sort_key
-from .councils import awaiting_opinion
+from .councils import AWAITING_OPINION, OPINION_MONTHS
 from .decimals import engine_context
 from .errors import EvaluationError, ExpressionRuntimeError, Issue, PluginError, PolicyError
 from .expressions import EvalContext
 from .extensions import TitleView
-from .layers import UnitLayers, by_unit
+from .layers import COMPUTED, CriterionLayers, LayerStep, by_unit, council_reason
 from .leadership import LeadershipResult
 from .messages import Reason
 from .model import (
@@ -71,10 +71,12 @@ from .model import (
     TitleCheck,
     Unit,
     Value,
+    frozen_mapping,
 )
 from .plugins import engine_version, with_unit
 from .ranking import Placed, Separation
 from .scoring import LayeredUnitScore, UnitScore, _failure
+from .tomlfmt import toml_value
 
 # ---------------------------------------------------------------- exact numbers and the boundary
 
@@ -176,7 +178,7 @@ def score_unit(policy: Policy, unit: Unit, year: int, plugin_data: Mapping[str, 
        method (scorer) gives them. The raw points are clamped to ``[0, points]`` (*capped*
        when that changed them) and rounded half-up to the policy precision. A criterion with
        scoring layers (``[[scores]]`` of the data: claims, changes) takes the score its layers
-       give (delegated to :mod:`layers`); a change without a reason is a problem of the data.
+       give (:func:`apply_layers`); a change without a reason is a problem of the data.
     3. A group's sum is the exact sum of its criteria's rounded scores; its score is the sum
        limited to the group's ``max`` (*capped* when limited). Ungrouped criteria (group ``""``)
        count directly. ``score`` is the ungrouped criteria plus every group's score.
@@ -193,8 +195,8 @@ def score_unit(policy: Policy, unit: Unit, year: int, plugin_data: Mapping[str, 
     env["year"] = Decimal(year)
     runtime = policy.runtime
     derived: tuple[Any, ...] = ()
-    # not yet specified here: delegates to layers.UnitLayers (claims, changes, reconciliation)
-    layered = UnitLayers(policy, layer_scores) if layer_scores else None
+    layered: list[CriterionLayers] | None = [] if layer_scores else None
+    layer_problems: list[Issue] = []
     if runtime is not None and runtime.derivers:
         derived = runtime.derive(unit, env, plugin_data)
 
@@ -221,8 +223,11 @@ def score_unit(policy: Policy, unit: Unit, year: int, plugin_data: Mapping[str, 
         # exactly. Clamping and rounding happen on the exact value.
         clamped = _clamp(exact(raw), exact(criterion.points))
         score = round_half_up(clamped, places)
-        if layered is not None and criterion.id in layered.by_criterion:
-            score = exact(layered.apply(criterion.id, as_decimal(score, places)))
+        entries = [e for e in layer_scores if e.criterion == criterion.id]
+        if layered is not None and entries:
+            score, steps, problems = apply_layers(policy, criterion.id, entries, score)
+            layered.append(steps)
+            layer_problems.extend(problems)
         criterion_rows.append((criterion.id, raw, as_decimal(score, places), gated,
                                clamped != exact(raw), facts, overridden))
         criteria[criterion.id] = score
@@ -305,11 +310,107 @@ def score_unit(policy: Policy, unit: Unit, year: int, plugin_data: Mapping[str, 
         deduction=as_decimal(deduction, places), total_raw=as_decimal(total_raw, places),
         total=as_decimal(total, places), band=band, band_skipped=tuple(skipped), env=env,
         derived=derived, band_caps=caps,
-        **({} if layered is None else {"layers": tuple(layered.outcomes)}))
-    if layered is not None and layered.issues:
-        raise PolicyError(layered.issues)
+        **({} if layered is None else {"layers": tuple(layered)}))
+    if layer_problems:
+        raise PolicyError(layer_problems)
     return record, ExactScore(criteria=criteria, groups=groups, score=total_score, bonus=bonus,
                               deduction=deduction, total=total)
+
+
+# ---------------------------------------------------------------- scoring layers
+
+
+def apply_layers(policy: Policy, criterion_id: str, entries: Sequence[LayerScore], computed: Fraction
+                 ) -> tuple[Fraction, CriterionLayers, list[Issue]]:
+    """One criterion of one unit through the policy's scoring layers, in declared order, after
+    the score the engine computed (the base layer ``computed``); its final score, what each
+    layer did, and the changes that lack a reason.
+
+    * A ``claim`` layer (the unit's self-score) is shown beside the current score, with the
+      difference claim − score, and changes nothing.
+    * A ``change`` layer (cross-inspection, the council) replaces the current score. Each of
+      its scores that differs from the one it replaces needs a reason. One scorer's score
+      (or a layer without a rule) is *given*. Several regular scorers whose scores lie within
+      the rule's ``within`` (the spread: highest − lowest) give their ``mean`` (exact, rounded
+      half-up to the precision like a criterion score), ``min`` or ``max``; beyond it a third
+      scorer's score decides (*third*), else the score is kept and the council decides
+      (*council*). The result is clamped to ``[0, points]``.
+
+    A score a layer takes from the data is shown as the scorer wrote it (``8.5`` stays ``8.5``),
+    a spread with the decimals of the two scores it is the difference of; the council's reason
+    prints them so."""
+    places = policy.precision
+    criterion = next(c for c in policy.criteria if c.id == criterion_id)
+    current, shown = computed, as_decimal(computed, places)
+    steps = [LayerStep(layer=COMPUTED, kind=COMPUTED, applied=COMPUTED, score=shown)]
+    problems: list[Issue] = []
+    for layer in policy.layers:
+        mine = tuple(e for e in entries if e.layer == layer.id)
+        if not mine:
+            continue
+        if layer.kind == "claim":
+            claim = mine[0].score
+            steps.append(LayerStep(layer=layer.id, kind="claim", applied="claim", score=claim, entries=mine,
+                                   difference=_written(exact(claim) - current, claim, shown)))
+            continue
+        for entry in mine:
+            if exact(entry.score) != current and not entry.reason.strip():
+                problems.append(Issue(
+                    file=entry.file, path=entry.path,
+                    message=f"missing 'reason': layer '{layer.id}' changes criterion '{criterion_id}' of "
+                            f"'{entry.unit}' from {_score_text(current, places)} to "
+                            f"{_score_text(exact(entry.score), places)}; say why the score differs"))
+        applied, chosen, spread = _reconcile(layer, mine, (current, shown), places)
+        current, shown = _clamp_written(chosen, criterion.points)
+        steps.append(LayerStep(layer=layer.id, kind="change", applied=applied, score=shown, entries=mine,
+                               spread=spread))
+    return current, CriterionLayers(criterion=criterion_id, steps=tuple(steps)), problems
+
+
+Written = tuple[Fraction, Decimal]  # a score, and the Decimal it is shown as
+
+
+def _reconcile(layer: Any, entries: tuple[LayerScore, ...], current: Written, places: int
+               ) -> tuple[str, Written, Decimal | None]:
+    """A change layer's scores reconciled by its rule: how, the score, the spread."""
+    rule = layer.reconcile
+    regular = [e.score for e in entries if not e.third]
+    if rule is None or len(regular) == 1:
+        return "given", (exact(regular[0]), regular[0]), None
+    values = [exact(v) for v in regular]
+    high = regular[values.index(max(values))]  # the first of the highest, as written
+    low = regular[values.index(min(values))]
+    spread = exact(high) - exact(low)
+    shown_spread = _written(spread, high, low)
+    if spread <= exact(rule.within):
+        if rule.use == "mean":
+            mean = round_half_up(sum(values, Fraction(0)) / len(values), places)
+            return "mean", (mean, as_decimal(mean, places)), shown_spread
+        pick = low if rule.use == "min" else high
+        return rule.use, (exact(pick), pick), shown_spread
+    third = next((e for e in entries if e.third), None)
+    if third is not None:
+        return "third", (exact(third.score), third.score), shown_spread
+    return "council", current, shown_spread  # otherwise = "council": the score is kept
+
+
+def _clamp_written(score: Written, points: Decimal) -> Written:
+    """A layer's score clamped to ``[0, points]`` like any criterion score."""
+    if score[0] < 0:
+        return Fraction(0), Decimal(0)
+    if score[0] > exact(points):
+        return exact(points), points
+    return score
+
+
+def _written(value: Fraction, *operands: Decimal) -> Decimal:
+    """A sum or difference of written numbers, shown with the most decimals of any of them."""
+    return as_decimal(value, max(max(0, -int(d.as_tuple().exponent)) for d in operands))
+
+
+def _score_text(value: Fraction, places: int) -> str:
+    """A score as an error line shows it: rounded to the precision, as TOML writes it."""
+    return toml_value(as_decimal(round_half_up(value, places), places))
 
 
 # ---------------------------------------------------------------- ranking
@@ -719,14 +820,455 @@ def decide_titles(policy: Policy, cluster: Cluster, placed: Sequence[Placed],
     return outcomes, council
 
 
+# ---------------------------------------------------------------- members (people)
+
+
+def decide_people(policy: Policy, cluster: Cluster) -> tuple[people.PersonResult, ...]:
+    """Every member's titles (Law2022 Art. 21–24), members in the order the data lists them.
+
+    Titles are decided in policy order, for all the members of a unit together, so that a
+    person title's quota is filled among the unit's members before the next title reads what
+    they won (``titles``, ``requires``). For one member and one title:
+
+    * a discipline period running this year excludes the member from every title; a deferral
+      holds every title back;
+    * else the title's checks run in order up to the first that fails; ``votes`` reads the
+      ballot of the member's own unit's council, else the cluster's (ND98 Art. 30 k7);
+    * a member transferred in with ``OPINION_MONTHS`` or more months at the previous unit and no
+      favourable written opinion from it (TT 01/2024/TT-TANDTC Art. 29): a title the member
+      earned (or that awaits the vote) waits for the opinion (``awaiting_opinion``) or, with an
+      unfavourable one, fails;
+    * stopped only by a missing ballot, the title *awaits the vote*.
+
+    Of the members who passed, a quota is filled by :func:`fill_person_quota`. On a ladder the
+    highest title won is proposed and the lower ones are held."""
+    rules = policy.people
+    if rules is None or not cluster.people:
+        return ()
+    ballots = {(b.title, b.unit): b for b in cluster.ballots if b.round == 1}
+    implied = implied_titles(rules.titles)
+    members = [_Member(person, cluster.year, implied) for person in cluster.people]
+    units = list(dict.fromkeys(m.person.unit for m in members))
+    for title in rules.titles:
+        for unit in units:
+            here = [m for m in members if m.person.unit == unit]
+            passed = [m for m in here if m.decide(policy, title, ballots)]
+            if title.quota is None:
+                for member in passed:
+                    member.decided(title, "won")
+            else:
+                fill_person_quota(title, here, passed, rules.preference)
+    results = []
+    for member in members:
+        highest = {}
+        for title, status, *_ in member.outcomes:
+            if status == "won" and title.ladder:
+                highest[title.ladder] = title.id
+        outcomes = tuple(
+            TitleOutcome(title=title.id, status=status if status != "won" else
+                         "proposed" if not title.ladder or highest[title.ladder] == title.id else "held",
+                         checks=checks, **quota)
+            for title, status, checks, quota in member.outcomes)
+        results.append(people.PersonResult(person=member.person, proposed=proposed_titles(rules, outcomes),  # type: ignore[arg-type]
+                                           titles=outcomes, won=tuple(member.won)))
+    return tuple(results)
+
+
+class _Member:
+    """One member while their titles are decided: what their rules read, what they won."""
+
+    def __init__(self, person: Any, year: int, implied: Mapping[str, tuple[str, ...]]) -> None:
+        self.person = person
+        self.year = year
+        earlier = sorted(person.earlier.items())
+        awarded: dict[str, int] = {}
+        for earlier_year, titles in earlier:
+            for title_id in titles:
+                awarded[title_id] = max(earlier_year, awarded.get(title_id, earlier_year))
+        self.context = EvalContext(
+            year=year,
+            # a ladder title recorded counts for the titles below it that it implies (Law2022 Art. 25 k1)
+            history=MappingProxyType({y: MappingProxyType({"titles": _with_implied(t, implied), "year": Decimal(y)})
+                                      for y, t in earlier}),
+            awarded=MappingProxyType(dict(sorted(awarded.items()))),
+            # ND152 Art. 4 k4: after a discipline period, achievements count from its end
+            counts_from=None if person.discipline_until is None else person.discipline_until + 1)
+        self.won: list[str] = []
+        self.pending: list[str] = []
+        self.outcomes: list[tuple[Title, str, tuple[CheckOutcome, ...], dict[str, Any]]] = []
+        self.checks: tuple[CheckOutcome, ...] = ()
+        self.held: CheckOutcome | None = None
+        if person.discipline_until is not None and person.discipline_until >= year:
+            self.held = CheckOutcome(check="excluded", plugin="thidua_rules.people", passed=False,
+                                     reason=Reason("person_discipline_running", {"until": person.discipline_until}),
+                                     seen=MappingProxyType({"until": person.discipline_until}))
+        elif person.deferred:
+            self.held = CheckOutcome(check="deferred", plugin="thidua_rules.people", passed=False,
+                                     reason=Reason("deferred", {"text": person.deferred}), seen=MappingProxyType({}))
+
+    def env(self) -> dict[str, Any]:
+        """What a member's rules read: their fields, ``year`` and the titles won so far."""
+        return {**self.person.values, "year": Decimal(self.year), "titles": tuple(self.won)}
+
+    def decide(self, policy: Policy, title: Title, ballots: Mapping[tuple[str, str | None], Ballot]) -> bool:
+        """The title's checks for this member; True when every one passed (a quota comes after)."""
+        person = self.person
+        if self.held is not None:
+            self.outcomes.append((title, self.held.check, (self.held,), {}))
+            return False
+        ballot = ballots.get((title.id, person.unit)) or ballots.get((title.id, None))
+        view = TitleView(unit=person.id, title=title.id, env=MappingProxyType(self.env()), won=frozenset(self.won),
+                         pending=frozenset(self.pending), ballot=ballot, eval_context=self.context, unit_data=None)
+        checks: list[CheckOutcome] = []
+        for check in title.checks:
+            checks.append(run_check(policy, title, check, view))
+            if not checks[-1].passed:
+                break
+        self.checks = tuple(checks)
+        passed = all(c.passed for c in checks)
+        waits_for_vote = ballot is None and not passed and _awaits_ballot(checks[-1])
+        opinion = _transfer_opinion(person)
+        if opinion is not None and (passed or waits_for_vote):
+            status, transfer = opinion
+            self.checks = (*checks, transfer)
+            if status != "failed":
+                self.pending.append(title.id)
+            self.outcomes.append((title, status, self.checks, {}))
+            return False
+        if passed:
+            return True
+        if waits_for_vote:
+            self.pending.append(title.id)  # ND98 Art. 30 k7: the council has not voted yet
+        self.outcomes.append((title, "awaiting_vote" if waits_for_vote else "failed", self.checks, {}))
+        return False
+
+    def decided(self, title: Title, status: str, **quota: Any) -> None:
+        if status == "won":
+            self.won.append(title.id)
+        elif status == "undecided":
+            self.pending.append(title.id)
+        self.outcomes.append((title, status, self.checks, quota))
+
+
+def _with_implied(titles: Sequence[str], implied: Mapping[str, tuple[str, ...]]) -> tuple[str, ...]:
+    if not any(implied.get(t) for t in titles):
+        return tuple(titles)
+    return tuple(sorted({*titles, *(i for t in titles for i in implied.get(t, ()))}))
+
+
+def _transfer_opinion(person: Any) -> tuple[str, CheckOutcome] | None:
+    """What the previous unit's opinion does to a transferred member's titles: they wait for it
+    (``awaiting_opinion``) or, against, fail; None when not needed (not transferred, fewer than
+    ``OPINION_MONTHS`` months there) or favourable (TT 01/2024/TT-TANDTC Art. 29)."""
+    if person.transferred_from is None or person.months_at_previous is None:
+        return None
+    if person.months_at_previous < OPINION_MONTHS or person.previous_unit_opinion is True:
+        return None
+    seen = MappingProxyType({"transferred_from": person.transferred_from,
+                             "months_at_previous": person.months_at_previous,
+                             "previous_unit_opinion": person.previous_unit_opinion})
+    params = {"months": person.months_at_previous, "unit": person.transferred_from}
+    awaiting = person.previous_unit_opinion is None
+    reason = Reason("transfer_awaiting_opinion" if awaiting else "transfer_opinion_against", params)
+    return (AWAITING_OPINION if awaiting else "failed",
+            CheckOutcome(check="transfer_opinion", plugin="thidua_rules.councils", passed=False, reason=reason,
+                         seen=seen))
+
+
+def fill_person_quota(title: Title, members: Sequence[_Member], passed: Sequence[_Member],
+                      preference: Sequence[Any]) -> None:
+    """A person title's quota among the members of one unit who passed its checks.
+
+    It admits ``count``, or ``share`` × the unit's members holding ``of`` this year (all its
+    members without ``of``), rounded as the policy says (ND91 Art. 9 k3; no national rounding
+    rule, domain.md §6.3). Candidates are placed by the quota's ``order`` keys (each
+    descending; a place is one more than the candidates strictly better); without ``order``, by
+    the declared preference steps (:func:`preference_places`, ND152 Art. 4 k6); with neither,
+    all share the first place. If they all fit, all win. Else those placed before the cut win;
+    those sharing the place at the cut, when it straddles the limit, are *undecided* (the
+    council decides); the rest are *over the quota*. When the preference steps placed a quota
+    that binds, each candidate's checks end with ``preference``: its place, the candidates, the
+    limit, the step that put its place below the one above, and its values on the steps."""
+    quota = title.quota
+    assert quota is not None
+    base = len(members) if quota.of is None else sum(1 for m in members if quota.of in m.won)
+    limit, figure = quota_places(quota, base)
+    by_steps = not quota.order and bool(preference)
+    separated: dict[str, str | None] = {}
+    if by_steps:
+        found = preference_places(passed, preference)
+        places = [found[m.person.id][0] for m in passed]
+        separated = {m.person.id: found[m.person.id][1] for m in passed}
+    else:
+        keys = [[exact(expression.evaluate(m.env())) for expression in quota.order] for m in passed]
+        places = [1 + sum(1 for other in keys if other > mine) for mine in keys]
+    facts = {"quota_limit": limit, "quota_raw": figure}
+    if len(passed) <= limit:
+        for member, place in zip(passed, places, strict=True):
+            member.decided(title, "won", place=place, **facts)
+        return
+    ordered = sorted(places)
+    cut = ordered[limit]
+    straddles = limit > 0 and ordered[limit - 1] == cut
+    for member, place in zip(passed, places, strict=True):
+        status = "won" if place < cut else "undecided" if place == cut and straddles else "over_quota"
+        if by_steps:
+            member.checks = (*member.checks, _preference_check(
+                status, place, len(passed), limit, separated[member.person.id],
+                {step.key: member.person.values.get(step.key) for step in preference}))
+        member.decided(title, status, place=place, **facts)
+
+
+def preference_places(passed: Sequence[_Member], steps: Sequence[Any]) -> dict[str, tuple[int, str | None]]:
+    """Per member id, the place the preference steps give (1, 2, 2, 4) and the step that put it
+    below the place above (None for the first place).
+
+    Each step reads a field: a boolean counts as 1 or 0, a number as itself; larger is
+    preferred on a descending step, smaller on an ascending one; a member without a value comes
+    last on that step. Members equal on every step share a place; the input order never matters
+    (ties are listed by id)."""
+    def key(member: _Member) -> list[tuple[int, Fraction]]:
+        out = []
+        for step in steps:
+            value = member.person.values.get(step.key)
+            if isinstance(value, bool | Decimal):
+                number = exact(int(value) if isinstance(value, bool) else value)
+                out.append((0, -number if step.descending else number))
+            else:
+                out.append((1, Fraction(0)))
+        return out
+
+    ordered = sorted(passed, key=lambda m: (key(m), m.person.id))
+    places: dict[str, tuple[int, str | None]] = {}
+    for index, member in enumerate(ordered):
+        if index and key(ordered[index - 1]) == key(member):
+            places[member.person.id] = places[ordered[index - 1].person.id]
+            continue
+        step = None
+        if index:
+            step = next(s.key for s, a, b in zip(steps, key(ordered[index - 1]), key(member), strict=True) if a != b)
+        places[member.person.id] = (index + 1, step)
+    return places
+
+
+def _preference_check(status: str, place: int, candidates: int, limit: int, step: str | None,
+                      values: Mapping[str, Any]) -> CheckOutcome:
+    params: dict[str, Any] = {"place": place, "candidates": candidates, "limit": limit}
+    if status == "won":
+        code = "preference_within"
+    elif status == "undecided":
+        code = "preference_tied"
+    else:
+        code, params["step"] = "preference_beyond", step
+    return CheckOutcome(check="preference", plugin="thidua_rules.councils", passed=status == "won",
+                        reason=Reason(code, params),
+                        seen=MappingProxyType({"place": place, "candidates": candidates, "limit": limit,
+                                               "separated_by": step, **values}))
+
+
+def derive_units(policy: Policy, cluster: Cluster, members: Sequence[people.PersonResult]
+                 ) -> tuple[tuple[Unit, ...], Mapping[str, tuple[people.MemberCount, ...]]]:
+    """The units with every input declared ``members = { count = "…" }`` or ``{ sum = "…" }``
+    computed over their members (the members' fields, ``year`` and the titles they won this
+    year): the number of members for whom the condition holds, or the exact sum of the
+    expression over them (a sum shown with the most decimals of its terms); with the members
+    behind each figure. A unit without members keeps its inputs as given."""
+    fields = [f for f in policy.inputs if f.members is not None]
+    if not fields or not members:
+        return cluster.units, {}
+    units = []
+    counts: dict[str, tuple[people.MemberCount, ...]] = {}
+    for unit in cluster.units:
+        mine = [r for r in members if r.person.unit == unit.id]
+        if not mine:
+            units.append(unit)
+            continue
+        values = dict(unit.values)
+        made = []
+        for field in fields:
+            rule = field.members
+            assert rule is not None
+            behind, terms = [], []
+            for result in mine:
+                value = rule.expression.evaluate({**result.person.values, "year": Decimal(cluster.year),
+                                                  "titles": result.won})
+                if value:
+                    behind.append(result.person.id)
+                    terms.append(Decimal(1) if rule.kind == "count" or value is True else value)
+            total = _written(sum((exact(t) for t in terms), Fraction(0)), Decimal(0), *terms)
+            values[field.id] = total
+            made.append(people.MemberCount(input=field.id, kind=rule.kind, value=total, members=tuple(behind)))
+        units.append(attrs.evolve(unit, values=frozen_mapping(values)))
+        counts[unit.id] = tuple(made)
+    return tuple(units), counts
+
+
+# ---------------------------------------------------------------- what a unit is proposed for
+
+
+def proposed_titles(policy: Policy, outcomes: Sequence[TitleOutcome]) -> tuple[str, ...]:
+    """The titles a unit is proposed for (status ``proposed``): the ladders' titles first, ladder
+    by ladder in the order the ladders first appear in the policy, then the titles on no ladder,
+    each in policy order."""
+    ladders = list(dict.fromkeys(t.ladder for t in policy.titles if t.ladder))
+    order = [t.id for ladder in ladders for t in policy.titles if t.ladder == ladder] + \
+        [t.id for t in policy.titles if not t.ladder]
+    proposed = {o.title for o in outcomes if o.status == "proposed"}
+    return tuple(t for t in order if t in proposed)
+
+
+# ---------------------------------------------------------------- the council's other items
+
+
+def council_items(policy: Policy, members: Sequence[Any], scores: Sequence[UnitScore]) -> list[CouncilItem]:
+    """What the council decides besides the unit titles, in this order:
+
+    * per person title, the members awaiting its vote (ND98 Art. 30 k7);
+    * per unit and criterion, each scoring layer whose scorers the policy's rule could not
+      reconcile (``otherwise = "council"``);
+    * per unit and person title, the members sharing a place across its quota;
+    * per person title, the transferred members whose previous unit's opinion is awaited
+      (from ``OPINION_MONTHS`` whole months at it in the year: TT 01/2024/TT-TANDTC Art. 29)."""
+    items: list[CouncilItem] = []
+    for title, ids in _members_with(members, "awaiting_vote").items():
+        items.append(CouncilItem(title=title, units=tuple(ids), kind="awaiting_vote",
+                                 reason=Reason("council_awaiting_vote_members")))
+    for score in scores:
+        for criterion in getattr(score, "layers", ()):
+            for step in criterion.undecided:
+                items.append(CouncilItem(title=criterion.criterion, units=(score.unit.id,), kind="score_undecided",
+                                         reason=council_reason(policy, criterion, step)))
+    tied: dict[tuple[str, str], list[tuple[str, TitleOutcome]]] = {}
+    for result in members:
+        for outcome in result.titles:
+            if outcome.status == "undecided":
+                tied.setdefault((result.person.unit, outcome.title), []).append((result.person.id, outcome))
+    for (unit, title), sharing in tied.items():
+        first = sharing[0][1]
+        won = sum(1 for r in members if r.person.unit == unit
+                  for o in r.titles if o.title == title and o.status in ("won", "proposed", "held"))
+        items.append(CouncilItem(
+            title=title, units=tuple(m for m, _ in sharing), kind="quota_tie",
+            reason=Reason("person_quota_tie", {"members": len(sharing), "unit": unit, "place": first.place,
+                                               "limit": first.quota_limit, "left": (first.quota_limit or 0) - won})))
+    for title, ids in _members_with(members, AWAITING_OPINION).items():
+        items.append(CouncilItem(title=title, units=tuple(ids), kind=AWAITING_OPINION,
+                                 reason=Reason("council_awaiting_opinion", {"months": OPINION_MONTHS})))
+    return items
+
+
+def _members_with(members: Sequence[Any], status: str) -> dict[str, list[str]]:
+    """Per person title (in the order first met), the members whose outcome has ``status``."""
+    found: dict[str, list[str]] = {}
+    for result in members:
+        for outcome in result.titles:
+            if outcome.status == status:
+                found.setdefault(outcome.title, []).append(result.person.id)
+    return found
+
+
+# ---------------------------------------------------------------- quotas across clusters
+
+
+def apply_across_clusters(policy: Policy, clusters: tuple[engine.ClusterResult, ...]
+                          ) -> tuple[engine.ClusterResult, ...]:
+    """The second stage of every title with ``across_clusters``, in policy order.
+
+    The units proposed for the title (or holding it under a higher one) in all the clusters are
+    placed together by the quota's ``order`` (ranking keys, each descending unless declared
+    ascending): a unit's place is one more than the number of candidates strictly better on
+    that key chain. At most ``share × clusters`` (rounded as the policy says) or ``count`` keep
+    it (the Government flag: not more than 20 % of the cluster leaders, ND91 Art. 11 k1, applied up
+    to 2023; domain.md §6.2).
+    Candidates sharing the place at the cut, when it straddles the limit, are ``undecided`` and
+    listed for the council in their cluster; those below are ``over_quota``. Each candidate's
+    outcome gets the check ``across_clusters``; on a ladder, a unit that loses its proposed
+    title is proposed for the highest title of that ladder it still holds."""
+    for title in policy.titles:
+        if title.across is not None:
+            clusters = _across(policy, title, clusters)
+    return clusters
+
+
+def _across(policy: Policy, title: Title, clusters: tuple[engine.ClusterResult, ...]
+            ) -> tuple[engine.ClusterResult, ...]:
+    quota = title.across
+    assert quota is not None
+    candidates = [(c, u) for c, cluster in enumerate(clusters) for u, unit in enumerate(cluster.units)
+                  if any(t.title == title.id and t.status in ("proposed", "held") for t in unit.titles)]
+    limit, figure = quota_places(quota, len(clusters))
+
+    def chain(c: int, u: int) -> list[Fraction]:
+        env = clusters[c].units[u].score.env
+        values = [exact(env[k.key.removeprefix("input.")]) for k in quota.order]  # type: ignore[arg-type]
+        return [v if k.descending else -v for v, k in zip(values, quota.order, strict=True)]
+
+    chains = [chain(c, u) for c, u in candidates]
+    places = [1 + sum(1 for other in chains if other > mine) for mine in chains]
+    ordered = sorted(places)
+    if len(candidates) > limit:
+        cut = ordered[limit]
+        straddles = limit > 0 and ordered[limit - 1] == cut
+    else:
+        cut, straddles = len(candidates) + 1, False
+    won = sum(1 for p in places if p < cut)
+    status = {}
+    for key, place in zip(candidates, places, strict=True):
+        status[key] = ("kept" if place < cut else "undecided" if place == cut and straddles else "over_quota", place)
+    tied = [key for key, (s, _) in status.items() if s == "undecided"]
+    shown = _figure_text(quota.share) if quota.share is not None else None
+    how = f"{shown} × {len(clusters)} clusters, {quota.rounding}" if shown is not None else "a count"
+    facts = {"candidates": len(candidates), "clusters": len(clusters), "limit": limit}
+    out = []
+    for c, cluster in enumerate(clusters):
+        units = list(cluster.units)
+        for u, unit in enumerate(units):
+            if (c, u) not in status:
+                continue
+            kind, place = status[(c, u)]
+            check = CheckOutcome(
+                check="across_clusters", plugin="thidua_rules.across", passed=kind == "kept",
+                reason="" if kind == "kept" else Reason(
+                    "across_undecided" if kind == "undecided" else "across_over_quota", {"place": place, **facts}),
+                seen=MappingProxyType({"place": place, **facts, "raw": _figure_text(figure), "quota": how}))
+            units[u] = _with_across(policy, unit, title, check, None if kind == "kept" else kind)
+        council = list(cluster.council)
+        here = tuple(clusters[c].units[u].id for cc, u in tied if cc == c)
+        if here:
+            council.append(CouncilItem(title=title.id, units=here, kind="quota_tie", reason=Reason(
+                "across_quota_tie", {"units": len(tied), "tied_clusters": len({cc for cc, _ in tied}), "place": cut,
+                                     "limit": limit, "clusters": len(clusters), "left": limit - won})))
+        out.append(attrs.evolve(cluster, units=tuple(units), council=tuple(council)))
+    return tuple(out)
+
+
+def _figure_text(figure: Any) -> str:
+    """A share or a quota's figure as the stage shows it: a Decimal without trailing zeros, a
+    fraction as written (``share_text``)."""
+    return f"{figure.normalize():f}" if isinstance(figure, Decimal) else share_text(figure)
+
+
+def _with_across(policy: Policy, unit: engine.UnitResult, title: Title, check: CheckOutcome,
+                 lost: str | None) -> engine.UnitResult:
+    titles = list(unit.titles)
+    index = next(i for i, t in enumerate(titles) if t.title == title.id)
+    before = titles[index]
+    titles[index] = attrs.evolve(before, status=lost or before.status, checks=(*before.checks, check))
+    if lost is not None and before.status == "proposed" and title.ladder:
+        ladder = {t.id for t in policy.titles if t.ladder == title.ladder}
+        held = [i for i, t in enumerate(titles) if t.title in ladder and t.status == "held"]
+        if held:  # the highest title of the ladder still held (titles are in policy order)
+            titles[held[-1]] = attrs.evolve(titles[held[-1]], status="proposed")
+    return attrs.evolve(unit, titles=tuple(titles), proposed=proposed_titles(policy, titles))
+
+
 # ---------------------------------------------------------------- one cluster, a dataset
 
 
 def evaluate_cluster(policy: Policy, cluster: Cluster) -> engine.ClusterResult:
     """One cluster: members → scores → the ranking vote → ranks → titles → leadership."""
-    # not yet specified here: delegates to people.decide_people and people.derive_units
-    members = people.decide_people(policy, cluster)
-    units, member_counts = people.derive_units(policy, cluster, members)
+    members = decide_people(policy, cluster)
+    units, member_counts = derive_units(policy, cluster, members)
 
     layer_scores = by_unit(cluster.scores)
     scores = []
@@ -755,19 +1297,12 @@ def evaluate_cluster(policy: Policy, cluster: Cluster) -> engine.ClusterResult:
 
     history = history_contexts(cluster, implied_titles(policy.titles))
     outcomes, council = decide_titles(policy, cluster, placed, history)
-    # not yet specified here: delegates to engine._people_awaiting (the members awaiting a vote),
-    # engine._scores_undecided (scoring layers left to the council), people.person_quota_ties
-    # and councils.awaiting_opinion (transferred members)
-    council.extend(engine._people_awaiting(members))
-    council.extend(engine._scores_undecided(policy, scores))
-    council.extend(people.person_quota_ties(members))
-    council.extend(awaiting_opinion(members))
-    proposed = awards.proposer(policy)
+    council.extend(council_items(policy, members, scores))
 
     results = tuple(
         engine.UnitResult(id=p.score.unit.id, name=p.score.unit.name, cluster=cluster.id, rank=p.rank,
                           tied=p.tied, total=p.score.total, band=p.score.band,
-                          proposed=proposed(outcomes[p.score.unit.id]), placed=p,
+                          proposed=proposed_titles(policy, outcomes[p.score.unit.id]), placed=p,
                           titles=tuple(outcomes[p.score.unit.id]))
         for p in placed)
     return engine.ClusterResult(
@@ -791,7 +1326,6 @@ def evaluate(policy: Policy, data: Dataset) -> engine.Result:
             raise PolicyError(problems)
         clusters = tuple(done)
         if any(t.across is not None for t in policy.titles):
-            # not yet specified here: delegates to across.apply_across_clusters
             clusters = apply_across_clusters(policy, clusters)
     return engine.Result(engine_version=engine_version(), policy=policy, data_file=data.file,
                          data_sha256=data.sha256, plugins=policy.plugin_info, clusters=clusters)

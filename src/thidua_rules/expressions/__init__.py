@@ -1,4 +1,4 @@
-"""A small, safe expression language for policy files: parse, type-check, compile to closures."""
+"""A small, safe expression language for policy files: parse, type-check, compile to Python functions."""
 
 from __future__ import annotations
 
