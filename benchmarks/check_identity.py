@@ -5,8 +5,8 @@
 Writes seeded CSV data (clusters of 6 to 15 units) under --dir, then evaluates it to JSON lines
 three ways: streamed on the fast paths in one process and in --jobs processes, and streamed in
 one process with every fast path switched to its straightforward counterpart
-(``tests/straightforward.py``: scoring loops, closure-tree expressions, checked loading, the
-plain digest, ``csv_rows``, unit records as encoded documents; titles and ranking are compared
+(``tests/straightforward.py``: scoring loops, closure-tree expressions,
+unit records as encoded documents; titles and ranking are compared
 with the reference engine by ``tests/test_conformance.py``). Prints the SHA-256 and time of each and exits 1 if any two differ. CI runs
 the same comparison on small data (``tests/test_identity.py``); this is the 100k-unit run.
 """
