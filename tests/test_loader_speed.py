@@ -383,3 +383,38 @@ def test_units_made_as_twins_are_units():
     with pytest.raises(attrs.exceptions.FrozenInstanceError):
         fast.id = "u2"  # type: ignore[misc]
     assert attrs.evolve(fast, name="x") == Unit(id="u1", name="x", cluster="c", values=values)
+
+
+
+def test_loads_in_threads_keep_their_problems_apart(policy):
+    """A policy's row readers (generated once) are shared by every load with it, in any thread;
+    the problems each load notes are its own: eight threads loading eight files at once, each
+    with its own bad cell, fifteen times, each get exactly their file's line."""
+    import threading
+
+    def bad_file(k: int) -> bytes:
+        rows = [f"k1,u{i},{i % 50},1.5,true,tot,,1" for i in range(200)]
+        rows[100 + k] = f"k1,u{100 + k},{1000 + k},1.5,true,tot,,1"  # above done's max of 100
+        return ("cluster,id,done,rate,ok,rating,note,extra\n" + "\n".join(rows) + "\n").encode()
+
+    files = [bad_file(k) for k in range(8)]
+    got: list[tuple[int, list[str]]] = []
+    start = threading.Barrier(8)
+
+    def load(k: int) -> None:
+        start.wait()
+        for _ in range(15):
+            try:
+                parse_data(files[k], policy, file=f"f{k}.csv", format="csv")
+                got.append((k, []))
+            except PolicyError as exc:
+                got.append((k, exc.lines()))
+
+    threads = [threading.Thread(target=load, args=(k,)) for k in range(8)]
+    for thread in threads:
+        thread.start()
+    for thread in threads:
+        thread.join()
+    assert sorted(got) == sorted(
+        (k, [f"f{k}.csv:{102 + k}: units(id=u{100 + k}).done: expected a number <= 100, got {1000 + k}"])
+        for k in range(8) for _ in range(15))

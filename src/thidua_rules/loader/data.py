@@ -5,7 +5,7 @@ from __future__ import annotations
 from collections.abc import Iterable, Mapping
 from decimal import Decimal
 from pathlib import Path
-from types import MappingProxyType
+from types import FunctionType, MappingProxyType
 from typing import Any
 
 import attrs
@@ -239,6 +239,8 @@ class DataChecker:
         self.quiet: frozenset[str] = frozenset()
         #: the layout :meth:`cells_reader` was asked for last, and its reader
         self._cells_reader: tuple[Any, Any] = (None, None)
+        #: the layouts' readers of this load (see :meth:`own_reader`)
+        self._readers: dict[Any, _Reader] = {}
 
     def clusters(self, raw: dict[str, Any]) -> tuple[Cluster, ...]:
         if "clusters" in raw:
@@ -521,14 +523,23 @@ class DataChecker:
         """The reader of the rows of ``layout`` (a CSV file's columns)."""
         seen, reader = self._cells_reader
         if seen is not layout:
-            reader = self.plan.reader(("cells", layout.header), lambda: _Reader(
+            reader = self.own_reader(("cells", layout.header), lambda: _Reader(
                 self.plan, layout.header, self.inputs, _UNIT_KEYS, cells=True))
             self._cells_reader = (layout, reader)
         return reader
 
     def reader(self, keys: tuple[Any, ...]) -> _Reader:
         """The reader of unit tables with ``keys``, in this order."""
-        return self.plan.reader(keys, lambda: _Reader(self.plan, keys, self.inputs, _UNIT_KEYS, cells=False))
+        return self.own_reader(keys, lambda: _Reader(self.plan, keys, self.inputs, _UNIT_KEYS, cells=False))
+
+    def own_reader(self, key: Any, make: Any) -> _Reader:
+        """The policy's reader of a layout (made once per policy), with this load's own notes."""
+        reader = self._readers.get(key)
+        if reader is None:
+            if len(self._readers) >= 64:
+                self._readers.clear()
+            reader = self._readers[key] = self.plan.reader(key, make).for_one_load()
+        return reader
 
     def fields(self, path: str, item: Mapping[str, Any], *, skip: set[Any] | tuple[Any, ...],
                require: bool, inputs: Mapping[str, InputField] | None = None) -> tuple[dict[str, Value], bool]:
@@ -537,7 +548,7 @@ class DataChecker:
         inputs = self.inputs if inputs is None else inputs
         keys = tuple(item)
         # (``inputs`` are the units' or, given, the people's: known by their ids and that)
-        reader = self.plan.reader(
+        reader = self.own_reader(
             ("fields", inputs is self.inputs, tuple(inputs), frozenset(skip), keys),
             lambda: _Reader(self.plan, keys, inputs, skip, cells=False))
         values = reader.read(item)
@@ -939,21 +950,39 @@ class _Reader:
         """``read(row)``: only the number of inputs and whether rows are cells reach the
         generated source; keys, positions, memories and converters are bound under generated
         names (``K0``, ``A0``, ``C0``, ``G0``…)."""
-        names: dict[str, Any] = {}
+        self._plan, self._plain = plan, plain
         parts = []
-        for i, (key, at, field) in enumerate(plain):
-            converter = plan.converter_of(field)
-            names[f"K{i}"], names[f"G{i}"] = key, _noting(converter, key, at, self.notes, cells=self.cells)
+        for i in range(len(plain)):
             if self.cells:
-                names[f"A{i}"], names[f"C{i}"] = at, converter.known
                 parts.append(f"K{i}: C{i}[v{i}] if (v{i} := row[A{i}]) in C{i} else G{i}(v{i})")
             else:
                 parts.append(f"K{i}: G{i}(row[K{i}])")
         source = f"def read(row):\n    return {{{', '.join(parts)}}}\n"
-        made = define(source, f"<row reader of {len(keys)} keys>", "read", names)
+        made = define(source, f"<row reader of {len(keys)} keys>", "read", self._names(self.notes))
         if made is None:
             raise MemoryError("the row reader of so many inputs cannot be compiled")
         return made
+
+    def _names(self, notes: list[tuple[int, str, str]]) -> dict[str, Any]:
+        """What the generated ``read`` refers to, its converters noting problems in ``notes``."""
+        names: dict[str, Any] = {}
+        for i, (key, at, field) in enumerate(self._plain):
+            converter = self._plan.converter_of(field)
+            names[f"K{i}"], names[f"G{i}"] = key, _noting(converter, key, at, notes, cells=self.cells)
+            if self.cells:
+                names[f"A{i}"], names[f"C{i}"] = at, converter.known
+        return names
+
+    def for_one_load(self) -> _Reader:
+        """This reader with notes of its own, for one load: the policy's reader (its generated
+        code, its converters and their memories) is shared by every load with the policy, in
+        any thread, but the problems a load notes are that load's alone."""
+        own = object.__new__(_Reader)
+        own.__dict__.update(self.__dict__)
+        own.notes = []
+        namespace = {**self.read.__globals__, **self._names(own.notes)}
+        own.read = FunctionType(self.read.__code__, namespace, "read")
+        return own
 
 
 def _noting(converter: FieldConverter, key: str, at: int, notes: list[tuple[int, str, str]], *,
