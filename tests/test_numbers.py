@@ -4,13 +4,15 @@ functions where no history is read. (The golden cases are tests/errors/numbers_*
 
 from __future__ import annotations
 
+import decimal
+import io
 import json
 import time
 from decimal import Decimal
 
 import pytest
 
-from thidua_rules import PolicyError, load_policy, parse_data, parse_policy
+from thidua_rules import PolicyError, evaluate, load_data, load_policy, parse_data, parse_policy, render
 from thidua_rules.decimals import (
     JSON_NUMBERS,
     LARGEST,
@@ -20,6 +22,7 @@ from thidua_rules.decimals import (
     shown_number,
 )
 from thidua_rules.loader.data import _load_plan
+from thidua_rules.stream import evaluate_stream
 
 from .conftest import EXAMPLE_POLICY, ROOT
 
@@ -190,3 +193,47 @@ def test_history_functions_stay_allowed_in_titles_and_person_titles():
     """A title's 'when' (a unit's or a person's) may count earlier years: the shipped policies load."""
     policy = load_policy(MEMBERS_POLICY)
     assert policy.titles and policy.people is not None
+
+
+#: A caller's context as different from the engine's as a host might leave it: few digits,
+#: rounding down, and traps on every inexact or rounded result.
+ODD_CONTEXT = decimal.Context(prec=4, rounding=decimal.ROUND_DOWN, traps=[decimal.Inexact, decimal.Rounded])
+
+
+@pytest.mark.parametrize(("policy_name", "data_name"), [
+    ("cum8-2022", "cum8-2022/units.toml"), ("cand-cum5-2023", "cand-cum5-2023/units.toml"),
+    ("research-khcn-2023", "research-khcn-2023/units.toml")])
+def test_a_callers_decimal_context_changes_nothing(policy_name, data_name):
+    """Loading the policy and the data, evaluating and rendering give the same bytes (and the
+    same data digest) under a caller's odd decimal context as under the default one."""
+    def run():
+        policy = load_policy(ROOT / "policies" / f"{policy_name}.toml")
+        data = load_data(ROOT / "examples" / data_name, policy)
+        result = evaluate(policy, data)
+        return data.sha256, [render(result, f) for f in ("json", "jsonl", "markdown", "toml", "table")]
+
+    expected = run()
+    with decimal.localcontext(ODD_CONTEXT):
+        assert run() == expected
+
+
+def test_long_decimals_load_and_stream_alike_under_a_callers_context(tmp_path):
+    """Figures with more digits than the caller's precision: the same values, digest and JSON
+    lines, in memory and streamed (``--jobs 1`` runs in the caller's thread)."""
+    policy = parse_policy(b'[policy]\nid = "p"\nname = "P"\nyear = 2024\n\n[inputs]\nx = { type = "decimal" }\n\n'
+                          b'[[criteria]]\nid = "c"\nname = "C"\npoints = 10\nmethod = "formula"\nformula = "x / 3"\n',
+                          file="p.toml")
+    path = tmp_path / "u.csv"
+    path.write_text("cluster,id,x\nk,a,1.23456789\nk,b,7.000000001\n", encoding="utf-8")
+
+    def run():
+        data = load_data(path, policy)
+        out = io.StringIO()
+        evaluate_stream(policy, path, out)
+        return data.sha256, [dict(u.values) for u in data.clusters[0].units], render(evaluate(policy, data), "jsonl"), \
+            out.getvalue()
+
+    expected = run()
+    assert expected[1] == [{"x": Decimal("1.23456789")}, {"x": Decimal("7.000000001")}]
+    with decimal.localcontext(ODD_CONTEXT):
+        assert run() == expected

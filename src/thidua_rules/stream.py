@@ -255,8 +255,10 @@ class _Done:
 
 
 def run_task(policy: Policy, file: str, text_values: bool | str, task: _Task) -> _Done:
-    """Check and evaluate the clusters of one task; never raises a ThiduaError."""
-    return _run_task(policy, file, text_values, task)
+    """Check and evaluate the clusters of one task; never raises a ThiduaError. In the engine's
+    decimal context, whatever the caller's thread has (``--jobs 1`` runs in the caller's)."""
+    with engine_context():
+        return _run_task(policy, file, text_values, task)
 
 
 def _run_task(policy: Policy, file: str, text_values: bool | str, task: _Task) -> _Done:
@@ -290,8 +292,7 @@ def _run_task(policy: Policy, file: str, text_values: bool | str, task: _Task) -
         if not task.evaluate or failure or issues:
             continue
         try:
-            with engine_context():
-                result = evaluate_cluster(policy, cluster)
+            result = evaluate_cluster(policy, cluster)
             out.append(cluster_lines(policy, result))
         except ThiduaError as exc:
             failure = tuple(exc.lines())

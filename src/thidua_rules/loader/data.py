@@ -95,11 +95,7 @@ def load_data(path: str | Path, policy: Policy, *, display: str | None = None,
     if members is not None:
         member_rows = read_member_rows(members)
     data = read_bytes(path, shown, limit=DATA_MAX_BYTES)
-    if kind == "xlsx":
-        from .xlsx import workbook_data
-
-        return workbook_data(data, policy, file=shown, members=member_rows)
-    return _parse_data(data, policy, file=shown, format=kind, members=member_rows, base=Path(path).parent)
+    return parse_data(data, policy, file=shown, format=kind, members=member_rows, base=Path(path).parent)
 
 
 class MemberRows(tuple):  # type: ignore[type-arg]
@@ -137,13 +133,17 @@ def read_member_rows(path: str | Path, display: str | None = None) -> tuple[str,
 def parse_data(data: bytes, policy: Policy, *, file: str = "<data>", format: str = "toml",
                members: tuple[str, list[Any]] | None = None, base: str | Path | None = None) -> Dataset:
     """Check ``data`` (the bytes of a file of ``format``) against ``policy``. ``base``: the folder
-    of the files a data file's ``[files]`` names (without it, such a file is refused)."""
-    if format == "xlsx":
-        from .xlsx import workbook_data
+    of the files a data file's ``[files]`` names (without it, such a file is refused).
 
-        return workbook_data(data, policy, file=file, members=members)
-    return _parse_data(data, policy, file=file, format=format, members=members,
-                       base=None if base is None else Path(base))
+    The numbers are read in the engine's decimal context whatever the caller's thread has: a
+    caller's precision or traps never change a value, its canonical text or the digest."""
+    with engine_context():
+        if format == "xlsx":
+            from .xlsx import workbook_data
+
+            return workbook_data(data, policy, file=file, members=members)
+        return _parse_data(data, policy, file=file, format=format, members=members,
+                           base=None if base is None else Path(base))
 
 
 def _parse_data(data: bytes, policy: Policy, *, file: str, format: str,
