@@ -1,14 +1,13 @@
-"""The fast paths and the straightforward paths give identical output bytes on large data.
+"""A large run gives identical output bytes streamed in one process, in several, and in memory.
 
     .venv/bin/python benchmarks/check_identity.py --units 100000 [--policy example|large] [--jobs 2]
 
 Writes seeded CSV data (clusters of 6 to 15 units) under --dir, then evaluates it to JSON lines
-three ways: streamed on the fast paths in one process and in --jobs processes, and streamed in
-one process with every fast path switched to its straightforward counterpart
-(``tests/straightforward.py``: scoring loops, closure-tree expressions,
-unit records as encoded documents; titles and ranking are compared
-with the reference engine by ``tests/test_conformance.py``). Prints the SHA-256 and time of each and exits 1 if any two differ. CI runs
-the same comparison on small data (``tests/test_identity.py``); this is the 100k-unit run.
+three ways: streamed in one process, streamed in --jobs processes, and loaded and evaluated in
+memory (``render(evaluate(...), "jsonl")``). Prints the SHA-256 and time of each and exits 1 if
+any two differ. The engine has one code for each step (no fast path with a slower twin to
+compare with); the reference engine is compared with it by ``tests/test_conformance.py``. CI
+runs the same comparison on small data (``tests/test_identity.py``); this is the 100k-unit run.
 """
 
 from __future__ import annotations
@@ -25,9 +24,8 @@ sys.path.insert(0, str(ROOT))
 
 import generate  # noqa: E402
 import large_policy  # noqa: E402
-from tests.straightforward import straightforward_paths  # noqa: E402
 
-from thidua_rules import parse_policy  # noqa: E402
+from thidua_rules import evaluate, parse_data, parse_policy, render  # noqa: E402
 from thidua_rules.stream import evaluate_stream  # noqa: E402
 
 
@@ -47,11 +45,19 @@ class _Hashing:
 
 def run(policy_bytes: bytes, data: Path, jobs: int) -> tuple[str, int, float]:
     start = time.perf_counter()
-    policy = parse_policy(policy_bytes, file="policy.toml")  # loaded here: inside the switches too
+    policy = parse_policy(policy_bytes, file="policy.toml")
     sink = _Hashing()
     evaluate_stream(policy, data, sink, display=data.name, jobs=jobs,  # type: ignore[arg-type]
                     policy_bytes=policy_bytes)
     return sink.hash.hexdigest(), sink.size, time.perf_counter() - start
+
+
+def in_memory(policy_bytes: bytes, data: Path) -> tuple[str, int, float]:
+    start = time.perf_counter()
+    policy = parse_policy(policy_bytes, file="policy.toml")
+    text = render(evaluate(policy, parse_data(data.read_bytes(), policy, file=data.name, format="csv")), "jsonl")
+    encoded = text.encode("utf-8")
+    return hashlib.sha256(encoded).hexdigest(), len(encoded), time.perf_counter() - start
 
 
 def main() -> int:
@@ -72,10 +78,9 @@ def main() -> int:
         make_csv = large_policy.make_csv
     if not data.exists():
         data.write_bytes(make_csv(args.units))
-    runs = {"fast, 1 process": run(policy_bytes, data, 1),
-            f"fast, {args.jobs} processes": run(policy_bytes, data, args.jobs)}
-    with straightforward_paths():
-        runs["straightforward, 1 process"] = run(policy_bytes, data, 1)
+    runs = {"streamed, 1 process": run(policy_bytes, data, 1),
+            f"streamed, {args.jobs} processes": run(policy_bytes, data, args.jobs),
+            "in memory": in_memory(policy_bytes, data)}
     for name, (digest, size, seconds) in runs.items():
         print(f"{name:28s} sha256={digest} bytes={size:,} {seconds:.1f}s")
     same = len({digest for digest, _, _ in runs.values()}) == 1

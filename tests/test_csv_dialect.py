@@ -18,7 +18,6 @@ from thidua_rules.loader.rows import csv_delimiter
 from thidua_rules.stream import evaluate_stream
 
 from .conftest import EXAMPLE_DATA, EXAMPLE_POLICY
-from .straightforward import straightforward_paths
 
 #: The example's unit inputs, in the policy's order.
 COLUMNS = ["cluster", "id", "name", "targets_assigned", "targets_done", "ad_hoc_assigned", "ad_hoc_done",
@@ -111,7 +110,7 @@ def _comma_text(value: object) -> str:
 
 def test_decimal_commas_read_as_the_comma_file_values(tmp_path):
     """'2,5', ',5', '1,' and '2.345.678' in a ';' file give the bytes of '2.5', '.5', '1.' and
-    '2345678' in a ',' file; streamed, in memory and on the straightforward paths alike."""
+    '2345678' in a ',' file; streamed (in one and two processes) and in memory alike."""
     policy = _decimal_policy(tmp_path)
     rows = _decimal_rows()
     comma, semicolon = _csv(rows, ","), _csv(rows, ";", write=_comma_text)
@@ -125,9 +124,6 @@ def test_decimal_commas_read_as_the_comma_file_values(tmp_path):
     assert _streamed(policy, tmp_path / "semicolon.csv") == lines
     assert _streamed(policy, tmp_path / "semicolon.csv", jobs=2,
                      policy_bytes=(tmp_path / "policy.toml").read_bytes()) == lines
-    with straightforward_paths():
-        assert _json(policy, semicolon) == expected
-        assert _streamed(policy, tmp_path / "semicolon.csv") == lines
 
 
 def test_the_digest_does_not_depend_on_the_dialect(tmp_path):
