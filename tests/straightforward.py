@@ -32,14 +32,6 @@ def fresh_plans(monkeypatch) -> None:
     monkeypatch.setattr(plans.Program, "plan", plan)
 
 
-def _document_unit_line(policy, unit):
-    """The ``unit`` record as the compact encoding of the JSON document's unit entry."""
-    from thidua_rules.report.document import _unit
-    from thidua_rules.report.jsontext import compact
-
-    return compact({"record": "unit", **_unit(policy, unit)})
-
-
 @contextmanager
 def straightforward_paths() -> Iterator[None]:
     """Inside: scoring by the loops (no kernel), expressions as closure trees, every unit and field
@@ -49,7 +41,6 @@ def straightforward_paths() -> Iterator[None]:
     from thidua_rules import scoring, stream
     from thidua_rules.expressions import compiler
     from thidua_rules.loader import digest
-    from thidua_rules.report import jsonlines
 
     from .test_fastpath import _straightforward_loading
 
@@ -60,5 +51,4 @@ def straightforward_paths() -> Iterator[None]:
         m.setattr(compiler, "MAX_GENERATED", -1)  # no text is short enough: the closure trees
         m.setattr(stream, "canonical_cluster_text", digest.canonical_cluster_json)
         m.setattr(stream.CsvCells, "usable", property(lambda self: False))
-        m.setattr(jsonlines, "unit_line", _document_unit_line)
         yield
