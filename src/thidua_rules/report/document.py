@@ -147,6 +147,8 @@ class _Plan:
             return text
 
         self.fmt = fmt_fast
+        #: ``fmt``'s memory of nonzero numbers: ``texts(v) or fmt(v)`` is ``fmt(v)``, a call less
+        self.texts = texts.get
         self.criteria = tuple(
             (spec.group or None, spec.method, fmt_fast(spec.points), spec.reads,
              None if spec.method_plugin.startswith("thidua_rules.") else spec.method_plugin)
@@ -161,8 +163,8 @@ class _Plan:
         self.deduction_max = _opt(policy.deduction_max, p)
         self.total_max = _opt(policy.total_max, p)
         # What many units share, made once: each band's entry when no band was skipped or capped,
-        # and the memories of the entries that are functions of a few values (see _criteria,
-        # _adjustments, _titles), each keyed by those values.
+        # and the memories of the entries that are functions of a few values (see _scored,
+        # _titles), each keyed by those values.
         self.bands = {b: Shared(id=b, min=self.band_min.get(b) if b is not None else None, skipped=[])
                       for b in (*self.band_min, None)}
         self.criterion_memos = tuple(
@@ -171,6 +173,8 @@ class _Plan:
             for spec in policy.criteria)
         self.bonus_memos = tuple(_adjustment_memo(a) for a in policy.bonuses)
         self.deduction_memos = tuple(_adjustment_memo(a) for a in policy.deductions)
+        self.adjustments = self.bonuses + self.deductions
+        self.sizes = (len(policy.criteria), len(policy.bonuses), len(policy.deductions))
         self.unremembered = (_UNREAD,) * len(policy.criteria)
         #: per names table of frozen environments, how the memories' keys are read (_readers)
         self.readers: dict[int, tuple[Any, Any, Any]] = {}
@@ -191,22 +195,25 @@ def _unit(policy: Policy, unit: UnitResult, member_counts: Any = None) -> dict[s
     explanation of each. Parts equal to another unit's are made once, and are the same objects
     in both entries (see :class:`_Plan`): the document is read, never changed in place."""
     plan = _plan(policy)
-    f = plan.fmt
+    f, t = plan.fmt, plan.texts  # a number's text: t(v) or f(v), see _Plan
     score = unit.score
-    keys, (criteria, bonuses, deductions) = _keys(plan, score.env)
+    keys, readers = _keys(plan, score.env)
+    scored = _scored(plan, score, keys, readers)
+    nc, nb = plan.sizes[:2]
     explanation = {
-        "criteria": _criteria(plan, score, keys, criteria),
-        "groups": [{"id": g_id, "sum": f(g_sum), "max": group_max, "score": f(g_score), "capped": capped}
+        "criteria": scored[:nc],
+        "groups": [{"id": g_id, "sum": (t(g_sum) or f(g_sum)), "max": group_max, "score": (t(g_score) or f(g_score)), "capped": capped}
                    for group_max, (g_id, g_sum, g_score, capped) in zip(plan.groups, score.group_rows, strict=True)],
-        "score": f(score.score),
-        "bonuses": _adjustments(plan.bonuses, bonuses, score.bonus_rows, keys, score.env, f),
-        "bonus": {"sum": f(score.bonus_sum), "max": plan.bonus_max, "applied": f(score.bonus)},
-        "deductions": _adjustments(plan.deductions, deductions, score.deduction_rows, keys, score.env, f),
-        "deduction": {"sum": f(score.deduction_sum), "max": plan.deduction_max, "applied": f(score.deduction)},
-        "total": {"raw": f(score.total_raw), "max": plan.total_max, "total": f(score.total)},
+        "score": (t(score.score) or f(score.score)),
+        "bonuses": scored[nc:nc + nb],
+        "bonus": {"sum": (t(score.bonus_sum) or f(score.bonus_sum)), "max": plan.bonus_max, "applied": (t(score.bonus) or f(score.bonus))},
+        "deductions": scored[nc + nb:],
+        "deduction": {"sum": (t(score.deduction_sum) or f(score.deduction_sum)), "max": plan.deduction_max, "applied": (t(score.deduction) or f(score.deduction))},
+        "total": {"raw": (t(score.total_raw) or f(score.total_raw)), "max": plan.total_max, "total": (t(score.total) or f(score.total))},
         "band": _band(plan, score),
         "ranking": {"rank": unit.rank, "tied": unit.tied,
-                    "above": _separation(unit.placed.above, f), "below": _separation(unit.placed.below, f)},
+                    "above": _separation(unit.placed.above, t, f),
+                    "below": _separation(unit.placed.below, t, f)},
         "titles": _titles(plan, unit.titles),
     }
     if score.derived:  # first, and only with plugin-derived inputs
@@ -221,25 +228,54 @@ def _unit(policy: Policy, unit: UnitResult, member_counts: Any = None) -> dict[s
         "cluster": unit.cluster,
         "rank": unit.rank,
         "tied": unit.tied,
-        "total": f(unit.total),
+        "total": (t(unit.total) or f(unit.total)),
         "band": unit.band,
         "proposed": list(unit.proposed),
         "explanation": explanation,
     }
 
 
-def _criteria(plan: _Plan, score: Any, keys: tuple[Any, ...], readers: Any) -> list[dict[str, Any]]:
-    """The criterion entries. A built-in method's outcome, and so its whole entry, is a
-    function of the values the criterion reads (its inputs and ``year``, all that criteria can
-    see): the entry made for one unit is the entry of every unit with the same values. Plugin
-    methods, overridden criteria and units with scoring layers may depend on more, so their
-    entries are made every time."""
-    rows = score.criterion_rows
-    layered = {layers.criterion: layers for layers in getattr(score, "layers", ())}
+def _scored(plan: _Plan, score: Any, keys: tuple[Any, ...], readers: Any) -> list[dict[str, Any]]:
+    """The criterion, bonus and deduction entries, in one list (in that order).
+
+    A built-in method's outcome, and so a criterion's whole entry, is a function of the values
+    the criterion reads (its inputs and ``year``, all that criteria can see): the entry made for
+    one unit is the entry of every unit with the same values. A formula adjustment's likewise,
+    by the values its formula and condition read. Plugin methods, overridden criteria and, in a
+    unit with scoring layers, every criterion may depend on more: those entries are made every
+    time."""
+    sizes = (len(score.criterion_rows), len(score.bonus_rows), len(score.deduction_rows))
+    if sizes != plan.sizes:  # never: scoring makes one row per item of the policy
+        raise ValueError(f"rows {sizes} for the policy's items {plan.sizes}")
+    rows = score.criterion_rows + score.bonus_rows + score.deduction_rows
+    layers = getattr(score, "layers", ())
+    layered = {item.criterion: item for item in layers} if layers else {}
     if layered:
-        readers = plan.unremembered
-    env, pieces, f = score.env, plan.criteria, plan.fmt
-    return _entries(readers, rows, keys, lambda k: _criterion(pieces[k], rows[k], env, f, layered))
+        readers = plan.unremembered + readers[len(plan.unremembered):]
+    out = [get(key(keys)) for get, key, _memo in readers]
+    if dict in map(type, out):  # met for the second time: shared from now on
+        for k, entry in enumerate(out):
+            if type(entry) is dict:
+                _get, key, memo = readers[k]
+                out[k] = memo[key(keys)] = Shared(entry)
+    if None in out:  # made for the first time, or never remembered
+        for k, entry in enumerate(out):
+            if entry is None:
+                _get, key, memo = readers[k]
+                out[k] = entry = _made(plan, k, rows[k], score.env, layered)
+                if memo is not None:
+                    _keep(memo, key(keys), entry)
+    return out
+
+
+def _made(plan: _Plan, k: int, row: Any, env: Any, layered: Any) -> dict[str, Any]:
+    """The entry of the ``k``-th item (criteria, then bonuses, then deductions)."""
+    if k < len(plan.criteria):
+        return _criterion(plan.criteria[k], row, env, plan.fmt, layered)
+    item_max, names = plan.adjustments[k - len(plan.criteria)]
+    a_id, applies, raw, a_score, capped = row
+    return {"id": a_id, "applies": applies, "raw": _plain_cached(raw), "score": plan.fmt(a_score),
+            "max": item_max, "capped": capped, "inputs": {n: value(env[n]) for n in names if n in env}}
 
 
 def _criterion(piece: Any, row: Any, env: Any, f: Any, layered: Any) -> dict[str, Any]:
@@ -258,42 +294,6 @@ def _criterion(piece: Any, row: Any, env: Any, f: Any, layered: Any) -> dict[str
     if c_id in layered:  # only with [[scores]], so that other documents keep their shape
         entry["layers"] = layers_document(layered[c_id], f)
     return entry
-
-
-def _adjustments(pieces: Any, readers: Any, rows: Any, keys: tuple[Any, ...], env: Any,
-                 f: Any) -> list[dict[str, Any]]:
-    """The bonus or deduction entries; a formula item's entry is remembered by the values its
-    formula and condition read, as a criterion's (a method's, which may read more, is not)."""
-
-    def make(k: int) -> dict[str, Any]:
-        item_max, names = pieces[k]
-        a_id, applies, raw, a_score, capped = rows[k]
-        return {"id": a_id, "applies": applies, "raw": _plain_cached(raw), "score": f(a_score),
-                "max": item_max, "capped": capped, "inputs": {n: value(env[n]) for n in names if n in env}}
-
-    return _entries(readers, rows, keys, make)
-
-
-def _entries(readers: Any, rows: Any, keys: tuple[Any, ...], make: Any) -> list[dict[str, Any]]:
-    """Per row, the entry remembered under its key, else ``make(k)`` for the ``k``-th row
-    (then remembered). ``readers``: per row, its memory's ``get``, the getter of its key from
-    ``keys`` and the memory (a row not remembered: a ``get`` that finds nothing, no memory)."""
-    if len(rows) != len(readers):  # never: scoring makes one row per item of the policy
-        raise ValueError(f"{len(rows)} rows for {len(readers)} items of the policy")
-    out = [get(key(keys)) for get, key, _memo in readers]
-    if dict in map(type, out):  # met for the second time: shared from now on
-        for k, entry in enumerate(out):
-            if type(entry) is dict:
-                _get, key, memo = readers[k]
-                out[k] = memo[key(keys)] = Shared(entry)
-    if None in out:  # made for the first time, or never remembered
-        for k, entry in enumerate(out):
-            if entry is None:
-                _get, key, memo = readers[k]
-                out[k] = entry = make(k)
-                if memo is not None:
-                    _keep(memo, key(keys), entry)
-    return out
 
 
 def _band(plan: _Plan, score: Any) -> dict[str, Any]:
@@ -319,7 +319,9 @@ def _titles(plan: _Plan, outcomes: tuple[Any, ...]) -> list[dict[str, Any]]:
     hit = plan.title_lists.get(id(outcomes))
     if hit is not None and hit[0] is outcomes and dict not in map(type, hit[1]):
         return hit[1]
-    entries = [_title(plan, outcome) for outcome in outcomes]  # (again when one is shared from now on)
+    by_object = plan.by_object  # a shared outcome's entry looked up here, the rest by _title
+    entries = [hit[1] if (hit := by_object.get(id(o))) is not None and hit[0] is o and type(hit[1]) is Shared
+               else _title(plan, o) for o in outcomes]
     _keep(plan.title_lists, id(outcomes), (outcomes, entries), limit=4096)
     return entries
 
@@ -432,7 +434,7 @@ def _memo(names: Iterable[str]) -> Memo:
 
 def _keys(plan: _Plan, env: Any) -> tuple[tuple[Any, ...], Any]:
     """The values this unit's entries are remembered by, as one tuple, and the readers of the
-    criteria, bonuses and deductions (see :func:`_entries`). Equal values print alike, except a
+    criteria, bonuses and deductions (see :func:`_scored`). Equal values print alike, except a
     zero, whose sign shows (``-0``): a negative zero is tagged."""
     if type(env) is FrozenEnvironment:
         index, values = env._index, env._values
@@ -457,15 +459,14 @@ def _keys(plan: _Plan, env: Any) -> tuple[tuple[Any, ...], Any]:
 def _readers(plan: _Plan, index: Mapping[str, int]) -> tuple[Any, Any]:
     """For environments with the names table ``index`` (name → position of its value): the
     getter of every value a memory's key holds, and the readers of each memory's entries (see
-    :func:`_entries`). A memory with a name missing from the table (a gated criterion's unread
+    :func:`_scored`). A memory with a name missing from the table (a gated criterion's unread
     input) is not read: its entries are made, not remembered."""
     kinds = (plan.criterion_memos, plan.bonus_memos, plan.deduction_memos)
     read = sorted({index[name] for memos in kinds for memo in memos if memo is not None and _present(memo, index)
                    for name in memo[0]})
     at = {position: k for k, position in enumerate(read)}
-    readers = tuple(tuple((memo[1].get, _getter([at[index[name]] for name in memo[0]]), memo[1])
-                          if memo is not None and _present(memo, index) else _UNREAD for memo in memos)
-                    for memos in kinds)
+    readers = tuple((memo[1].get, _getter([at[index[name]] for name in memo[0]]), memo[1])
+                    if memo is not None and _present(memo, index) else _UNREAD for memos in kinds for memo in memos)
     return _getter(read), readers
 
 
@@ -503,9 +504,10 @@ def _opt(v: Decimal | None, places: int) -> str | None:
     return None if v is None else fmt(v, places)
 
 
-def _separation(sep: Any, f: Any) -> dict[str, Any] | None:
+def _separation(sep: Any, t: Any, f: Any) -> dict[str, Any] | None:
     if sep is None:
         return None
+    this, other = sep.this, sep.other
     return {"unit": sep.unit, "key": sep.key,
-            "this": None if sep.this is None else f(sep.this),
-            "other": None if sep.other is None else f(sep.other)}
+            "this": None if this is None else t(this) or f(this),
+            "other": None if other is None else t(other) or f(other)}
