@@ -44,7 +44,8 @@ def value(v: Any) -> Any:
     """A fact as the document holds it: Decimal → exact string, tuples → lists, rest as is."""
     kind = type(v)
     if kind is Decimal:  # the common exact types first, by identity: same result, less work
-        return _plain_cached(v)
+        text = _PLAIN_TEXTS.get(v) if v else None  # _plain_cached's memory, read without a call
+        return text if text is not None else _plain_cached(v)
     if kind is str or kind is bool or kind is int or v is None:
         return v
     if kind is dict or kind is MappingProxyType:  # before the abstract Mapping check below
