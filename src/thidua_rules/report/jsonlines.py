@@ -26,7 +26,7 @@ from ..engine import ClusterResult, Result
 from ..model import Policy
 from ..people import people_document
 from .document import _cluster, _unit, build_document, value
-from .jsontext import compact
+from .jsontext import compact, compact_bytes
 
 LINES_FORMAT = "thidua-result-lines/1"
 HEADER = compact({"format": LINES_FORMAT, "record": "header"}) + "\n"
@@ -35,11 +35,14 @@ HEADER = compact({"format": LINES_FORMAT, "record": "header"}) + "\n"
 def cluster_lines(policy: Policy, cluster: ClusterResult) -> str:
     """The ``cluster`` record of one evaluated cluster, its ``unit`` records in rank order, then
     its ``person`` records (with a members file) in (unit, person id) order."""
-    out = [compact({"record": "cluster", **_cluster(policy, cluster)})]
-    out.extend(compact({"record": "unit", **_unit(policy, unit, cluster.member_counts.get(unit.id))})
-               for unit in cluster.units)
-    out.extend(compact({"record": "person", **entry}) for entry in people_document(cluster.people, value))
-    return "\n".join(out) + "\n"
+    # As UTF-8 bytes, decoded once for the cluster rather than once per record ("surrogatepass":
+    # the standard library's text of an odd value may hold a lone surrogate, see jsontext).
+    counts = cluster.member_counts
+    out = [compact_bytes({"record": "cluster", **_cluster(policy, cluster)})]
+    out.extend([compact_bytes({"record": "unit", **_unit(policy, unit, counts.get(unit.id))})
+                for unit in cluster.units])
+    out.extend([compact_bytes({"record": "person", **entry}) for entry in people_document(cluster.people, value)])
+    return b"\n".join(out).decode("utf-8", "surrogatepass") + "\n"
 
 
 def provenance_line(provenance: dict[str, Any], clusters: int, units: int) -> str:
