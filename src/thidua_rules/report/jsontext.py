@@ -53,12 +53,25 @@ def _subclass(v: Any) -> Any:
     raise TypeError(f"not a JSON value: {type(v).__name__}")
 
 
+def _raise_cause(exc: TypeError) -> None:
+    """Raise what interrupted orjson inside :func:`_subclass` (a signal's KeyboardInterrupt, a
+    MemoryError…), which orjson reports as its TypeError (JSONEncodeError) with the exception
+    as its cause (the cause of the cause for a shared part written inside another): such an
+    error is not a value orjson does not write, and must not be answered by ``json.dumps``."""
+    cause = exc.__cause__
+    while isinstance(cause, TypeError) and cause.__cause__ is not None:
+        cause = cause.__cause__
+    if cause is not None and not isinstance(cause, TypeError):
+        raise cause
+
+
 def compact(doc: Any) -> str:
     """``json.dumps(doc, ensure_ascii=False, sort_keys=True, separators=(",", ":"))``: one
     canonical JSON object per line of ``--format jsonl``."""
     try:
         return _dumps(doc, default=_subclass, option=_SHARING).decode()
-    except TypeError:  # orjson.JSONEncodeError: a value it does not write (see the module)
+    except TypeError as exc:  # orjson.JSONEncodeError: a value it does not write (see the module)
+        _raise_cause(exc)
         return json.dumps(doc, ensure_ascii=False, sort_keys=True, separators=(",", ":"))
 
 
@@ -79,7 +92,8 @@ def compact_bytes(doc: Any) -> bytes:
     """:func:`compact` in UTF-8."""
     try:
         return _dumps(doc, default=_subclass, option=_SHARING)
-    except TypeError:
+    except TypeError as exc:
+        _raise_cause(exc)
         return compact(doc).encode("utf-8", "surrogatepass")
 
 
