@@ -1,4 +1,8 @@
-"""The fast paths give the bytes the straightforward code gives, on a few thousand generated units."""
+"""Properties of the engine's pieces, on a few thousand generated units with shared ranks: the
+JSON encoder gives ``json.dumps``'s bytes, ranking is one sort by chain, name and id, the
+remembered number texts are the formatters', the records' constructors are attrs', unit records
+do not depend on what was remembered, shared outcomes give the reference engine's bytes, and
+CSV rows are ``csv.DictReader``'s."""
 
 from __future__ import annotations
 
@@ -178,30 +182,57 @@ def test_fast_constructor_of_a_class_with_a_weakref_slot():
         made.a = 2
 
 
-# ---------------------------------------------------------------- third round: unit records as text
+# ---------------------------------------------------------------- third round: unit records
 
-def _straightforward_unit_record(policy, unit):
+def _records(policy, res, order=1):
+    """Each unit's ``unit`` record by unit id, written in ``order`` (-1: last unit first)."""
     from thidua_rules.report.document import _unit
 
-    return compact({"record": "unit", **_unit(policy, unit)})
+    units = [(u, c.member_counts.get(u.id)) for c in res.clusters for u in c.units][::order]
+    return {u.id: compact({"record": "unit", **_unit(policy, u, counts)}) for u, counts in units}
 
 
-def test_unit_lines_are_the_encoded_unit_documents(example_policy, result):
-    """``unit_line`` writes exactly the compact encoding of the unit's document entry, for 2,000
-    generated units with shared ranks and for the large generated policy (every method, gates,
-    bonuses, deductions, quotas, ladders)."""
+def _definition(policy, res):
+    """The records as the format defines them: ``json.dumps`` of the unit entry (sorted keys,
+    compact, UTF-8), not through orjson nor any remembered text."""
+    from thidua_rules.report.document import _unit
+
+    return {u.id: json.dumps({"record": "unit", **_unit(policy, u, c.member_counts.get(u.id))},
+                             ensure_ascii=False, sort_keys=True, separators=(",", ":"))
+            for c in res.clusters for u in c.units}
+
+
+def _check_records(make_policy, make_result):
+    """The records written first to last with the policy's memories, last to first by a policy
+    of their own (which entries are made and which remembered differs), and as the format
+    defines them: the same bytes."""
+    policy = make_policy()
+    res = make_result(policy)
+    forward = _records(policy, res)
+    again = make_policy()  # a new policy: its document memories start empty
+    assert _records(again, make_result(again), order=-1) == forward
+    assert _definition(policy, res) == forward
+    return forward
+
+
+def test_unit_records_do_not_depend_on_what_is_remembered():
+    """2,000 generated units with shared ranks and the large generated policy (every method,
+    gates, bonuses, deductions, quotas, ladders): every record the same bytes whatever was
+    remembered before it, and the bytes of ``json.dumps``."""
     import large_policy
 
-    from thidua_rules import parse_policy
-    from thidua_rules.report.unitline import unit_line
+    from thidua_rules import load_policy, parse_policy
 
-    large = parse_policy(large_policy.make_policy().encode("utf-8"), file="large.toml")
-    large_result = evaluate(large, parse_data(large_policy.make_csv(1000), large, file="l.csv", format="csv"))
-    for policy, res in ((example_policy, result), (large, large_result)):
-        units = [u for c in res.clusters for u in c.units]
-        assert len(units) >= 1000
-        for unit in units:
-            assert unit_line(policy, unit) == _straightforward_unit_record(policy, unit), unit.id
+    from .conftest import EXAMPLE_POLICY
+
+    records = _check_records(lambda: load_policy(EXAMPLE_POLICY),
+                             lambda p: evaluate(p, parse_data(tied_csv(UNITS), p, file="u.csv", format="csv")))
+    assert len(records) == UNITS
+    large_bytes = large_policy.make_policy().encode("utf-8")
+    records = _check_records(lambda: parse_policy(large_bytes, file="large.toml"),
+                             lambda p: evaluate(p, parse_data(large_policy.make_csv(1000), p, file="l.csv",
+                                                              format="csv")))
+    assert len(records) == 1000
 
 
 @pytest.mark.parametrize(("policy_name", "data_name"), [
@@ -210,15 +241,12 @@ def test_unit_lines_are_the_encoded_unit_documents(example_policy, result):
     ("cantho-dan-van", "cantho-2025/units.toml"),             # skipped bands, quotas
     ("cum8-2022", "cum8-2022/units.toml"),
 ])
-def test_unit_lines_with_plugins_and_shipped_examples(policy_name, data_name):
+def test_unit_records_with_plugins_and_shipped_examples(policy_name, data_name):
     from thidua_rules import load_data, load_policy
-    from thidua_rules.report.unitline import unit_line
 
     root = Path(__file__).resolve().parent.parent
-    policy = load_policy(root / "policies" / f"{policy_name}.toml")
-    res = evaluate(policy, load_data(root / "examples" / data_name, policy))
-    for unit in (u for c in res.clusters for u in c.units):
-        assert unit_line(policy, unit) == _straightforward_unit_record(policy, unit), unit.id
+    path = root / "policies" / f"{policy_name}.toml"
+    _check_records(lambda: load_policy(path), lambda p: evaluate(p, load_data(root / "examples" / data_name, p)))
 
 
 @pytest.mark.parametrize("value", [
@@ -227,16 +255,28 @@ def test_unit_lines_with_plugins_and_shipped_examples(policy_name, data_name):
     {"b": Decimal("2.0"), "a": {"y": [True, None], "x": "ư"}}, {"z": "1", "ä": 2, "A": 3},
     frozenset({"b", "a"}), {1: "int key"}, {"a": 1, 2: "mixed keys"}, {"k": {3, 1, 2}},
 ], ids=repr)
-def test_unit_line_values_encode_as_the_document(value):
-    """The writer's value encoder is ``compact(value(x))`` on edge values and unusual shapes."""
-    from types import MappingProxyType
+def test_shared_parts_encode_as_json_dumps(value):
+    """A shared part of a document (:class:`~thidua_rules.report.shared.Shared`) holding any
+    value the document holds is written, the first time and from its remembered text, with the
+    bytes of ``json.dumps``; and it cannot be changed in place."""
+    import copy
+    import pickle
 
     from thidua_rules.report.document import value as doc_value
-    from thidua_rules.report.unitline import _enc
+    from thidua_rules.report.shared import Shared
 
-    for v in (value, MappingProxyType(value)) if isinstance(value, dict) else (value,):
-        for _ in range(2):  # the second time from the number texts' memory
-            assert _enc(v) == compact(doc_value(v))
+    part = Shared({"v": doc_value(value), "w": [1, "x"]})
+    doc = {"a": [part, {"b": part}], "c": part}
+    expected = json.dumps(doc, ensure_ascii=False, sort_keys=True, separators=(",", ":"))
+    for _ in range(2):  # written, then from its text
+        assert compact(doc) == expected
+    assert part == {"v": doc_value(value), "w": [1, "x"]}
+    with pytest.raises(TypeError):
+        part["v"] = 1
+    with pytest.raises(TypeError):
+        part.update(v=1)
+    for made in (copy.copy(part), copy.deepcopy(part), pickle.loads(pickle.dumps(part))):
+        assert type(made) is Shared and made == part
 
 
 # ---------------------------------------------------------------- fourth round: awards and loading
@@ -289,7 +329,7 @@ def _with_council_data(dataset, seed=11):
     return attrs.evolve(dataset, clusters=tuple(clusters))
 
 
-def test_awards_fast_paths_give_the_same_bytes_with_ballots_history_and_holds(example_policy):
+def test_shared_award_outcomes_give_the_reference_bytes_with_ballots_history_and_holds(example_policy):
     """Shared outcomes of a failed built-in ``requires`` (and the built-in checks run without
     the plugin wrapper) give the reference engine's bytes on 2,000 generated units with shared
     ranks, ballots in one and two rounds, history, discipline and deferrals."""

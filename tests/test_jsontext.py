@@ -70,3 +70,26 @@ def test_shipped_documents_match_the_standard_library(policy, data):
     doc = build_document(evaluate(pol, load_data(ROOT / data, pol, members=members)))
     assert indented(doc) == _stdlib_indented(doc)
     assert compact(doc) == _stdlib_compact(doc)
+
+
+class _Interrupting(dict):
+    """A mapping whose reading is interrupted, as a signal interrupts whatever Python code runs."""
+
+    def __iter__(self):
+        raise KeyboardInterrupt
+
+    def keys(self):
+        raise KeyboardInterrupt
+
+
+def test_an_interrupt_while_encoding_is_not_answered_by_json_dumps():
+    """Python code orjson calls back (for a subclass, a shared part) may be interrupted by a
+    signal: the interrupt goes on up, not into the json.dumps fallback (which would finish the
+    run as if nothing had been asked), also from a shared part written inside another."""
+    from thidua_rules.report.jsontext import compact, compact_bytes
+    from thidua_rules.report.shared import Shared
+
+    for doc in ({"x": _Interrupting(a=1)}, {"s": Shared({"t": Shared({"x": _Interrupting(a=1)})})}):
+        for encode in (compact, compact_bytes):
+            with pytest.raises(KeyboardInterrupt):
+                encode(doc)

@@ -446,20 +446,31 @@ def test_kernel_source_holds_no_policy_text():
 
 
 def test_remembered_record_texts_keep_the_sign_of_zero_and_every_digit():
-    """The unit record writer remembers a criterion's and an adjustment's text by the values they
-    read: values equal as numbers but printed differently (``0`` and ``-0``) must not share one."""
+    """The unit record remembers a criterion's and an adjustment's entry by the values they read:
+    values equal as numbers but printed differently (``0`` and ``-0``) must not share one, and
+    the order in which units are written (which entry is made, which remembered) changes no byte."""
+    from decimal import Decimal
+
     from thidua_rules import evaluate
+    from thidua_rules.decimals import plain
     from thidua_rules.report.document import _unit
     from thidua_rules.report.jsontext import compact
-    from thidua_rules.report.unitline import unit_line
 
-    policy = parse_policy(EDGE_POLICY.encode(), file="edge.toml")
     rows = [(a, b, flag) for a in ("0", "-0", "0.0", "-0.00", "2", "2.0", "2.50", "2.5") for b in ("1", "1.0", "-0.5")
             for flag in (True, False)]
-    # Every unit twice, in both orders, so that each text is both written and remembered.
-    result = evaluate(policy, parse_data(_units(rows + rows[::-1]), policy, file="edge.toml", format="toml"))
-    units = [u for c in result.clusters for u in c.units]
-    for unit in units:
-        assert unit_line(policy, unit) == compact({"record": "unit", **_unit(policy, unit)}), unit.id
-    assert any('"a":"-0"' in unit_line(policy, u) for u in units)
-    assert any('"a":"0"' in unit_line(policy, u) for u in units)
+    rows += rows[::-1]  # every unit twice, in both orders, so that each entry is both made and remembered
+    records = []
+    for order in (1, -1):  # a policy of its own each time: its memories start empty
+        policy = parse_policy(EDGE_POLICY.encode(), file="edge.toml")
+        result = evaluate(policy, parse_data(_units(rows), policy, file="edge.toml", format="toml"))
+        units = [u for c in result.clusters for u in c.units][::order]
+        records.append({u.id: compact({"record": "unit", **_unit(policy, u)}) for u in units})
+    assert records[0] == records[1]
+    def shown(text):  # as TOML reads it: ``-0`` is an integer (0), ``-0.00`` a float (-0)
+        return plain(Decimal(text)) if "." in text else str(int(text))
+
+    for i, (a, b, _flag) in enumerate(rows):
+        inputs = f'"inputs":{{"a":"{shown(a)}","b":"{shown(b)}"}}'
+        assert inputs in records[0][f"u{i}"], (i, a, b)
+    assert any('"a":"-0"' in r for r in records[0].values())
+    assert any('"a":"0"' in r for r in records[0].values())

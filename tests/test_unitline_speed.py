@@ -1,9 +1,10 @@
-"""The generated unit record writer gives the straightforward writers' bytes, and its source holds
-no policy or unit text."""
+"""The ``unit`` record of the JSON lines (``document._unit`` encoded by ``jsontext.compact``):
+the reviewed bytes of the shipped examples, and on edge values and odd shapes the bytes the
+format defines (``json.dumps``), whatever entries were remembered before."""
 
 from __future__ import annotations
 
-import ast
+import json
 import sys
 from decimal import Decimal
 from pathlib import Path
@@ -11,18 +12,18 @@ from pathlib import Path
 import attrs
 import pytest
 
-from thidua_rules import evaluate, load_data, load_policy, parse_data, parse_policy
+from thidua_rules import evaluate, load_data, load_policy, parse_data, parse_policy, render
 from thidua_rules.awards import CheckOutcome, TitleOutcome
 from thidua_rules.decimals import fmt
 from thidua_rules.plugins import BandCap, Derived
 from thidua_rules.ranking import Separation
-from thidua_rules.report import unitline
-from thidua_rules.report.document import _unit
+from thidua_rules.report.document import _plan, _unit
 from thidua_rules.report.jsontext import compact
 
 from .test_kernel import EDGE_POLICY as KERNEL_EDGE_POLICY
 
 ROOT = Path(__file__).resolve().parent.parent
+GOLDEN = ROOT / "tests" / "golden" / "jsonl"
 sys.path.insert(0, str(ROOT / "benchmarks"))
 import generate  # noqa: E402 - from benchmarks/, added to the path above
 import large_policy  # noqa: E402
@@ -36,31 +37,45 @@ EDGE_POLICY = KERNEL_EDGE_POLICY.replace('[policy]\nid = "edge"\nname = "Edge ca
 assert EDGE_POLICY != KERNEL_EDGE_POLICY
 
 
-def reference(policy, unit):
+def record(policy, unit):
     return compact({"record": "unit", **_unit(policy, unit)})
 
 
-def counted_writer(policy):
-    """A freshly generated writer whose fallbacks to the loops are counted."""
-    writer = unitline._writer(policy)
-    assert writer.__name__ == "write", "the writer should be generated"
-    calls = []
-    loop = writer.__globals__["LOOP"]
-
-    def counting(unit):
-        calls.append(unit.id)
-        return loop(unit)
-
-    writer.__globals__["LOOP"] = counting
-    return writer, calls
+def definition(policy, unit):
+    """The record as the format defines it: ``json.dumps`` of the unit entry, sorted, compact."""
+    return json.dumps({"record": "unit", **_unit(policy, unit)}, ensure_ascii=False, sort_keys=True,
+                      separators=(",", ":"))
 
 
-def edge_units(policy, rows):
-    lines = "\n".join(f'[[units]]\nid = "u{i}"\nname = "U {i}"\na = {a}\nb = {b}\nflag = {str(flag).lower()}'
-                      for i, (a, b, flag) in enumerate(rows))
-    data = f'[cluster]\nid = "c"\nname = "C"\nyear = 2024\n\n{lines}\n'.encode()
-    return [u for c in evaluate(policy, parse_data(data, policy, file="edge.toml", format="toml")).clusters
-            for u in c.units]
+def check(policy, units):
+    """Each unit's record is the format's bytes, written for the first time and again."""
+    for _ in range(2):
+        for unit in units:
+            assert record(policy, unit) == definition(policy, unit), unit.id
+
+
+#: (policy, data) of each shipped example whose JSON lines are a reviewed golden file (written by
+#: the earlier record writers, and unchanged since): plugins' derived inputs, band caps and checks
+#: (cand), a plugin's criterion method (research), skipped bands and quotas (cantho), scoring
+#: layers (layers).
+JSONL_CASES = {
+    "cum8-2022": ("policies/cum8-2022.toml", "examples/cum8-2022/units.toml"),
+    "layers": ("tests/golden/layers/policy.toml", "examples/cum8-2022/units-layers.toml"),
+    "cand-cum5-2023": ("policies/cand-cum5-2023.toml", "examples/cand-cum5-2023/units.toml"),
+    "research-khcn-2023": ("policies/research-khcn-2023.toml", "examples/research-khcn-2023/units.toml"),
+    "cantho-2025": ("policies/cantho-dan-van.toml", "examples/cantho-2025/units.toml"),
+}
+
+
+@pytest.mark.parametrize("name", sorted(JSONL_CASES))
+def test_shipped_examples_jsonl_golden(golden, name):
+    """The JSON lines of each shipped example are byte-for-byte the reviewed golden file, and each
+    unit record is the format's bytes."""
+    policy_path, data_path = JSONL_CASES[name]
+    policy = load_policy(ROOT / policy_path)
+    result = evaluate(policy, load_data(ROOT / data_path, policy))
+    golden.check(GOLDEN / f"{name}.jsonl", render(result, "jsonl"))
+    check(policy, [u for c in result.clusters for u in c.units])
 
 
 @pytest.fixture(scope="module")
@@ -76,28 +91,28 @@ def large():
     return policy, [u for c in evaluate(policy, data).clusters for u in c.units]
 
 
+def edge_units(policy, rows):
+    lines = "\n".join(f'[[units]]\nid = "u{i}"\nname = "U {i}"\na = {a}\nb = {b}\nflag = {str(flag).lower()}'
+                      for i, (a, b, flag) in enumerate(rows))
+    data = f'[cluster]\nid = "c"\nname = "C"\nyear = 2024\n\n{lines}\n'.encode()
+    return [u for c in evaluate(policy, parse_data(data, policy, file="edge.toml", format="toml")).clusters
+            for u in c.units]
+
+
 @pytest.fixture(scope="module")
 def edge():
     policy = parse_policy(EDGE_POLICY.encode(), file="edge.toml")
     rows = [(a, b, flag) for a in ("0", "-0", "0.0", "-0.00", "2", "2.0", "2.50", "-7.125", "1E+2", "0E+3")
             for b in ("1", "1.0", "-0.5", "3") for flag in (True, False)]
-    return policy, edge_units(policy, rows + rows[::-1])  # each text both made and remembered
+    return policy, edge_units(policy, rows + rows[::-1])  # each entry both made and remembered
 
 
-def test_writer_matches_the_loops_and_the_document_without_falling_back(example_policy, example_units, large,
-                                                                         edge):
+def test_records_are_the_format_bytes(example_policy, example_units, large, edge):
     """On generated units of the example and the large policy, and on zeros of either sign and
-    every exponent, the generated writer writes every unit itself, with the exact bytes of the
-    encoded document entry and of the straightforward writer (twice: made, then remembered)."""
+    every exponent: the format's bytes, made and then remembered."""
     for policy, units in ((example_policy, example_units), large, edge):
-        writer, calls = counted_writer(policy)
-        for _ in range(2):
-            for unit in units:
-                expected = reference(policy, unit)
-                assert writer(unit) == expected, unit.id
-                assert unitline.unit_line_loop(policy, unit) == expected, unit.id
-        assert calls == []
-    assert any('"a":"-0"' in reference(edge[0], u) for u in edge[1])
+        check(policy, units)
+    assert any('"a":"-0"' in record(edge[0], u) for u in edge[1])
 
 
 def _with_score(unit, **changes):
@@ -135,22 +150,19 @@ def _edge_variants(unit):
     return variants
 
 
-def test_writer_on_edge_values(example_policy, example_units, large, edge):
+def test_records_on_edge_values(example_policy, example_units, large, edge):
     """Ids, names and texts with quotes, backslashes, controls and non-ASCII; zeros of either sign
     and exponent, negative and long numbers, half-up ties; a band of None or unknown, skipped
-    bands; no or odd neighbours; ints and booleans where the other is expected: exact bytes,
-    written without falling back."""
+    bands; no or odd neighbours; ints and booleans where the other is expected: the format's
+    bytes, each variant beside units whose entries are remembered."""
     for policy, units in ((example_policy, example_units[:40]), (large[0], large[1][:10]), (edge[0], edge[1][:6])):
-        writer, calls = counted_writer(policy)
         for unit in units:
-            for variant in _edge_variants(unit):
-                assert writer(variant) == reference(policy, variant), variant.id
-        assert calls == []
+            check(policy, _edge_variants(unit))
 
 
 def test_titles_of_odd_shapes(example_policy, example_units):
     """Title outcomes with quotas, runoffs, plugin checks, non-text reasons and values of unusual
-    types in what a check saw are written as the document encodes them."""
+    types in what a check saw: the format's bytes."""
     checks = (
         CheckOutcome(check="when", plugin="thidua_rules.builtin.titles", passed=True, reason="",
                      seen={"z": Decimal("-0"), "a": [Decimal("1.50"), ODD], ODD: None}),
@@ -161,19 +173,17 @@ def test_titles_of_odd_shapes(example_policy, example_units):
                            place=1, runoff_yes=7),
               TitleOutcome(title="t", status=ODD, checks=(), quota_limit=0, quota_raw=None, place=None),
               TitleOutcome(title="t", status="failed", checks=checks[:1]))
-    writer, calls = counted_writer(example_policy)
-    for unit in example_units[:20]:
-        variant = attrs.evolve(unit, titles=titles + unit.titles)
-        for _ in range(2):
-            assert writer(variant) == reference(example_policy, variant), unit.id
-    assert calls == []
+    check(example_policy, [attrs.evolve(unit, titles=titles + unit.titles) for unit in example_units[:20]])
+    one = record(example_policy, attrs.evolve(example_units[0], titles=titles[2:]))
+    assert ('"titles":[{"checks":[{"check":"when","code":"passed","params":{},"passed":true,"reason":"",'
+            '"seen":{"a":["1.5","đơn \\"vị\\"\\\\\\n\u2028\\u0000\\u001f\\t\'{}"],'
+            '"z":"-0","đơn \\"vị\\"\\\\\\n\u2028\\u0000\\u001f\\t\'{}":null}}],'
+            '"id":"t","status":"failed"}]') in one
 
 
-def test_unusual_units_go_to_the_loops(example_policy, example_units):
+def test_units_with_plugins_parts_and_odd_rows(example_policy, example_units):
     """Plugin-derived inputs, band caps, a group row that is not the policy's and a value missing
-    from the environment are written by the straightforward writer, with the document's bytes;
-    rows that do not fit the policy raise its error."""
-    writer, calls = counted_writer(example_policy)
+    from the environment: the format's bytes; rows that do not fit the policy raise an error."""
     unit = example_units[3]
     env = dict(unit.score.env)
     del env["ad_hoc_commendations"]  # read by the bonus only: its inputs leave it out
@@ -184,77 +194,43 @@ def test_unusual_units_go_to_the_loops(example_policy, example_units):
         _with_score(unit, group_rows=(("other", *group_rows[0][1:]), *group_rows[1:])),
         _with_score(unit, env=env),
     ]
-    for variant in variants:
-        assert writer(variant) == reference(example_policy, variant)
-    assert len(calls) == len(variants)
-    short = _with_score(unit, criterion_rows=unit.score.criterion_rows[:-1])
-    with pytest.raises(ValueError):
-        reference(example_policy, short)
-    with pytest.raises(ValueError):
-        writer(short)
+    check(example_policy, variants)
+    derived = record(example_policy, variants[0])
+    assert '"explanation":{"band":' in derived
+    assert '"derived":[{"input":"x","plugin":' in derived and '"value":{"s":[1,2],"v":"-0"}}]' in derived
+    assert '"caps":[{"ceiling":"tot","code":"plugin_text","params":{"text":' in record(example_policy, variants[1])
+    assert '"inputs":{}' in record(example_policy, variants[3])
+    for rows in ("criterion_rows", "bonus_rows", "deduction_rows", "group_rows"):
+        short = _with_score(unit, **{rows: getattr(unit.score, rows)[:-1]})
+        with pytest.raises(ValueError):
+            record(example_policy, short)
 
 
 def test_plugin_criterion_facts_of_odd_shapes():
     """A plugin's criterion (never remembered) with facts holding sets, floats, non-text keys
-    and nested values: the document's bytes."""
+    and nested values: the format's bytes."""
     policy = load_policy(ROOT / "policies" / "research-khcn-2023.toml")
     units = [u for c in evaluate(policy, load_data(ROOT / "examples" / "research-khcn-2023" / "units.toml",
                                                    policy)).clusters for u in c.units]
-    plan = unitline._line_plan(policy)
-    plugin_rows = [i for i, memo in enumerate(plan.criterion_memo) if memo is None]
+    plan = _plan(policy)
+    plugin_rows = [i for i, memo in enumerate(plan.criterion_memos) if memo is None]
     assert plugin_rows
-    writer, calls = counted_writer(policy)
     facts = [{"s": {3, 1}, "f": 1.5, 2: "x"}, {"a": (Decimal("-0"), ODD)}, {}, {ODD: {"n": None}}]
     for unit in units:
-        assert writer(unit) == reference(policy, unit)
+        variants = []
         for odd in facts:
             rows = list(unit.score.criterion_rows)
             for i in plugin_rows:
                 rows[i] = (*rows[i][:5], odd, rows[i][6])
-            variant = _with_score(unit, criterion_rows=tuple(rows))
-            assert writer(variant) == reference(policy, variant), unit.id
-    assert calls == []
+            variants.append(_with_score(unit, criterion_rows=tuple(rows)))
+        check(policy, [unit, *variants])
+        assert '"facts":{"a":["-0",' in record(policy, variants[1])
 
 
-def test_shipped_examples_through_the_writer():
-    """Every shipped example policy and data, plugins included: the document's bytes."""
-    for policy_name, data_name in (("cand-cum5-2023", "cand-cum5-2023/units.toml"),
-                                   ("research-khcn-2023", "research-khcn-2023/units.toml"),
-                                   ("cantho-dan-van", "cantho-2025/units.toml"),
-                                   ("cum8-2022", "cum8-2022/units.toml"),
-                                   ("bca-cum8", "cum8-2022/units.toml")):
-        policy = load_policy(ROOT / "policies" / f"{policy_name}.toml")
-        writer, _calls = counted_writer(policy)
-        for unit in (u for c in evaluate(policy, load_data(ROOT / "examples" / data_name, policy)).clusters
-                     for u in c.units):
-            assert writer(unit) == unitline.unit_line(policy, unit) == reference(policy, unit), unit.id
-
-
-def test_writer_source_holds_no_text(example_policy, example_units, large, edge):
-    """The generated source has no string or number literal (but 0 and 1), and none of its names is a
-    policy's or a unit's text: ids, names, key names and numbers are all bound as constants."""
-    for policy, units in ((example_policy, example_units), large, edge):
-        writer = unitline._writer(policy)
-        for unit in units[:5]:
-            writer(attrs.evolve(unit, id=ODD, name=ODD))
-        tree = ast.parse(writer.source)
-        constants = [node.value for node in ast.walk(tree) if isinstance(node, ast.Constant)]
-        # only the language's own: ``is None``, ``is True``, ``hit[0]``
-        assert all(value is None or (type(value) in (bool, int) and value in (0, 1)) for value in constants)
-        names = {node.id for node in ast.walk(tree) if isinstance(node, ast.Name)}
-        texts = {policy.id, policy.name, *(c.id for c in policy.criteria), *(g.id for g in policy.groups),
-                 *(b.id for b in policy.bands), *(i.id for i in policy.inputs), *(t.id for t in policy.titles),
-                 *(u.id for u in units), *(u.name for u in units)}
-        if policy is example_policy:  # long ids, which no generated name could be by chance
-            assert not {t for t in texts if len(t) > 3 and t in writer.source}
-        # The large policy's short ids (``b0``, ``d1``) may equal a generated local's name by
-        # chance; none is ever read from the namespace the policy's values are bound in.
-        assert not (names & texts) - {f"{k}{n}" for k in "bcd" for n in range(100)}
-
-
-def test_number_memory_matches_fmt():
-    """The writer's remembered number texts are ``decimals.fmt``'s, for zeros of either sign and
-    any exponent, equal numbers written differently and half-up ties, at several precisions."""
+def test_number_texts_match_fmt():
+    """The document's number texts are ``decimals.fmt``'s, for zeros of either sign and any
+    exponent, equal numbers written differently and half-up ties, at several precisions, made
+    and then remembered."""
     from thidua_rules.report.document import _Plan
 
     numbers = [Decimal(s) for s in ("0", "-0", "0.000", "-0.000", "0E+5", "-0E-7", "-0.004", "-0.005", "0.005",
@@ -264,27 +240,44 @@ def test_number_memory_matches_fmt():
         policy = parse_policy(EDGE_POLICY.replace("precision = 1", f"precision = {precision}").encode(),
                               file="edge.toml")
         plan = _Plan(policy)
-        texts, missed = plan.fmt_texts, plan.fmt
         for _ in range(2):
             for n in numbers:
-                assert (texts.get(n) or missed(n)) == fmt(n, precision), (precision, n)
+                assert plan.fmt(n) == fmt(n, precision), (precision, n)
 
 
 def test_checks_remembered_by_content_keep_kinds_and_signs(example_policy, example_units):
     """Checks that differ only in a value's kind or a zero's sign (``Decimal(1)``, ``True``, ``1``;
-    ``0`` and ``-0``; a text and a list of it) get their own texts, each one the document's."""
+    ``0`` and ``-0``; a text and a list of it) get their own entries, each the format's bytes."""
     seens = [{"x": Decimal(0)}, {"x": Decimal("-0")}, {"x": Decimal("0E+2")}, {"x": Decimal(1)},
              {"x": Decimal("1.0")}, {"x": True}, {"x": 1}, {"x": "a"}, {"x": ["a"]}, {"x": ("a",)},
              {"x": [Decimal(1)]}, {"x": [True]}, {"x": "a", "y": Decimal("-2.50")}, {"y": Decimal("-2.50"), "x": "a"},
              {}, {1: "a"}, {"x": None}, {"x": {"a": 1}}]
-    writer, calls = counted_writer(example_policy)
+    shown = ['"0"', '"-0"', '"0"', '"1"', '"1"', "true", "1", '"a"', '["a"]', '["a"]', '["1"]', "[true]"]
     unit = example_units[0]
-    for _ in range(2):
+    for _ in range(3):  # made, remembered (and shared), shared
         for passed in (True, False, 1):
-            for seen in seens:
+            for k, seen in enumerate(seens):
                 # fresh objects each time: alike in content, never the same object
-                check = CheckOutcome(check="when", plugin="thidua_rules.builtin.titles", passed=passed,
-                                     reason="", seen=dict(seen))
-                variant = attrs.evolve(unit, titles=(TitleOutcome(title="t", status="failed", checks=(check,)),))
-                assert writer(variant) == reference(example_policy, variant), (passed, seen)
-    assert calls == []
+                outcome = CheckOutcome(check="when", plugin="thidua_rules.builtin.titles", passed=passed,
+                                       reason="", seen=dict(seen))
+                variant = attrs.evolve(unit, titles=(TitleOutcome(title="t", status="failed", checks=(outcome,)),))
+                check(example_policy, [variant])
+                if k < len(shown):
+                    assert f'"seen":{{"x":{shown[k]}}}' in record(example_policy, variant), (passed, seen)
+
+
+def test_shared_entries_are_read_only(example_policy, example_units):
+    """Entries many units hold are one object, which cannot be changed in place (a change would
+    show in every unit holding it); the rest of a unit's entry is its own."""
+    from thidua_rules.report.shared import Shared
+
+    unit = example_units[0]
+    made, first, second = (_unit(example_policy, unit) for _ in range(3))  # made, then met twice
+    shared = [c for c, d in zip(first["explanation"]["criteria"], second["explanation"]["criteria"], strict=True)
+              if c is d]
+    assert len(shared) == len(example_policy.criteria) and all(type(c) is Shared for c in shared)
+    assert [dict(c) for c in shared] == made["explanation"]["criteria"]
+    with pytest.raises(TypeError):
+        shared[0]["score"] = "0"
+    first["explanation"]["score"] = "changed"  # a unit's own parts are plain dicts
+    assert second["explanation"]["score"] != "changed"

@@ -5,8 +5,9 @@ Records, each a compact JSON object with sorted keys and a ``record`` field:
 * ``header``: the first line, ``{"format": "thidua-result-lines/1", "record": "header"}``;
 * ``cluster``: one per cluster, in cluster-id order, exactly the cluster entry of the JSON
   document (``id``, ``name``, ``year``, ``size``, ``ranking``, ``leadership``, ``council``);
-* ``unit``: then that cluster's units in rank order, each exactly the unit entry of the JSON
-  document (with its ``explanation``), written straight to text by :mod:`.unitline`;
+* ``unit``: then that cluster's units in rank order, each the unit entry of the JSON document
+  (with its ``explanation``, ``document._unit``), encoded by ``jsontext.compact``: the same
+  entry, made by the same code, as the document's;
 * ``person``: with a members file, then that cluster's members, each exactly an entry of the
   JSON document's ``people`` list;
 * ``provenance``: the last line, the JSON document's ``provenance`` plus the number of
@@ -25,8 +26,7 @@ from ..engine import ClusterResult, Result
 from ..model import Policy
 from ..people import people_document
 from .document import _cluster, _unit, build_document, value
-from .jsontext import compact
-from .unitline import unit_line
+from .jsontext import compact, compact_bytes
 
 LINES_FORMAT = "thidua-result-lines/1"
 HEADER = compact({"format": LINES_FORMAT, "record": "header"}) + "\n"
@@ -35,14 +35,14 @@ HEADER = compact({"format": LINES_FORMAT, "record": "header"}) + "\n"
 def cluster_lines(policy: Policy, cluster: ClusterResult) -> str:
     """The ``cluster`` record of one evaluated cluster, its ``unit`` records in rank order, then
     its ``person`` records (with a members file) in (unit, person id) order."""
-    out = [compact({"record": "cluster", **_cluster(policy, cluster)})]
-    for unit in cluster.units:
-        counts = cluster.member_counts.get(unit.id)
-        # Units with member counts or scoring layers take the document's own builder; the rest the fast writer.
-        out.append(compact({"record": "unit", **_unit(policy, unit, counts)})
-                   if counts or getattr(unit.score, "layers", ()) else unit_line(policy, unit))
-    out.extend(compact({"record": "person", **entry}) for entry in people_document(cluster.people, value))
-    return "\n".join(out) + "\n"
+    # As UTF-8 bytes, decoded once for the cluster rather than once per record ("surrogatepass":
+    # the standard library's text of an odd value may hold a lone surrogate, see jsontext).
+    counts = cluster.member_counts
+    out = [compact_bytes({"record": "cluster", **_cluster(policy, cluster)})]
+    out.extend([compact_bytes({"record": "unit", **_unit(policy, unit, counts.get(unit.id))})
+                for unit in cluster.units])
+    out.extend([compact_bytes({"record": "person", **entry}) for entry in people_document(cluster.people, value)])
+    return b"\n".join(out).decode("utf-8", "surrogatepass") + "\n"
 
 
 def provenance_line(provenance: dict[str, Any], clusters: int, units: int) -> str:
