@@ -49,7 +49,7 @@ from .loader.rows import (
 )
 from .model import Policy
 from .plugins import engine_version
-from .report.jsonlines import HEADER, cluster_lines, provenance_line, provenance_of
+from .report.jsonlines import HEADER, cluster_bytes, provenance_line, provenance_of
 
 #: Formats that can be streamed (one unit per row or line).
 STREAMABLE = ("csv", "jsonl")
@@ -263,7 +263,7 @@ def run_task(policy: Policy, file: str, text_values: bool | str, task: _Task) ->
 
 def _run_task(policy: Policy, file: str, text_values: bool | str, task: _Task) -> _Done:
     issues = Issues(file)
-    out: list[str] = []
+    out: list[bytes] = []
     digests: list[bytes] = []
     units = 0
     failure: tuple[str, ...] = ()
@@ -293,10 +293,10 @@ def _run_task(policy: Policy, file: str, text_values: bool | str, task: _Task) -
             continue
         try:
             result = evaluate_cluster(policy, cluster)
-            out.append(cluster_lines(policy, result))
+            out.append(cluster_bytes(policy, result))
         except ThiduaError as exc:
             failure = tuple(exc.lines())
-    return _Done(issues=tuple(issues.items), failure=failure, text="".join(out).encode("utf-8"),
+    return _Done(issues=tuple(issues.items), failure=failure, text=b"".join(out),
                  digests=tuple(digests), units=units)
 
 

@@ -32,17 +32,23 @@ LINES_FORMAT = "thidua-result-lines/1"
 HEADER = compact({"format": LINES_FORMAT, "record": "header"}) + "\n"
 
 
-def cluster_lines(policy: Policy, cluster: ClusterResult) -> str:
+def cluster_bytes(policy: Policy, cluster: ClusterResult) -> bytes:
     """The ``cluster`` record of one evaluated cluster, its ``unit`` records in rank order, then
-    its ``person`` records (with a members file) in (unit, person id) order."""
-    # As UTF-8 bytes, decoded once for the cluster rather than once per record ("surrogatepass":
-    # the standard library's text of an odd value may hold a lone surrogate, see jsontext).
+    its ``person`` records (with a members file) in (unit, person id) order, as UTF-8 lines: the
+    encoder's bytes joined, never decoded (the stream writes them as they are)."""
     counts = cluster.member_counts
     out = [compact_bytes({"record": "cluster", **_cluster(policy, cluster)})]
     out.extend([compact_bytes({"record": "unit", **_unit(policy, unit, counts.get(unit.id))})
                 for unit in cluster.units])
     out.extend([compact_bytes({"record": "person", **entry}) for entry in people_document(cluster.people, value)])
-    return b"\n".join(out).decode("utf-8", "surrogatepass") + "\n"
+    out.append(b"")
+    return b"\n".join(out)
+
+
+def cluster_lines(policy: Policy, cluster: ClusterResult) -> str:
+    """:func:`cluster_bytes` as text ("surrogatepass": the standard library's text of an odd
+    value may hold a lone surrogate, see jsontext)."""
+    return cluster_bytes(policy, cluster).decode("utf-8", "surrogatepass")
 
 
 def provenance_line(provenance: dict[str, Any], clusters: int, units: int) -> str:
