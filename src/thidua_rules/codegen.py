@@ -1,5 +1,6 @@
 """Python functions generated once per policy (or per data shape) from its shape only: the
-scoring kernel, the unit-record writer, the loader's values builder, the digest's unit text.
+scoring kernel, the loader's row readers, the digest's unit text (each expression's function is
+written by ``expressions/codegen.py``).
 
 Only positions, counts and generated names reach the source; every id, text, number and helper
 is bound in the function's namespace under a generated name, never spliced into the source.

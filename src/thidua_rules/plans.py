@@ -2,8 +2,8 @@
 
 Each :class:`~thidua_rules.model.Policy` holds one :class:`Program` (its ``program`` field, made
 with the policy by ``load_policy``, never compared nor shown), and the program holds every plan
-made for that policy: the scoring kernel, the award steps, the loader's field plans and
-remembered cells, the document's formatting, the generated unit-record writer and what it
+made for that policy: the scoring kernel, the award steps, the loader's converters (with their
+remembered cells) and row readers, the document's formatting and the unit entries it
 remembers. A plan lives exactly as long as its policy; nothing is kept in a module global or
 keyed by ``id()``, so a new policy can never meet a gone one's plans, and a policy in use keeps
 its own however many others come and go. A policy made by ``attrs.evolve`` gets a new, empty
