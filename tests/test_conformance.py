@@ -747,3 +747,37 @@ def test_round_two_ballots_at_a_quota_cut_conform(round_2, council):
     outcome = assert_conforms(policy, parse_data(tomli_w.dumps(doc).encode("utf-8"), policy, file="data.toml"))
     items = json.loads(dict(outcome[:-1])["json"])["clusters"][0]["council"]
     assert [i["code"] for i in items] == council
+
+
+class Failing:
+    """A plugin function that fails for one member (its fault names no unit: the engine adds it)."""
+
+    @hookimpl
+    def register_functions(self, register):
+        def boom(x):
+            if x > 3:
+                raise RuntimeError("out of order")
+            return x
+
+        register(FunctionSpec(name="boom", impl=boom, params=("number",), returns="number"))
+
+
+def test_a_plugin_function_failing_in_a_member_title_is_the_same_error(monkeypatch, tmp_path):
+    """A member title's condition calling a plugin function that fails: both engines give the same
+    lines, naming the member."""
+    monkeypatch.setenv("THIDUA_POLICY_PATH", str(ROOT / "policies"))
+    path = ROOT / "policies" / "cum8-2022-members.toml"
+    source = path.read_text(encoding="utf-8").replace("[policy]\n", '[policy]\nplugins = ["failing"]\n', 1)
+    source += '\n[[people.titles]]\nid = "thu_nghiem"\nname = "Thử nghiệm"\nwhen = "boom(years) >= 0"\n'
+    source += '\n[people.inputs]\nyears = { type = "integer", default = 0 }\n'  # (the rest from the catalogue)
+    policy = parse_policy(source.encode("utf-8"), file="failing.toml", path=path,
+                          extra_plugins=(("failing", Failing()),))
+    members = (ROOT / "examples" / "cum8-2022" / "members.csv").read_text(encoding="utf-8").splitlines()
+    rows = [members[0] + ",years"] + [line + (",5" if i == 7 else ",1") for i, line in enumerate(members[1:])]
+    members_file = tmp_path / "members.csv"
+    members_file.write_text("\n".join(rows) + "\n", encoding="utf-8")
+    data = load_data(ROOT / "examples" / "cum8-2022" / "units-members.toml", policy, members=members_file)
+    outcome = assert_conforms(policy, data)
+    assert outcome[0] == "error"
+    assert outcome[1] == ("failing.toml: plugin 'failing' function 'boom': unit 'cuc-vt-cy-008': raised "
+                          "RuntimeError: out of order",)

@@ -37,10 +37,12 @@ from .councils import (
     transfer_document,
     transfer_hold,
 )
+from .errors import EvaluationError
 from .expressions import EvalContext
 from .extensions import TitleView
 from .messages import Reason, reason_code
 from .model import Cluster, Person, Policy, PreferenceStep, Title, Unit, frozen_mapping
+from .plugins import with_unit
 
 
 @attrs.frozen(kw_only=True)
@@ -146,7 +148,10 @@ class _PersonState:
                          eval_context=self.context, unit_data=None)
         checks = []
         for check in title.checks:
-            ok, reason, seen = _run_check(policy, title, check, view)
+            try:
+                ok, reason, seen = _run_check(policy, title, check, view)
+            except EvaluationError as exc:  # a plugin function's fault names no one: the member
+                raise with_unit(exc, person.id) from None
             checks.append(CheckOutcome(check=check.name, plugin=check.plugin, passed=ok, reason=reason,
                                        seen=MappingProxyType(dict(seen))))
             if not ok:
