@@ -99,13 +99,9 @@ def _integer(field: InputField, text_values: bool | str) -> Converter:
     def integer(raw: Any) -> tuple[Value, str]:
         written = None  # a decimal-comma cell's text, named as written in a bound's message
         if text_values and isinstance(raw, str):
-            text = raw.strip()
-            if comma:
-                dotted, problem = comma_number(text)
-                if problem:
-                    return _ZERO, problem
-                if dotted is not None:
-                    written, text = text, dotted
+            text, written, problem = number_text(raw, comma)
+            if problem:
+                return _ZERO, problem
             if len(text) <= _WHOLE_TEXT_MAX:
                 # int() reads exactly the texts _INT matches (a stripped text), and '1_000' too
                 if "_" not in text:
@@ -148,13 +144,9 @@ def _decimal(field: InputField, text_values: bool | str) -> Converter:
     def decimal(raw: Any) -> tuple[Value, str]:
         written = None
         if text_values and isinstance(raw, str):
-            text = raw.strip()
-            if comma:
-                dotted, problem = comma_number(text)
-                if problem:
-                    return _ZERO, problem
-                if dotted is not None:
-                    written, text = text, dotted
+            text, written, problem = number_text(raw, comma)
+            if problem:
+                return _ZERO, problem
             if fullmatch(text):
                 raw = Decimal(text)
         if isinstance(raw, Decimal):
@@ -231,6 +223,20 @@ def _text(field: InputField, text_values: bool | str) -> Converter:
 
 _KINDS: dict[str, Callable[[InputField, bool | str], Converter]] = {
     "integer": _integer, "decimal": _decimal, "boolean": _boolean, "enum": _enum, "text": _text}
+
+
+def number_text(raw: str, comma: bool) -> tuple[str, str | None, str]:
+    """A number cell's text to parse (trimmed; in a decimal-comma file, as a comma-separated file
+    writes it), the text as written when that changed it (a bound's message names it so), and
+    the problem of a decimal-comma text (:func:`comma_number`)."""
+    text = raw.strip()
+    if comma:
+        dotted, problem = comma_number(text)
+        if problem:
+            return text, None, problem
+        if dotted is not None:
+            return dotted, text, ""
+    return text, None, ""
 
 
 def comma_number(text: str) -> tuple[str | None, str]:
