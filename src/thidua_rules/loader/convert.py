@@ -16,6 +16,7 @@ from ..errors import did_you_mean
 from ..extensions import type_name
 from ..model import InputField, Value
 from ..tomlfmt import toml_value
+from .common import kept
 
 _INT = re.compile(r"[+-]?\d+")
 _DEC = re.compile(r"[+-]?(\d+(\.\d*)?|\.\d+)")
@@ -78,7 +79,7 @@ def field_converter(field: InputField, text_values: bool | str) -> FieldConverte
 def remember(known: dict[str, Value], text: str, value: Value) -> None:
     """Remember a good cell text's value, while there is room (never the empty text)."""
     if text and len(known) < KNOWN_MAX:
-        known[text] = value
+        known[kept(text)] = value
 
 
 _ZERO = Decimal(0)

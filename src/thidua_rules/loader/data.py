@@ -32,7 +32,18 @@ from ..model import (
 from ..plans import plan_for
 from ..records import fast_init
 from ..tomlfmt import join_path, toml_value
-from .common import DATA_MAX_BYTES, UNIT_ID, Issues, escaped, item_path, non_printing, parse_toml, read_bytes, take
+from .common import (
+    DATA_MAX_BYTES,
+    UNIT_ID,
+    Issues,
+    escaped,
+    item_path,
+    kept,
+    non_printing,
+    parse_toml,
+    read_bytes,
+    take,
+)
 from .convert import (
     DECIMAL_COMMA,
     KNOWN_MAX,
@@ -447,7 +458,8 @@ class DataChecker:
                         and (name is None or isinstance(name, str))):
                     unit_ids.add(unit_id)
                     self.current_unit = unit_id
-                    units.append(_new_unit(unit_id, unit_id if name is None else name, cluster,
+                    unit_id = kept(unit_id)  # (not the cell: see kept())
+                    units.append(_new_unit(unit_id, unit_id if name is None else kept(name), cluster,
                                            MappingProxyType(values)))
                     continue
             unit = self.word_unit(path, index, item, row, reader, values, failed, unit_id, name, cluster, year)
@@ -480,7 +492,8 @@ class DataChecker:
         if not (ok and fields_ok):
             return None
         assert isinstance(unit_id, str)  # checked above: ok is False otherwise
-        return _new_unit(unit_id, name if isinstance(name, str) else unit_id, cluster, MappingProxyType(values))
+        unit_id = kept(unit_id)
+        return _new_unit(unit_id, kept(name) if isinstance(name, str) else unit_id, cluster, MappingProxyType(values))
 
     def unit_id_ok(self, where: str, unit_id: Any) -> bool:
         """Whether ``unit_id`` is a new well-formed unit id (then remembered); else worded."""
@@ -1000,7 +1013,7 @@ def _noting(converter: FieldConverter, key: str, at: int, notes: list[tuple[int,
             if problem:
                 notes.append((at, key, problem))
             elif len(known) < KNOWN_MAX:  # (remember(), inline: a cell here is never empty)
-                known[raw] = value
+                known[kept(raw)] = value
             return value
 
         return cell

@@ -16,7 +16,7 @@ from ..decimals import JSON_NUMBERS, LONG_INTEGER
 from ..errors import Issue, PolicyError, did_you_mean
 from ..model import Policy
 from ..plans import plan_for
-from .common import Issues, binary_problem, check_depth, decode_text, deep_line, item_path, not_utf8, too_deep
+from .common import Issues, binary_problem, check_depth, decode_text, deep_line, item_path, kept, not_utf8, too_deep
 from .convert import DECIMAL_COMMA
 
 #: Key under which a row of a CSV or JSON-lines file keeps its line number (never a string, so
@@ -482,7 +482,7 @@ def _csv_clusters(data: bytes, file: str, policy: Policy,
     delimiter = csv_delimiter(first_line(text), unit_column(policy))
     reader = CsvRows(csv.reader(io.StringIO(text, newline=""), delimiter=delimiter, strict=True),
                      header=lambda h: unit_header(policy, h, file))
-    clusters: dict[str, dict[str, Any]] = {}
+    clusters: dict[str, list[CsvRow]] = {}  # (their ids are cells: kept() once the rows are read)
     no_cluster: list[int] = []  # lines of rows without a cluster: reported after reading them all
     try:
         header = reader.read_header()
@@ -500,10 +500,10 @@ def _csv_clusters(data: bytes, file: str, policy: Policy,
                 if any(cells):
                     no_cluster.append(line)
                 continue  # a row of empty cells (``,,,`` as Excel leaves) is a blank row
-            cluster = clusters.get(cluster_id)
-            if cluster is None:
-                cluster = clusters[cluster_id] = {"id": cluster_id, "units": []}
-            cluster["units"].append(CsvRow(line, cells))
+            units = clusters.get(cluster_id)
+            if units is None:
+                units = clusters[cluster_id] = []
+            units.append(CsvRow(line, cells))
     except csv.Error as exc:
         raise PolicyError([Issue(file=file, line=reader.line_num, message=f"CSV syntax: {exc}")]) from None
     if len(cells) < width and cells is not header and not text.endswith(("\n", "\r")):
@@ -515,7 +515,7 @@ def _csv_clusters(data: bytes, file: str, policy: Policy,
             issues.line = line
             issues.add("", "missing 'cluster' (the id of the unit's cluster)")
             issues.line = None
-    return {"clusters": [clusters[c] for c in sorted(clusters)]}, layout, delimiter
+    return {"clusters": [{"id": kept(c), "units": clusters[c]} for c in sorted(clusters)]}, layout, delimiter
 
 
 def csv_layout(policy: Policy, header: tuple[str, ...]) -> CsvLayout:
