@@ -281,7 +281,10 @@ def _made(plan: _Plan, k: int, row: Any, env: Any, layered: Any) -> dict[str, An
         return _criterion(plan.criteria[k], row, env, plan.fmt, layered)
     item_max, names = plan.adjustments[k - len(plan.criteria)]
     a_id, applies, raw, a_score, capped = row
-    return {"id": a_id, "applies": applies, "raw": _plain_cached(raw), "score": plan.fmt(a_score),
+    # plain, not _plain_cached: a raw value is printed once per entry made (the entries of
+    # equal values are remembered), and often never again (a ratio), so remembering its text
+    # would only crowd out the inputs' texts, which recur.
+    return {"id": a_id, "applies": applies, "raw": plain(raw), "score": plan.fmt(a_score),
             "max": item_max, "capped": capped, "inputs": {n: value(env[n]) for n in names if n in env}}
 
 
@@ -291,7 +294,7 @@ def _criterion(piece: Any, row: Any, env: Any, f: Any, layered: Any) -> dict[str
     entry = {
         "id": c_id, "group": group, "method": method, "points": points,
         "inputs": {name: value(env[name]) for name in reads},
-        "facts": value(facts), "raw": _plain_cached(raw), "score": f(c_score),
+        "facts": value(facts), "raw": plain(raw), "score": f(c_score),  # plain: see _made
         "gated": gated, "capped": capped,
     }
     if plugin is not None:
