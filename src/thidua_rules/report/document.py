@@ -175,6 +175,8 @@ class _Plan:
         self.bonus_memos = tuple(_adjustment_memo(a) for a in policy.bonuses)
         self.deduction_memos = tuple(_adjustment_memo(a) for a in policy.deductions)
         self.adjustments = self.bonuses + self.deductions
+        #: units written so far, up to the probe of the memories (_forget_varied)
+        self.units = 0
         self.sizes = (len(policy.criteria), len(policy.bonuses), len(policy.deductions))
         self.unremembered = (_UNREAD,) * len(policy.criteria)
         #: per names table of frozen environments, how the memories' keys are read (_readers)
@@ -196,6 +198,10 @@ def _unit(policy: Policy, unit: UnitResult, member_counts: Any = None) -> dict[s
     explanation of each. Parts equal to another unit's are made once, and are the same objects
     in both entries (see :class:`_Plan`): the document is read, never changed in place."""
     plan = _plan(policy)
+    if plan.units < _PROBE:
+        plan.units += 1
+        if plan.units == _PROBE:
+            _forget_varied(plan)
     f, t = plan.fmt, plan.texts  # a number's text: t(v) or f(v), see _Plan
     score = unit.score
     keys, readers = _keys(plan, score.env)
@@ -275,7 +281,10 @@ def _made(plan: _Plan, k: int, row: Any, env: Any, layered: Any) -> dict[str, An
         return _criterion(plan.criteria[k], row, env, plan.fmt, layered)
     item_max, names = plan.adjustments[k - len(plan.criteria)]
     a_id, applies, raw, a_score, capped = row
-    return {"id": a_id, "applies": applies, "raw": _plain_cached(raw), "score": plan.fmt(a_score),
+    # plain, not _plain_cached: a raw value is printed once per entry made (the entries of
+    # equal values are remembered), and often never again (a ratio), so remembering its text
+    # would only crowd out the inputs' texts, which recur.
+    return {"id": a_id, "applies": applies, "raw": plain(raw), "score": plan.fmt(a_score),
             "max": item_max, "capped": capped, "inputs": {n: value(env[n]) for n in names if n in env}}
 
 
@@ -285,7 +294,7 @@ def _criterion(piece: Any, row: Any, env: Any, f: Any, layered: Any) -> dict[str
     entry = {
         "id": c_id, "group": group, "method": method, "points": points,
         "inputs": {name: value(env[name]) for name in reads},
-        "facts": value(facts), "raw": _plain_cached(raw), "score": f(c_score),
+        "facts": value(facts), "raw": plain(raw), "score": f(c_score),  # plain: see _made
         "gated": gated, "capped": capped,
     }
     if plugin is not None:
@@ -469,6 +478,29 @@ def _readers(plan: _Plan, index: Mapping[str, int]) -> tuple[Any, Any]:
     readers = tuple((memo[1].get, _getter([at[index[name]] for name in memo[0]]), memo[1])
                     if memo is not None and _present(memo, index) else _UNREAD for memos in kinds for memo in memos)
     return _getter(read), readers
+
+
+#: After this many units, the memories of criteria and adjustments that were rarely met again are
+#: dropped (see _forget_varied).
+_PROBE = 4096
+
+
+def _forget_varied(plan: _Plan) -> None:
+    """Stop remembering the entries of an item whose values are nearly always new (a ratio of
+    two counts, say: the members-ratio criterion): after :data:`_PROBE` units its memory holds
+    more than half as many entries as units, so most lookups missed, and keeping the entries
+    (holding them, then forgetting them all at once) costs more than the few hits save. Such an
+    entry is then made every time, by the same code: the output is the same either way."""
+    def varied(memo: Memo | None) -> bool:
+        return memo is not None and len(memo[1]) > _PROBE // 2
+
+    if not any(varied(memo) for memo in (*plan.criterion_memos, *plan.bonus_memos, *plan.deduction_memos)):
+        return
+    plan.criterion_memos = tuple(None if varied(m) else m for m in plan.criterion_memos)
+    plan.bonus_memos = tuple(None if varied(m) else m for m in plan.bonus_memos)
+    plan.deduction_memos = tuple(None if varied(m) else m for m in plan.deduction_memos)
+    plan.readers.clear()  # made again from the memories kept
+    plan.readers_by_names.clear()
 
 
 def _present(memo: Memo, index: Mapping[str, int]) -> bool:
