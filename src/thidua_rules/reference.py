@@ -725,10 +725,8 @@ def history_contexts(cluster: Cluster, implied: Mapping[str, tuple[str, ...]]) -
         for record in cluster.history:
             if record.unit != unit.id:
                 continue
-            titles = tuple(record.titles)
-            if any(implied.get(t) for t in titles):
-                titles = tuple(sorted({*titles, *(i for t in titles for i in implied.get(t, ()))}))
-            env: dict[str, Any] = {**record.fields, "titles": titles, "year": Decimal(record.year)}
+            env: dict[str, Any] = {**record.fields, "titles": _with_implied(record.titles, implied),
+                                   "year": Decimal(record.year)}
             if record.band is not None:
                 env["band"] = record.band
             years[record.year] = MappingProxyType(env)
@@ -811,14 +809,36 @@ def decide_titles(policy: Policy, cluster: Cluster, placed: Sequence[Placed],
             decided[unit_id].append((title, status, checks_, limit, figure, place, runoff_yes))
     outcomes: dict[str, list[TitleOutcome]] = {}
     for unit_id, items in decided.items():
-        highest = {t.ladder: t.id for t, status, *_ in items if status == "won" and t.ladder}
+        statuses = _on_ladders([(t, status) for t, status, *_ in items])
         outcomes[unit_id] = [
-            TitleOutcome(title=t.id, status=status if status != "won" else
-                         "proposed" if not t.ladder or highest[t.ladder] == t.id else "held",
-                         checks=checks_, quota_limit=limit, quota_raw=figure, place=place, runoff_yes=runoff_yes)
-            for t, status, checks_, limit, figure, place, runoff_yes in items]
+            TitleOutcome(title=t.id, status=final, checks=checks_, quota_limit=limit, quota_raw=figure, place=place,
+                         runoff_yes=runoff_yes)
+            for (t, _, checks_, limit, figure, place, runoff_yes), final in zip(items, statuses, strict=True)]
     return outcomes, council
 
+
+
+def _on_ladders(decided: Sequence[tuple[Title, str]]) -> list[str]:
+    """The statuses of one unit's (or member's) titles, in policy order, with each title won
+    made ``proposed`` or ``held``: on a ladder only the highest title won (the last declared) is
+    proposed and the lower ones are held; a title on no ladder is proposed when won."""
+    highest = {title.ladder: title.id for title, status in decided if status == "won" and title.ladder}
+    return [status if status != "won" else "proposed" if not title.ladder or highest[title.ladder] == title.id
+            else "held" for title, status in decided]
+
+
+def _cut(places: Sequence[int], limit: int) -> tuple[list[str], int]:
+    """A quota of ``limit`` places filled by ``places`` (each one more than the candidates
+    strictly better): per candidate ``in`` (placed before the cut), ``undecided`` (sharing the
+    place at the cut with one inside the limit: the council decides, the engine never splits
+    them by an arbitrary order) or ``over_quota``; and the cut, the place of the first candidate
+    left out (one past the last when all fit)."""
+    if len(places) <= limit:
+        return ["in"] * len(places), len(places) + 1
+    ordered = sorted(places)
+    cut = ordered[limit]
+    straddles = limit > 0 and ordered[limit - 1] == cut
+    return ["in" if p < cut else "undecided" if p == cut and straddles else "over_quota" for p in places], cut
 
 # ---------------------------------------------------------------- members (people)
 
@@ -860,15 +880,9 @@ def decide_people(policy: Policy, cluster: Cluster) -> tuple[people.PersonResult
                 fill_person_quota(title, here, passed, rules.preference)
     results = []
     for member in members:
-        highest = {}
-        for title, status, *_ in member.outcomes:
-            if status == "won" and title.ladder:
-                highest[title.ladder] = title.id
-        outcomes = tuple(
-            TitleOutcome(title=title.id, status=status if status != "won" else
-                         "proposed" if not title.ladder or highest[title.ladder] == title.id else "held",
-                         checks=checks, **quota)
-            for title, status, checks, quota in member.outcomes)
+        statuses = _on_ladders([(title, status) for title, status, *_ in member.outcomes])
+        outcomes = tuple(TitleOutcome(title=title.id, status=final, checks=checks, **quota)
+                         for (title, _, checks, quota), final in zip(member.outcomes, statuses, strict=True))
         results.append(people.PersonResult(person=member.person, proposed=proposed_titles(rules, outcomes),  # type: ignore[arg-type]
                                            titles=outcomes, won=tuple(member.won)))
     return tuple(results)
@@ -951,6 +965,8 @@ class _Member:
 
 
 def _with_implied(titles: Sequence[str], implied: Mapping[str, tuple[str, ...]]) -> tuple[str, ...]:
+    """A year's recorded titles with those they imply on their ladder (a flag recorded implies
+    the titles below it that it requires, Law2022 Art. 25 k1: ``implied_titles``)."""
     if not any(implied.get(t) for t in titles):
         return tuple(titles)
     return tuple(sorted({*titles, *(i for t in titles for i in implied.get(t, ()))}))
@@ -1003,16 +1019,11 @@ def fill_person_quota(title: Title, members: Sequence[_Member], passed: Sequence
         keys = [[exact(expression.evaluate(m.env())) for expression in quota.order] for m in passed]
         places = [1 + sum(1 for other in keys if other > mine) for mine in keys]
     facts = {"quota_limit": limit, "quota_raw": figure}
-    if len(passed) <= limit:
-        for member, place in zip(passed, places, strict=True):
-            member.decided(title, "won", place=place, **facts)
-        return
-    ordered = sorted(places)
-    cut = ordered[limit]
-    straddles = limit > 0 and ordered[limit - 1] == cut
-    for member, place in zip(passed, places, strict=True):
-        status = "won" if place < cut else "undecided" if place == cut and straddles else "over_quota"
-        if by_steps:
+    binds = len(passed) > limit
+    statuses, _ = _cut(places, limit)
+    for member, place, placed in zip(passed, places, statuses, strict=True):
+        status = "won" if placed == "in" else placed
+        if by_steps and binds:
             member.checks = (*member.checks, _preference_check(
                 status, place, len(passed), limit, separated[member.person.id],
                 {step.key: member.person.values.get(step.key) for step in preference}))
@@ -1205,16 +1216,10 @@ def _across(policy: Policy, title: Title, clusters: tuple[engine.ClusterResult, 
 
     chains = [chain(c, u) for c, u in candidates]
     places = [1 + sum(1 for other in chains if other > mine) for mine in chains]
-    ordered = sorted(places)
-    if len(candidates) > limit:
-        cut = ordered[limit]
-        straddles = limit > 0 and ordered[limit - 1] == cut
-    else:
-        cut, straddles = len(candidates) + 1, False
-    won = sum(1 for p in places if p < cut)
-    status = {}
-    for key, place in zip(candidates, places, strict=True):
-        status[key] = ("kept" if place < cut else "undecided" if place == cut and straddles else "over_quota", place)
+    statuses, cut = _cut(places, limit)
+    won = statuses.count("in")
+    status = {key: ("kept" if placed == "in" else placed, place)
+              for key, place, placed in zip(candidates, places, statuses, strict=True)}
     tied = [key for key, (s, _) in status.items() if s == "undecided"]
     shown = _figure_text(quota.share) if quota.share is not None else None
     how = f"{shown} × {len(clusters)} clusters, {quota.rounding}" if shown is not None else "a count"
