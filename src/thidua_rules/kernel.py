@@ -25,6 +25,7 @@ from decimal import ROUND_HALF_UP, Decimal
 from functools import partial
 from typing import Any
 
+from .builtin.methods import zero_target
 from .codegen import Source
 from .errors import EvaluationError, ExpressionRuntimeError
 from .expressions.compiler import _outer_calls
@@ -55,7 +56,7 @@ def _method(src: Source, criterion: Any, i: int, indent: int) -> None:
             indent)
         add(f"if t{i} == 0:", indent)
         # the scorer's own error (builtin/methods.py), which the rule's handler names
-        message = src.const("TZ", i, f"target is 0, cannot score '{value.source}' against it")
+        message = src.const("TZ", i, zero_target(value.source))
         add(f"raise EvaluationError({message})", indent + 1)
         add(f"raw{i} = {src.const('MP', i, points)} * v{i} / t{i}", indent)
         add(f"facts{i} = {{'value': v{i}, 'target': t{i}}}", indent)

@@ -45,12 +45,18 @@ def compile_proportional(table: Mapping[str, Any], ctx: CompileContext) -> Score
         v = value_fn(env, None)
         t = target_const if target_fn is None else target_fn(env, None)
         if t == 0:
-            raise EvaluationError(f"target is 0, cannot score '{value.source}' against it")
+            raise EvaluationError(zero_target(value.source))
         return points * v / t, {"value": v, "target": t}
 
     score.inline = ("proportional", value, target, target_const, points)  # type: ignore[attr-defined]
     return score
 
+
+
+def zero_target(source: str) -> str:
+    """The error of a proportional criterion whose target is 0 (the kernel, which writes the
+    method inline, raises it too)."""
+    return f"target is 0, cannot score '{source}' against it"
 
 def _band_bound(item: Any, i: int, ctx: CompileContext) -> tuple[str, Decimal, Decimal] | None:
     path = f"bands[{i}]"
